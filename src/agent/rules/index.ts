@@ -1,0 +1,1 @@
+export { RulesBrain } from './rules-brain.js';

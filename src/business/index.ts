@@ -1,0 +1,3 @@
+export * from './hours.js';
+export * from './profile.js';
+export { greetingFor, renderTemplate } from './greeting.js';
