@@ -1,0 +1,215 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import websocket from '@fastify/websocket';
+import { writeWav } from './audio/wav.js';
+import type { Config } from './config.js';
+import { streamUrl } from './config.js';
+import { registerCallsApi } from './admin/calls-api.js';
+import { registerHealthRoutes } from './http/health.js';
+import { createLogger, type Logger } from './http/logger.js';
+import { Metrics } from './http/metrics.js';
+import { parseE164, type CallSid } from './ids.js';
+import { loadOrCreateLocalSecrets } from './local-secrets.js';
+import type { TextToSpeech } from './providers/tts/tts.js';
+import { createFliteTts } from './providers/tts/index.js';
+import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
+import {
+  acceptAllSignatures,
+  registerMediaStreamRoutes,
+  registerVoiceWebhooks,
+  StreamTokens,
+  twilioSignatureVerifier,
+  type StartedStream,
+  type StreamCall,
+} from './telephony/twilio/index.js';
+import { CallSession, type CallLogPort } from './voice/call-session.js';
+
+/**
+ * The one place that wires Switchboard together: configuration in, a ready server out.
+ * Nothing else constructs stores, providers or routes.
+ */
+export interface App {
+  readonly server: FastifyInstance;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly database: Database;
+  /** The Twilio auth token requests are checked against (configured or local). */
+  readonly twilioAuthToken: string;
+  readonly apiKey: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+  tts?: TextToSpeech;
+}
+
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const log = overrides.logger ?? createLogger({ level: config.logLevel });
+  const local = loadOrCreateLocalSecrets(config.dataDir);
+  const twilioAuthToken = config.twilio.authToken ?? local.twilioAuthToken;
+  const apiKey = config.apiKey ?? local.apiKey;
+  const tokens = new StreamTokens(config.streamTokenSecret ?? local.streamTokenSecret, config.streamTokenTtlSeconds);
+  const verifier = config.twilio.verifySignatures ? twilioSignatureVerifier(twilioAuthToken) : acceptAllSignatures;
+  if (!config.twilio.verifySignatures) {
+    log.warn('SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE is on: Twilio requests are NOT verified. Development only.');
+  }
+
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log });
+  const businesses = new BusinessesRepo(database.db);
+  const calls = new CallsRepo(database.db);
+  await seedDemoBusiness(businesses);
+  const tts = overrides.tts ?? (await createFliteTts());
+  const metrics = new Metrics();
+  const recordingsDir = path.join(config.dataDir, 'recordings');
+  const sessions = new Set<CallSession>();
+
+  const server = Fastify({ loggerInstance: log, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  await server.register(formbody);
+  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  registerHealthRoutes(server, {
+    metrics,
+    startedAt: new Date(),
+    activeSessions: () => sessions.size,
+    webSockets: () => ({ twilio: server.websocketServer?.clients.size ?? 0 }),
+    dependencies: async () => {
+      try {
+        await database.db.execute('select 1');
+        return { database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind } };
+      } catch (err) {
+        return { database: { status: 'down', detail: (err as Error).message } };
+      }
+    },
+  });
+
+  registerVoiceWebhooks(server, {
+    verifier,
+    tokens,
+    metrics,
+    log,
+    publicUrl: config.publicUrl,
+    streamUrl: streamUrl(config.publicUrl),
+    ports: {
+      findBusinessByNumber: async (to) => {
+        const number = parseE164(to);
+        return number ? businesses.findByPhoneNumber(number) : undefined;
+      },
+      recordInboundCall: async (c) => {
+        await calls.create({
+          callSid: c.callSid,
+          businessId: c.businessId,
+          from: c.from,
+          to: c.to,
+          direction: c.direction === 'inbound' ? 'inbound' : c.direction === 'outbound-api' ? 'outbound-api' : 'outbound-dial',
+          channel: 'phone',
+          status: c.status as never,
+        });
+      },
+      recordStatus: async (s) => {
+        const duration = Number(s.params['CallDuration']);
+        const r = await calls.recordStatus({
+          callSid: s.callSid,
+          status: s.status as never,
+          source: s.source,
+          sequenceNumber: s.sequenceNumber ?? null,
+          params: s.params,
+          occurredAt: s.at,
+          ...(Number.isFinite(duration) ? { durationSec: duration } : {}),
+        });
+        return r.outcome !== 'unknown-call';
+      },
+      recordStreamStatus: async (s) => {
+        await calls.appendEvent(s.callSid, 'stream-status', { event: s.event, ...(s.error ? { error: s.error } : {}) });
+      },
+    },
+  });
+
+  const startCall = async (stream: StartedStream): Promise<StreamCall> => {
+    const business = await businesses.getById(stream.businessId);
+    if (!business) throw new Error('business of this call is gone');
+    const callSid: CallSid = stream.callSid;
+    await calls.appendEvent(callSid, 'stream-started', { streamSid: stream.streamSid });
+    const callLog: CallLogPort = {
+      appendTurn: async (t) => {
+        await calls.appendTurn(callSid, {
+          speaker: t.speaker,
+          text: t.text,
+          startOffsetMs: t.startMs,
+          endOffsetMs: t.endMs,
+          interrupted: t.interrupted,
+          heardText: t.heardText ?? null,
+          latency: t.latency ?? null,
+        });
+      },
+      appendEvent: async (type, payload) => {
+        await calls.appendEvent(callSid, type, payload);
+      },
+      finish: async ({ recording, sampleRate, summary }) => {
+        mkdirSync(recordingsDir, { recursive: true });
+        const file = path.join(recordingsDir, `${callSid}.wav`);
+        writeFileSync(file, writeWav({ sampleRate, channels: recording }));
+        await calls.setRecording(callSid, path.relative(config.dataDir, file));
+        await calls.setSummary(callSid, { ...summary });
+        await calls.appendEvent(callSid, 'stream-stopped', { reason: summary.endReason });
+      },
+    };
+    const session = new CallSession({
+      transport: stream.transport,
+      tts,
+      callLog,
+      log: stream.log,
+      greeting: business.greeting,
+      playoutLeadMs: config.playoutLeadMs,
+    });
+    sessions.add(session);
+    session.start();
+    return {
+      onAudio: (b) => session.onAudio(b),
+      onDtmf: (d) => session.onDtmf(d),
+      onMarkEcho: (n) => session.onMarkEcho(n),
+      end: async (reason) => {
+        try {
+          await session.end(reason);
+        } finally {
+          sessions.delete(session);
+        }
+      },
+    };
+  };
+
+  registerMediaStreamRoutes(server, {
+    verifier,
+    publicUrl: config.publicUrl,
+    tokens,
+    metrics,
+    log,
+    idleTimeoutMs: config.streamIdleTimeoutMs,
+    callExists: async (sid) => (await calls.get(sid)) !== undefined,
+    startCall,
+  });
+
+  registerCallsApi(server, { apiKey, calls });
+
+  let closed = false;
+  return {
+    server,
+    config,
+    log,
+    database,
+    twilioAuthToken,
+    apiKey,
+    async listen() {
+      return server.listen({ port: config.port, host: config.host });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server.close();
+      await database.close();
+    },
+  };
+}

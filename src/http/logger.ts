@@ -1,0 +1,46 @@
+import pino from 'pino';
+import type { Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * The one logger. Secrets and callers' personal data are redacted by path, so a careless
+ * `log.info({ req })` cannot leak them; code must still never put them in messages.
+ */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-twilio-signature"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.authToken',
+  '*.apiKey',
+  '*.token',
+  '*.password',
+  '*.From',
+  '*.To',
+  '*.Caller',
+  '*.Called',
+  '*.from',
+  '*.to',
+  '*.phone',
+  '*.callerNumber',
+  '*.text',
+  '*.transcript',
+];
+
+export function createLogger(opts: { level: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    {
+      level: opts.level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      base: { service: 'switchboard' },
+    },
+    opts.destination,
+  );
+}
+
+/** "+15005550006" -> "+1500…0006": enough to tell calls apart in a log, not enough to dial. */
+export function maskPhone(n: string | undefined): string {
+  if (!n) return '';
+  return n.length <= 6 ? '…' : `${n.slice(0, 5)}…${n.slice(-4)}`;
+}

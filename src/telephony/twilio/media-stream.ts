@@ -1,0 +1,219 @@
+import type { WebSocket } from 'ws';
+import type { Logger } from '../../http/logger.js';
+import type { Metrics } from '../../http/metrics.js';
+import type { BusinessId, CallSid, StreamSid } from '../../ids.js';
+import type { MediaTransport } from '../../voice/playout.js';
+import {
+  clearMessage,
+  connectionFailedMessage,
+  markMessage,
+  mediaMessage,
+  parseInbound,
+  type InboundMessage,
+} from './stream-protocol.js';
+import type { StreamTokens } from './stream-token.js';
+
+/** What the stream hands a started call to (the voice layer implements it). */
+export interface StreamCall {
+  onAudio(mulaw: Uint8Array): void;
+  onDtmf(digit: string): void;
+  onMarkEcho(name: string): void;
+  /** The stream ended (stop, close or error): release everything the call holds. */
+  end(reason: string): Promise<void>;
+}
+
+export interface StartedStream {
+  callSid: CallSid;
+  streamSid: StreamSid;
+  businessId: BusinessId;
+  customParameters: Record<string, string>;
+  transport: MediaTransport;
+  log: Logger;
+}
+
+export interface MediaStreamDeps {
+  tokens: StreamTokens;
+  /** Whether the call exists in the store (it was created by the signed voice webhook). */
+  callExists(callSid: CallSid): Promise<boolean>;
+  startCall(stream: StartedStream): Promise<StreamCall>;
+  metrics: Metrics;
+  log: Logger;
+  idleTimeoutMs: number;
+}
+
+/**
+ * One Twilio media stream: validates every frame, attaches the stream to its call on `start`,
+ * and forwards audio, DTMF and mark echoes in arrival order. Nothing a peer sends can throw
+ * out of here: bad frames are logged and counted, and the call goes on.
+ */
+export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, pathCallSid?: string): void {
+  const { metrics } = deps;
+  let log = deps.log;
+  let call: StreamCall | undefined;
+  let streamSid: StreamSid | undefined;
+  let starting = false;
+  /** Messages that arrive while `start` is being checked wait here, in order. */
+  const pendingWhileStarting: InboundMessage[] = [];
+  let ended = false;
+  let idleTimer: NodeJS.Timeout | undefined;
+
+  metrics.wsConnections.inc({ kind: 'twilio' });
+
+  const resetIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      log.warn({ idleMs: deps.idleTimeoutMs }, 'media stream idle; closing');
+      socket.close(1000, 'idle');
+    }, deps.idleTimeoutMs);
+  };
+  resetIdle();
+
+  const finish = async (reason: string) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(idleTimer);
+    metrics.wsConnections.dec({ kind: 'twilio' });
+    if (call) {
+      metrics.activeCalls.dec();
+      const c = call;
+      call = undefined;
+      await c.end(reason).catch((err: unknown) => log.error({ err }, 'error while ending call'));
+    }
+  };
+
+  const refuse = (message: string) => {
+    metrics.rejectedWebhooks.inc({ route: 'stream', reason: message });
+    log.warn({ reason: message }, 'media stream refused');
+    if (socket.readyState === socket.OPEN) socket.send(connectionFailedMessage(message));
+    socket.close(1008, 'refused');
+    void finish('refused');
+  };
+
+  const transport: MediaTransport = {
+    sendMedia(frame) {
+      if (!streamSid || socket.readyState !== socket.OPEN) return;
+      socket.send(mediaMessage(streamSid, frame));
+      metrics.framesOut.inc();
+    },
+    sendMark(name) {
+      if (streamSid && socket.readyState === socket.OPEN) socket.send(markMessage(streamSid, name));
+    },
+    sendClear() {
+      if (streamSid && socket.readyState === socket.OPEN) socket.send(clearMessage(streamSid));
+    },
+  };
+
+  const dispatch = (m: InboundMessage) => {
+    if (!call) return;
+    try {
+      switch (m.event) {
+        case 'media':
+          metrics.framesIn.inc();
+          if (m.track === 'inbound') call.onAudio(m.payload);
+          break;
+        case 'dtmf':
+          call.onDtmf(m.digit);
+          break;
+        case 'mark':
+          call.onMarkEcho(m.name);
+          break;
+        case 'stop':
+          socket.close(1000, 'stopped');
+          void finish('stop');
+          break;
+        default:
+          break;
+      }
+    } catch (err) {
+      // A fault inside one call's handler is that call's problem, not the stream's.
+      metrics.protocolErrors.inc({ reason: 'handler-error' });
+      log.error({ err, event: m.event }, 'call handler failed on a message');
+    }
+  };
+
+  const start = async (m: Extract<InboundMessage, { event: 'start' }>) => {
+    starting = true;
+    const token = m.customParameters['token'];
+    const verdict = token ? await deps.tokens.verify(token) : { ok: false as const, reason: 'no token' };
+    if (!verdict.ok || verdict.claims.callSid !== m.callSid || (pathCallSid && pathCallSid !== m.callSid)) {
+      refuse('Call ID not found');
+      return;
+    }
+    if (!(await deps.callExists(m.callSid))) {
+      refuse('Call ID not found');
+      return;
+    }
+    if (ended) return;
+    streamSid = m.streamSid;
+    log = deps.log.child({ callSid: m.callSid, streamSid: m.streamSid });
+    try {
+      call = await deps.startCall({
+        callSid: m.callSid,
+        streamSid: m.streamSid,
+        businessId: verdict.claims.businessId,
+        customParameters: m.customParameters,
+        transport,
+        log,
+      });
+    } catch (err) {
+      log.error({ err }, 'call failed to start');
+      refuse('Call could not start');
+      return;
+    }
+    metrics.activeCalls.inc();
+    starting = false;
+    if (ended) {
+      await call.end('closed during start');
+      return;
+    }
+    for (const p of pendingWhileStarting.splice(0)) dispatch(p);
+  };
+
+  socket.on('message', (data, isBinary) => {
+    resetIdle();
+    if (isBinary) {
+      metrics.protocolErrors.inc({ reason: 'binary-frame' });
+      log.warn('binary frame ignored');
+      return;
+    }
+    const raw = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8');
+    const parsed = parseInbound(raw);
+    if (!parsed.ok) {
+      metrics.protocolErrors.inc({ reason: 'malformed' });
+      log.warn({ error: parsed.error, bytes: raw.length }, 'malformed media-stream message ignored');
+      return;
+    }
+    const m = parsed.message;
+    if (m.event === 'connected') return;
+    if (m.event === 'start') {
+      if (call || starting) {
+        metrics.protocolErrors.inc({ reason: 'duplicate-start' });
+        log.warn('duplicate start ignored');
+        return;
+      }
+      start(m).catch((err: unknown) => {
+        log.error({ err }, 'stream start failed');
+        refuse('Call could not start');
+      });
+      return;
+    }
+    if (streamSid && m.streamSid !== streamSid) {
+      metrics.protocolErrors.inc({ reason: 'wrong-stream' });
+      log.warn('message for another stream ignored');
+      return;
+    }
+    if (starting) pendingWhileStarting.push(m);
+    else if (call) dispatch(m);
+    else {
+      metrics.protocolErrors.inc({ reason: 'before-start' });
+      log.warn({ event: m.event }, 'message before start ignored');
+    }
+  });
+
+  socket.on('error', (err) => {
+    log.warn({ err }, 'media stream socket error');
+  });
+  socket.on('close', () => {
+    void finish('socket closed');
+  });
+}
