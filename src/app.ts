@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
 import { writeWav } from './audio/wav.js';
@@ -12,9 +12,14 @@ import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164, type CallSid } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
+import type { Brain } from './agent/brain.js';
+import { RulesBrain } from './agent/index.js';
+import { businessProfileSchema, type BusinessProfile } from './business/profile.js';
+import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
 import { createFliteTts } from './providers/tts/index.js';
-import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
+import { SileroVadModel, SpeechDetector } from './providers/vad/index.js';
+import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Business, type Database } from './store/index.js';
 import {
   acceptAllSignatures,
   registerMediaStreamRoutes,
@@ -25,6 +30,7 @@ import {
   type StreamCall,
 } from './telephony/twilio/index.js';
 import { CallSession, type CallLogPort } from './voice/call-session.js';
+import { turnTakingFor } from './voice/turn-taking.js';
 
 /**
  * The one place that wires Switchboard together: configuration in, a ready server out.
@@ -45,6 +51,24 @@ export interface App {
 export interface AppOverrides {
   logger?: Logger;
   tts?: TextToSpeech;
+  /** Speech recognition; null runs without listening (the agent only speaks). */
+  stt?: SpeechToText | null;
+  brain?: Brain;
+}
+
+/** What the brain knows of a business: the stored row plus the profile kept in its settings. */
+function profileOf(b: Business): BusinessProfile {
+  const extra = (b.settings as { profile?: Record<string, unknown> }).profile ?? {};
+  return businessProfileSchema.parse({
+    ...extra,
+    name: b.name,
+    trade: b.trade,
+    greeting: b.greeting,
+    ...(b.afterHoursGreeting ? { afterHoursGreeting: b.afterHoursGreeting } : {}),
+    timezone: b.timezone,
+    hours: b.hours,
+    plan: b.plan,
+  });
 }
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
@@ -61,13 +85,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log });
   const businesses = new BusinessesRepo(database.db);
   const calls = new CallsRepo(database.db);
-  await seedDemoBusiness(businesses);
+  await seedDemoBusiness(database.db, log);
   const tts = overrides.tts ?? (await createFliteTts());
+  const brain = overrides.brain ?? new RulesBrain();
+  const vad = await SileroVadModel.load();
+  const stt = overrides.stt === undefined ? await loadOfflineStt(log) : (overrides.stt ?? undefined);
   const metrics = new Metrics();
   const recordingsDir = path.join(config.dataDir, 'recordings');
   const sessions = new Set<CallSession>();
 
-  const server = Fastify({ loggerInstance: log, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const server = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -99,7 +126,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         return number ? businesses.findByPhoneNumber(number) : undefined;
       },
       recordInboundCall: async (c) => {
-        await calls.create({
+        const { created } = await calls.create({
           callSid: c.callSid,
           businessId: c.businessId,
           from: c.from,
@@ -108,6 +135,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           channel: 'phone',
           status: c.status as never,
         });
+        if (created) {
+          await calls.recordStatus({ callSid: c.callSid, status: c.status as never, source: 'voice-webhook', occurredAt: new Date() });
+        }
       },
       recordStatus: async (s) => {
         const duration = Number(s.params['CallDuration']);
@@ -133,6 +163,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     if (!business) throw new Error('business of this call is gone');
     const callSid: CallSid = stream.callSid;
     await calls.appendEvent(callSid, 'stream-started', { streamSid: stream.streamSid });
+    const streamStartedAt = Date.now();
     const callLog: CallLogPort = {
       appendTurn: async (t) => {
         await calls.appendTurn(callSid, {
@@ -140,6 +171,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           text: t.text,
           startOffsetMs: t.startMs,
           endOffsetMs: t.endMs,
+          startedAt: new Date(streamStartedAt + t.startMs),
+          endedAt: new Date(streamStartedAt + t.endMs),
           interrupted: t.interrupted,
           heardText: t.heardText ?? null,
           latency: t.latency ?? null,
@@ -157,13 +190,34 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await calls.appendEvent(callSid, 'stream-stopped', { reason: summary.endReason });
       },
     };
+    const turnTaking = turnTakingFor(business.settings.turnTaking);
     const session = new CallSession({
       transport: stream.transport,
+      hangup: stream.hangup,
       tts,
+      brain,
+      business: profileOf(business),
+      callerId: stream.callerId,
+      ...(stt
+        ? {
+            listening: {
+              stt,
+              detector: new SpeechDetector(vad.createStream(8000), {
+                minSpeechMs: turnTaking.minTurnSpeechMs,
+                minSilenceMs: turnTaking.endOfTurnSilenceMs,
+              }),
+            },
+          }
+        : {}),
+      turnTaking,
       callLog,
       log: stream.log,
-      greeting: business.greeting,
       playoutLeadMs: config.playoutLeadMs,
+      onTurnLatency: (l) => {
+        const stages = { sttFinal: l.sttFinalMs, firstText: l.firstTextMs, firstAudio: l.firstAudioMs, firstFrameSent: l.firstFrameSentMs };
+        for (const [stage, ms] of Object.entries(stages)) if (ms !== undefined) metrics.turnLatency.observe({ stage }, ms / 1000);
+      },
+      onBargeIn: () => metrics.bargeIns.inc(),
     });
     sessions.add(session);
     session.start();
@@ -188,7 +242,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     log,
     idleTimeoutMs: config.streamIdleTimeoutMs,
-    callExists: async (sid) => (await calls.get(sid)) !== undefined,
+    findCall: async (sid) => {
+      const c = await calls.get(sid);
+      return c ? { from: c.fromNumber } : undefined;
+    },
     startCall,
   });
 
@@ -209,7 +266,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (closed) return;
       closed = true;
       await server.close();
+      await vad.close();
       await database.close();
     },
   };
+}
+
+/** The offline recognizer, or undefined (with the reason logged) when its system packages are missing. */
+async function loadOfflineStt(log: Logger): Promise<SpeechToText | undefined> {
+  try {
+    const { createPocketSphinxStt } = await import('./providers/stt/index.js');
+    return await createPocketSphinxStt();
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'offline speech recognition unavailable: calls will not be heard. Run scripts/setup.sh');
+    return undefined;
+  }
 }

@@ -113,19 +113,21 @@ export class Playout {
   }
 
   /**
-   * Close the current segment with a mark (pads a partial frame with silence first). The
+   * Close the current segment with a mark (pads a partial frame with silence first, unless
+   * `pad: false`: then the mark goes after the last whole frame, for progress marks inside a
+   * sentence). The
    * returned promise settles 'played' when Twilio echoes the mark after playing the audio before
    * it, or 'cleared' if a clear flushed it first.
    */
-  mark(label: string): { name: string; position: number; outcome: Promise<MarkOutcome> } {
-    if (this.partialLen > 0) {
+  mark(label: string, opts: { pad?: boolean } = {}): { name: string; position: number; outcome: Promise<MarkOutcome> } {
+    if (opts.pad !== false && this.partialLen > 0) {
       this.partial.fill(SILENCE, this.partialLen);
       this.queue.push({ kind: 'frame', bytes: this.partial });
       this.partial = new Uint8Array(FRAME_BYTES);
       this.partialLen = 0;
     }
     const name = `${label}#${++this.markSeq}`;
-    const position = this.queuedPosition();
+    const position = this.sentPosition + this.queue.filter((i) => i.kind === 'frame').length * FRAME_MS;
     let settle!: (o: MarkOutcome) => void;
     const outcome = new Promise<MarkOutcome>((resolve) => (settle = resolve));
     const mark: PendingMark = { name, position, settle };

@@ -4,6 +4,9 @@ import type { TextToSpeech } from '../providers/tts/tts.js';
 import type { Playout } from './playout.js';
 import type { SpeechHandle } from './speech-handle.js';
 
+/** Audio between marks within a sentence: bounds how stale the heard-time estimate can get. */
+const PROGRESS_MARK_MS = 1000;
+
 export interface SpeakHooks {
   /** First synthesized audio of this utterance exists (clock ms). */
   onFirstAudio?(at: number): void;
@@ -32,10 +35,17 @@ export async function speak(
     if (!text) continue;
     const resampler = deps.tts.sampleRate === 8000 ? undefined : new Resampler(deps.tts.sampleRate, 8000);
     const start = deps.playout.queuedPosition();
+    let sinceMark = 0;
     const emit = (pcm8k: Int16Array) => {
       if (pcm8k.length === 0 || signal.aborted) return;
       hooks.onAudio?.(pcm8k, deps.playout.queuedPosition());
       deps.playout.write(pcmToMulaw(pcm8k));
+      // Progress marks inside long sentences: each echo re-anchors what the caller has heard.
+      sinceMark += pcm8k.length / 8;
+      if (sinceMark >= PROGRESS_MARK_MS) {
+        sinceMark = 0;
+        deps.playout.mark(`${handle.id}p`, { pad: false });
+      }
     };
     for await (const chunk of deps.tts.synthesize(text, signal)) {
       if (signal.aborted) return;

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
-import type { BusinessId, CallSid, StreamSid } from '../../ids.js';
+import { parseE164, type BusinessId, type CallSid, type E164, type StreamSid } from '../../ids.js';
 import type { MediaTransport } from '../../voice/playout.js';
 import {
   clearMessage,
@@ -28,13 +28,17 @@ export interface StartedStream {
   businessId: BusinessId;
   customParameters: Record<string, string>;
   transport: MediaTransport;
+  /** The caller's number from caller ID, when it is a phone number. */
+  callerId: E164 | undefined;
+  /** End the call: closing a <Connect><Stream> with no verb after it hangs up. */
+  hangup(): void;
   log: Logger;
 }
 
 export interface MediaStreamDeps {
   tokens: StreamTokens;
-  /** Whether the call exists in the store (it was created by the signed voice webhook). */
-  callExists(callSid: CallSid): Promise<boolean>;
+  /** The call as the signed voice webhook stored it, or undefined. */
+  findCall(callSid: CallSid): Promise<{ from: string | null } | undefined>;
   startCall(stream: StartedStream): Promise<StreamCall>;
   metrics: Metrics;
   log: Logger;
@@ -139,7 +143,8 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
       refuse('Call ID not found');
       return;
     }
-    if (!(await deps.callExists(m.callSid))) {
+    const known = await deps.findCall(m.callSid);
+    if (!known) {
       refuse('Call ID not found');
       return;
     }
@@ -153,6 +158,8 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
         businessId: verdict.claims.businessId,
         customParameters: m.customParameters,
         transport,
+        callerId: known.from ? parseE164(known.from) : undefined,
+        hangup: () => socket.close(1000, 'agent hung up'),
         log,
       });
     } catch (err) {

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/**
+ * Turn-taking settings with their documented defaults; a business may override any of them
+ * (business settings `turnTaking`). Times are ms of audio.
+ */
+export const turnTakingSchema = z.object({
+  /** Silence after the caller's words that ends their turn. */
+  endOfTurnSilenceMs: z.number().int().min(200).max(5000).default(500),
+  /** Extra wait when the words so far are plainly unfinished ("my address is", "and um"). */
+  unfinishedExtraMs: z.number().int().min(0).max(5000).default(800),
+  /** Shortest sound that counts as the caller speaking at all (a click or cough is shorter). */
+  minTurnSpeechMs: z.number().int().min(60).max(2000).default(160),
+  /** Caller speech over the agent must last this long to interrupt it. */
+  minInterruptSpeechMs: z.number().int().min(100).max(3000).default(300),
+  /** Words that acknowledge without taking the turn; said alone over the agent, they do not interrupt. */
+  backchannelWords: z
+    .array(z.string())
+    .default(['uh-huh', 'uh huh', 'mhm', 'mm', 'hmm', 'okay', 'ok', 'yeah', 'yep', 'right', 'sure', 'i see']),
+  /** How long to wait for the next keypad digit before taking the digits so far. */
+  digitTimeoutMs: z.number().int().min(500).max(20_000).default(3000),
+  /** Silence after the agent finishes before the caller is prompted again. */
+  noInputTimeoutMs: z.number().int().min(2000).max(60_000).default(8000),
+  /** Around a keypress, audio never interrupts (the tone itself is not speech). */
+  dtmfGuardMs: z.number().int().min(0).max(3000).default(600),
+});
+
+export type TurnTakingConfig = z.infer<typeof turnTakingSchema>;
+
+export const DEFAULT_TURN_TAKING: TurnTakingConfig = turnTakingSchema.parse({});
+
+/** A business's overrides on top of the defaults; invalid overrides fall back to defaults. */
+export function turnTakingFor(overrides: unknown): TurnTakingConfig {
+  const r = turnTakingSchema.safeParse(overrides ?? {});
+  return r.success ? r.data : DEFAULT_TURN_TAKING;
+}
+
+const UNFINISHED_TAIL =
+  /\b(and|or|but|so|because|the|a|an|my|our|your|to|of|for|with|at|on|in|is|was|are|um|uh|er|like|it's|its|i'm|i|we|number|address|name|about|from)$/i;
+
+/** True when the words end where a sentence plainly goes on ("my number is", "and um"). */
+export function looksUnfinished(text: string): boolean {
+  const t = text.trim().replace(/[,;:-]+$/, '');
+  if (!t) return false;
+  return UNFINISHED_TAIL.test(t);
+}
+
+/** True when the words are only acknowledgements ("okay", "uh huh yeah"). */
+export function isBackchannel(text: string, words: readonly string[]): boolean {
+  let t = text.toLowerCase().replace(/[^a-z' -]/g, ' ');
+  if (t.trim() === '') return false;
+  for (const w of [...words].sort((a, b) => b.length - a.length)) {
+    const escaped = w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    t = t.replace(new RegExp(`(^|\\s)${escaped}(?=\\s|$)`, 'g'), ' ');
+  }
+  return t.trim() === '';
+}
