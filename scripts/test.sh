@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one test command (npm test, and CI through .ci/run): sets up what the tests need, then
+# runs the type check, lint, format check and the whole test suite, on PGlite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
+if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:-$(bash scripts/ensure-redis.sh)}"; fi
+
+echo "== typecheck";    npx tsc -p tsconfig.json --noEmit
+echo "== lint";         npx eslint . --max-warnings 0
+echo "== format";       npx prettier --check . --log-level warn
+echo "== tests";        npx vitest run "$@"
