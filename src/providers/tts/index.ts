@@ -1,0 +1,5 @@
+export type { TextToSpeech } from './tts.js';
+export { FliteTts, createFliteTts, type FliteTtsOptions } from './flite.js';
+export { FliteWasm, FLITE_VOICES, isFliteVoice, type FliteVoice } from './flite-wasi.js';
+export { splitSentences, SentenceSplitter, type SplitOptions } from './sentences.js';
+export { normalizeForSpeech, spellDigits } from './normalize.js';
