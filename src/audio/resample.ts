@@ -166,8 +166,9 @@ export class Resampler {
   /** Forget the stream so far (e.g. on barge-in). */
   reset(): void {
     const half = this.#d?.half ?? 1;
-    this.#buf = new Float64Array(Math.max(1024, 4 * half));
+    if (this.#buf.length === 0) this.#buf = new Float64Array(Math.max(1024, 4 * half));
     // Leading silence so the first outputs see a full window.
+    this.#buf.fill(0, 0, half - 1);
     this.#len = half - 1;
     this.#base = -(half - 1);
     this.#inCount = 0;
@@ -309,16 +310,27 @@ export class Resampler {
   }
 }
 
+/** Input block size for one-shot conversion: bounds the working buffer and stays cache-friendly. */
+const ONE_SHOT_BLOCK = 16384;
+
 /** Convert a whole buffer to another rate. Returns the input itself when the rates are equal. */
 export function resample(pcm: PcmAudio, toRate: number): PcmAudio {
   checkRate('toRate', toRate);
   if (pcm.sampleRate === toRate) return pcm;
   const r = new Resampler(pcm.sampleRate, toRate);
-  const head = r.push(pcm.samples);
-  const tail = r.flush();
-  if (tail.length === 0) return { samples: head, sampleRate: toRate };
-  const samples = new Int16Array(head.length + tail.length);
-  samples.set(head);
-  samples.set(tail, head.length);
+  const input = pcm.samples;
+  // Blocks give the same samples as one push (streaming is exact), with a small working buffer.
+  const parts: Int16Array[] = [];
+  for (let at = 0; at < input.length; at += ONE_SHOT_BLOCK) {
+    parts.push(r.push(input.subarray(at, at + ONE_SHOT_BLOCK)));
+  }
+  parts.push(r.flush());
+  if (parts.length === 1) return { samples: parts[0] as Int16Array, sampleRate: toRate };
+  const samples = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p, at);
+    at += p.length;
+  }
   return { samples, sampleRate: toRate };
 }
