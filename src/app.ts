@@ -19,7 +19,14 @@ import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
 import { createFliteTts } from './providers/tts/index.js';
 import { SileroVadModel, SpeechDetector } from './providers/vad/index.js';
-import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Business, type Database } from './store/index.js';
+import {
+  BusinessesRepo,
+  CallsRepo,
+  openDatabase,
+  seedDemoBusiness,
+  type Business,
+  type Database,
+} from './store/index.js';
 import {
   acceptAllSignatures,
   registerMediaStreamRoutes,
@@ -76,13 +83,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const local = loadOrCreateLocalSecrets(config.dataDir);
   const twilioAuthToken = config.twilio.authToken ?? local.twilioAuthToken;
   const apiKey = config.apiKey ?? local.apiKey;
-  const tokens = new StreamTokens(config.streamTokenSecret ?? local.streamTokenSecret, config.streamTokenTtlSeconds);
-  const verifier = config.twilio.verifySignatures ? twilioSignatureVerifier(twilioAuthToken) : acceptAllSignatures;
+  const tokens = new StreamTokens(
+    config.streamTokenSecret ?? local.streamTokenSecret,
+    config.streamTokenTtlSeconds,
+  );
+  const verifier = config.twilio.verifySignatures
+    ? twilioSignatureVerifier(twilioAuthToken)
+    : acceptAllSignatures;
   if (!config.twilio.verifySignatures) {
-    log.warn('SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE is on: Twilio requests are NOT verified. Development only.');
+    log.warn(
+      'SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE is on: Twilio requests are NOT verified. Development only.',
+    );
   }
 
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: log });
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger: log,
+  });
   const businesses = new BusinessesRepo(database.db);
   const calls = new CallsRepo(database.db);
   await seedDemoBusiness(database.db, log);
@@ -94,7 +112,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const recordingsDir = path.join(config.dataDir, 'recordings');
   const sessions = new Set<CallSession>();
 
-  const server = Fastify({ loggerInstance: log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024 });
+  const server = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+  });
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -106,7 +128,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     dependencies: async () => {
       try {
         await database.db.execute('select 1');
-        return { database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind } };
+        return {
+          database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
+        };
       } catch (err) {
         return { database: { status: 'down', detail: (err as Error).message } };
       }
@@ -131,12 +155,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           businessId: c.businessId,
           from: c.from,
           to: c.to,
-          direction: c.direction === 'inbound' ? 'inbound' : c.direction === 'outbound-api' ? 'outbound-api' : 'outbound-dial',
+          direction:
+            c.direction === 'inbound'
+              ? 'inbound'
+              : c.direction === 'outbound-api'
+                ? 'outbound-api'
+                : 'outbound-dial',
           channel: 'phone',
           status: c.status as never,
         });
         if (created) {
-          await calls.recordStatus({ callSid: c.callSid, status: c.status as never, source: 'voice-webhook', occurredAt: new Date() });
+          await calls.recordStatus({
+            callSid: c.callSid,
+            status: c.status as never,
+            source: 'voice-webhook',
+            occurredAt: new Date(),
+          });
         }
       },
       recordStatus: async (s) => {
@@ -153,7 +187,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         return r.outcome !== 'unknown-call';
       },
       recordStreamStatus: async (s) => {
-        await calls.appendEvent(s.callSid, 'stream-status', { event: s.event, ...(s.error ? { error: s.error } : {}) });
+        await calls.appendEvent(s.callSid, 'stream-status', {
+          event: s.event,
+          ...(s.error ? { error: s.error } : {}),
+        });
       },
     },
   });
@@ -214,8 +251,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       log: stream.log,
       playoutLeadMs: config.playoutLeadMs,
       onTurnLatency: (l) => {
-        const stages = { sttFinal: l.sttFinalMs, firstText: l.firstTextMs, firstAudio: l.firstAudioMs, firstFrameSent: l.firstFrameSentMs };
-        for (const [stage, ms] of Object.entries(stages)) if (ms !== undefined) metrics.turnLatency.observe({ stage }, ms / 1000);
+        const stages = {
+          sttFinal: l.sttFinalMs,
+          firstText: l.firstTextMs,
+          firstAudio: l.firstAudioMs,
+          firstFrameSent: l.firstFrameSentMs,
+        };
+        for (const [stage, ms] of Object.entries(stages))
+          if (ms !== undefined) metrics.turnLatency.observe({ stage }, ms / 1000);
       },
       onBargeIn: () => metrics.bargeIns.inc(),
     });
@@ -278,7 +321,10 @@ async function loadOfflineStt(log: Logger): Promise<SpeechToText | undefined> {
     const { createPocketSphinxStt } = await import('./providers/stt/index.js');
     return await createPocketSphinxStt();
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'offline speech recognition unavailable: calls will not be heard. Run scripts/setup.sh');
+    log.error(
+      { err: (err as Error).message },
+      'offline speech recognition unavailable: calls will not be heard. Run scripts/setup.sh',
+    );
     return undefined;
   }
 }

@@ -31,7 +31,9 @@ describe('loadConfig', () => {
   });
 
   it('turns signature checks off only with the explicit development setting', () => {
-    expect(loadConfig({ SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE: 'true' }).twilio.verifySignatures).toBe(false);
+    expect(loadConfig({ SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE: 'true' }).twilio.verifySignatures).toBe(
+      false,
+    );
   });
 });
 

@@ -16,7 +16,8 @@ export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; c
 
   app.get('/api/calls', { preHandler: auth }, async (req, reply) => {
     const q = ListQuery.safeParse(req.query);
-    if (!q.success) return reply.code(400).send({ error: 'bad query', issues: q.error.issues.map((i) => i.message) });
+    if (!q.success)
+      return reply.code(400).send({ error: 'bad query', issues: q.error.issues.map((i) => i.message) });
     try {
       const page = await deps.calls.list({
         limit: q.data.limit,

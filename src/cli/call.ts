@@ -46,12 +46,19 @@ export async function callCommand(argv: string[]): Promise<number> {
   const local = readLocalSecrets(config.dataDir);
   const authToken = config.twilio.authToken ?? local?.twilioAuthToken;
   if (!authToken) {
-    console.error('switchboard call: no Twilio auth token: set TWILIO_AUTH_TOKEN, or start a local server first.');
+    console.error(
+      'switchboard call: no Twilio auth token: set TWILIO_AUTH_TOKEN, or start a local server first.',
+    );
     return 2;
   }
   const scriptJson: Record<string, unknown> = values.script
     ? (JSON.parse(await readFile(values.script, 'utf8')) as Record<string, unknown>)
-    : { turns: [...(values.say ?? []).map((say) => ({ say })), ...(values.dtmf ? [{ dtmf: values.dtmf }] : [])] };
+    : {
+        turns: [
+          ...(values.say ?? []).map((say) => ({ say })),
+          ...(values.dtmf ? [{ dtmf: values.dtmf }] : []),
+        ],
+      };
   if (values.to) scriptJson['to'] = values.to;
   if (values.from) scriptJson['from'] = values.from;
   const script = parseCallScript(scriptJson);
@@ -64,7 +71,10 @@ export async function callCommand(argv: string[]): Promise<number> {
     ...(apiKey ? { apiKey } : {}),
   });
   if (values.record) {
-    await writeFile(values.record, writeWav({ sampleRate: 8000, channels: [report.recording.caller, report.recording.agent] }));
+    await writeFile(
+      values.record,
+      writeWav({ sampleRate: 8000, channels: [report.recording.caller, report.recording.agent] }),
+    );
   }
   const { recording: _recording, ...printable } = report;
   const json = JSON.stringify(printable, null, 2);

@@ -8,7 +8,9 @@ export interface HealthSources {
   /** Open WebSocket connections on this node, by kind. */
   webSockets(): Record<string, number>;
   /** Each dependency's state, e.g. database and redis. */
-  dependencies(): Promise<Record<string, { status: 'up' | 'down' | 'embedded' | 'disabled'; detail?: string }>>;
+  dependencies(): Promise<
+    Record<string, { status: 'up' | 'down' | 'embedded' | 'disabled'; detail?: string }>
+  >;
   startedAt: Date;
 }
 
@@ -44,8 +46,18 @@ export function registerHealthRoutes(app: FastifyInstance, src: HealthSources): 
     const json = await src.metrics.registry.getMetricsAsJSON();
     return Object.fromEntries(
       json
-        .filter((m) => m.name.startsWith('switchboard_') && !m.name.startsWith('switchboard_process') && !m.name.startsWith('switchboard_nodejs'))
-        .map((m) => [m.name, m.values.length === 1 && Object.keys(m.values[0]?.labels ?? {}).length === 0 ? m.values[0]?.value : m.values]),
+        .filter(
+          (m) =>
+            m.name.startsWith('switchboard_') &&
+            !m.name.startsWith('switchboard_process') &&
+            !m.name.startsWith('switchboard_nodejs'),
+        )
+        .map((m) => [
+          m.name,
+          m.values.length === 1 && Object.keys(m.values[0]?.labels ?? {}).length === 0
+            ? m.values[0]?.value
+            : m.values,
+        ]),
     );
   });
 

@@ -6,15 +6,27 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly activeCalls = new Gauge({ name: 'switchboard_active_calls', help: 'Calls with an open media stream', registers: [this.registry] });
+  readonly activeCalls = new Gauge({
+    name: 'switchboard_active_calls',
+    help: 'Calls with an open media stream',
+    registers: [this.registry],
+  });
   readonly wsConnections = new Gauge({
     name: 'switchboard_websocket_connections',
     help: 'Open WebSocket connections',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  readonly framesIn = new Counter({ name: 'switchboard_media_frames_in_total', help: 'Media frames received from Twilio', registers: [this.registry] });
-  readonly framesOut = new Counter({ name: 'switchboard_media_frames_out_total', help: 'Media frames sent to Twilio', registers: [this.registry] });
+  readonly framesIn = new Counter({
+    name: 'switchboard_media_frames_in_total',
+    help: 'Media frames received from Twilio',
+    registers: [this.registry],
+  });
+  readonly framesOut = new Counter({
+    name: 'switchboard_media_frames_out_total',
+    help: 'Media frames sent to Twilio',
+    registers: [this.registry],
+  });
   readonly protocolErrors = new Counter({
     name: 'switchboard_protocol_errors_total',
     help: 'Malformed or unknown media-stream messages',
@@ -34,7 +46,11 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
     registers: [this.registry],
   });
-  readonly bargeIns = new Counter({ name: 'switchboard_barge_ins_total', help: 'Agent speech interrupted by the caller', registers: [this.registry] });
+  readonly bargeIns = new Counter({
+    name: 'switchboard_barge_ins_total',
+    help: 'Agent speech interrupted by the caller',
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });

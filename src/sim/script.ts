@@ -11,14 +11,22 @@ const Turn = z
     /** A WAV file the caller plays (any rate; resampled to 8 kHz). */
     wav: z.string().min(1).optional(),
     /** DTMF keys, sent one per 200 ms. */
-    dtmf: z.string().regex(/^[0-9*#A-D]+$/, 'DTMF keys are 0-9 * # A-D').optional(),
+    dtmf: z
+      .string()
+      .regex(/^[0-9*#A-D]+$/, 'DTMF keys are 0-9 * # A-D')
+      .optional(),
     /** Caller stays silent this long. */
     silenceMs: z.number().int().min(0).max(120_000).optional(),
     /** Speak this long after the agent starts speaking, over it, instead of waiting for it. */
     bargeInAfterMs: z.number().int().min(0).max(60_000).optional(),
     /** Non-speech noise over the agent: white noise or a tone, to prove it does not interrupt. */
     noise: z
-      .object({ kind: z.enum(['white', 'tone']), durationMs: z.number().int().min(20).max(10_000), level: z.number().min(0).max(1).default(0.1), freq: z.number().default(1000) })
+      .object({
+        kind: z.enum(['white', 'tone']),
+        durationMs: z.number().int().min(20).max(10_000),
+        level: z.number().min(0).max(1).default(0.1),
+        freq: z.number().default(1000),
+      })
       .optional(),
   })
   .refine((t) => [t.say, t.wav, t.dtmf, t.silenceMs, t.noise].filter((x) => x !== undefined).length === 1, {

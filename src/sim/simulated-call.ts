@@ -105,7 +105,11 @@ export interface SimulateOptions {
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 
-export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts: SimulateOptions = {}): Promise<SimulationReport> {
+export async function simulateCall(
+  script: CallScript,
+  deps: SimulatorDeps,
+  opts: SimulateOptions = {},
+): Promise<SimulationReport> {
   const accountSid = deps.accountSid ?? `AC${hex(16)}`;
   const callSid = `CA${hex(16)}`;
   const streamSid = `MZ${hex(16)}`;
@@ -113,7 +117,8 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
   const events: SimEvent[] = [];
   let t0 = performance.now();
   const now = () => Math.round(performance.now() - t0);
-  const event = (type: SimEvent['type'], detail?: string) => events.push({ t: now(), type, ...(detail ? { detail } : {}) });
+  const event = (type: SimEvent['type'], detail?: string) =>
+    events.push({ t: now(), type, ...(detail ? { detail } : {}) });
 
   const post = async (path: string, params: Record<string, string>) => {
     const url = base + path;
@@ -181,7 +186,9 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
-    ws.once('unexpected-response', (_req, r) => reject(new Error(`stream upgrade answered HTTP ${r.statusCode}`)));
+    ws.once('unexpected-response', (_req, r) =>
+      reject(new Error(`stream upgrade answered HTTP ${r.statusCode}`)),
+    );
   });
   event('stream-open');
 
@@ -252,7 +259,9 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
   };
 
   send(frames.connected());
-  const parameters = opts.tamperToken ? { ...twiml.parameters, token: 'x' + (twiml.parameters['token'] ?? '') } : twiml.parameters;
+  const parameters = opts.tamperToken
+    ? { ...twiml.parameters, token: 'x' + (twiml.parameters['token'] ?? '') }
+    : twiml.parameters;
   t0 = performance.now();
   send(frames.start(parameters));
   event('start-sent');
@@ -312,7 +321,8 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
     while (!cond() && !serverClosed && performance.now() < end) await sleep(10);
     return cond();
   };
-  const agentQuiet = () => !agentSpeaking && playback.length === 0 && now() - lastAgentAudioAt >= script.agentQuietMs;
+  const agentQuiet = () =>
+    !agentSpeaking && playback.length === 0 && now() - lastAgentAudioAt >= script.agentQuietMs;
   const deadline = performance.now() + script.maxDurationMs;
   const remaining = () => Math.max(0, deadline - performance.now());
 
@@ -367,10 +377,20 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
         event('caller-speech-end');
       }
       const endMs = now();
-      const turnReport: TurnReport = { index, kind, startMs, endMs, bargeIn, ...(turn.say ? { text: turn.say } : {}) };
+      const turnReport: TurnReport = {
+        index,
+        kind,
+        startMs,
+        endMs,
+        bargeIn,
+        ...(turn.say ? { text: turn.say } : {}),
+      };
       report.turns.push(turnReport);
       // Latency: first agent audio after the caller finished (or its clear, for a barge-in).
-      const answered = await waitUntil(() => agentSpeaking && agentAudioStartedAt >= endMs, Math.min(remaining(), 15_000));
+      const answered = await waitUntil(
+        () => agentSpeaking && agentAudioStartedAt >= endMs,
+        Math.min(remaining(), 15_000),
+      );
       if (answered) turnReport.latencyMs = agentAudioStartedAt - endMs;
       if (report.clearsReceived > clearsBefore) {
         const clear = events.find((e) => e.type === 'clear-received' && e.t >= startMs);
@@ -399,7 +419,9 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
   if (deps.apiKey) {
     // Give the server a moment to persist what the stream's end wrote.
     for (let i = 0; i < 20; i++) {
-      const r = await fetch(`${base}/api/calls/${callSid}`, { headers: { authorization: `Bearer ${deps.apiKey}` } });
+      const r = await fetch(`${base}/api/calls/${callSid}`, {
+        headers: { authorization: `Bearer ${deps.apiKey}` },
+      });
       if (r.ok) {
         report.serverCall = await r.json();
         const ended = (report.serverCall as { call?: { endedAt?: string | null } }).call?.endedAt;
@@ -411,7 +433,12 @@ export async function simulateCall(script: CallScript, deps: SimulatorDeps, opts
   return report;
 }
 
-function makeNoise(n: { kind: 'white' | 'tone'; durationMs: number; level: number; freq: number }): Uint8Array {
+function makeNoise(n: {
+  kind: 'white' | 'tone';
+  durationMs: number;
+  level: number;
+  freq: number;
+}): Uint8Array {
   const len = Math.round((n.durationMs / 1000) * 8000);
   const pcm = new Int16Array(len);
   for (let i = 0; i < len; i++) {

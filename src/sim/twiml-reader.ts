@@ -6,7 +6,11 @@ export type TwimlAction =
   | { kind: 'say-hangup'; say: string[] }
   | { kind: 'other'; verbs: string[] };
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', isArray: (name) => ['Parameter', 'Say'].includes(name) });
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  isArray: (name) => ['Parameter', 'Say'].includes(name),
+});
 
 export function readTwiml(xml: string): TwimlAction {
   const doc = parser.parse(xml) as { Response?: Record<string, unknown> };

@@ -32,7 +32,11 @@ export interface CallLogPort {
   /** The brain reported a lead, emergency, booking or question: the channel-free side effects. */
   onBrainOutput?(output: Exclude<BrainOutput, { type: 'say' } | { type: 'listen' }>): Promise<void>;
   /** The stream ended: recording (stereo, 8 kHz) and the call-level summary. */
-  finish(result: { recording: [Int16Array, Int16Array]; sampleRate: number; summary: CallSummary }): Promise<void>;
+  finish(result: {
+    recording: [Int16Array, Int16Array];
+    sampleRate: number;
+    summary: CallSummary;
+  }): Promise<void>;
 }
 
 export interface CallSummary {
@@ -185,7 +189,13 @@ export class CallSession {
     this.digits = '';
     if (!digits) return;
     const at = this.elapsed();
-    this.recordTurn({ speaker: 'caller', text: `[keys] ${digits}`, startMs: at, endMs: at, interrupted: false });
+    this.recordTurn({
+      speaker: 'caller',
+      text: `[keys] ${digits}`,
+      startMs: at,
+      endMs: at,
+      interrupted: false,
+    });
     this.enqueueAgentTurn({ kind: 'dtmf', digits });
   }
 
@@ -212,11 +222,22 @@ export class CallSession {
         const text = [this.carriedCallerText, e.text].filter(Boolean).join(' ');
         this.carriedCallerText = '';
         const endMs = Math.round(e.endOfSpeechAt - this.startedAt);
-        this.recordTurn({ speaker: 'caller', text: e.text, startMs: endMs - e.durationMs, endMs, interrupted: false });
+        this.recordTurn({
+          speaker: 'caller',
+          text: e.text,
+          startMs: endMs - e.durationMs,
+          endMs,
+          interrupted: false,
+        });
         this.lastCallerText = text;
         const latency = new LatencyMarks(e.endOfSpeechAt, e.endpointingMs);
         latency.mark('sttFinal', e.sttFinalAt);
-        this.enqueueAgentTurn(text ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) } : { kind: 'unclear' }, latency);
+        this.enqueueAgentTurn(
+          text
+            ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) }
+            : { kind: 'unclear' },
+          latency,
+        );
         break;
       }
     }
@@ -238,7 +259,9 @@ export class CallSession {
     this.recorder.truncateAgent(this.elapsed());
     turn.handle.markInterrupted(heard);
     this.deps.onBargeIn?.();
-    this.persist(() => this.deps.callLog.appendEvent('barge-in', { atMs: this.elapsed(), heardPosition: heard }));
+    this.persist(() =>
+      this.deps.callLog.appendEvent('barge-in', { atMs: this.elapsed(), heardPosition: heard }),
+    );
   }
 
   private enqueueAgentTurn(input: TurnInput, latency?: LatencyMarks): void {
@@ -361,7 +384,9 @@ export class CallSession {
   }
 
   private persist(write: () => Promise<void>): void {
-    this.writes = this.writes.then(write).catch((err: unknown) => this.deps.log.error({ err }, 'call log write failed'));
+    this.writes = this.writes
+      .then(write)
+      .catch((err: unknown) => this.deps.log.error({ err }, 'call log write failed'));
   }
 
   async end(reason: string): Promise<void> {
@@ -375,7 +400,10 @@ export class CallSession {
     this.playout.close();
     // The turn that was cut off records itself before the summary is written.
     await this.agentChain;
-    const sent = this.latencies.map((l) => l.firstFrameSentMs).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+    const sent = this.latencies
+      .map((l) => l.firstFrameSentMs)
+      .filter((v): v is number => v !== undefined)
+      .sort((a, b) => a - b);
     const summary: CallSummary = {
       durationMs: this.elapsed(),
       turns: this.turns.length,
@@ -386,11 +414,21 @@ export class CallSession {
       framesOut: this.framesOut,
       endReason: reason,
       ...(sent.length
-        ? { latency: { turns: sent.length, firstFrameSentP50: sent[Math.floor((sent.length - 1) / 2)]!, firstFrameSentMax: sent.at(-1)! } }
+        ? {
+            latency: {
+              turns: sent.length,
+              firstFrameSentP50: sent[Math.floor((sent.length - 1) / 2)]!,
+              firstFrameSentMax: sent.at(-1)!,
+            },
+          }
         : {}),
     };
     this.persist(() =>
-      this.deps.callLog.finish({ recording: this.recorder.channels(), sampleRate: this.recorder.sampleRate, summary }),
+      this.deps.callLog.finish({
+        recording: this.recorder.channels(),
+        sampleRate: this.recorder.sampleRate,
+        summary,
+      }),
     );
     await this.writes;
   }

@@ -28,6 +28,8 @@ export type ListenerEvent =
 
 const FRAME_MS = 20;
 const PREROLL_MS = 1000;
+/** A window at least this likely to be speech counts as voiced (the detector's end threshold). */
+const VOICED_PROBABILITY = 0.35;
 
 interface OpenUtterance {
   stt: SpeechStream;
@@ -89,9 +91,11 @@ export class Listener {
     if (this.closed) return;
     for (const e of events) {
       if (e.type === 'speech-start') this.onSpeechStart(e.atMs);
-      else this.onSpeechEnd(e.atMs, e.durationMs);
+      else this.onSpeechEnd(e.atMs);
     }
-    if (this.deps.detector.speaking && this.speechStartMs !== undefined && this.utterance) {
+    // Progress counts voiced audio only: the silence before a speech-end is not more speech.
+    const voiced = this.deps.detector.lastProbability >= VOICED_PROBABILITY;
+    if (voiced && this.deps.detector.speaking && this.speechStartMs !== undefined && this.utterance) {
       this.deps.onEvent({
         type: 'speech-progress',
         speechMs: this.deps.detector.processedMs - this.speechStartMs,
@@ -114,7 +118,8 @@ export class Listener {
     const u: OpenUtterance = {
       stt: this.deps.stt.start(abort.signal),
       startMs: atMs,
-      resampler: this.deps.stt.sampleRate === 8000 ? undefined : new Resampler(8000, this.deps.stt.sampleRate),
+      resampler:
+        this.deps.stt.sampleRate === 8000 ? undefined : new Resampler(8000, this.deps.stt.sampleRate),
       holdTimer: undefined,
       heldEnd: undefined,
       abort,
@@ -125,14 +130,17 @@ export class Listener {
     this.deps.onEvent({ type: 'speech-start', atMs });
   }
 
-  private onSpeechEnd(atMs: number, durationMs: number): void {
+  private onSpeechEnd(atMs: number): void {
     const u = this.utterance;
     this.speechStartMs = undefined;
     if (!u) return;
     const silenceSoFar = this.deps.detector.processedMs - atMs;
     if (this.deps.config.unfinishedExtraMs > 0 && looksUnfinished(u.stt.partial())) {
       u.heldEnd = { atMs };
-      const wait = Math.max(0, this.deps.config.unfinishedExtraMs - (silenceSoFar - this.deps.config.endOfTurnSilenceMs));
+      const wait = Math.max(
+        0,
+        this.deps.config.unfinishedExtraMs - (silenceSoFar - this.deps.config.endOfTurnSilenceMs),
+      );
       u.holdTimer = this.deps.clock.setTimeout(() => void this.finalize(u, atMs), wait);
       return;
     }

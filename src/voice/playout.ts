@@ -119,7 +119,10 @@ export class Playout {
    * returned promise settles 'played' when Twilio echoes the mark after playing the audio before
    * it, or 'cleared' if a clear flushed it first.
    */
-  mark(label: string, opts: { pad?: boolean } = {}): { name: string; position: number; outcome: Promise<MarkOutcome> } {
+  mark(
+    label: string,
+    opts: { pad?: boolean } = {},
+  ): { name: string; position: number; outcome: Promise<MarkOutcome> } {
     if (opts.pad !== false && this.partialLen > 0) {
       this.partial.fill(SILENCE, this.partialLen);
       this.queue.push({ kind: 'frame', bytes: this.partial });

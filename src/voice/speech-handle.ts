@@ -48,7 +48,11 @@ export class SpeechHandle {
     this.settled = true;
     const first = this.segments[0];
     const last = this.segments.at(-1);
-    this.resolveDone({ interrupted: false, text: this.text, durationMs: first && last ? last.end - first.start : 0 });
+    this.resolveDone({
+      interrupted: false,
+      text: this.text,
+      durationMs: first && last ? last.end - first.start : 0,
+    });
   }
 
   /** Interrupted when playback had reached `heardPosition` on the playout timeline. */

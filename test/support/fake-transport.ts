@@ -1,6 +1,9 @@
 import type { MediaTransport } from '../../src/voice/playout.js';
 
-export type Sent = { kind: 'media'; bytes: Uint8Array; at: number } | { kind: 'mark'; name: string; at: number } | { kind: 'clear'; at: number };
+export type Sent =
+  | { kind: 'media'; bytes: Uint8Array; at: number }
+  | { kind: 'mark'; name: string; at: number }
+  | { kind: 'clear'; at: number };
 
 /** Records what a playout sends, stamped with the fake clock's time. */
 export class RecordingTransport implements MediaTransport {

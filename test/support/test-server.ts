@@ -29,12 +29,25 @@ export interface TestServer {
  * A real Switchboard on 127.0.0.1 with its own DATA_DIR (PGlite) unless TEST_DATABASE_URL-style
  * env is passed, and the local secrets the embedded default makes.
  */
-export async function startTestServer(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-test-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: baseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
-  const app = await createApp(config, { logger: createLogger({ level: env['LOG_LEVEL'] ?? 'silent' }), ...overrides });
+  const config = loadConfig({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: baseUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const app = await createApp(config, {
+    logger: createLogger({ level: env['LOG_LEVEL'] ?? 'silent' }),
+    ...overrides,
+  });
   await app.listen();
   return {
     app,

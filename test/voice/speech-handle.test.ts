@@ -7,7 +7,11 @@ describe('SpeechHandle', () => {
     h.addSegment('Hello there.', 0, 1000);
     h.addSegment('How can I help?', 1000, 2000);
     h.markPlayed();
-    await expect(h.done).resolves.toEqual({ interrupted: false, text: 'Hello there. How can I help?', durationMs: 2000 });
+    await expect(h.done).resolves.toEqual({
+      interrupted: false,
+      text: 'Hello there. How can I help?',
+      durationMs: 2000,
+    });
   });
 
   it('keeps only what was heard when interrupted, and aborts its signal', async () => {

@@ -1,6 +1,11 @@
 export { registerVoiceWebhooks, type VoiceWebhookPorts } from './webhooks.js';
 export { registerMediaStreamRoutes, STREAM_PATHS } from './media-stream-route.js';
 export type { StreamCall, StartedStream } from './media-stream.js';
-export { twilioSignatureVerifier, acceptAllSignatures, signTwilioRequest, type SignatureVerifier } from './signature.js';
+export {
+  twilioSignatureVerifier,
+  acceptAllSignatures,
+  signTwilioRequest,
+  type SignatureVerifier,
+} from './signature.js';
 export { StreamTokens } from './stream-token.js';
 export * as streamProtocol from './stream-protocol.js';

@@ -19,8 +19,13 @@ export function registerMediaStreamRoutes(
   const checkUpgrade = async (req: FastifyRequest, reply: FastifyReply) => {
     const pathname = req.url.split('?')[0] ?? req.url;
     const signature = req.headers['x-twilio-signature'];
-    if (!deps.verifier.streamUpgrade(typeof signature === 'string' ? signature : undefined, wsOrigin + pathname)) {
-      deps.metrics.rejectedWebhooks.inc({ route: 'stream', reason: signature ? 'bad-signature' : 'no-signature' });
+    if (
+      !deps.verifier.streamUpgrade(typeof signature === 'string' ? signature : undefined, wsOrigin + pathname)
+    ) {
+      deps.metrics.rejectedWebhooks.inc({
+        route: 'stream',
+        reason: signature ? 'bad-signature' : 'no-signature',
+      });
       deps.log.warn('media stream upgrade refused: signature check failed');
       await reply.code(403).send({ error: 'Forbidden' });
     }

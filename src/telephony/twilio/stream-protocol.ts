@@ -224,7 +224,9 @@ export type OutboundMessage =
   | { event: 'clear'; streamSid: string };
 
 /** Parses what a server sends to Twilio: the simulator plays Twilio's side with it. */
-export function parseOutbound(raw: string): { ok: true; message: OutboundMessage } | { ok: false; error: string } {
+export function parseOutbound(
+  raw: string,
+): { ok: true; message: OutboundMessage } | { ok: false; error: string } {
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -244,7 +246,8 @@ export function parseOutbound(raw: string): { ok: true; message: OutboundMessage
       },
     };
   }
-  if (m.event === 'mark') return { ok: true, message: { event: 'mark', streamSid: m.streamSid, name: m.mark.name } };
+  if (m.event === 'mark')
+    return { ok: true, message: { event: 'mark', streamSid: m.streamSid, name: m.mark.name } };
   return { ok: true, message: m };
 }
 

@@ -39,7 +39,10 @@ export class StreamTokens {
       if (typeof payload.sub !== 'string' || typeof payload['biz'] !== 'string') {
         return { ok: false, reason: 'token lacks call or business' };
       }
-      return { ok: true, claims: { callSid: payload.sub as CallSid, businessId: payload['biz'] as BusinessId } };
+      return {
+        ok: true,
+        claims: { callSid: payload.sub as CallSid, businessId: payload['biz'] as BusinessId },
+      };
     } catch (err) {
       if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' };
       return { ok: false, reason: 'token invalid' };

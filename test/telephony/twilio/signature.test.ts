@@ -7,7 +7,13 @@ const verifier = twilioSignatureVerifier(TOKEN);
 
 describe('webhook signatures', () => {
   it("matches Twilio's documented test vector", () => {
-    const params = { Digits: '1234', To: '+18005551212', From: '+14158675310', Caller: '+14158675310', CallSid: 'CA1234567890ABCDE' };
+    const params = {
+      Digits: '1234',
+      To: '+18005551212',
+      From: '+14158675310',
+      Caller: '+14158675310',
+      CallSid: 'CA1234567890ABCDE',
+    };
     const url = 'https://example.com/myapp.php?foo=1&bar=2';
     expect(signTwilioRequest(TOKEN, url, params)).toBe('L/OH5YylLD5NRKLltdqwSvS0BnU=');
     expect(verifier.webhook('L/OH5YylLD5NRKLltdqwSvS0BnU=', url, params)).toBe(true);
@@ -21,8 +27,16 @@ describe('webhook signatures', () => {
 
   it.each([
     ['a missing signature', undefined, {}],
-    ['a signature made with another token', twilio.getExpectedTwilioSignature('other', 'https://sb.example.com/twilio/voice', { A: '1' }), { A: '1' }],
-    ['a tampered parameter', twilio.getExpectedTwilioSignature(TOKEN, 'https://sb.example.com/twilio/voice', { A: '1' }), { A: '2' }],
+    [
+      'a signature made with another token',
+      twilio.getExpectedTwilioSignature('other', 'https://sb.example.com/twilio/voice', { A: '1' }),
+      { A: '1' },
+    ],
+    [
+      'a tampered parameter',
+      twilio.getExpectedTwilioSignature(TOKEN, 'https://sb.example.com/twilio/voice', { A: '1' }),
+      { A: '2' },
+    ],
   ])('refuses %s', (_n, sig, params) => {
     expect(verifier.webhook(sig, 'https://sb.example.com/twilio/voice', params)).toBe(false);
   });

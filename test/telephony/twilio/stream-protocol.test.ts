@@ -44,7 +44,12 @@ describe('parseInbound (Twilio -> Switchboard)', () => {
   it('decodes a media payload of 160 bytes (20 ms) and numeric strings', () => {
     const payload = Buffer.alloc(160, 0xff).toString('base64');
     const r = parseInbound(
-      JSON.stringify({ event: 'media', sequenceNumber: '4', media: { track: 'inbound', chunk: '2', timestamp: '52', payload }, streamSid: 'MZ1' }),
+      JSON.stringify({
+        event: 'media',
+        sequenceNumber: '4',
+        media: { track: 'inbound', chunk: '2', timestamp: '52', payload },
+        streamSid: 'MZ1',
+      }),
     );
     expect(r.ok).toBe(true);
     if (r.ok && r.message.event === 'media') {
@@ -56,20 +61,32 @@ describe('parseInbound (Twilio -> Switchboard)', () => {
 
   it('accepts the old UUID-shaped stream SIDs seen on real streams', () => {
     const uuid = '9e7ee906-377b-408f-a852-eebfb834422a';
-    const r = parseInbound(JSON.stringify({ ...DOC_START, streamSid: uuid, start: { ...DOC_START.start, streamSid: uuid } }));
+    const r = parseInbound(
+      JSON.stringify({ ...DOC_START, streamSid: uuid, start: { ...DOC_START.start, streamSid: uuid } }),
+    );
     expect(r.ok).toBe(true);
   });
 
   it('reads dtmf, mark and stop', () => {
-    expect(parseInbound('{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"1"}}')).toMatchObject({
+    expect(
+      parseInbound(
+        '{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"1"}}',
+      ),
+    ).toMatchObject({
       ok: true,
       message: { event: 'dtmf', digit: '1' },
     });
-    expect(parseInbound('{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"my label"}}')).toMatchObject({
+    expect(
+      parseInbound('{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"my label"}}'),
+    ).toMatchObject({
       ok: true,
       message: { event: 'mark', name: 'my label' },
     });
-    expect(parseInbound('{"event":"stop","sequenceNumber":"5","stop":{"accountSid":"AC1","callSid":"CA1"},"streamSid":"MZ1"}')).toMatchObject({
+    expect(
+      parseInbound(
+        '{"event":"stop","sequenceNumber":"5","stop":{"accountSid":"AC1","callSid":"CA1"},"streamSid":"MZ1"}',
+      ),
+    ).toMatchObject({
       ok: true,
       message: { event: 'stop', callSid: 'CA1' },
     });
@@ -79,8 +96,14 @@ describe('parseInbound (Twilio -> Switchboard)', () => {
     ['not JSON', '{"event":'],
     ['an unknown event', '{"event":"teleport","streamSid":"MZ1"}'],
     ['a number where Twilio sends a string', JSON.stringify({ ...DOC_START, sequenceNumber: 1 })],
-    ['a non-base64 payload', '{"event":"media","sequenceNumber":"4","media":{"track":"inbound","chunk":"2","timestamp":"5","payload":"%%%"},"streamSid":"MZ1"}'],
-    ['two DTMF keys in one message', '{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"12"}}'],
+    [
+      'a non-base64 payload',
+      '{"event":"media","sequenceNumber":"4","media":{"track":"inbound","chunk":"2","timestamp":"5","payload":"%%%"},"streamSid":"MZ1"}',
+    ],
+    [
+      'two DTMF keys in one message',
+      '{"event":"dtmf","streamSid":"MZ1","sequenceNumber":"5","dtmf":{"track":"inbound_track","digit":"12"}}',
+    ],
     ['a JSON array', '[1,2,3]'],
     ['null', 'null'],
   ])('refuses %s with an error instead of throwing', (_name, raw) => {
@@ -93,10 +116,18 @@ describe('parseInbound (Twilio -> Switchboard)', () => {
 describe('messages to Twilio', () => {
   const sid = asStreamSid('MZabc');
   it('media carries only streamSid and a base64 payload', () => {
-    expect(JSON.parse(mediaMessage(sid, new Uint8Array([0xff, 0x7f])))).toEqual({ event: 'media', streamSid: 'MZabc', media: { payload: '/38=' } });
+    expect(JSON.parse(mediaMessage(sid, new Uint8Array([0xff, 0x7f])))).toEqual({
+      event: 'media',
+      streamSid: 'MZabc',
+      media: { payload: '/38=' },
+    });
   });
   it('mark and clear have the documented shape', () => {
-    expect(JSON.parse(markMessage(sid, 'm1'))).toEqual({ event: 'mark', streamSid: 'MZabc', mark: { name: 'm1' } });
+    expect(JSON.parse(markMessage(sid, 'm1'))).toEqual({
+      event: 'mark',
+      streamSid: 'MZabc',
+      mark: { name: 'm1' },
+    });
     expect(JSON.parse(clearMessage(sid))).toEqual({ event: 'clear', streamSid: 'MZabc' });
   });
   it('parseOutbound reads back what we send', () => {
@@ -108,14 +139,26 @@ describe('messages to Twilio', () => {
 describe('TwilioFrameBuilder (Twilio side, for the simulator)', () => {
   it('shares one sequence counter across message types, starting at 1 on start', () => {
     const b = new TwilioFrameBuilder('AC1', 'CA1', 'MZ1');
-    const seqs = [b.start({}), b.media(new Uint8Array(160), 0), b.mark('x'), b.dtmf('5'), b.media(new Uint8Array(160), 20), b.stop()].map(
-      (m) => (JSON.parse(m) as { sequenceNumber: string }).sequenceNumber,
-    );
+    const seqs = [
+      b.start({}),
+      b.media(new Uint8Array(160), 0),
+      b.mark('x'),
+      b.dtmf('5'),
+      b.media(new Uint8Array(160), 20),
+      b.stop(),
+    ].map((m) => (JSON.parse(m) as { sequenceNumber: string }).sequenceNumber);
     expect(seqs).toEqual(['1', '2', '3', '4', '5', '6']);
   });
   it('builds frames our parser accepts', () => {
     const b = new TwilioFrameBuilder('AC1', 'CA1', 'MZ1');
-    for (const m of [b.connected(), b.start({ token: 't' }), b.media(new Uint8Array(160), 0), b.dtmf('#'), b.mark('m'), b.stop()]) {
+    for (const m of [
+      b.connected(),
+      b.start({ token: 't' }),
+      b.media(new Uint8Array(160), 0),
+      b.dtmf('#'),
+      b.mark('m'),
+      b.stop(),
+    ]) {
       expect(parseInbound(m).ok).toBe(true);
     }
   });

@@ -1,0 +1,248 @@
+import type { Brain, BrainOutput, ConversationContext, TurnInput } from '../../src/agent/brain.js';
+import { pcmToMulaw } from '../../src/audio/mulaw.js';
+import { businessProfileSchema } from '../../src/business/profile.js';
+import type { SpeechStream, SpeechToText, Transcript } from '../../src/providers/stt/stt.js';
+import type { TextToSpeech } from '../../src/providers/tts/tts.js';
+import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
+import type { VoiceActivityDetector } from '../../src/providers/vad/vad.js';
+import { CallSession, type CallLogPort, type SessionTurn } from '../../src/voice/call-session.js';
+import type { MediaTransport } from '../../src/voice/playout.js';
+import { DEFAULT_TURN_TAKING, type TurnTakingConfig } from '../../src/voice/turn-taking.js';
+import { FakeClock } from './fake-clock.js';
+
+/**
+ * A whole call session on a scripted timeline, faster than real time: fake clock, an energy
+ * VAD under the real SpeechDetector, a scripted recognizer and brain, a TTS that speaks 100 ms
+ * per word, and a fake Twilio leg that plays agent audio in real (fake) time, echoes marks as
+ * their audio finishes and honours `clear` by echoing every pending mark.
+ */
+
+const FRAME = 160;
+
+/** Loud frames count as speech, quiet ones as silence: enough to drive the real detector. */
+class EnergyVad implements VoiceActivityDetector {
+  readonly name = 'energy';
+  readonly sampleRate = 8000;
+  readonly windowSamples = 256;
+  async process(w: Float32Array): Promise<number> {
+    let sum = 0;
+    for (const s of w) sum += s * s;
+    return Math.sqrt(sum / w.length) > 0.05 ? 0.95 : 0.02;
+  }
+  reset(): void {}
+  async close(): Promise<void> {}
+}
+
+/** Recognizes each utterance as the next scripted text. */
+class ScriptedStt implements SpeechToText {
+  readonly name = 'scripted';
+  readonly sampleRate = 8000;
+  readonly started: number[] = [];
+  constructor(
+    private readonly texts: string[],
+    private readonly clock: FakeClock,
+  ) {}
+  start(): SpeechStream {
+    this.started.push(this.clock.now());
+    let samples = 0;
+    const text = this.texts.shift() ?? '';
+    return {
+      push: (s) => void (samples += s.length),
+      partial: () => (samples > 2400 ? text.split(' ').slice(0, 2).join(' ') : ''),
+      finish: async (): Promise<Transcript> => ({ text }),
+      close: () => undefined,
+    };
+  }
+}
+
+/** 100 ms of a 440 Hz tone per word, in 40 ms chunks. */
+export class WordTts implements TextToSpeech {
+  readonly name = 'words';
+  readonly sampleRate = 8000;
+  async *synthesize(text: string, signal: AbortSignal): AsyncIterable<Int16Array> {
+    const words = text.split(/\s+/).filter(Boolean).length;
+    const total = words * 800;
+    for (let i = 0; i < total; i += 320) {
+      if (signal.aborted) return;
+      const n = Math.min(320, total - i);
+      const c = new Int16Array(n);
+      for (let k = 0; k < n; k++) c[k] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (i + k)) / 8000));
+      yield c;
+    }
+  }
+}
+
+export type BrainScript = (
+  turn: TurnInput,
+  ctx: ConversationContext,
+) => BrainOutput[] | Promise<BrainOutput[]>;
+
+class ScriptedBrain implements Brain {
+  readonly inputs: TurnInput[] = [];
+  constructor(
+    private readonly script: BrainScript,
+    private readonly delay: () => Promise<void>,
+  ) {}
+  async *respond(turn: TurnInput, ctx: ConversationContext, signal: AbortSignal): AsyncIterable<BrainOutput> {
+    this.inputs.push(turn);
+    await this.delay();
+    for (const o of await this.script(turn, ctx)) {
+      if (signal.aborted) return;
+      yield o;
+    }
+  }
+}
+
+type Sent = { kind: 'media' } | { kind: 'mark'; name: string } | { kind: 'clear' };
+
+export interface HarnessOptions {
+  brain: BrainScript;
+  transcripts?: string[];
+  turnTaking?: Partial<TurnTakingConfig>;
+  leadMs?: number;
+  /** Fake ms the brain thinks before answering. */
+  brainDelayMs?: number;
+}
+
+export class VoiceHarness {
+  readonly clock = new FakeClock();
+  readonly session: CallSession;
+  readonly brain: ScriptedBrain;
+  readonly stt: ScriptedStt;
+  readonly turns: SessionTurn[] = [];
+  readonly events: Array<{ type: string; payload: Record<string, unknown> }> = [];
+  /** What the server sent, in order, with the fake time. */
+  readonly wire: Array<Sent & { at: number }> = [];
+  hungUp = false;
+  private readonly playback: Sent[] = [];
+  private callerQueue: Uint8Array[] = [];
+  framesPlayed = 0;
+  finished = false;
+
+  constructor(opts: HarnessOptions) {
+    this.stt = new ScriptedStt(opts.transcripts ?? [], this.clock);
+    const delayMs = opts.brainDelayMs ?? 50;
+    this.brain = new ScriptedBrain(opts.brain, () => new Promise((r) => this.clock.setTimeout(r, delayMs)));
+    const transport: MediaTransport = {
+      sendMedia: () => {
+        this.wire.push({ kind: 'media', at: this.clock.now() });
+        this.playback.push({ kind: 'media' });
+      },
+      sendMark: (name) => {
+        this.wire.push({ kind: 'mark', name, at: this.clock.now() });
+        this.playback.push({ kind: 'mark', name });
+        this.echoLeadingMarks();
+      },
+      sendClear: () => {
+        this.wire.push({ kind: 'clear', at: this.clock.now() });
+        const pending = this.playback.splice(0);
+        for (const p of pending) if (p.kind === 'mark') queueMicrotask(() => this.session.onMarkEcho(p.name));
+      },
+    };
+    const callLog: CallLogPort = {
+      appendTurn: async (t) => void this.turns.push(t),
+      appendEvent: async (type, payload) => void this.events.push({ type, payload }),
+      finish: async () => void (this.finished = true),
+    };
+    const turnTaking = { ...DEFAULT_TURN_TAKING, ...opts.turnTaking };
+    this.session = new CallSession({
+      transport,
+      hangup: () => (this.hungUp = true),
+      tts: new WordTts(),
+      brain: this.brain,
+      business: businessProfileSchema.parse({
+        name: 'Acme Plumbing',
+        timezone: 'America/New_York',
+        hours: { weekly: { mon: [{ open: '08:00', close: '18:00' }] } },
+      }),
+      listening: {
+        stt: this.stt,
+        detector: new SpeechDetector(new EnergyVad(), {
+          minSpeechMs: turnTaking.minTurnSpeechMs,
+          minSilenceMs: turnTaking.endOfTurnSilenceMs,
+        }),
+      },
+      turnTaking,
+      callLog,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      playoutLeadMs: opts.leadMs ?? 100,
+      clock: this.clock,
+    });
+  }
+
+  private echoLeadingMarks(): void {
+    while (this.playback[0]?.kind === 'mark') {
+      const m = this.playback.shift() as { name: string };
+      this.session.onMarkEcho(m.name);
+    }
+  }
+
+  /** True while agent audio is waiting to be played at the caller's end. */
+  get agentAudible(): boolean {
+    return this.playback.some((p) => p.kind === 'media');
+  }
+
+  clears(): number[] {
+    return this.wire.filter((w) => w.kind === 'clear').map((w) => w.at);
+  }
+
+  mediaSent(): number {
+    return this.wire.filter((w) => w.kind === 'media').length;
+  }
+
+  /** Queue caller audio: `ms` of loud speech-like sound, or of silence. */
+  callerSpeaks(ms: number): void {
+    for (let i = 0; i < ms / 20; i++) this.callerQueue.push(loudFrame(i));
+  }
+
+  callerTone(ms: number, freqs: number[], amplitude = 8000): void {
+    for (let i = 0; i < ms / 20; i++) {
+      const pcm = new Int16Array(FRAME);
+      for (let k = 0; k < FRAME; k++) {
+        const t = (i * FRAME + k) / 8000;
+        pcm[k] = Math.round(
+          freqs.reduce((a, f) => a + (amplitude / freqs.length) * Math.sin(2 * Math.PI * f * t), 0),
+        );
+      }
+      this.callerQueue.push(pcmToMulaw(pcm));
+    }
+  }
+
+  /** Runs the call forward `ms` of fake time in 20 ms ticks, like Twilio would. */
+  async run(ms: number): Promise<void> {
+    for (let t = 0; t < ms; t += 20) {
+      this.clock.advance(20);
+      // Twilio plays one 20 ms frame per tick and echoes marks that follow played audio.
+      const i = this.playback.findIndex((p) => p.kind === 'media');
+      if (i === 0) {
+        this.playback.shift();
+        this.framesPlayed++;
+      }
+      this.echoLeadingMarks();
+      this.session.onAudio(this.callerQueue.shift() ?? SILENT_FRAME);
+      await flush();
+    }
+  }
+
+  /** Runs until `cond` holds (or `maxMs` passes); returns the fake time it took. */
+  async runUntil(cond: () => boolean, maxMs = 10_000): Promise<number> {
+    const start = this.clock.now();
+    while (!cond() && this.clock.now() - start < maxMs) await this.run(20);
+    return this.clock.now() - start;
+  }
+}
+
+const SILENT_FRAME = new Uint8Array(FRAME).fill(0xff);
+
+function loudFrame(i: number): Uint8Array {
+  const pcm = new Int16Array(FRAME);
+  for (let k = 0; k < FRAME; k++)
+    pcm[k] = Math.round(9000 * Math.sin((2 * Math.PI * 220 * (i * FRAME + k)) / 8000));
+  return pcmToMulaw(pcm);
+}
+
+/** Lets promise chains (detector, brain, speaker) settle between ticks. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  await new Promise((r) => setImmediate(r));
+}

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import type { BrainOutput, TurnInput } from '../../src/agent/brain.js';
+import { VoiceHarness } from '../support/voice-harness.js';
+
+const say = (...texts: string[]): BrainOutput[] => texts.map((text) => ({ type: 'say', text }));
+
+/** Greets with a short line; answers every caller turn with `answer`. */
+const simpleBrain =
+  (answer: string[], greeting = ['Hello there.']) =>
+  (turn: TurnInput): BrainOutput[] =>
+    turn.kind === 'call-started' ? say(...greeting) : turn.kind === 'speech' ? say(...answer) : say('Sorry?');
+
+async function afterGreeting(h: VoiceHarness) {
+  h.session.start();
+  await h.runUntil(() => h.turns.some((t) => t.speaker === 'agent'));
+  await h.run(200);
+}
+
+describe('CallSession turn-taking', () => {
+  it('answers a caller turn once the silence window has passed, and stores both turns', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['We open at eight.']),
+      transcripts: ['what are your hours'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(800);
+    await h.run(800);
+    const before = h.mediaSent();
+    await h.run(400); // within the 500 ms silence window: no answer yet
+    expect(h.mediaSent()).toBe(before);
+    await h.runUntil(() => h.turns.filter((t) => t.speaker === 'agent').length === 2);
+    expect(h.brain.inputs.at(-1)).toEqual({ kind: 'speech', text: 'what are your hours' });
+    const caller = h.turns.find((t) => t.speaker === 'caller');
+    expect(caller).toMatchObject({ text: 'what are your hours', interrupted: false });
+    expect(caller!.endMs - caller!.startMs).toBeGreaterThanOrEqual(700);
+    expect(h.turns.at(-1)).toMatchObject({ speaker: 'agent', text: 'We open at eight.', interrupted: false });
+  });
+
+  it('records per-stage latency from the end of speech, first frame after first audio after first text', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['We open at eight.']),
+      transcripts: ['hours'],
+      brainDelayMs: 120,
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(600);
+    await h.runUntil(() => h.turns.filter((t) => t.speaker === 'agent').length === 2);
+    const l = h.turns.at(-1)!.latency!;
+    expect(l.endpointingMs).toBeGreaterThanOrEqual(500);
+    expect(l.sttFinalMs).toBeGreaterThanOrEqual(l.endpointingMs - 20);
+    expect(l.firstTextMs).toBeGreaterThanOrEqual(l.sttFinalMs! + 120);
+    expect(l.firstAudioMs).toBeGreaterThanOrEqual(l.firstTextMs!);
+    expect(l.firstFrameSentMs).toBeGreaterThanOrEqual(l.firstAudioMs!);
+    expect(l.firstFrameSentMs! - l.endpointingMs).toBeLessThan(250);
+  });
+
+  it('holds the turn open when the words are plainly unfinished', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(['Got it.']), transcripts: ['my address is'] });
+    await afterGreeting(h);
+    h.callerSpeaks(800);
+    await h.run(800 + 700); // 700 ms of silence: past the 500 ms window
+    expect(h.brain.inputs.length).toBe(1); // still only the greeting: held for the rest of the phrase
+    await h.runUntil(() => h.brain.inputs.length === 2, 3000);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'my address is' });
+  });
+
+  it('hangs up after the goodbye has been heard', async () => {
+    const h = new VoiceHarness({
+      brain: (t) =>
+        t.kind === 'call-started'
+          ? say('Hi.')
+          : [...say('Goodbye now.'), { type: 'end-call', reason: 'caller-goodbye' }],
+      transcripts: ['bye'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(400);
+    await h.runUntil(() => h.hungUp, 5000);
+    expect(h.hungUp).toBe(true);
+    expect(h.framesPlayed * 20).toBeGreaterThanOrEqual(100 + 200); // both utterances played out (100 ms a word)
+  });
+});
+
+describe('CallSession barge-in', () => {
+  const longAnswer = [
+    'We are open Monday to Friday from eight in the morning until six in the evening.',
+    'On Saturdays we open from nine until one.',
+  ];
+
+  it('caller talking over the agent gets clear within the minimum speech time, and the stored turn keeps only what was heard', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(longAnswer), transcripts: ['hours', 'wait a second'] });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(1000); // the caller hears one second of the answer
+    const speechStart = h.clock.now();
+    h.callerSpeaks(900);
+    await h.runUntil(() => h.clears().length > 0, 2000);
+    const reaction = h.clears()[0]! - speechStart;
+    expect(reaction).toBeGreaterThanOrEqual(300);
+    expect(reaction).toBeLessThan(600);
+    await h.runUntil(() => h.turns.some((t) => t.interrupted));
+    const cut = h.turns.find((t) => t.interrupted)!;
+    expect(cut.text).toBe(longAnswer.join(' '));
+    // 100 ms per word: about 13 words had played when the clear went out.
+    const heardWords = cut.heardText!.split(' ').length;
+    expect(heardWords).toBeGreaterThanOrEqual(11);
+    expect(heardWords).toBeLessThanOrEqual(16);
+    // The barge-in's own words become the next turn.
+    await h.runUntil(() => h.brain.inputs.length === 3);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'wait a second' });
+  });
+
+  it('a cough or click shorter than the minimum does not interrupt', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(longAnswer), transcripts: ['hours'] });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(400);
+    h.callerSpeaks(120);
+    await h.run(1500);
+    expect(h.clears()).toEqual([]);
+  });
+
+  it('a DTMF tone while the agent speaks does not interrupt', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(longAnswer), transcripts: ['hours'] });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(300);
+    h.session.onDtmf('5');
+    h.callerTone(400, [770, 1336]); // the in-band tone Twilio also passes through
+    await h.run(500);
+    expect(h.clears()).toEqual([]);
+  });
+
+  it('interrupt before first frame keeps nothing: the caller going on drops the unspoken answer', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['Sure, one moment.']),
+      transcripts: ['i need', 'a plumber tomorrow'],
+      brainDelayMs: 1500,
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.run(500 + 600); // turn ended, brain thinking (1.5 s)
+    h.callerSpeaks(600);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'i need a plumber tomorrow' });
+    await h.runUntil(() => h.turns.filter((t) => t.speaker === 'agent').length === 2, 5000);
+    // No agent turn was stored for the abandoned answer: nothing of it was heard.
+    expect(h.turns.filter((t) => t.speaker === 'agent').map((t) => t.text)).toEqual([
+      'Hello there.',
+      'Sure, one moment.',
+    ]);
+  });
+
+  it('clear echoes pending marks: those echoes do not count as heard audio', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(longAnswer),
+      transcripts: ['hours', 'stop'],
+      leadMs: 2000,
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(300); // with a 2 s lead, marks for a whole sentence are pending at Twilio
+    h.callerSpeaks(600);
+    await h.runUntil(() => h.turns.some((t) => t.interrupted), 3000);
+    const cut = h.turns.find((t) => t.interrupted)!;
+    // ~0.6 s had been heard (0.3 s + 0.3 s of barge-in detection), not the 2 s that was sent.
+    expect(cut.heardText!.split(' ').length).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('CallSession keypad input', () => {
+  it('collects digits until # and hands them to the brain as one input', async () => {
+    const h = new VoiceHarness({
+      brain: (t) => (t.kind === 'call-started' ? say('Key in your number.') : say('Thanks.')),
+    });
+    await afterGreeting(h);
+    for (const d of '5551234567#') {
+      h.session.onDtmf(d);
+      await h.run(100);
+    }
+    await h.runUntil(() => h.brain.inputs.length === 2, 2000);
+    expect(h.brain.inputs[1]).toEqual({ kind: 'dtmf', digits: '5551234567' });
+  });
+
+  it('takes the digits so far after a pause', async () => {
+    const h = new VoiceHarness({
+      brain: (t) => (t.kind === 'call-started' ? say('Press a key.') : say('Okay.')),
+    });
+    await afterGreeting(h);
+    h.session.onDtmf('2');
+    await h.run(2900);
+    expect(h.brain.inputs.length).toBe(1);
+    await h.runUntil(() => h.brain.inputs.length === 2, 1000);
+    expect(h.brain.inputs[1]).toEqual({ kind: 'dtmf', digits: '2' });
+  });
+});
+
+describe('CallSession end', () => {
+  it('ending mid-answer stores the cut turn and the summary', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['One two three four five six seven eight nine ten.']),
+      transcripts: ['count'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(400);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(300);
+    await h.session.end('stop');
+    expect(h.finished).toBe(true);
+    const last = h.turns.at(-1)!;
+    expect(last).toMatchObject({ speaker: 'agent', interrupted: true });
+  });
+});
