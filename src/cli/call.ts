@@ -4,7 +4,7 @@ import { writeWav } from '../audio/wav.js';
 import { loadConfig } from '../config.js';
 import { readLocalSecrets } from '../local-secrets.js';
 import { createFliteTts } from '../providers/tts/index.js';
-import { callerAudioSource } from '../sim/caller-audio.js';
+import { defaultCallerAudio } from '../sim/caller-audio.js';
 import { parseCallScript } from '../sim/script.js';
 import { simulateCall } from '../sim/simulated-call.js';
 
@@ -62,12 +62,11 @@ export async function callCommand(argv: string[]): Promise<number> {
   if (values.to) scriptJson['to'] = values.to;
   if (values.from) scriptJson['from'] = values.from;
   const script = parseCallScript(scriptJson);
-  const callerVoice = await createFliteTts({ voice: 'rms' });
   const apiKey = config.apiKey ?? local?.apiKey;
   const report = await simulateCall(script, {
     baseUrl: values.url ?? config.publicUrl,
     authToken,
-    callerAudio: callerAudioSource(callerVoice),
+    callerAudio: await defaultCallerAudio(() => createFliteTts({ voice: 'rms' })),
     ...(apiKey ? { apiKey } : {}),
   });
   if (values.record) {

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { pcmToMulaw } from '../audio/mulaw.js';
 import { resample } from '../audio/resample.js';
@@ -5,15 +6,28 @@ import { readWav } from '../audio/wav.js';
 import type { TextToSpeech } from '../providers/tts/tts.js';
 import type { CallerAudio } from './simulated-call.js';
 
-/** Turns a caller's `say` (through a TTS voice unlike the agent's) or `wav` into phone audio. */
-export function callerAudioSource(tts: TextToSpeech) {
-  return async (turn: { say?: string; wav?: string }): Promise<CallerAudio> => {
-    if (turn.wav !== undefined) {
-      const wav = readWav(new Uint8Array(await readFile(turn.wav)));
-      const mono = wav.channels[0];
-      if (!mono) throw new Error(`${turn.wav} has no audio channel`);
-      return pcmToMulaw(resample({ samples: mono, sampleRate: wav.sampleRate }, 8000).samples);
-    }
+/**
+ * Caller voices for the simulator. They must not be the agent's own voice, so the recognizer is
+ * not tested on the voice it hears best: Debian's espeak-ng when installed, else a different
+ * flite voice than the agent's.
+ */
+export type CallerAudioSource = (turn: { say?: string; wav?: string }) => Promise<CallerAudio>;
+
+function toPhoneAudio(samples: Int16Array, sampleRate: number): CallerAudio {
+  return pcmToMulaw(resample({ samples, sampleRate }, 8000).samples);
+}
+
+async function wavFileAudio(file: string): Promise<CallerAudio> {
+  const wav = readWav(new Uint8Array(await readFile(file)));
+  const mono = wav.channels[0];
+  if (!mono) throw new Error(`${file} has no audio channel`);
+  return toPhoneAudio(mono, wav.sampleRate);
+}
+
+/** Speaks with a TextToSpeech provider (e.g. flite's "rms" voice). */
+export function callerAudioSource(tts: TextToSpeech): CallerAudioSource {
+  return async (turn) => {
+    if (turn.wav !== undefined) return wavFileAudio(turn.wav);
     const chunks: Int16Array[] = [];
     for await (const c of tts.synthesize(turn.say ?? '', new AbortController().signal)) chunks.push(c);
     const all = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -22,6 +36,40 @@ export function callerAudioSource(tts: TextToSpeech) {
       all.set(c, o);
       o += c.length;
     }
-    return pcmToMulaw(resample({ samples: all, sampleRate: tts.sampleRate }, 8000).samples);
+    return toPhoneAudio(all, tts.sampleRate);
   };
+}
+
+/** Speaks with Debian's espeak-ng (e.g. voice "en-us+m3"), a different engine from the agent's. */
+export function espeakCallerAudio(voice = 'en-us+m3', wordsPerMinute = 165): CallerAudioSource {
+  return async (turn) => {
+    if (turn.wav !== undefined) return wavFileAudio(turn.wav);
+    const wav = await new Promise<Uint8Array>((resolve, reject) => {
+      const p = spawn('espeak-ng', ['-v', voice, '-s', String(wordsPerMinute), '--stdout', turn.say ?? ''], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      p.stdout.on('data', (d: Buffer) => out.push(d));
+      p.on('error', reject);
+      p.on('close', (code) =>
+        code === 0
+          ? resolve(new Uint8Array(Buffer.concat(out)))
+          : reject(new Error(`espeak-ng exited ${code}`)),
+      );
+    });
+    const parsed = readWav(wav);
+    const mono = parsed.channels[0];
+    if (!mono) throw new Error('espeak-ng produced no audio');
+    return toPhoneAudio(mono, parsed.sampleRate);
+  };
+}
+
+/** espeak-ng when it is installed, else flite's "rms" voice through `fallback`. */
+export async function defaultCallerAudio(fallback: () => Promise<TextToSpeech>): Promise<CallerAudioSource> {
+  const hasEspeak = await new Promise<boolean>((resolve) => {
+    const p = spawn('espeak-ng', ['--version'], { stdio: 'ignore' });
+    p.on('error', () => resolve(false));
+    p.on('close', (code) => resolve(code === 0));
+  });
+  return hasEspeak ? espeakCallerAudio() : callerAudioSource(await fallback());
 }

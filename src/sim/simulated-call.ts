@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/frames.js';
 import { mulawToPcm, pcmToMulaw } from '../audio/mulaw.js';
 import { signTwilioRequest } from '../telephony/twilio/signature.js';
 import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/stream-protocol.js';
@@ -12,10 +13,6 @@ import { readTwiml } from './twiml-reader.js';
  * caller audio as paced 20 ms mu-law frames, DTMF, mark echoes when the audio before them has
  * played, `clear` honoured, status callbacks, and both sides recorded.
  */
-
-const FRAME = 160;
-const TICK_MS = 20;
-const SILENCE = 0xff;
 
 /** Caller audio for one turn: mu-law at 8 kHz, ready to frame. */
 export type CallerAudio = Uint8Array;
@@ -92,6 +89,8 @@ export interface SimulationReport {
   recording: { sampleRate: number; caller: Int16Array; agent: Int16Array };
   /** The server's stored call (GET /api/calls/:callSid), when an API key was given. */
   serverCall?: unknown;
+  /** The conversation as the server stored it: what the agent said and what the caller heard of it. */
+  transcript?: Array<{ speaker: string; text: string; interrupted: boolean; heardText: string | null }>;
 }
 
 export interface SimulateOptions {
@@ -101,6 +100,11 @@ export interface SimulateOptions {
   injectAfterStart?: string[];
   /** Override the stream token parameter (to test refusal). */
   tamperToken?: boolean;
+}
+
+interface StoredCall {
+  summary?: unknown;
+  turns?: Array<{ speaker: string; text: string; interrupted: boolean; heardText: string | null }>;
 }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
@@ -203,6 +207,8 @@ export async function simulateCall(
   let agentSpeaking = false;
   let lastAgentAudioAt = -Infinity;
   let agentAudioStartedAt = -Infinity;
+  /** When agent audio began arriving after a quiet spell (receipt time, ms since start). */
+  const audioBurstsAt: number[] = [];
   let serverClosed = false;
 
   ws.on('message', (data) => {
@@ -222,6 +228,7 @@ export async function simulateCall(
       report.framesReceived++;
       if (m.payload.length !== FRAME) report.oddFrames++;
       if (report.firstAudioMs === undefined) report.firstAudioMs = now();
+      if (!playback.some((p) => p.kind === 'audio') && !agentSpeaking) audioBurstsAt.push(now());
       playback.push({ kind: 'audio', bytes: m.payload });
     } else if (m.event === 'mark') {
       report.marksReceived++;
@@ -354,6 +361,7 @@ export async function simulateCall(
       const startMs = now();
       const clearsBefore = report.clearsReceived;
       let kind: TurnReport['kind'];
+      let trailingMs = 0;
       if (turn.dtmf !== undefined) {
         kind = 'dtmf';
         for (const key of turn.dtmf) {
@@ -374,9 +382,11 @@ export async function simulateCall(
         const audio = await deps.callerAudio(turn.say !== undefined ? { say: turn.say } : { wav: turn.wav! });
         event('caller-speech-start', turn.say);
         await playCaller(audio);
+        // Speech ended where the voice stopped, not where the clip's trailing silence did.
+        trailingMs = trailingSilenceMs(audio);
         event('caller-speech-end');
       }
-      const endMs = now();
+      const endMs = now() - trailingMs;
       const turnReport: TurnReport = {
         index,
         kind,
@@ -387,11 +397,10 @@ export async function simulateCall(
       };
       report.turns.push(turnReport);
       // Latency: first agent audio after the caller finished (or its clear, for a barge-in).
-      const answered = await waitUntil(
-        () => agentSpeaking && agentAudioStartedAt >= endMs,
-        Math.min(remaining(), 15_000),
-      );
-      if (answered) turnReport.latencyMs = agentAudioStartedAt - endMs;
+      const firstBurst = () => audioBurstsAt.find((t) => t >= endMs);
+      if (await waitUntil(() => firstBurst() !== undefined, Math.min(remaining(), 15_000))) {
+        turnReport.latencyMs = firstBurst()! - endMs;
+      }
       if (report.clearsReceived > clearsBefore) {
         const clear = events.find((e) => e.type === 'clear-received' && e.t >= startMs);
         if (clear) turnReport.clearAfterMs = clear.t - startMs;
@@ -424,13 +433,27 @@ export async function simulateCall(
       });
       if (r.ok) {
         report.serverCall = await r.json();
-        const ended = (report.serverCall as { call?: { endedAt?: string | null } }).call?.endedAt;
-        if (ended) break;
+        const call = (report.serverCall as { call?: StoredCall }).call;
+        report.transcript = (call?.turns ?? []).map((t) => ({
+          speaker: t.speaker,
+          text: t.text,
+          interrupted: t.interrupted,
+          heardText: t.heardText,
+        }));
+        if (call?.summary) break;
       }
       await sleep(100);
     }
   }
   return report;
+}
+
+/** ms of near-silence at the end of a mu-law clip. */
+function trailingSilenceMs(mulaw: Uint8Array): number {
+  const pcm = mulawToPcm(mulaw);
+  let i = pcm.length;
+  while (i > 0 && Math.abs(pcm[i - 1]!) < 500) i--;
+  return Math.round(((pcm.length - i) * 1000) / 8000);
 }
 
 function makeNoise(n: {

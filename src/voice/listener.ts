@@ -26,7 +26,6 @@ export type ListenerEvent =
   /** Sound that did not become a turn (too short, nothing recognised). */
   | { type: 'noise'; durationMs: number };
 
-const FRAME_MS = 20;
 const PREROLL_MS = 1000;
 /** A window at least this likely to be speech counts as voiced (the detector's end threshold). */
 const VOICED_PROBABILITY = 0.35;
@@ -48,7 +47,7 @@ interface OpenUtterance {
  */
 export class Listener {
   private streamMs = 0;
-  private readonly preroll: Array<{ atMs: number; pcm: Int16Array }> = [];
+  private readonly preroll: Array<{ atMs: number; ms: number; pcm: Int16Array }> = [];
   private utterance: OpenUtterance | undefined;
   private speechStartMs: number | undefined;
   private closed = false;
@@ -69,13 +68,15 @@ export class Listener {
     return this.streamMs;
   }
 
-  /** One frame of caller audio (8 kHz PCM16). */
+  /** Caller audio as it arrives (8 kHz PCM16, normally one 20 ms frame). */
   push(pcm: Int16Array): void {
     if (this.closed) return;
     const atMs = this.streamMs;
-    this.streamMs += FRAME_MS;
-    this.preroll.push({ atMs, pcm });
-    while (this.preroll.length > PREROLL_MS / FRAME_MS) this.preroll.shift();
+    const ms = pcm.length / 8; // 8 kHz
+    this.streamMs += ms;
+    this.preroll.push({ atMs, ms, pcm });
+    while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
+      this.preroll.shift();
     if (this.utterance) this.feed(this.utterance, pcm);
     this.deps.detector.push(pcm).then(
       (events) => this.onSpeechEvents(events),
@@ -126,7 +127,7 @@ export class Listener {
     };
     this.utterance = u;
     // Audio from the start of speech up to now went by before we knew: replay it.
-    for (const f of this.preroll) if (f.atMs + FRAME_MS > atMs) this.feed(u, f.pcm);
+    for (const f of this.preroll) if (f.atMs + f.ms > atMs) this.feed(u, f.pcm);
     this.deps.onEvent({ type: 'speech-start', atMs });
   }
 

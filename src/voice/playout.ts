@@ -7,9 +7,7 @@
  * every pending mark at once, so marks pending at a clear are remembered and their echoes ignored.
  */
 
-export const FRAME_BYTES = 160;
-export const FRAME_MS = 20;
-const SILENCE = 0xff;
+import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE as SILENCE } from '../audio/frames.js';
 
 /** The wire the playout writes to: one implementation per telephony transport. */
 export interface MediaTransport {
