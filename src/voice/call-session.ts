@@ -120,6 +120,8 @@ export class CallSession {
   /** Caller text whose answer was abandoned before any of it was heard (the caller went on). */
   private carriedCallerText = '';
   private lastCallerText = '';
+  /** The caller's current utterance began while agent audio was playing. */
+  private spokeOverAgent = false;
   private readonly latencies: TurnLatency[] = [];
 
   constructor(private readonly deps: CallSessionDeps) {
@@ -204,6 +206,7 @@ export class CallSession {
     switch (e.type) {
       case 'speech-start': {
         this.clock.clearTimeout(this.noInputTimer);
+        this.spokeOverAgent = this.playout.isPlaying();
         const turn = this.current;
         // The caller went on talking before any of our answer was heard: drop that answer
         // and answer everything they said together.
@@ -229,6 +232,13 @@ export class CallSession {
           endMs,
           interrupted: false,
         });
+        // "uh-huh" over the agent acknowledges; it is not a turn to answer.
+        if (
+          this.spokeOverAgent &&
+          this.current &&
+          isBackchannel(e.text, this.deps.turnTaking.backchannelWords)
+        )
+          break;
         this.lastCallerText = text;
         const latency = new LatencyMarks(e.endOfSpeechAt, e.endpointingMs);
         latency.mark('sttFinal', e.sttFinalAt);

@@ -214,3 +214,23 @@ describe('CallSession end', () => {
     expect(last).toMatchObject({ speaker: 'agent', interrupted: true });
   });
 });
+
+describe('CallSession backchannels', () => {
+  it('"uh-huh" over the agent neither interrupts nor gets an answer of its own', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain([
+        'We are open Monday to Friday from eight in the morning until six in the evening, and on Saturday mornings.',
+      ]),
+      transcripts: ['hours', 'uh huh'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(300);
+    h.callerSpeaks(400); // long enough to be speech; the scripted partial is "uh huh"
+    await h.runUntil(() => !h.agentAudible, 5000);
+    await h.run(1000);
+    expect(h.clears()).toEqual([]);
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+});
