@@ -1,0 +1,379 @@
+import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import type { BusinessId, CallId, CallSid, E164 } from '../ids.js';
+import { supersedes, isTerminalStatus } from './call-status-order.js';
+import type { Db } from './database.js';
+import { rowsOf } from './raw-rows.js';
+import type {
+  CallChannel,
+  CallDirection,
+  CallStatus,
+  CallSummary,
+  Speaker,
+  StatusSource,
+  TurnLatency,
+} from './schema/index.js';
+import { callEvents, calls, callStatusEvents, callTurns } from './schema/index.js';
+
+type CallRow = typeof calls.$inferSelect;
+export type Call = Omit<CallRow, 'id' | 'callSid' | 'businessId' | 'statusSeq' | 'statusAt'> & {
+  id: CallId;
+  callSid: CallSid;
+  businessId: BusinessId;
+};
+export type StatusEvent = Omit<typeof callStatusEvents.$inferSelect, 'callId'>;
+export type CallTurn = Omit<typeof callTurns.$inferSelect, 'callId'>;
+export type CallEvent = Omit<typeof callEvents.$inferSelect, 'callId'>;
+export interface CallDetail extends Call {
+  statusHistory: StatusEvent[];
+  turns: CallTurn[];
+  events: CallEvent[];
+}
+
+export interface CreateCallInput {
+  callSid: CallSid;
+  businessId: BusinessId;
+  from?: E164 | string | null;
+  to?: E164 | string | null;
+  direction?: CallDirection;
+  channel?: CallChannel;
+  /** Status reported with the call's first webhook; Twilio says 'ringing' for inbound calls. */
+  status?: CallStatus;
+  startedAt?: Date;
+}
+
+export interface RecordStatusInput {
+  callSid: CallSid;
+  status: CallStatus;
+  source: StatusSource;
+  /** Twilio's SequenceNumber, when given (status callbacks). */
+  sequenceNumber?: number | null;
+  /** The raw request parameters, kept for audit. */
+  params?: Record<string, unknown>;
+  /** When it happened (Twilio's Timestamp), not when it arrived. */
+  occurredAt: Date;
+  /** Twilio's CallDuration, when given with a final status. */
+  durationSec?: number | null;
+}
+
+export type RecordStatusResult =
+  | { outcome: 'unknown-call' }
+  /** The same callback (call, source, sequence number) was already stored. */
+  | { outcome: 'duplicate'; status: CallStatus }
+  /** Stored; `applied` says whether it became the call's current status. */
+  | { outcome: 'recorded'; applied: boolean; status: CallStatus };
+
+export interface AppendTurnInput {
+  speaker: Speaker;
+  text: string;
+  startOffsetMs?: number | null;
+  endOffsetMs?: number | null;
+  startedAt?: Date;
+  endedAt?: Date | null;
+  interrupted?: boolean;
+  heardText?: string | null;
+  latency?: TurnLatency | null;
+}
+
+/** What becomes known once a turn is over (an agent turn ends after playback or barge-in). */
+export interface CompleteTurnInput {
+  text?: string;
+  endOffsetMs?: number | null;
+  endedAt?: Date | null;
+  interrupted?: boolean;
+  heardText?: string | null;
+  latency?: TurnLatency | null;
+}
+
+export interface ListCallsInput {
+  businessId?: BusinessId;
+  limit?: number;
+  /** `nextCursor` from the previous page. */
+  before?: string;
+}
+
+export interface CallPage {
+  items: Call[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  nextCursor?: string;
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('invalid calls cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const MAX_PAGE = 200;
+
+export class CallsRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Creates the call record for a new call, or returns the existing one: Twilio retries webhooks,
+   * so the same CallSid may arrive more than once. `created` tells the first delivery apart.
+   */
+  async create(input: CreateCallInput): Promise<{ call: Call; created: boolean }> {
+    const startedAt = input.startedAt ?? new Date();
+    const status = input.status ?? 'ringing';
+    const [row] = await this.db
+      .insert(calls)
+      .values({
+        callSid: input.callSid,
+        businessId: input.businessId,
+        fromNumber: input.from ?? null,
+        toNumber: input.to ?? null,
+        direction: input.direction ?? 'inbound',
+        channel: input.channel ?? 'phone',
+        status,
+        statusAt: startedAt,
+        startedAt,
+      })
+      .onConflictDoNothing({ target: calls.callSid })
+      .returning();
+    if (row) return { call: toCall(row), created: true };
+    const existing = await this.findRow(input.callSid);
+    if (!existing) throw new Error('call vanished between insert and select'); // deleted concurrently
+    return { call: toCall(existing), created: false };
+  }
+
+  createInbound(input: Omit<CreateCallInput, 'direction'>): Promise<{ call: Call; created: boolean }> {
+    return this.create({ ...input, direction: 'inbound' });
+  }
+
+  /**
+   * Stores one status change and moves the call's current status only if this one is newer
+   * (see `supersedes`): callbacks arrive out of order and sometimes twice.
+   */
+  async recordStatus(input: RecordStatusInput): Promise<RecordStatusResult> {
+    const seq = input.sequenceNumber ?? null;
+    return this.db.transaction(async (tx) => {
+      // The row lock serialises concurrent callbacks for one call (several nodes, one database).
+      const [call] = await tx.select().from(calls).where(eq(calls.callSid, input.callSid)).for('update');
+      if (!call) return { outcome: 'unknown-call' } as const;
+      const inserted = await tx
+        .insert(callStatusEvents)
+        .values({
+          callId: call.id,
+          status: input.status,
+          source: input.source,
+          sequenceNumber: seq,
+          params: input.params ?? {},
+          durationSec: input.durationSec ?? null,
+          occurredAt: input.occurredAt,
+        })
+        .onConflictDoNothing()
+        .returning({ id: callStatusEvents.id });
+      if (inserted.length === 0) return { outcome: 'duplicate', status: call.status } as const;
+
+      const at = input.occurredAt;
+      const applied = supersedes(
+        { status: input.status, seq, at },
+        { status: call.status, seq: call.statusSeq, at: call.statusAt },
+      );
+      const patch: Partial<typeof calls.$inferInsert> = {};
+      if (applied) Object.assign(patch, { status: input.status, statusSeq: seq, statusAt: at });
+      // Milestones keep their earliest report, whichever order reports arrive in.
+      if (input.status === 'in-progress' && (!call.answeredAt || at < call.answeredAt)) patch.answeredAt = at;
+      if (isTerminalStatus(input.status) && (!call.endedAt || at < call.endedAt)) patch.endedAt = at;
+      const reported = input.durationSec ?? null;
+      if (reported !== null) patch.durationSec = reported;
+      else if ((patch.answeredAt || patch.endedAt) && (patch.endedAt ?? call.endedAt)) {
+        // Milestones moved on an ended call: re-estimate, unless Twilio reported the duration before.
+        const [prior] = await tx
+          .select({ id: callStatusEvents.id })
+          .from(callStatusEvents)
+          .where(and(eq(callStatusEvents.callId, call.id), isNotNull(callStatusEvents.durationSec)))
+          .limit(1);
+        if (!prior)
+          patch.durationSec = estimateDuration(
+            patch.answeredAt ?? call.answeredAt,
+            (patch.endedAt ?? call.endedAt)!,
+          );
+      }
+      if (Object.keys(patch).length > 0) await tx.update(calls).set(patch).where(eq(calls.id, call.id));
+      return { outcome: 'recorded', applied, status: applied ? input.status : call.status } as const;
+    });
+  }
+
+  /** Appends the next turn (seq 1, 2, ...) and returns it; undefined for an unknown call. */
+  async appendTurn(callSid: CallSid, input: AppendTurnInput): Promise<CallTurn | undefined> {
+    return this.db.transaction(async (tx) => {
+      // Lock the call so concurrent appends (caller and human agent at once) get distinct seqs.
+      const [call] = await tx
+        .select({ id: calls.id })
+        .from(calls)
+        .where(eq(calls.callSid, callSid))
+        .for('update');
+      if (!call) return undefined;
+      const [last] = await tx
+        .select({ seq: sql<number>`coalesce(max(${callTurns.seq}), 0)` })
+        .from(callTurns)
+        .where(eq(callTurns.callId, call.id));
+      const [row] = await tx
+        .insert(callTurns)
+        .values({
+          callId: call.id,
+          seq: Number(last?.seq ?? 0) + 1,
+          speaker: input.speaker,
+          text: input.text,
+          startOffsetMs: input.startOffsetMs ?? null,
+          endOffsetMs: input.endOffsetMs ?? null,
+          startedAt: input.startedAt ?? new Date(),
+          endedAt: input.endedAt ?? null,
+          interrupted: input.interrupted ?? false,
+          heardText: input.heardText ?? null,
+          latency: input.latency ?? null,
+        })
+        .returning();
+      return row ? withoutCallId(row) : undefined;
+    });
+  }
+
+  /** Fills in the end of a turn; undefined when the call or turn does not exist. */
+  async completeTurn(callSid: CallSid, seq: number, input: CompleteTurnInput): Promise<CallTurn | undefined> {
+    const set = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+    if (Object.keys(set).length === 0) {
+      const detail = await this.db
+        .select()
+        .from(callTurns)
+        .where(and(eq(callTurns.callId, this.idOf(callSid)), eq(callTurns.seq, seq)));
+      return detail[0] ? withoutCallId(detail[0]) : undefined;
+    }
+    const [row] = await this.db
+      .update(callTurns)
+      .set(set)
+      .where(and(eq(callTurns.callId, this.idOf(callSid)), eq(callTurns.seq, seq)))
+      .returning();
+    return row ? withoutCallId(row) : undefined;
+  }
+
+  /** Returns false for an unknown call. */
+  async appendEvent(
+    callSid: CallSid,
+    type: string,
+    payload: Record<string, unknown> = {},
+    occurredAt: Date = new Date(),
+  ): Promise<boolean> {
+    // One statement: resolve the call and insert, or insert nothing for an unknown call.
+    const result = await this.db.execute(sql`
+      insert into ${callEvents} (call_id, type, payload, occurred_at)
+      select ${calls.id}, ${type}, ${JSON.stringify(payload)}::jsonb, ${occurredAt.toISOString()}::timestamptz
+      from ${calls} where ${calls.callSid} = ${callSid}
+      returning id`);
+    const rows = rowsOf<{ id: unknown }>(result);
+    return rows.length > 0;
+  }
+
+  async setRecording(callSid: CallSid, recordingPath: string): Promise<boolean> {
+    return this.patch(callSid, { recordingPath });
+  }
+
+  async setSummary(callSid: CallSid, summary: CallSummary): Promise<boolean> {
+    return this.patch(callSid, { summary });
+  }
+
+  /** The call with its status history, turns and events, each in order. */
+  async get(callSid: CallSid): Promise<CallDetail | undefined> {
+    const row = await this.findRow(callSid);
+    if (!row) return undefined;
+    const [statusHistory, turns, events] = await Promise.all([
+      this.db
+        .select()
+        .from(callStatusEvents)
+        .where(eq(callStatusEvents.callId, row.id))
+        .orderBy(
+          asc(callStatusEvents.occurredAt),
+          sql`${callStatusEvents.sequenceNumber} asc nulls first`,
+          asc(callStatusEvents.id),
+        ),
+      this.db.select().from(callTurns).where(eq(callTurns.callId, row.id)).orderBy(asc(callTurns.seq)),
+      this.db
+        .select()
+        .from(callEvents)
+        .where(eq(callEvents.callId, row.id))
+        .orderBy(asc(callEvents.occurredAt), asc(callEvents.id)),
+    ]);
+    return {
+      ...toCall(row),
+      statusHistory: statusHistory.map(withoutCallId),
+      turns: turns.map(withoutCallId),
+      events: events.map(withoutCallId),
+    };
+  }
+
+  /** Newest first, keyset-paginated so pages stay stable while new calls arrive. */
+  async list(input: ListCallsInput = {}): Promise<CallPage> {
+    const limit = Math.min(Math.max(1, Math.trunc(input.limit ?? 50)), MAX_PAGE);
+    const conds: SQL[] = [];
+    if (input.businessId) conds.push(eq(calls.businessId, input.businessId));
+    if (input.before) {
+      const c = decodeCursor(input.before);
+      conds.push(sql`(${calls.startedAt}, ${calls.id}) < (${c.at}::timestamptz, ${c.id}::uuid)`);
+    }
+    const rows = await this.db
+      .select()
+      .from(calls)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(calls.startedAt), desc(calls.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit).map(toCall);
+    const last = items.at(-1);
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  private idOf(callSid: CallSid): SQL {
+    return sql`(select ${calls.id} from ${calls} where ${calls.callSid} = ${callSid})`;
+  }
+
+  private async findRow(callSid: CallSid): Promise<CallRow | undefined> {
+    const [row] = await this.db.select().from(calls).where(eq(calls.callSid, callSid));
+    return row;
+  }
+
+  private async patch(callSid: CallSid, set: Partial<typeof calls.$inferInsert>): Promise<boolean> {
+    const rows = await this.db
+      .update(calls)
+      .set(set)
+      .where(eq(calls.callSid, callSid))
+      .returning({ id: calls.id });
+    return rows.length > 0;
+  }
+}
+
+function estimateDuration(answeredAt: Date | null, endedAt: Date): number {
+  return answeredAt ? Math.max(0, Math.round((endedAt.getTime() - answeredAt.getTime()) / 1000)) : 0;
+}
+
+function toCall(row: CallRow): Call {
+  const { statusSeq: _seq, statusAt: _at, ...rest } = row;
+  return {
+    ...rest,
+    id: row.id as CallId,
+    callSid: row.callSid as CallSid,
+    businessId: row.businessId as BusinessId,
+  };
+}
+
+function withoutCallId<T extends { callId: string }>(row: T): Omit<T, 'callId'> {
+  const { callId: _callId, ...rest } = row;
+  return rest;
+}
+
+// Cursor: base64url of [ISO time, uuid]. Times are stored at ms precision, so the key is exact.
+const cursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
+
+function encodeCursor(call: Call): string {
+  return Buffer.from(JSON.stringify([call.startedAt.toISOString(), call.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: string; id: string } {
+  try {
+    const [at, id] = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    return { at, id };
+  } catch {
+    throw new InvalidCursorError();
+  }
+}

@@ -1,0 +1,56 @@
+export type { Database, Db, DbKind, OpenDatabaseOptions, StoreLogger } from './database.js';
+export { appliedMigrations, MIGRATIONS_FOLDER, openDatabase } from './database.js';
+export { DataDirLockedError } from './data-dir-lock.js';
+export type { Business, BusinessInput, CreateBusinessInput, UpdateBusinessInput } from './businesses-repo.js';
+export {
+  BusinessesRepo,
+  businessInputSchema,
+  createBusinessSchema,
+  PhoneNumberTakenError,
+  updateBusinessSchema,
+} from './businesses-repo.js';
+export type {
+  AppendTurnInput,
+  Call,
+  CallDetail,
+  CallEvent,
+  CallPage,
+  CallTurn,
+  CompleteTurnInput,
+  CreateCallInput,
+  ListCallsInput,
+  RecordStatusInput,
+  RecordStatusResult,
+  StatusEvent,
+} from './calls-repo.js';
+export { CallsRepo, InvalidCursorError } from './calls-repo.js';
+export { isTerminalStatus, supersedes } from './call-status-order.js';
+export { DEMO_BUSINESS, DEMO_BUSINESS_ID, DEMO_PHONE_NUMBER, seedDemoBusiness } from './seed.js';
+export type {
+  BusinessHours,
+  BusinessSettings,
+  CallChannel,
+  CallDirection,
+  CallStatus,
+  CallSummary,
+  OpenInterval,
+  Plan,
+  Speaker,
+  StatusSource,
+  Trade,
+  TurnLatency,
+  Weekday,
+} from './schema/index.js';
+export {
+  businessHoursSchema,
+  businessSettingsSchema,
+  CALL_CHANNELS,
+  CALL_DIRECTIONS,
+  CALL_STATUSES,
+  PLANS,
+  SPEAKERS,
+  STATUS_SOURCES,
+  TERMINAL_CALL_STATUSES,
+  TRADES,
+  WEEKDAYS,
+} from './schema/index.js';

@@ -1,0 +1,6 @@
+/**
+ * The whole database schema. Each file owns a group of tables; add new groups (knowledge, leads,
+ * bookings, ...) as new files exported here, then run `npx drizzle-kit generate`.
+ */
+export * from './businesses.js';
+export * from './calls.js';

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BusinessId, CallSid, E164 } from '../../src/ids.js';
+import { asCallSid } from '../../src/ids.js';
+import { BusinessesRepo, CallsRepo, InvalidCursorError } from '../../src/store/index.js';
+import { drivers, useDatabase } from './drivers.js';
+
+const newSid = (): CallSid => asCallSid(`CA${randomBytes(16).toString('hex')}`);
+const t0 = new Date('2026-03-02T15:00:00.000Z');
+const after = (ms: number) => new Date(t0.getTime() + ms);
+
+describe.each(drivers)('calls repository on $name', (driver) => {
+  if (driver.skipReason) {
+    it.skip(`skipped: ${driver.skipReason}`, () => {});
+    return;
+  }
+  const store = useDatabase(driver);
+  const repo = () => new CallsRepo(store.database.db);
+  let businessId: BusinessId;
+  let otherBusinessId: BusinessId;
+
+  beforeAll(async () => {
+    const businesses = new BusinessesRepo(store.database.db);
+    businessId = (await businesses.create({ name: 'Acme', greeting: 'Hi', phoneNumbers: ['+15005550006'] }))
+      .id;
+    otherBusinessId = (await businesses.create({ name: 'Other', greeting: 'Hello' })).id;
+  });
+
+  const inbound = (callSid: CallSid, startedAt = t0) =>
+    repo().createInbound({
+      callSid,
+      businessId,
+      from: '+14155550100' as E164,
+      to: '+15005550006' as E164,
+      startedAt,
+    });
+
+  it('createInbound is idempotent on the CallSid (Twilio retries the webhook)', async () => {
+    const sid = newSid();
+    const first = await inbound(sid);
+    const retry = await inbound(sid, after(3000));
+    expect(first.created).toBe(true);
+    expect(retry.created).toBe(false);
+    expect(retry.call.id).toBe(first.call.id);
+    expect(retry.call.startedAt).toEqual(t0);
+    expect(first.call).toMatchObject({
+      callSid: sid,
+      businessId,
+      direction: 'inbound',
+      channel: 'phone',
+      status: 'ringing',
+      fromNumber: '+14155550100',
+      toNumber: '+15005550006',
+      answeredAt: null,
+      endedAt: null,
+      recordingPath: null,
+      summary: null,
+    });
+    expect((await repo().list({ businessId })).items.filter((c) => c.callSid === sid)).toHaveLength(1);
+  });
+
+  it('keeps the status with the highest sequence number when callbacks arrive out of order', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const cb = (status: 'ringing' | 'in-progress' | 'completed', seq: number, ms: number) =>
+      repo().recordStatus({
+        callSid: sid,
+        status,
+        source: 'status-callback',
+        sequenceNumber: seq,
+        params: { CallStatus: status, SequenceNumber: String(seq) },
+        occurredAt: after(ms),
+      });
+
+    expect(await cb('completed', 2, 65_000)).toEqual({
+      outcome: 'recorded',
+      applied: true,
+      status: 'completed',
+    });
+    expect(await cb('in-progress', 1, 5_000)).toEqual({
+      outcome: 'recorded',
+      applied: false,
+      status: 'completed',
+    });
+    expect(await cb('ringing', 0, 0)).toEqual({ outcome: 'recorded', applied: false, status: 'completed' });
+
+    const call = await repo().get(sid);
+    expect(call).toMatchObject({
+      status: 'completed',
+      answeredAt: after(5_000),
+      endedAt: after(65_000),
+      durationSec: 60,
+    });
+    // History is in occurrence order, not arrival order.
+    expect(call!.statusHistory.map((s) => [s.status, s.sequenceNumber])).toEqual([
+      ['ringing', 0],
+      ['in-progress', 1],
+      ['completed', 2],
+    ]);
+  });
+
+  it('ignores a repeated callback and reports an unknown call', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const input = {
+      callSid: sid,
+      status: 'in-progress' as const,
+      source: 'status-callback' as const,
+      sequenceNumber: 1,
+      occurredAt: after(1000),
+    };
+    expect((await repo().recordStatus(input)).outcome).toBe('recorded');
+    expect(await repo().recordStatus(input)).toEqual({ outcome: 'duplicate', status: 'in-progress' });
+    expect((await repo().get(sid))!.statusHistory).toHaveLength(1);
+    expect(await repo().recordStatus({ ...input, callSid: newSid() })).toEqual({ outcome: 'unknown-call' });
+  });
+
+  it('orders statuses without sequence numbers by when they happened, and takes Twilio’s duration', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    await repo().recordStatus({
+      callSid: sid,
+      status: 'in-progress',
+      source: 'stream',
+      occurredAt: after(2000),
+    });
+    await repo().recordStatus({
+      callSid: sid,
+      status: 'ringing',
+      source: 'voice-webhook',
+      occurredAt: after(1000),
+    });
+    expect((await repo().get(sid))!.status).toBe('in-progress');
+    await repo().recordStatus({
+      callSid: sid,
+      status: 'completed',
+      source: 'status-callback',
+      sequenceNumber: 3,
+      occurredAt: after(30_000),
+      durationSec: 29,
+    });
+    // A late "stream" report cannot revive a call that has ended.
+    await repo().recordStatus({
+      callSid: sid,
+      status: 'in-progress',
+      source: 'system',
+      occurredAt: after(31_000),
+    });
+    expect(await repo().get(sid)).toMatchObject({
+      status: 'completed',
+      durationSec: 29,
+      answeredAt: after(2000),
+    });
+  });
+
+  it('numbers turns in order and fills in how an interrupted turn ended', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const t1 = await repo().appendTurn(sid, {
+      speaker: 'agent',
+      text: 'Thanks for calling Acme.',
+      startOffsetMs: 0,
+    });
+    const t2 = await repo().appendTurn(sid, {
+      speaker: 'caller',
+      text: 'My basement is flooding',
+      startOffsetMs: 2500,
+    });
+    const t3 = await repo().appendTurn(sid, {
+      speaker: 'agent',
+      text: 'I am sorry to hear that. Is anyone in danger? I can send someone right away.',
+      startOffsetMs: 5200,
+    });
+    expect([t1?.seq, t2?.seq, t3?.seq]).toEqual([1, 2, 3]);
+    const done = await repo().completeTurn(sid, 3, {
+      interrupted: true,
+      heardText: 'I am sorry to hear that.',
+      endOffsetMs: 6900,
+      latency: {
+        endOfSpeechMs: 0,
+        sttFinalMs: 180,
+        firstLlmTokenMs: 420,
+        firstTtsAudioMs: 610,
+        firstFrameSentMs: 640,
+      },
+    });
+    expect(done).toMatchObject({
+      seq: 3,
+      interrupted: true,
+      heardText: 'I am sorry to hear that.',
+      endOffsetMs: 6900,
+    });
+
+    const turns = (await repo().get(sid))!.turns;
+    expect(turns.map((t) => [t.seq, t.speaker])).toEqual([
+      [1, 'agent'],
+      [2, 'caller'],
+      [3, 'agent'],
+    ]);
+    expect(turns[2]!.latency).toEqual({
+      endOfSpeechMs: 0,
+      sttFinalMs: 180,
+      firstLlmTokenMs: 420,
+      firstTtsAudioMs: 610,
+      firstFrameSentMs: 640,
+    });
+    expect(await repo().appendTurn(newSid(), { speaker: 'caller', text: 'x' })).toBeUndefined();
+  });
+
+  it('gives concurrent turn appends distinct sequence numbers', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const turns = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => repo().appendTurn(sid, { speaker: 'caller', text: `part ${i}` })),
+    );
+    expect(turns.map((t) => t!.seq).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('returns the call detail: events in order, recording and summary', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    expect(await repo().appendEvent(sid, 'stream.started', { streamSid: 'MZ1' }, after(100))).toBe(true);
+    expect(await repo().appendEvent(sid, 'dtmf', { digit: '1' }, after(4000))).toBe(true);
+    expect(await repo().appendEvent(sid, 'barge-in', { heardMs: 1200 }, after(2000))).toBe(true);
+    expect(await repo().appendEvent(newSid(), 'dtmf', {})).toBe(false);
+    expect(await repo().setRecording(sid, 'recordings/2026/03/call.wav')).toBe(true);
+    expect(
+      await repo().setSummary(sid, { text: 'Caller reported a flooded basement.', emergency: true }),
+    ).toBe(true);
+    expect(await repo().setSummary(newSid(), { text: 'x' })).toBe(false);
+
+    const detail = await repo().get(sid);
+    expect(detail!.events.map((e) => [e.type, e.payload])).toEqual([
+      ['stream.started', { streamSid: 'MZ1' }],
+      ['barge-in', { heardMs: 1200 }],
+      ['dtmf', { digit: '1' }],
+    ]);
+    expect(detail!.events[0]!.occurredAt).toEqual(after(100));
+    expect(detail).toMatchObject({
+      recordingPath: 'recordings/2026/03/call.wav',
+      summary: { text: 'Caller reported a flooded basement.', emergency: true },
+    });
+    expect(await repo().get(newSid())).toBeUndefined();
+  });
+
+  it('lists calls newest first, a page at a time, per business', async () => {
+    const sids: CallSid[] = [];
+    const base = new Date('2030-01-01T00:00:00.000Z');
+    for (let i = 0; i < 5; i++) {
+      const sid = newSid();
+      sids.push(sid);
+      await repo().createInbound({
+        callSid: sid,
+        businessId: otherBusinessId,
+        startedAt: new Date(base.getTime() + i),
+      });
+    }
+    // Two calls at the very same millisecond must both appear, once each, across page boundaries.
+    const twin = newSid();
+    sids.push(twin);
+    await repo().createInbound({
+      callSid: twin,
+      businessId: otherBusinessId,
+      startedAt: new Date(base.getTime() + 4),
+    });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await repo().list({ businessId: otherBusinessId, limit: 2, before: cursor });
+      seen.push(...page.items.map((c) => c.callSid));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen)).toEqual(new Set(sids));
+    expect(seen).toHaveLength(6);
+    expect(seen.slice(2)).toEqual([sids[3], sids[2], sids[1], sids[0]]);
+
+    const all = await repo().list({ limit: 200 });
+    expect(all.items.some((c) => c.businessId === businessId)).toBe(true);
+    await expect(repo().list({ before: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+});
