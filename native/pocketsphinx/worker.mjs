@@ -1,0 +1,89 @@
+/*
+ * Worker thread that owns PocketSphinx decoders and runs them off the main event loop.
+ * A dumb message loop: every decision (which decoder, when to ask for a hypothesis) is made
+ * by src/providers/stt/pocketsphinx.ts. Messages are handled strictly in arrival order, so
+ * the caller may post create/start/process without waiting for replies.
+ *
+ * In:  { seq, op: 'create', id, args }            -> value: null
+ *      { seq, op: 'start', id, resetChannel }         -> value: null
+ *      { seq, op: 'process', id, samples, hyp }   -> value: hypothesis string, or null
+ *      { seq, op: 'end', id, prob }               -> value: { text, score, frames, prob? }
+ *      { seq, op: 'abort', id }                   -> value: null (utterance dropped)
+ *      { seq, op: 'free', id }                    -> value: null
+ * Out: { seq, ok: true, value, busyMs } | { seq, ok: false, message, code }
+ */
+import { createRequire } from 'node:module';
+import process from 'node:process';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const ps = createRequire(import.meta.url)(workerData.addonPath);
+/** id -> { handle, cmn0, inUtt } */
+const decoders = new Map();
+
+function decoder(id) {
+  const d = decoders.get(id);
+  if (d === undefined) throw Object.assign(new Error(`no decoder ${id}`), { code: 'ERR_NO_DECODER' });
+  return d;
+}
+
+function handle(m) {
+  switch (m.op) {
+    case 'create': {
+      const handle = ps.create(m.args);
+      // The mean the model starts from (its -cmninit), to restart each stream from.
+      decoders.set(m.id, { handle, cmn0: ps.getCmn(handle), inUtt: false });
+      return null;
+    }
+    case 'start': {
+      const d = decoder(m.id);
+      if (m.resetChannel) ps.setCmn(d.handle, d.cmn0);
+      ps.start(d.handle, m.resetChannel === true);
+      d.inUtt = true;
+      return null;
+    }
+    case 'process': {
+      const d = decoder(m.id);
+      ps.process(d.handle, m.samples);
+      return m.hyp ? ps.hyp(d.handle) : null;
+    }
+    case 'end': {
+      const d = decoder(m.id);
+      d.inUtt = false;
+      return ps.end(d.handle, m.prob === true);
+    }
+    case 'abort': {
+      const d = decoder(m.id);
+      if (d.inUtt) {
+        d.inUtt = false;
+        ps.end(d.handle, false);
+      }
+      return null;
+    }
+    case 'free': {
+      const d = decoders.get(m.id);
+      if (d !== undefined) {
+        decoders.delete(m.id);
+        ps.free(d.handle);
+      }
+      return null;
+    }
+    default:
+      throw Object.assign(new Error(`unknown op ${m.op}`), { code: 'ERR_UNKNOWN_OP' });
+  }
+}
+
+parentPort.on('message', (m) => {
+  const t0 = process.hrtime.bigint();
+  try {
+    const value = handle(m);
+    const busyMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    parentPort.postMessage({ seq: m.seq, ok: true, value, busyMs });
+  } catch (err) {
+    parentPort.postMessage({
+      seq: m.seq,
+      ok: false,
+      message: err instanceof Error ? err.message : String(err),
+      code: err && typeof err === 'object' && 'code' in err ? String(err.code) : undefined,
+    });
+  }
+});
