@@ -178,20 +178,16 @@ export class CallsRepo {
       // Milestones keep their earliest report, whichever order reports arrive in.
       if (input.status === 'in-progress' && (!call.answeredAt || at < call.answeredAt)) patch.answeredAt = at;
       if (isTerminalStatus(input.status) && (!call.endedAt || at < call.endedAt)) patch.endedAt = at;
-      const reported = input.durationSec ?? null;
-      if (reported !== null) patch.durationSec = reported;
-      else if ((patch.answeredAt || patch.endedAt) && (patch.endedAt ?? call.endedAt)) {
+      const endedAt = patch.endedAt ?? call.endedAt;
+      if (input.durationSec != null) patch.durationSec = input.durationSec;
+      else if (endedAt && (patch.answeredAt || patch.endedAt)) {
         // Milestones moved on an ended call: re-estimate, unless Twilio reported the duration before.
-        const [prior] = await tx
+        const [reported] = await tx
           .select({ id: callStatusEvents.id })
           .from(callStatusEvents)
           .where(and(eq(callStatusEvents.callId, call.id), isNotNull(callStatusEvents.durationSec)))
           .limit(1);
-        if (!prior)
-          patch.durationSec = estimateDuration(
-            patch.answeredAt ?? call.answeredAt,
-            (patch.endedAt ?? call.endedAt)!,
-          );
+        if (!reported) patch.durationSec = estimateDuration(patch.answeredAt ?? call.answeredAt, endedAt);
       }
       if (Object.keys(patch).length > 0) await tx.update(calls).set(patch).where(eq(calls.id, call.id));
       return { outcome: 'recorded', applied, status: applied ? input.status : call.status } as const;
