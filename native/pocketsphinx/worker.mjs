@@ -10,7 +10,8 @@
  *      { seq, op: 'end', id, prob }               -> value: { text, score, frames, prob? }
  *      { seq, op: 'abort', id }                   -> value: null (utterance dropped)
  *      { seq, op: 'free', id }                    -> value: null
- * Out: { seq, ok: true, value, busyMs } | { seq, ok: false, message, code }
+ * Out: { seq, ok: true, value, busyMs, cpuMs } | { seq, ok: false, message, code }
+ *      (busyMs: wall time spent on the message; cpuMs: this thread's CPU time for it)
  */
 import { createRequire } from 'node:module';
 import process from 'node:process';
@@ -74,10 +75,12 @@ function handle(m) {
 
 parentPort.on('message', (m) => {
   const t0 = process.hrtime.bigint();
+  const cpu0 = ps.threadCpuMs();
   try {
     const value = handle(m);
     const busyMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    parentPort.postMessage({ seq: m.seq, ok: true, value, busyMs });
+    const cpuMs = ps.threadCpuMs() - cpu0;
+    parentPort.postMessage({ seq: m.seq, ok: true, value, busyMs, cpuMs });
   } catch (err) {
     parentPort.postMessage({
       seq: m.seq,
