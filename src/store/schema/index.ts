@@ -4,3 +4,4 @@
  */
 export * from './businesses.js';
 export * from './calls.js';
+export * from './outbox.js';
