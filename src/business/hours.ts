@@ -21,7 +21,10 @@ const WEEK_ORDER: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 export const timeRangeSchema = z
-  .object({ open: z.string().regex(HHMM), close: z.string().regex(HHMM) })
+  .object({
+    open: z.string().regex(HHMM, 'expected HH:MM (00:00-24:00)'),
+    close: z.string().regex(HHMM, 'expected HH:MM (00:00-24:00)'),
+  })
   .refine((r) => minutesOf(r.close) > minutesOf(r.open), { message: 'close must be after open' });
 export type TimeRange = z.infer<typeof timeRangeSchema>;
 

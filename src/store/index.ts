@@ -33,7 +33,6 @@ export type {
   CallDirection,
   CallStatus,
   CallSummary,
-  OpenInterval,
   Plan,
   Speaker,
   StatusSource,

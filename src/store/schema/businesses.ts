@@ -5,37 +5,11 @@ import { z } from 'zod';
 /** Timestamps are stored at millisecond precision so values round-trip exactly through JS Dates. */
 export const tsColumn = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
 
-export const PLANS = ['FREE', 'BASIC', 'PRO'] as const;
-export type Plan = (typeof PLANS)[number];
-
-/** Known trades; stored as text without a database check so a new trade needs no migration. */
-export const TRADES = ['plumbing', 'hvac', 'electrical', 'dental', 'legal', 'salon', 'general'] as const;
-export type Trade = (typeof TRADES)[number];
-
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-const clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00-24:00)');
-export const openIntervalSchema = z.object({ open: clock, close: clock });
-export type OpenInterval = z.infer<typeof openIntervalSchema>;
-
-/**
- * Opening hours in the business's own timezone: open intervals per weekday (a missing or empty
- * day is closed) and dated exceptions (a holiday without intervals is closed all day).
- */
-export const businessHoursSchema = z.object({
-  weekly: z.partialRecord(z.enum(WEEKDAYS), z.array(openIntervalSchema)),
-  holidays: z
-    .array(
-      z.object({
-        date: z.iso.date(),
-        name: z.string().max(200).optional(),
-        intervals: z.array(openIntervalSchema).optional(),
-      }),
-    )
-    .default([]),
-});
-export type BusinessHours = z.infer<typeof businessHoursSchema>;
+// The domain owns these shapes (src/business); the store keeps them, it does not redefine them.
+import { PLANS, type Trade } from '../../business/profile.js';
+import type { BusinessHours } from '../../business/hours.js';
+export { PLANS, TRADES, type Plan, type Trade } from '../../business/profile.js';
+export { WEEKDAYS, businessHoursSchema, type BusinessHours, type Weekday } from '../../business/hours.js';
 
 /**
  * Per-business overrides. Known sections are typed loosely here: their owners (voice turn-taking,
