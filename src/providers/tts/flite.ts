@@ -19,8 +19,9 @@ export interface FliteTtsOptions {
 
 // flite opens every utterance with ~250 ms of silence: on the first sentence that is pure latency
 // for the caller; between sentences a shorter lead-in plus flite's trailing pause reads naturally.
-const FIRST_LEAD_IN_MS = 20;
-const NEXT_LEAD_IN_MS = 100;
+// Exported (with trimLeadIn) so the worker-thread provider yields exactly the same samples.
+export const FIRST_LEAD_IN_MS = 20;
+export const NEXT_LEAD_IN_MS = 100;
 const SILENCE_LEVEL = 200;
 
 /**
@@ -82,7 +83,7 @@ export class FliteTts implements TextToSpeech {
 }
 
 /** Drops leading silence, keeping `keep` samples of it. */
-function trimLeadIn(samples: Int16Array, keep: number): Int16Array {
+export function trimLeadIn(samples: Int16Array, keep: number): Int16Array {
   let firstSound = 0;
   while (firstSound < samples.length && Math.abs(samples[firstSound] ?? 0) < SILENCE_LEVEL) firstSound++;
   if (firstSound === samples.length) return samples;
