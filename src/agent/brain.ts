@@ -78,7 +78,9 @@ export type EmergencyCategory =
   | 'bleeding'
   | 'swelling'
   | 'severe-pain'
+  | 'dental-trauma'
   | 'breathing'
+  | 'chest-pain'
   | 'other';
 
 /** What the brain streams back, in the order the channel must act on it. */

@@ -10,4 +10,17 @@ export type {
   TranscriptEntry,
   TurnInput,
 } from './brain.js';
-export { RulesBrain } from './rules/index.js';
+export { RulesBrain, type RulesBrainOptions } from './rules/index.js';
+export {
+  noTools,
+  type AgentTools,
+  type BookResult,
+  type BookingRecord,
+  type EmergencyReport,
+  type KnowledgeHit,
+  type LeadUpdate,
+  type Slot,
+} from './tools.js';
+export { detectEmergency, categoriesFor, type EmergencyDetection } from './emergency.js';
+export { parseRequestedTime, type RequestedTime } from './when.js';
+export type { Logger } from './rules/env.js';

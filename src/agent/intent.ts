@@ -139,7 +139,7 @@ const RULES: IntentRule[] = [
     intent: 'human',
     gap: 2,
     phrases: [
-      'talk|speak|speaking|talking|connect|put|transfer to a person|human|someone|somebody|representative|operator|agent|receptionist|manager|owner|technician|real|live|actual|staff',
+      'talk|speak|speaking|talking|connect|put|transfer to|with person|human|someone|somebody|representative|operator|agent|receptionist|manager|owner|technician|real|live|actual|staff',
       'real person',
       'live person',
       'human being',
@@ -272,6 +272,10 @@ const RULES: IntentRule[] = [
   },
   { intent: 'help', phrases: ['help', 'what can you do', 'options', 'menu'] },
 ];
+
+export function intentPatterns(): string[] {
+  return RULES.flatMap((r) => r.phrases);
+}
 
 export interface IntentResult {
   intents: Set<Intent>;

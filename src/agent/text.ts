@@ -1,10 +1,12 @@
+import { NOT_TYPOS } from './not-typos.js';
+
 /**
  * Text normalisation and fuzzy phrase matching for noisy speech transcripts. Offline STT gets
  * roughly four words in ten wrong on phone audio, so matching tolerates small misspellings of
  * long words and never depends on punctuation or case.
  */
 
-const CONTRACTIONS: [RegExp, string][] = [
+const CONTRACTIONS: [RegExp, string | ((m: string) => string)][] = [
   [/\bcan't\b/g, 'can not'],
   [/\bcannot\b/g, 'can not'],
   [/\bwon't\b/g, 'will not'],
@@ -18,12 +20,26 @@ const CONTRACTIONS: [RegExp, string][] = [
   [/'m\b/g, ' am'],
   [/\b(it|that|what|there|here|who|where|when|how|he|she)'s\b/g, '$1 is'],
   [/'s\b/g, ''],
+  // Typed chat often drops the apostrophe.
+  [/\b(cant)\b/g, 'can not'],
+  [
+    /\b(dont|doesnt|didnt|isnt|wasnt|arent|werent|wouldnt|couldnt|shouldnt|hasnt|havent|hadnt)\b/g,
+    (m: string) => `${m.slice(0, -2)} not`,
+  ],
+  [/\b(wont)\b/g, 'will not'],
+  [/\b(theres)\b/g, 'there is'],
+  [/\b(whats)\b/g, 'what is'],
+  [/\b(im)\b/g, 'i am'],
 ];
 
 /** Lower case, contractions expanded, punctuation gone, single spaces. Digits are kept. */
 export function normalize(text: string): string {
-  let s = text.toLowerCase().replace(/[\u2018\u2019\u02bc`]/g, "'");
-  for (const [re, rep] of CONTRACTIONS) s = s.replace(re, rep);
+  let s = text
+    .toLowerCase()
+    .replace(/[\u2018\u2019\u02bc`]/g, "'")
+    // O'Brien, D'Angelo: one word, not "o brien".
+    .replace(/\b([od])'(?=[a-z]{2})/g, '$1');
+  for (const [re, rep] of CONTRACTIONS) s = typeof rep === 'string' ? s.replace(re, rep) : s.replace(re, rep);
   return s
     .replace(/[^a-z0-9\s]/g, ' ')
     .replace(/\s+/g, ' ')
@@ -67,16 +83,25 @@ export function tolerance(word: string): number {
  * alternatives ("pipe|pipes|piping"). Literals and prefixes are matched fuzzily by length.
  */
 export function wordMatches(pattern: string, word: string): boolean {
+  return matchWord(pattern, word, !NOT_TYPOS.has(word));
+}
+
+/** As wordMatches, but without the list of real words that are not typos (for the generator). */
+export function wordMatchesLoosely(pattern: string, word: string): boolean {
+  return matchWord(pattern, word, true);
+}
+
+function matchWord(pattern: string, word: string, fuzzy: boolean): boolean {
   for (const alt of pattern.split('|')) {
     if (alt.endsWith('*')) {
       const stem = alt.slice(0, -1);
       if (word.startsWith(stem)) return true;
-      const tol = tolerance(stem);
+      const tol = fuzzy ? tolerance(stem) : 0;
       if (tol > 0 && word.length >= stem.length && editDistance(stem, word.slice(0, stem.length), tol) <= tol)
         return true;
     } else {
       if (word === alt) return true;
-      const tol = tolerance(alt);
+      const tol = fuzzy ? tolerance(alt) : 0;
       if (tol > 0 && editDistance(alt, word, tol) <= tol) return true;
     }
   }

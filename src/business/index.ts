@@ -1,3 +1,5 @@
 export * from './hours.js';
 export * from './profile.js';
 export { greetingFor, renderTemplate } from './greeting.js';
+export { PLAN_LIMITS, type PlanLimits } from './plans.js';
+export { freeSlots, defaultStep, type SlotQuery } from './availability.js';

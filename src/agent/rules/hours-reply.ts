@@ -40,6 +40,42 @@ const DAY_WORDS: [string, HoursDay][] = [
   ['sunday*', 'sun'],
 ];
 
+const CLOSE = [
+  'close|closing|closes',
+  'how late',
+  'until what time',
+  'till what time',
+  'open until',
+  'open till',
+];
+const OPEN_TIME = [
+  'when do you open',
+  'what time do you open',
+  'what time you open',
+  'when will you open',
+  'when are you open next',
+  'open again',
+  'when do you guys open',
+  'what time do you guys open',
+  'when does the office open',
+];
+const OPEN_NOW = [
+  'are you open',
+  'are you guys open',
+  'you open',
+  'is the office open',
+  'still open',
+  'open now',
+  'open right now',
+  'open today',
+  'currently open',
+  'closed',
+];
+
+export function hoursPatterns(): string[] {
+  return [...DAY_WORDS.map(([p]) => p), ...CLOSE, ...OPEN_TIME, ...OPEN_NOW];
+}
+
 export function parseHoursQuestion(words: readonly string[]): HoursQuestion {
   let day: HoursDay | undefined;
   for (const [pattern, d] of DAY_WORDS) {
@@ -49,43 +85,9 @@ export function parseHoursQuestion(words: readonly string[]): HoursQuestion {
     }
   }
   let focus: HoursFocus = 'general';
-  if (
-    hasAnyPhrase(
-      words,
-      ['close|closing|closes', 'how late', 'until what time', 'till what time', 'open until', 'open till'],
-      1,
-    )
-  )
-    focus = 'close';
-  else if (
-    hasAnyPhrase(words, [
-      'when do you open',
-      'what time do you open',
-      'what time you open',
-      'when will you open',
-      'when are you open next',
-      'open again',
-      'when do you guys open',
-      'what time do you guys open',
-      'when does the office open',
-    ])
-  )
-    focus = 'open-time';
-  else if (
-    hasAnyPhrase(words, [
-      'are you open',
-      'are you guys open',
-      'you open',
-      'is the office open',
-      'still open',
-      'open now',
-      'open right now',
-      'open today',
-      'currently open',
-      'closed',
-    ])
-  )
-    focus = 'open-now';
+  if (hasAnyPhrase(words, CLOSE, 1)) focus = 'close';
+  else if (hasAnyPhrase(words, OPEN_TIME)) focus = 'open-time';
+  else if (hasAnyPhrase(words, OPEN_NOW)) focus = 'open-now';
   return day ? { focus, day } : { focus };
 }
 

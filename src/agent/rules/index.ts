@@ -1,1 +1,1 @@
-export { RulesBrain } from './rules-brain.js';
+export { RulesBrain, type RulesBrainOptions } from './rules-brain.js';

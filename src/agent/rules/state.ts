@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LEAD_FIELDS } from '../../business/profile.js';
 import type { BrainState } from '../brain.js';
 
 /**
@@ -9,6 +10,51 @@ import type { BrainState } from '../brain.js';
 export const AWAITING = ['anything-else', 'take-message'] as const;
 export type Awaiting = (typeof AWAITING)[number];
 
+export const LEAD_PURPOSES = ['message', 'callback', 'booking', 'emergency', 'question'] as const;
+export type LeadPurpose = (typeof LEAD_PURPOSES)[number];
+
+const leadField = z.enum(LEAD_FIELDS);
+
+export const leadStateSchema = z.object({
+  /** Everything learnt about the caller in this conversation (one lead per conversation). */
+  fields: z.partialRecord(leadField, z.string()).default({}),
+  /** A capture is running: the agent is asking these questions in turn. */
+  active: z.boolean().default(false),
+  purpose: z.enum(LEAD_PURPOSES).default('message'),
+  want: z.array(leadField).default([]),
+  skipped: z.array(leadField).default([]),
+  asking: leadField.optional(),
+  /**
+   * ask: the question is out; offer-caller-id: "is the number you're calling from best?";
+   * keypad: asked to key the number in; spell: asked to spell the name; confirm: read back `pending`.
+   */
+  step: z.enum(['ask', 'offer-caller-id', 'keypad', 'spell', 'confirm']).optional(),
+  pending: z.string().optional(),
+  attempts: z.number().int().min(0).default(0),
+  complete: z.boolean().default(false),
+});
+export type LeadState = z.infer<typeof leadStateSchema>;
+
+const slotSchema = z.object({ start: z.string(), end: z.string() });
+
+export const bookingStateSchema = z.object({
+  action: z.enum(['book', 'move', 'cancel']),
+  /**
+   * service: which service?; when: what day/time?; choose: slots offered; confirm: "shall I book?";
+   * details: waiting for the lead capture (name, phone) before booking; find: looking up the
+   * caller's booking; confirm-cancel: "shall I cancel?".
+   */
+  step: z.enum(['service', 'when', 'choose', 'confirm', 'details', 'find', 'confirm-cancel']),
+  serviceId: z.string().optional(),
+  existing: z
+    .object({ id: z.string(), serviceId: z.string(), start: z.string(), end: z.string() })
+    .optional(),
+  offered: z.array(slotSchema).default([]),
+  chosen: slotSchema.optional(),
+  attempts: z.number().int().min(0).default(0),
+});
+export type BookingState = z.infer<typeof bookingStateSchema>;
+
 export const dialogStateSchema = z.object({
   /** Consecutive turns the brain could not understand. */
   misses: z.number().int().min(0).default(0),
@@ -16,8 +62,14 @@ export const dialogStateSchema = z.object({
   silences: z.number().int().min(0).default(0),
   /** What the last thing the agent said asked for. */
   awaiting: z.enum(AWAITING).optional(),
+  /** Why a message would be taken, when awaiting take-message. */
+  messagePurpose: z.enum(LEAD_PURPOSES).optional(),
   /** The agent's last reply, for "say that again". */
   lastReply: z.string().optional(),
+  /** Emergency categories already raised (each is raised once per conversation). */
+  emergencies: z.array(z.string()).default([]),
+  lead: leadStateSchema.default(() => leadStateSchema.parse({})),
+  booking: bookingStateSchema.optional(),
 });
 export type DialogState = z.infer<typeof dialogStateSchema>;
 

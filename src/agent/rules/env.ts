@@ -1,0 +1,68 @@
+import type { BrainOutput, ConversationContext, TranscriptEntry, TurnInput } from '../brain.js';
+import type { IntentResult } from '../intent.js';
+import { sentences } from '../text.js';
+import type { AgentTools } from '../tools.js';
+import type { DialogState } from './state.js';
+
+/** Everything one turn's handlers need, passed down instead of held in globals. */
+export interface TurnEnv {
+  turn: TurnInput;
+  ctx: ConversationContext;
+  st: DialogState;
+  tools: AgentTools;
+  /** The turn's signal: aborted on barge-in. Reads (search, slots) use it. */
+  signal: AbortSignal;
+  /**
+   * The conversation's signal: not aborted by a barge-in. Writes that must not be lost to an
+   * interruption (a lead, an emergency alert, a booking) use it.
+   */
+  lifetime: AbortSignal;
+  /** Speech text ('' for other inputs). */
+  text: string;
+  intents: IntentResult;
+  logger?: Logger | undefined;
+}
+
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+
+export type Flow<R = void> = AsyncGenerator<BrainOutput, R>;
+
+export async function* say(text: string): Flow {
+  // "at 10 a.m." closing a sentence must not read "a.m..".
+  for (const s of sentences(text.replace(/(?<!\.)\.\.(?!\.)/g, '.'))) yield { type: 'say', text: s };
+}
+
+/** The transcript including the caller's current turn, for records made during this turn. */
+export function transcriptWithTurn(env: TurnEnv): TranscriptEntry[] {
+  const t = [...env.ctx.transcript];
+  if (env.turn.kind === 'speech') t.push({ speaker: 'caller', text: env.turn.text, at: env.ctx.now });
+  if (env.turn.kind === 'dtmf')
+    t.push({ speaker: 'caller', text: `[keypad ${env.turn.digits}]`, at: env.ctx.now });
+  return t;
+}
+
+/** Save the lead as it stands and tell the channel. Saved first, so a hang-up right after keeps it. */
+export async function* emitLead(env: TurnEnv): Flow {
+  const lead = env.st.lead;
+  const fields = { ...lead.fields };
+  if (Object.keys(fields).length === 0) return;
+  try {
+    await env.tools.saveLead(
+      { fields, complete: lead.complete, transcript: transcriptWithTurn(env) },
+      env.lifetime,
+    );
+  } catch (err) {
+    env.logger?.error({ err }, 'saving the lead failed');
+  }
+  yield { type: 'lead', fields, complete: lead.complete };
+}
+
+/** Phone-like channels read names and numbers back; on text channels the caller typed them. */
+export function isVoice(env: TurnEnv): boolean {
+  return env.ctx.channel === 'phone' || env.ctx.channel === 'web';
+}

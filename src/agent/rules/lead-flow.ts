@@ -1,0 +1,409 @@
+import { openStatus, speakWhen } from '../../business/hours.js';
+import { PLAN_LIMITS } from '../../business/plans.js';
+import type { BusinessProfile, LeadField, LeadQuestion, Trade } from '../../business/profile.js';
+import { parseE164 } from '../../ids.js';
+import {
+  extractAddress,
+  extractEmail,
+  extractName,
+  extractNeed,
+  extractPhone,
+  extractUrgency,
+} from '../extract/index.js';
+import { formatPhone, lastFour, phoneFromDigits } from '../extract/phone.js';
+import { isNo, isYes } from '../intent.js';
+import { hasAnyPhrase, normalize } from '../text.js';
+import { emitLead, isVoice, say, type Flow, type TurnEnv } from './env.js';
+import type { LeadPurpose } from './state.js';
+
+/**
+ * Lead capture: the configured questions asked one at a time, answers taken from speech or the
+ * keypad, names and numbers read back on voice channels, the caller's number offered as the
+ * callback number, and the lead saved after every answer so a dropped call leaves what was said.
+ */
+
+const ADDRESSLESS: ReadonlySet<Trade> = new Set(['dental', 'medical', 'legal', 'salon']);
+
+export function leadQuestionsFor(business: BusinessProfile): LeadQuestion[] {
+  const configured: LeadQuestion[] =
+    business.leadQuestions ??
+    (['name', 'phone', 'address', 'need', 'urgency'] as const)
+      // A dentist or a lawyer does not come to the caller's address.
+      .filter((f) => !(f === 'address' && ADDRESSLESS.has(business.trade)))
+      .map((field) => ({ field, required: true }));
+  return configured.slice(0, PLAN_LIMITS[business.plan].leadQuestions);
+}
+
+const PROMPTS: Record<LeadField, string> = {
+  name: 'Can I get your name, please?',
+  phone: "What's the best number to reach you? You can say it, or key it in followed by the pound key.",
+  address: "What's the address where you need us?",
+  need: 'And briefly, what do you need help with?',
+  urgency: 'How urgent is it? Do you need someone today, this week, or is it flexible?',
+  email: "What's your email address?",
+};
+
+export function leadPatterns(): string[] {
+  return SKIP;
+}
+
+const SKIP = [
+  'i do not know',
+  'do not know',
+  'skip',
+  'rather not',
+  'prefer not',
+  'no idea',
+  'not sure',
+  'pass',
+];
+
+function promptFor(env: TurnEnv, field: LeadField): string {
+  const q = leadQuestionsFor(env.ctx.business).find((x) => x.field === field);
+  return q?.prompt ?? PROMPTS[field];
+}
+
+/** Take what an opening sentence already tells ("this is John, my sink is blocked, call me at ..."). */
+export function prefillLead(env: TurnEnv, text: string, opts: { needFromText: boolean }): boolean {
+  const f = env.st.lead.fields;
+  let changed = false;
+  const name = f.name ? undefined : extractName(text, { asked: false });
+  if (name) {
+    f.name = name;
+    changed = true;
+  }
+  const phone = f.phone ? undefined : extractPhone(text);
+  if (phone) {
+    f.phone = phone;
+    changed = true;
+  }
+  const address = f.address ? undefined : extractAddress(text, { asked: false });
+  if (address) {
+    f.address = address;
+    changed = true;
+  }
+  if (opts.needFromText && !f.need) {
+    const need = extractNeed(withoutIntroductions(text, name));
+    // An address or a number said on its own is not a need.
+    const rest =
+      need
+        ?.toLowerCase()
+        .replace(/\d+/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w.length > 2) ?? [];
+    if (need && rest.length >= 3 && !(address && rest.length <= address.split(' ').length)) {
+      f.need = need;
+      changed = true;
+    }
+  }
+  const email = f.email ? undefined : extractEmail(text);
+  if (email) {
+    f.email = email;
+    changed = true;
+  }
+  return changed;
+}
+
+/** The text minus "this is Maria Lopez" and "can someone call me back", leaving the need. */
+function withoutIntroductions(text: string, name: string | undefined): string {
+  let t = normalize(text);
+  if (name) {
+    const n = normalize(name);
+    t = t.replace(
+      new RegExp(`\\b((hi|hello|hey|yes|yeah)\\s+)?((this|it) is|my name is|name is|i am|its)?\\s*${n}\\b`),
+      ' ',
+    );
+  }
+  return t
+    .replace(
+      /\b(can|could|would) (someone|somebody|you|anyone)( please)? (call|ring|phone|get back to) me( back)?\b.*$/,
+      ' ',
+    )
+    .replace(/\b(please )?(call|ring) me back\b.*$/, ' ')
+    .replace(/\b(i would like to|i want to|can i) leave a message( for [a-z ]+)?\b/, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export interface StartLeadOptions {
+  purpose: LeadPurpose;
+  /** Questions for this capture; default: the business's configured ones. */
+  want?: LeadField[];
+  /** What to say first ("Sure, I can take a message."). */
+  intro?: string;
+  /** The caller's words that started this, mined for answers already given. */
+  seedText?: string;
+}
+
+export async function* startLead(env: TurnEnv, opts: StartLeadOptions): Flow {
+  const lead = env.st.lead;
+  lead.active = true;
+  lead.purpose = opts.purpose;
+  lead.want = opts.want ?? leadQuestionsFor(env.ctx.business).map((q) => q.field);
+  lead.skipped = [];
+  lead.asking = undefined;
+  lead.step = undefined;
+  lead.pending = undefined;
+  lead.attempts = 0;
+  lead.complete = false;
+  if (opts.seedText && prefillLead(env, opts.seedText, { needFromText: opts.purpose !== 'booking' })) {
+    yield* emitLead(env);
+  }
+  if (opts.intro) yield* say(opts.intro);
+  yield* askNext(env);
+}
+
+function nextField(env: TurnEnv): LeadField | undefined {
+  const lead = env.st.lead;
+  return lead.want.find((f) => lead.fields[f] === undefined && !lead.skipped.includes(f));
+}
+
+async function* askNext(env: TurnEnv): Flow {
+  const lead = env.st.lead;
+  const field = nextField(env);
+  lead.attempts = 0;
+  lead.pending = undefined;
+  if (!field) {
+    yield* finish(env);
+    return;
+  }
+  lead.asking = field;
+  if (field === 'phone' && env.ctx.callerId && isVoice(env)) {
+    lead.step = 'offer-caller-id';
+    yield* say(
+      `Is the number you're calling from, ending in ${lastFour(env.ctx.callerId)}, the best one to reach you?`,
+    );
+    yield { type: 'listen' };
+    return;
+  }
+  lead.step = 'ask';
+  yield* say(promptFor(env, field));
+  yield field === 'phone'
+    ? { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' }
+    : { type: 'listen' };
+}
+
+function isComplete(env: TurnEnv): boolean {
+  const fields = env.st.lead.fields;
+  return leadQuestionsFor(env.ctx.business).every((q) => !q.required || fields[q.field] !== undefined);
+}
+
+async function* finish(env: TurnEnv, opts: { saved?: boolean } = {}): Flow {
+  const lead = env.st.lead;
+  lead.active = false;
+  lead.asking = undefined;
+  lead.step = undefined;
+  lead.complete = isComplete(env);
+  if (!opts.saved) yield* emitLead(env);
+  if (lead.purpose === 'booking') return; // the booking flow carries on from here
+  const first = lead.fields.name?.split(' ')[0];
+  const thanks = first ? `Thank you, ${first}.` : 'Thank you.';
+  if (lead.purpose === 'emergency') {
+    yield* say(`${thanks} The team has your details and will call you right back.`);
+  } else {
+    const b = env.ctx.business;
+    const status = openStatus(b.hours, b.timezone, env.ctx.now);
+    const when = status.open
+      ? 'shortly'
+      : status.nextOpen
+        ? `when we open, ${speakWhen(status.nextOpen, env.ctx.now, b.timezone)}`
+        : 'as soon as they can';
+    yield* say(
+      `${thanks} I've passed your details on, and someone from ${b.name} will get back to you ${when}.`,
+    );
+  }
+  env.st.awaiting = 'anything-else';
+  yield* say('Is there anything else I can help you with?');
+  yield { type: 'listen' };
+}
+
+async function* accept(env: TurnEnv, field: LeadField, value: string, ack?: string): Flow {
+  const lead = env.st.lead;
+  lead.fields[field] = value;
+  lead.step = undefined;
+  lead.pending = undefined;
+  const last = nextField(env) === undefined;
+  if (last) lead.complete = isComplete(env);
+  yield* emitLead(env);
+  if (ack) yield* say(ack);
+  if (last) yield* finish(env, { saved: true });
+  else yield* askNext(env);
+}
+
+async function* confirm(env: TurnEnv, field: LeadField, value: string): Flow {
+  const lead = env.st.lead;
+  if (!isVoice(env)) {
+    yield* accept(env, field, value, field === 'name' ? `Thanks, ${value.split(' ')[0]}.` : 'Got it.');
+    return;
+  }
+  lead.step = 'confirm';
+  lead.pending = value;
+  const readBack =
+    field === 'phone'
+      ? `I have ${formatPhone(parseE164(value) ?? (value as never))}. Is that right?`
+      : `I have your name as ${value}. Is that right?`;
+  yield* say(readBack);
+  yield { type: 'listen' };
+}
+
+async function* skip(env: TurnEnv, field: LeadField, why: string): Flow {
+  env.st.lead.skipped.push(field);
+  env.st.lead.step = undefined;
+  yield* say(why);
+  yield* askNext(env);
+}
+
+function extract(env: TurnEnv, field: LeadField): string | undefined {
+  const { turn, text } = env;
+  if (turn.kind === 'dtmf')
+    return field === 'phone' ? phoneFromDigits(turn.digits.replace(/[#*]/g, '')) : undefined;
+  switch (field) {
+    case 'name':
+      return extractName(text, { asked: true });
+    case 'phone':
+      return extractPhone(text);
+    case 'address':
+      return extractAddress(text, { asked: true });
+    case 'need':
+      return extractNeed(text) ?? (text.trim().split(/\s+/).length >= 2 ? text.trim() : undefined);
+    case 'urgency':
+      return extractUrgency(text);
+    case 'email':
+      return extractEmail(text);
+  }
+}
+
+/**
+ * Handle the caller's answer while a capture is running. Returns false when the turn is not an
+ * answer at all (the caller asked something else), so the brain can deal with it and ask again.
+ */
+export async function* answerLead(env: TurnEnv): Flow<boolean> {
+  const lead = env.st.lead;
+  const field = lead.asking;
+  if (!lead.active || !field) return false;
+  const r = env.intents;
+
+  if (lead.step === 'confirm' && lead.pending) {
+    if (!isYes(r)) {
+      // A correction in the same breath: "no, it's 312 555 0199", "no, it's Jon".
+      const corrected = extract(env, field);
+      const words = env.text.trim().split(/\s+/).length;
+      if (corrected && corrected !== lead.pending && (field === 'phone' || words > 1)) {
+        yield* confirm(env, field, corrected);
+        return true;
+      }
+    }
+    if (isYes(r)) {
+      yield* accept(
+        env,
+        field,
+        lead.pending,
+        field === 'name' ? `Thanks, ${lead.pending.split(' ')[0]}.` : 'Great.',
+      );
+      return true;
+    }
+    if (isNo(r)) {
+      lead.attempts += 1;
+      if (lead.attempts >= 3) {
+        // Better a name spelt slightly wrong than none: keep the last attempt and move on.
+        if (field === 'name')
+          yield* accept(env, field, lead.pending, "No problem, I'll note it as best I can.");
+        else
+          yield* skip(env, field, "Sorry about that. I'll pass on the number you're calling from instead.");
+        return true;
+      }
+      if (field === 'phone') {
+        lead.step = 'keypad';
+        yield* say('Sorry about that. Please key in the number on your keypad, followed by the pound key.');
+        yield { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' };
+      } else {
+        lead.step = 'spell';
+        yield* say('Sorry about that. Could you spell it for me?');
+        yield { type: 'listen' };
+      }
+      return true;
+    }
+    yield* say('Sorry, was that right? Please say yes or no.');
+    yield { type: 'listen' };
+    return true;
+  }
+
+  if (lead.step === 'offer-caller-id' && env.ctx.callerId) {
+    const spoken = extract(env, 'phone');
+    if (spoken && spoken !== env.ctx.callerId) {
+      yield* confirm(env, 'phone', spoken);
+      return true;
+    }
+    if (isYes(r)) {
+      yield* accept(env, 'phone', env.ctx.callerId, 'Great.');
+      return true;
+    }
+    if (isNo(r)) {
+      lead.step = 'ask';
+      yield* say("What's the best number? You can say it, or key it in followed by the pound key.");
+      yield { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' };
+      return true;
+    }
+    yield* say('Sorry, is the number you are calling from the best one? Please say yes or no.');
+    yield { type: 'listen' };
+    return true;
+  }
+
+  if (
+    env.turn.kind === 'speech' &&
+    field !== 'phone' &&
+    hasAnyPhrase(r.words, SKIP, 1) &&
+    r.words.length <= 6
+  ) {
+    yield* skip(env, field, "That's okay.");
+    return true;
+  }
+  // "Can I talk to a person?" is not an address: other requests go back to the brain first.
+  if (env.turn.kind === 'speech' && otherIntent(env) && !(field === 'phone' && extractPhone(env.text)))
+    return false;
+  const value = extract(env, field);
+  if (value) {
+    if (field === 'name' || field === 'phone') yield* confirm(env, field, value);
+    else yield* accept(env, field, value, ackFor(field));
+    return true;
+  }
+  if (env.turn.kind === 'speech' && hasAnyPhrase(r.words, SKIP, 1)) {
+    yield* skip(env, field, "That's okay.");
+    return true;
+  }
+  lead.attempts += 1;
+  if (lead.attempts >= 2) {
+    yield* skip(env, field, "Sorry, I didn't get that. Let's move on.");
+    return true;
+  }
+  yield* say(
+    field === 'phone'
+      ? "Sorry, I didn't get that number. Please key it in on your keypad, followed by the pound key."
+      : `Sorry, I didn't catch that. ${promptFor(env, field)}`,
+  );
+  if (field === 'phone') lead.step = 'keypad';
+  yield field === 'phone'
+    ? { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' }
+    : { type: 'listen' };
+  return true;
+}
+
+function otherIntent(env: TurnEnv): boolean {
+  const i = env.intents.intents;
+  return i.has('hours') || i.has('human') || i.has('goodbye') || i.has('repeat') || i.has('cancel');
+}
+
+function ackFor(field: LeadField): string | undefined {
+  return field === 'address' || field === 'need' ? 'Got it.' : undefined;
+}
+
+/** Re-ask the pending question after the brain handled something else mid-capture. */
+export async function* reaskLead(env: TurnEnv): Flow {
+  const lead = env.st.lead;
+  if (!lead.active || !lead.asking) return;
+  if (lead.step === 'confirm' && lead.pending) {
+    yield* confirm(env, lead.asking, lead.pending);
+    return;
+  }
+  yield* askNext(env);
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { detectEmergency } from '../../src/agent/emergency.js';
+import { EMERGENCY_CASES, type EmergencyCase } from './fixtures/emergency-cases.js';
+import { EMERGENCY_HOLDOUT } from './fixtures/emergency-holdout.js';
+
+function measure(cases: readonly EmergencyCase[]) {
+  let tp = 0;
+  let fn = 0;
+  let fp = 0;
+  let tn = 0;
+  const wrong: string[] = [];
+  for (const c of cases) {
+    const d = detectEmergency(c.text, c.trade);
+    if (c.expect) {
+      if (d) tp++;
+      else {
+        fn++;
+        wrong.push(`missed: ${c.text}`);
+      }
+    } else if (d) {
+      fp++;
+      wrong.push(`false alarm (${d.category}): ${c.text}`);
+    } else tn++;
+  }
+  return {
+    recall: tp / (tp + fn),
+    falseAlarms: fp / (fp + tn),
+    positives: tp + fn,
+    negatives: fp + tn,
+    wrong,
+  };
+}
+
+describe('emergency detection', () => {
+  it('has several hundred development cases, positive and negative', () => {
+    const m = measure(EMERGENCY_CASES);
+    expect(m.positives).toBeGreaterThanOrEqual(200);
+    expect(m.negatives).toBeGreaterThanOrEqual(150);
+  });
+
+  it('meets recall >= 98% with <= 2% false alarms on the development set', () => {
+    const m = measure(EMERGENCY_CASES);
+    expect(m.wrong).toEqual([]);
+    expect(m.recall).toBeGreaterThanOrEqual(0.98);
+    expect(m.falseAlarms).toBeLessThanOrEqual(0.02);
+  });
+
+  it('meets the same targets on the held-out set', () => {
+    const m = measure(EMERGENCY_HOLDOUT);
+    expect(m.recall).toBeGreaterThanOrEqual(0.98);
+    expect(m.falseAlarms).toBeLessThanOrEqual(0.02);
+  });
+
+  it.each([
+    'I want to prevent flooding',
+    "what's the price of fixing a pipe that burst last year",
+    'do you do gas fitting',
+    "it's not an emergency",
+    'no flooding, just a slow drain',
+    "there's no flooding",
+    'I do not smell gas',
+  ])('does not alarm on %j', (text) => {
+    expect(detectEmergency(text, 'plumbing')).toBeUndefined();
+  });
+
+  it.each([
+    ['my basement is flooding', 'plumbing', 'flooding'],
+    ['no, the basement is flooding', 'plumbing', 'flooding'],
+    ['I have no water', 'plumbing', 'no-water'],
+    ["water won't stop, it's flooding", 'plumbing', 'flooding'],
+    ['I smell gas', 'plumbing', 'gas'],
+    ['no heat and it is freezing', 'hvac', 'no-heat'],
+    ["it's not an emergency but I smell gas", 'hvac', 'gas'],
+    ['my jaw is swollen', 'dental', 'swelling'],
+  ] as const)('raises %j for a %s business as %s', (text, trade, category) => {
+    expect(detectEmergency(text, trade)?.category).toBe(category);
+  });
+
+  it('leaves another trade’s emergencies alone but never life safety', () => {
+    expect(detectEmergency('my basement is flooding', 'dental')).toBeUndefined();
+    expect(detectEmergency('I smell gas in the waiting room', 'dental')?.category).toBe('gas');
+  });
+
+  it('needs cold weather for no heat', () => {
+    expect(detectEmergency('the furnace stopped working', 'hvac')).toBeUndefined();
+    expect(detectEmergency('the furnace stopped working and it is ten degrees', 'hvac')?.category).toBe(
+      'no-heat',
+    );
+  });
+
+  it('does not take a real word for a misspelt trigger, but forgives a typo', () => {
+    expect(detectEmergency('the floor by the toilet is soft', 'plumbing')).toBeUndefined();
+    expect(detectEmergency('my basment is flodding', 'plumbing')?.category).toBe('flooding');
+  });
+});
