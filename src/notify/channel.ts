@@ -1,0 +1,37 @@
+import type { NotificationCause, NotificationKind } from '../store/schema/outbox.js';
+
+/** One notification as a channel sees it when it is time to send it. */
+export interface OutboundNotification {
+  id: string;
+  businessId: string;
+  kind: NotificationKind;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  payload: Record<string, unknown>;
+  cause: NotificationCause;
+  causeId: string | null;
+  callSid: string | null;
+  /** 1 on the first attempt. */
+  attempt: number;
+  createdAt: Date;
+}
+
+export interface SendResult {
+  /** The provider's id for what it accepted (Twilio SID, SMTP message id). */
+  providerId?: string | undefined;
+}
+
+/**
+ * One way of delivering notifications. `send` resolves once the provider has accepted the message
+ * and throws a NotificationError (retryable or permanent) when it has not; it gives up when `signal`
+ * aborts (the dispatcher's send timeout, or shutdown).
+ */
+export interface NotificationChannel {
+  /** Short name shown in logs and attempts, e.g. "twilio-sms", "local". */
+  readonly name: string;
+  send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult>;
+}
+
+/** Which channel delivers each kind. */
+export type ChannelMap = Record<NotificationKind, NotificationChannel>;
