@@ -1,0 +1,16 @@
+import { TwilioError } from '../../telephony/twilio/rest.js';
+import { PermanentNotificationError, RetryableNotificationError } from '../errors.js';
+
+/** Twilio's failure as the outbox's: same retryability, Twilio's code (or the HTTP status) kept. */
+export function fromTwilioError(err: unknown): unknown {
+  if (!(err instanceof TwilioError)) return err;
+  const opts = {
+    code:
+      err.code !== undefined ? String(err.code) : err.status !== undefined ? `http-${err.status}` : undefined,
+    retryAfterMs: err.retryAfterMs,
+    cause: err,
+  };
+  return err.retryable
+    ? new RetryableNotificationError(err.message, opts)
+    : new PermanentNotificationError(err.message, opts);
+}

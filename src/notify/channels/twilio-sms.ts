@@ -1,0 +1,37 @@
+import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
+import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
+import { PermanentNotificationError } from '../errors.js';
+import { fromTwilioError } from './twilio-error.js';
+
+export interface TwilioSmsOptions {
+  client: TwilioRestClient;
+  /** The Twilio number SMS come from (E.164). */
+  from: string;
+  /** WhatsApp sender for `whatsapp:` recipients, e.g. whatsapp:+14155238886. */
+  whatsappFrom?: string | undefined;
+  statusCallbackUrl?: string | undefined;
+}
+
+/** Twilio's Body limit; longer text is cut rather than refused. */
+const MAX_BODY = 1600;
+
+export class TwilioSmsChannel implements NotificationChannel {
+  readonly name = 'twilio-sms';
+  constructor(private readonly opts: TwilioSmsOptions) {}
+
+  async send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult> {
+    const whatsapp = n.recipient.startsWith('whatsapp:');
+    const from = whatsapp ? this.opts.whatsappFrom : this.opts.from;
+    if (!from) throw new PermanentNotificationError('no WhatsApp sender configured');
+    const body = n.body.length > MAX_BODY ? `${n.body.slice(0, MAX_BODY - 1)}…` : n.body;
+    try {
+      const msg = await this.opts.client.sendMessage(
+        { to: n.recipient, from, body, statusCallback: this.opts.statusCallbackUrl },
+        signal,
+      );
+      return { providerId: msg.sid };
+    } catch (err) {
+      throw fromTwilioError(err);
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import {
+  alertAckUrl,
+  alertCallTwiml,
+  alertStatusUrl,
+  announcementTwiml,
+} from '../../telephony/twilio/alert-routes.js';
+import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
+import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
+import { fromTwilioError } from './twilio-error.js';
+
+export interface TwilioVoiceOptions {
+  client: TwilioRestClient;
+  /** Caller ID of alert calls: a Twilio number (E.164). */
+  from: string;
+  /** Public origin for the acknowledgement and status webhooks. */
+  publicUrl: string;
+  /** Seconds to ring before Twilio reports no-answer. */
+  ringTimeoutSec?: number | undefined;
+}
+
+/** What an escalation puts in a voice-call notification's payload. */
+export const alertPayloadSchema = z.object({
+  escalationId: z.string().uuid(),
+  step: z.number().int().min(0),
+});
+export type AlertPayload = z.infer<typeof alertPayloadSchema>;
+
+/**
+ * Places a voice call through Twilio that speaks the notification body. For an escalation's call it
+ * asks to press 1 and points the <Gather> and the status callback at the alert routes; otherwise it
+ * just says the message twice.
+ */
+export class TwilioVoiceChannel implements NotificationChannel {
+  readonly name = 'twilio-voice';
+  constructor(private readonly opts: TwilioVoiceOptions) {}
+
+  async send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult> {
+    const alert = alertPayloadSchema.safeParse(n.payload);
+    const { publicUrl } = this.opts;
+    const params = alert.success
+      ? {
+          twiml: alertCallTwiml({
+            message: n.body,
+            ackUrl: alertAckUrl(publicUrl, alert.data.escalationId, alert.data.step),
+          }),
+          statusCallback: alertStatusUrl(publicUrl, alert.data.escalationId, alert.data.step),
+          statusCallbackEvent: ['answered', 'completed'] as const,
+        }
+      : { twiml: announcementTwiml(n.body) };
+    try {
+      const call = await this.opts.client.createCall(
+        { to: n.recipient, from: this.opts.from, timeout: this.opts.ringTimeoutSec ?? 30, ...params },
+        signal,
+      );
+      return { providerId: call.sid };
+    } catch (err) {
+      throw fromTwilioError(err);
+    }
+  }
+}

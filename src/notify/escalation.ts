@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import type { Db } from '../store/index.js';
+import { alertEscalations, outbox, type NotificationCause } from '../store/schema/outbox.js';
+import { Sleeper, silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
+import { enqueue, PRIORITY, type DbOrTx } from './outbox.js';
+
+type EscalationRow = typeof alertEscalations.$inferSelect;
+
+export interface StartEscalation {
+  businessId: string;
+  cause: NotificationCause;
+  causeId?: string | undefined;
+  callSid?: string | undefined;
+  /** What every alert call says before "press 1 to acknowledge". */
+  message: string;
+  /** E.164 numbers in the order to call them. */
+  contacts: readonly string[];
+  /** Calls to each contact before moving to the next (default 2: "call again, then the next contact"). */
+  callsPerContact?: number | undefined;
+  /** How long a call has to be acknowledged before the next call (default 120 s). */
+  ackTimeoutMs?: number | undefined;
+}
+
+export type CallEndedResult = 'advanced' | 'ignored';
+
+export interface EscalationOptions {
+  db: Db;
+  clock?: NotifyClock;
+  logger?: NotifyLogger;
+  /** Woken when a new alert call has been written (the outbox dispatcher). */
+  outbox?: { wake(): void } | undefined;
+  /** How often to look for alert calls whose acknowledgement time ran out. */
+  pollIntervalMs?: number;
+  /** Outbox attempts for one alert call; the escalation moves on regardless after ackTimeoutMs. */
+  callMaxAttempts?: number;
+}
+
+export const DEFAULT_CALLS_PER_CONTACT = 2;
+export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
+
+/**
+ * Emergency voice alerts that insist until a person acknowledges: each contact is called
+ * `callsPerContact` times, each call given `ackTimeoutMs` to be answered with 1 (or cut short by
+ * a no-answer/busy/failed status), then the next contact, until someone acknowledges or the list
+ * is exhausted. State is in alert_escalations, so any node may advance it; due escalations are
+ * claimed with FOR UPDATE SKIP LOCKED like the outbox. Each call is an outbox row (kind
+ * 'voice-call', payload {escalationId, step}), so it is retried and visible like any notification.
+ */
+export class AlertEscalations {
+  private readonly db: Db;
+  private readonly clock: NotifyClock;
+  private readonly log: NotifyLogger;
+  private readonly pollIntervalMs: number;
+  private readonly callMaxAttempts: number;
+  private readonly sleeper: Sleeper;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly opts: EscalationOptions) {
+    this.db = opts.db;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.logger ?? silentLogger;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
+    this.callMaxAttempts = opts.callMaxAttempts ?? 3;
+    this.sleeper = new Sleeper(this.clock);
+  }
+
+  /**
+   * Writes the escalation and its first call with `tx` (the transaction storing the emergency).
+   * Wake the outbox after the commit. Returns undefined when there is nobody to call.
+   */
+  async start(
+    tx: DbOrTx,
+    s: StartEscalation,
+  ): Promise<{ escalationId: string; outboxId: string } | undefined> {
+    if (s.contacts.length === 0) return undefined;
+    const now = new Date(this.clock.now());
+    const id = randomUUID();
+    const ackTimeoutMs = s.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    const row: EscalationRow = {
+      id,
+      businessId: s.businessId,
+      cause: s.cause,
+      causeId: s.causeId ?? null,
+      callSid: s.callSid ?? null,
+      message: s.message,
+      contacts: [...s.contacts],
+      callsPerContact: Math.max(1, s.callsPerContact ?? DEFAULT_CALLS_PER_CONTACT),
+      ackTimeoutMs,
+      step: 0,
+      status: 'calling',
+      currentOutboxId: null,
+      nextCheckAt: new Date(now.getTime() + ackTimeoutMs),
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      ackCallSid: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const outboxId = await this.enqueueCall(tx, row, 0, now);
+    await tx.insert(alertEscalations).values({ ...row, currentOutboxId: outboxId });
+    this.log.info({ escalationId: id, contacts: row.contacts.length }, 'alert escalation started');
+    return { escalationId: id, outboxId };
+  }
+
+  async get(escalationId: string): Promise<EscalationRow | undefined> {
+    const [row] = await this.db.select().from(alertEscalations).where(eq(alertEscalations.id, escalationId));
+    return row;
+  }
+
+  async message(escalationId: string): Promise<string | undefined> {
+    return (await this.get(escalationId))?.message;
+  }
+
+  /**
+   * The person on call `step` pressed 1. Accepted even after the escalation moved on or ran out (a
+   * late acknowledgement is still one); a next call not yet placed is cancelled.
+   */
+  async acknowledge(a: {
+    escalationId: string;
+    step: number;
+    callSid: string;
+  }): Promise<'acknowledged' | 'already-acknowledged' | 'unknown'> {
+    const now = new Date(this.clock.now());
+    return this.db.transaction(async (tx) => {
+      const [e] = await tx
+        .select()
+        .from(alertEscalations)
+        .where(eq(alertEscalations.id, a.escalationId))
+        .for('update');
+      if (!e || a.step > e.step || e.status === 'cancelled') return 'unknown';
+      if (e.status === 'acknowledged') return 'already-acknowledged';
+      await tx
+        .update(alertEscalations)
+        .set({
+          status: 'acknowledged',
+          acknowledgedAt: now,
+          acknowledgedBy: contactFor(e, a.step) ?? null,
+          ackCallSid: a.callSid,
+          nextCheckAt: null,
+          updatedAt: now,
+        })
+        .where(eq(alertEscalations.id, e.id));
+      await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: alert acknowledged');
+      this.log.info({ escalationId: e.id, step: a.step }, 'alert acknowledged');
+      return 'acknowledged';
+    });
+  }
+
+  /**
+   * An alert call ended. If it was the current call and nobody acknowledged, call the next one now
+   * rather than wait for the timeout (no-answer, busy, failed, or answered and hung up). Late or
+   * repeated callbacks for an earlier call are ignored.
+   */
+  async callEnded(a: {
+    escalationId: string;
+    step: number;
+    callSid: string;
+    status: string;
+  }): Promise<CallEndedResult> {
+    const now = new Date(this.clock.now());
+    const advanced = await this.db.transaction(async (tx) => {
+      const [e] = await tx
+        .select()
+        .from(alertEscalations)
+        .where(eq(alertEscalations.id, a.escalationId))
+        .for('update');
+      if (!e || e.status !== 'calling' || e.step !== a.step) return false;
+      await this.advance(tx, e, now, `call ${a.status}`);
+      return true;
+    });
+    if (advanced) this.opts.outbox?.wake();
+    return advanced ? 'advanced' : 'ignored';
+  }
+
+  /** Stops an escalation (e.g. the owner acknowledged in the dashboard instead). */
+  async cancel(escalationId: string): Promise<boolean> {
+    const now = new Date(this.clock.now());
+    return this.db.transaction(async (tx) => {
+      const updated = await tx
+        .update(alertEscalations)
+        .set({ status: 'cancelled', nextCheckAt: null, updatedAt: now })
+        .where(and(eq(alertEscalations.id, escalationId), eq(alertEscalations.status, 'calling')))
+        .returning({ id: alertEscalations.id });
+      if (updated.length > 0)
+        await this.cancelUnsentCalls(tx, escalationId, now, 'cancelled: escalation stopped');
+      return updated.length > 0;
+    });
+  }
+
+  /** Advances every escalation whose current call went unacknowledged for too long. */
+  async tick(limit = 20): Promise<number> {
+    const now = new Date(this.clock.now());
+    const n = await this.db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(alertEscalations)
+        .where(and(eq(alertEscalations.status, 'calling'), lte(alertEscalations.nextCheckAt, now)))
+        .orderBy(asc(alertEscalations.nextCheckAt))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      for (const e of due) await this.advance(tx, e, now, 'not acknowledged in time');
+      return due.length;
+    });
+    if (n > 0) this.opts.outbox?.wake();
+    return n;
+  }
+
+  /** Runs tick() every poll interval until `signal` aborts. */
+  run(signal: AbortSignal): Promise<void> {
+    this.running ??= (async () => {
+      while (!signal.aborted) {
+        try {
+          await this.tick();
+        } catch (err) {
+          this.log.error({ err: (err as Error).message }, 'alert escalation tick failed');
+        }
+        await this.sleeper.sleep(this.pollIntervalMs, signal);
+      }
+    })();
+    return this.running;
+  }
+
+  /** Moves `e` (locked by the caller) to its next call, or ends it when every call has been made. */
+  private async advance(tx: DbOrTx, e: EscalationRow, now: Date, why: string): Promise<void> {
+    const next = e.step + 1;
+    // The superseded call, if its placement is still being retried, is no longer wanted.
+    await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: escalation moved on');
+    if (next >= e.contacts.length * e.callsPerContact) {
+      await tx
+        .update(alertEscalations)
+        .set({ status: 'exhausted', nextCheckAt: null, updatedAt: now })
+        .where(eq(alertEscalations.id, e.id));
+      this.log.error(
+        { escalationId: e.id, calls: next, why },
+        'alert escalation exhausted: nobody acknowledged',
+      );
+      return;
+    }
+    const outboxId = await this.enqueueCall(tx, e, next, now);
+    await tx
+      .update(alertEscalations)
+      .set({
+        step: next,
+        currentOutboxId: outboxId,
+        nextCheckAt: new Date(now.getTime() + e.ackTimeoutMs),
+        updatedAt: now,
+      })
+      .where(eq(alertEscalations.id, e.id));
+    this.log.info({ escalationId: e.id, step: next, why }, 'alert escalated to the next call');
+  }
+
+  private async enqueueCall(tx: DbOrTx, e: EscalationRow, step: number, now: Date): Promise<string> {
+    const recipient = contactFor(e, step) ?? '';
+    const [row] = await enqueue(
+      tx,
+      [
+        {
+          businessId: e.businessId,
+          kind: 'voice-call',
+          recipient,
+          body: e.message,
+          payload: { escalationId: e.id, step },
+          cause: e.cause,
+          causeId: e.causeId ?? undefined,
+          callSid: e.callSid ?? undefined,
+          priority: PRIORITY.emergency,
+          maxAttempts: this.callMaxAttempts,
+          dedupeKey: `escalation:${e.id}:${step}`,
+        },
+      ],
+      { now },
+    );
+    if (!row) {
+      // Only a dedupe hit leaves nothing: the call for this step already exists.
+      const [existing] = await tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(eq(outbox.dedupeKey, `escalation:${e.id}:${step}`));
+      return existing?.id ?? '';
+    }
+    return row.id;
+  }
+
+  private async cancelUnsentCalls(tx: DbOrTx, escalationId: string, now: Date, why: string): Promise<void> {
+    await tx
+      .update(outbox)
+      .set({ status: 'cancelled', lastError: why, updatedAt: now })
+      .where(
+        and(
+          eq(outbox.kind, 'voice-call'),
+          inArray(outbox.status, ['pending', 'failed']),
+          sql`${outbox.payload} @> ${JSON.stringify({ escalationId })}::jsonb`,
+        ),
+      );
+  }
+}
+
+function contactFor(
+  e: Pick<EscalationRow, 'contacts' | 'callsPerContact'>,
+  step: number,
+): string | undefined {
+  return e.contacts[Math.floor(step / e.callsPerContact)];
+}

@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { OutboundNotification } from '../../src/notify/index.js';
+import {
+  NotificationError,
+  PermanentNotificationError,
+  RetryableNotificationError,
+} from '../../src/notify/index.js';
+import {
+  buildChannels,
+  LocalOutboxChannel,
+  SlackWebhookChannel,
+  SmtpEmailChannel,
+  TwilioSmsChannel,
+  TwilioVoiceChannel,
+} from '../../src/notify/channels/index.js';
+import { TwilioRestClient } from '../../src/telephony/twilio/rest.js';
+import { FakeSmtpServer } from './support/fake-smtp.js';
+import { FakeTwilioApi } from './support/fake-twilio-api.js';
+
+const note = (over: Partial<OutboundNotification> = {}): OutboundNotification => ({
+  id: randomUUID(),
+  businessId: randomUUID(),
+  kind: 'sms',
+  recipient: '+15005550006',
+  subject: null,
+  body: 'EMERGENCY (flooding) at Acme Plumbing',
+  payload: {},
+  cause: 'emergency',
+  causeId: null,
+  callSid: null,
+  attempt: 1,
+  createdAt: new Date(),
+  ...over,
+});
+const signal = () => new AbortController().signal;
+const failureOf = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(NotificationError);
+  return err as NotificationError;
+};
+
+describe('local outbox channel (embedded default)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sb-notify-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('records SMS and calls as delivered locally without any network', async () => {
+    const ch = new LocalOutboxChannel({ dataDir });
+    const n = note();
+    expect(await ch.send(n)).toEqual({ providerId: `local:${n.id}` });
+    expect(existsSync(path.join(dataDir, 'outbox-mail'))).toBe(false);
+  });
+
+  it('writes an email as a complete .eml file in DATA_DIR/outbox-mail', async () => {
+    const ch = new LocalOutboxChannel({ dataDir, from: 'Switchboard <alerts@acme.test>' });
+    const n = note({
+      kind: 'email',
+      recipient: 'owner@acme.test',
+      subject: 'Emergency: flooding',
+      body: 'Caller +15005550006: "my basement is flooding"\nÜber-urgent.',
+    });
+    const { providerId } = await ch.send(n);
+    expect(providerId).toMatch(/^local:<.+>$/);
+    const eml = readFileSync(path.join(dataDir, 'outbox-mail', `${n.id}.eml`), 'utf8');
+    expect(eml).toMatch(/^From: Switchboard <alerts@acme\.test>$/m);
+    expect(eml).toMatch(/^To: owner@acme\.test$/m);
+    expect(eml).toMatch(/^Subject: Emergency: flooding$/m);
+    expect(eml).toMatch(new RegExp(`^X-Switchboard-Notification: ${n.id}$`, 'm'));
+    expect(eml).toMatch(/^Message-ID: <.+>$/m);
+    expect(eml).toContain('my basement is flooding');
+  });
+});
+
+describe('Twilio SMS and voice channels against a local Twilio', () => {
+  const api = new FakeTwilioApi();
+  let client: TwilioRestClient;
+  beforeAll(async () => {
+    await api.start();
+    client = new TwilioRestClient({
+      accountSid: api.accountSid,
+      authToken: api.authToken,
+      baseUrl: api.baseUrl,
+    });
+  });
+  afterAll(() => api.stop());
+  beforeEach(() => {
+    api.requests.length = 0;
+    api.faults.length = 0;
+  });
+
+  it('sends an SMS and returns the Message SID; WhatsApp recipients go from the WhatsApp sender', async () => {
+    const ch = new TwilioSmsChannel({ client, from: '+15005550001', whatsappFrom: 'whatsapp:+14155238886' });
+    const { providerId } = await ch.send(note(), signal());
+    expect(providerId).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(api.requests[0]!.form).toEqual([
+      ['To', '+15005550006'],
+      ['From', '+15005550001'],
+      ['Body', 'EMERGENCY (flooding) at Acme Plumbing'],
+    ]);
+    await ch.send(note({ recipient: 'whatsapp:+15005550006' }), signal());
+    expect(FakeTwilioApi.value(api.requests[1]!, 'From')).toBe('whatsapp:+14155238886');
+    const noWa = new TwilioSmsChannel({ client, from: '+15005550001' });
+    expect(await failureOf(noWa.send(note({ recipient: 'whatsapp:+15005550006' }), signal()))).toBeInstanceOf(
+      PermanentNotificationError,
+    );
+  });
+
+  it("maps Twilio's refusals: 21211 is permanent, 429 retryable with its Retry-After", async () => {
+    const ch = new TwilioSmsChannel({ client, from: '+15005550001' });
+    api.faults.push({ status: 400, code: 21211, message: "Invalid 'To' Phone Number" });
+    const permanent = await failureOf(ch.send(note(), signal()));
+    expect(permanent).toBeInstanceOf(PermanentNotificationError);
+    expect(permanent.code).toBe('21211');
+    api.faults.push({ status: 429, code: 20429, message: 'Too Many Requests', retryAfter: '2' });
+    const retry = await failureOf(ch.send(note(), signal()));
+    expect(retry).toBeInstanceOf(RetryableNotificationError);
+    expect(retry.retryAfterMs).toBe(2000);
+    api.faults.push({ status: 502, body: 'Bad gateway' });
+    expect((await failureOf(ch.send(note(), signal()))).code).toBe('http-502');
+  });
+
+  it('places an alert call whose TwiML says the alert and gathers 1 digit to an absolute ack URL', async () => {
+    const ch = new TwilioVoiceChannel({ client, from: '+15005550001', publicUrl: 'https://sb.example.com' });
+    const escalationId = randomUUID();
+    const { providerId } = await ch.send(
+      note({
+        kind: 'voice-call',
+        body: 'Emergency alert for Acme. Flooding.',
+        payload: { escalationId, step: 2 },
+      }),
+      signal(),
+    );
+    expect(providerId).toMatch(/^CA[0-9a-f]{32}$/);
+    const r = api.requests[0]!;
+    expect(FakeTwilioApi.value(r, 'To')).toBe('+15005550006');
+    expect(FakeTwilioApi.value(r, 'Timeout')).toBe('30');
+    expect(FakeTwilioApi.value(r, 'StatusCallback')).toBe(
+      `https://sb.example.com/twilio/alert-status?e=${escalationId}&s=2`,
+    );
+    expect(FakeTwilioApi.values(r, 'StatusCallbackEvent')).toEqual(['answered', 'completed']);
+    const twiml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(
+      FakeTwilioApi.value(r, 'Twiml')!,
+    ) as {
+      Response: { Gather: Array<{ numDigits: string; action: string; Say: string[] }>; Hangup: string };
+    };
+    const gathers = twiml.Response.Gather;
+    expect(gathers).toHaveLength(2);
+    expect(gathers[0]).toMatchObject({
+      numDigits: '1',
+      action: `https://sb.example.com/twilio/alert-ack?e=${escalationId}&s=2`,
+    });
+    expect(gathers[0]!.Say).toEqual([
+      'Emergency alert for Acme. Flooding.',
+      'Press 1 to acknowledge this alert.',
+    ]);
+    expect(twiml.Response).toHaveProperty('Hangup');
+  });
+
+  it('a voice notification outside an escalation just says the message', async () => {
+    const ch = new TwilioVoiceChannel({ client, from: '+15005550001', publicUrl: 'https://sb.example.com' });
+    await ch.send(note({ kind: 'voice-call', body: 'New booking tomorrow at 10.' }), signal());
+    const twiml = FakeTwilioApi.value(api.requests[0]!, 'Twiml')!;
+    expect(twiml).not.toContain('<Gather');
+    expect(twiml).toContain('<Say>New booking tomorrow at 10.</Say>');
+    expect(FakeTwilioApi.value(api.requests[0]!, 'StatusCallback')).toBeUndefined();
+  });
+});
+
+describe('Slack incoming webhook channel', () => {
+  let server: Server;
+  let base = '';
+  const received: Array<{ path: string; type: string | undefined; body: unknown }> = [];
+  const answers: Array<{ status: number; body: string; headers?: Record<string, string> }> = [];
+  beforeAll(async () => {
+    server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+      let raw = '';
+      for await (const c of req) raw += String(c);
+      received.push({ path: req.url ?? '', type: req.headers['content-type'], body: JSON.parse(raw) });
+      const a = answers.shift() ?? { status: 200, body: 'ok' };
+      res.writeHead(a.status, { 'content-type': 'text/plain', ...a.headers });
+      res.end(a.body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('posts {text} as JSON to the webhook URL', async () => {
+    const ch = new SlackWebhookChannel();
+    await ch.send(
+      note({ kind: 'slack', recipient: `${base}/services/T0/B0/x`, subject: 'Emergency' }),
+      signal(),
+    );
+    expect(received.at(-1)).toEqual({
+      path: '/services/T0/B0/x',
+      type: 'application/json',
+      body: { text: '*Emergency*\nEMERGENCY (flooding) at Acme Plumbing' },
+    });
+  });
+
+  it("Slack's 4xx reasons are permanent; 429 and 5xx retryable", async () => {
+    const ch = new SlackWebhookChannel();
+    const url = `${base}/services/T0/B0/x`;
+    answers.push({ status: 404, body: 'no_service' });
+    const gone = await failureOf(ch.send(note({ kind: 'slack', recipient: url }), signal()));
+    expect(gone).toBeInstanceOf(PermanentNotificationError);
+    expect(gone.message).toContain('no_service');
+    answers.push({ status: 429, body: 'rate_limited', headers: { 'retry-after': '30' } });
+    const limited = await failureOf(ch.send(note({ kind: 'slack', recipient: url }), signal()));
+    expect(limited).toBeInstanceOf(RetryableNotificationError);
+    expect(limited.retryAfterMs).toBe(30_000);
+    answers.push({ status: 500, body: 'oops' });
+    expect((await failureOf(ch.send(note({ kind: 'slack', recipient: url }), signal()))).retryable).toBe(
+      true,
+    );
+  });
+});
+
+describe('SMTP email channel (nodemailer) against a local SMTP server', () => {
+  const smtp = new FakeSmtpServer();
+  let ch: SmtpEmailChannel;
+  beforeAll(async () => {
+    await smtp.start();
+    ch = new SmtpEmailChannel({ url: smtp.url, from: 'alerts@acme.test', timeoutMs: 3000 });
+  });
+  afterAll(async () => {
+    ch.close();
+    await smtp.stop();
+  });
+  const email = () =>
+    note({
+      kind: 'email',
+      recipient: 'owner@acme.test',
+      subject: 'Emergency: flooding',
+      body: 'Basement flooding.',
+    });
+
+  it('delivers the mail and returns its Message-ID', async () => {
+    const { providerId } = await ch.send(email(), signal());
+    expect(providerId).toMatch(/^<.+>$/);
+    const m = smtp.messages.at(-1)!;
+    expect(m.from).toBe('alerts@acme.test');
+    expect(m.to).toEqual(['owner@acme.test']);
+    expect(m.data).toMatch(/^Subject: Emergency: flooding$/m);
+    expect(m.data).toContain('Basement flooding.');
+  });
+
+  it('a 5xx refusal is permanent, a 4xx one retryable, an unreachable server retryable', async () => {
+    smtp.rcptReplies.push('550 5.1.1 No such user');
+    const refused = await failureOf(ch.send(email(), signal()));
+    expect(refused).toBeInstanceOf(PermanentNotificationError);
+    smtp.rcptReplies.push('451 4.3.0 Try again later');
+    const later = await failureOf(ch.send(email(), signal()));
+    expect(later.retryable).toBe(true);
+    expect(later.code).toBe('smtp-451');
+
+    const gone = new FakeSmtpServer();
+    await gone.start();
+    await gone.stop();
+    const dead = new SmtpEmailChannel({ url: gone.url, from: 'alerts@acme.test', timeoutMs: 2000 });
+    try {
+      expect((await failureOf(dead.send(email(), signal()))).retryable).toBe(true);
+    } finally {
+      dead.close();
+    }
+  });
+});
+
+describe('channel selection', () => {
+  it('keeps everything local in the embedded default, and uses providers when live and configured', () => {
+    const client = new TwilioRestClient({ accountSid: 'AC1', authToken: 'x' });
+    const local = buildChannels({ dataDir: '/tmp/x', publicUrl: 'http://localhost:3000', delivery: 'local' });
+    expect(Object.values(local.channels).map((c) => c.name)).toEqual(['local', 'local', 'local', 'local']);
+    const live = buildChannels({
+      dataDir: '/tmp/x',
+      publicUrl: 'https://sb.example.com',
+      delivery: 'live',
+      twilio: { client, from: '+15005550001' },
+    });
+    expect(Object.fromEntries(Object.entries(live.channels).map(([k, c]) => [k, c.name]))).toEqual({
+      sms: 'twilio-sms',
+      'voice-call': 'twilio-voice',
+      email: 'local',
+      slack: 'slack',
+    });
+    expect(live.localKinds).toEqual(['email']);
+  });
+});
