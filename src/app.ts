@@ -17,7 +17,7 @@ import { RulesBrain } from './agent/index.js';
 import { businessProfileSchema, type BusinessProfile } from './business/profile.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
-import { createFliteTts } from './providers/tts/index.js';
+import { createWorkerFliteTts, type WorkerFliteTts } from './providers/tts/index.js';
 import { SileroVadModel, SpeechDetector } from './providers/vad/index.js';
 import {
   BusinessesRepo,
@@ -104,7 +104,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const businesses = new BusinessesRepo(database.db);
   const calls = new CallsRepo(database.db);
   await seedDemoBusiness(database.db, log);
-  const tts = overrides.tts ?? (await createFliteTts());
+  let ownTts: WorkerFliteTts | undefined;
+  const tts = overrides.tts ?? (ownTts = await createWorkerFliteTts({ logger: log }));
   const brain = overrides.brain ?? new RulesBrain();
   const vad = await SileroVadModel.load();
   const stt = overrides.stt === undefined ? await loadOfflineStt(log) : (overrides.stt ?? undefined);
@@ -310,6 +311,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       closed = true;
       await server.close();
       await vad.close();
+      await ownTts?.close();
+      await stt?.close?.();
       await database.close();
     },
   };

@@ -6,6 +6,8 @@ export interface SpeechToText {
   /** Sample rate the stream expects for push() (mono PCM16). */
   readonly sampleRate: number;
   start(signal: AbortSignal): SpeechStream;
+  /** Release workers or native decoders the provider holds. */
+  close?(): Promise<void>;
 }
 
 export interface SpeechStream {
