@@ -1,0 +1,152 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerOutboxApi } from '../../src/admin/outbox-api.js';
+import { AlertEscalations, enqueue, OutboxDispatcher, OutboxRepo } from '../../src/notify/index.js';
+import type { Database } from '../../src/store/index.js';
+import { createTestTarget, type TestTarget } from '../store/drivers.js';
+import { allKinds, createBusiness, ScriptedChannel } from './support/notify-fixtures.js';
+
+const KEY = 'admin-key-0123456789abcdef';
+const CALL = `CA${'c'.repeat(32)}`;
+
+describe('GET /api/outbox', () => {
+  let target: TestTarget;
+  let database: Database;
+  let app: FastifyInstance;
+  let businessId: string;
+
+  beforeAll(async () => {
+    target = await createTestTarget('pglite');
+    database = await target.open();
+    const db = database.db;
+    businessId = await createBusiness(db);
+    await db.transaction(async (tx) => {
+      await enqueue(tx, [
+        {
+          businessId,
+          kind: 'sms',
+          recipient: '+15005550101',
+          body: 'flood',
+          cause: 'emergency',
+          callSid: CALL,
+        },
+        {
+          businessId,
+          kind: 'email',
+          recipient: 'o@acme.test',
+          subject: 's',
+          body: 'flood',
+          cause: 'emergency',
+          callSid: CALL,
+        },
+        {
+          businessId,
+          kind: 'slack',
+          recipient: 'https://hooks.slack.test/services/T0/B0/very-secret',
+          body: 'flood',
+          cause: 'emergency',
+          callSid: CALL,
+        },
+        {
+          businessId,
+          kind: 'sms',
+          recipient: '+15005550101',
+          body: 'other call',
+          cause: 'lead',
+          callSid: 'CA-other',
+        },
+      ]);
+      await new AlertEscalations({ db }).start(tx, {
+        businessId,
+        cause: 'emergency',
+        callSid: CALL,
+        message: 'Emergency',
+        contacts: ['+15005550101'],
+      });
+    });
+    const channel = new ScriptedChannel();
+    channel.fallback = (n) => {
+      if (n.kind === 'email') throw new Error('SMTP down');
+      return { providerId: `SM-${n.id}` };
+    };
+    await new OutboxDispatcher({ db, channels: allKinds(channel), batchSize: 50 }).runOnce();
+
+    app = Fastify();
+    registerOutboxApi(app, { apiKey: KEY, outbox: new OutboxRepo(db) });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+    await target?.cleanup();
+  });
+
+  const get = (url: string, key: string | null = KEY) =>
+    app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  it('needs the admin API key', async () => {
+    expect((await get('/api/outbox', null)).statusCode).toBe(401);
+    expect((await get('/api/outbox', 'wrong-key-0123456789')).statusCode).toBe(401);
+  });
+
+  it("lists a call's notifications with status, attempts and the call's alert escalation", async () => {
+    const res = await get(`/api/outbox?callSid=${CALL}`);
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as {
+      items: Array<{
+        kind: string;
+        status: string;
+        recipient: string;
+        history: Array<{ outcome: string }>;
+        lastError: string | null;
+      }>;
+      escalations: Array<{ status: string; contacts: string[] }>;
+    };
+    expect(body.items.map((i) => i.kind).sort()).toEqual(['email', 'slack', 'sms', 'voice-call']);
+    const email = body.items.find((i) => i.kind === 'email')!;
+    expect(email).toMatchObject({ status: 'failed', history: [{ outcome: 'retryable-error' }] });
+    expect(email.lastError).toContain('SMTP down');
+    expect(body.items.find((i) => i.kind === 'sms')).toMatchObject({
+      status: 'sent',
+      history: [{ outcome: 'sent' }],
+    });
+    expect(body.escalations).toMatchObject([{ status: 'calling', contacts: ['+15005550101'] }]);
+  });
+
+  it('hides the Slack webhook token', async () => {
+    const body = (await get(`/api/outbox?kind=slack`)).json() as { items: Array<{ recipient: string }> };
+    expect(body.items).toEqual([expect.objectContaining({ recipient: 'https://hooks.slack.test/…' })]);
+    expect(JSON.stringify(body)).not.toContain('very-secret');
+  });
+
+  it('filters by status and kind, as a list or repeated', async () => {
+    const failed = (await get('/api/outbox?status=failed')).json() as { items: Array<{ kind: string }> };
+    expect(failed.items.map((i) => i.kind)).toEqual(['email']);
+    const some = (await get('/api/outbox?kind=sms,email&status=sent&status=failed')).json() as {
+      items: unknown[];
+    };
+    expect(some.items).toHaveLength(3);
+    expect((await get('/api/outbox?status=lost')).statusCode).toBe(400);
+    expect((await get('/api/outbox?limit=0')).statusCode).toBe(400);
+  });
+
+  it('pages with limit and a cursor, also through rows written in one transaction, and shows one by id', async () => {
+    type Page = { items: Array<{ id: string }>; next: string | null };
+    const page = (await get('/api/outbox?limit=2')).json() as Page;
+    expect(page.items).toHaveLength(2);
+    const seen = page.items.map((i) => i.id);
+    let cursor = page.next;
+    while (cursor) {
+      const next = (await get(`/api/outbox?limit=2&after=${encodeURIComponent(cursor)}`)).json() as Page;
+      seen.push(...next.items.map((i) => i.id));
+      cursor = next.next;
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    expect((await get('/api/outbox?after=yesterday')).statusCode).toBe(400);
+    const one = await get(`/api/outbox/${page.items[0]!.id}`);
+    expect(one.json()).toMatchObject({ item: { id: page.items[0]!.id } });
+    expect((await get('/api/outbox/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+    expect((await get('/api/outbox/nope')).statusCode).toBe(404);
+  });
+});
