@@ -53,3 +53,8 @@ export {
   TRADES,
   WEEKDAYS,
 } from './schema/index.js';
+export { BookingsRepo, type Booking, type BookingResult, type NewBooking } from './bookings-repo.js';
+export { LeadsRepo, type Lead, type SaveLeadInput } from './leads-repo.js';
+export { EmergenciesRepo, type Emergency, type NewEmergency } from './emergencies-repo.js';
+export { QuestionsRepo, type QuestionForOwner } from './questions-repo.js';
+export { isUniqueViolation } from './unique-violation.js';

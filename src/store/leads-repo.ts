@@ -1,0 +1,92 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { BusinessId, CallId } from '../ids.js';
+import type { Db } from './database.js';
+import { leads, LEAD_STATUSES, type LeadStatus, type StoredTranscriptEntry } from './schema/index.js';
+
+type LeadRow = typeof leads.$inferSelect;
+export type Lead = Omit<LeadRow, 'businessId'> & { businessId: BusinessId };
+
+const COLUMNS = ['name', 'phone', 'address', 'need', 'urgency', 'email'] as const;
+
+export interface SaveLeadInput {
+  businessId: BusinessId;
+  /** The conversation; a second save for the same call updates its lead. */
+  callId?: CallId | null;
+  callSid?: string | null;
+  channel?: string | null;
+  fields: Record<string, string>;
+  complete: boolean;
+  transcript: StoredTranscriptEntry[];
+}
+
+/** Leads: one per conversation, saved after every answer (an upsert on the call). */
+export class LeadsRepo {
+  constructor(private readonly db: Db) {}
+
+  async save(input: SaveLeadInput): Promise<Lead> {
+    const columns = Object.fromEntries(COLUMNS.map((c) => [c, input.fields[c] ?? null])) as Record<
+      (typeof COLUMNS)[number],
+      string | null
+    >;
+    const values = {
+      businessId: input.businessId,
+      callId: input.callId ?? null,
+      callSid: input.callSid ?? null,
+      channel: input.channel ?? null,
+      fields: input.fields,
+      complete: input.complete,
+      transcript: input.transcript,
+      ...columns,
+    };
+    if (!input.callId) {
+      const [row] = await this.db.insert(leads).values(values).returning();
+      return toLead(row as LeadRow);
+    }
+    const [row] = await this.db
+      .insert(leads)
+      .values(values)
+      .onConflictDoUpdate({
+        target: leads.callId,
+        targetWhere: sql`${leads.callId} is not null`,
+        set: {
+          fields: values.fields,
+          complete: values.complete,
+          transcript: values.transcript,
+          ...columns,
+          updatedAt: new Date(),
+        },
+      })
+      .returning();
+    return toLead(row as LeadRow);
+  }
+
+  async setStatus(businessId: BusinessId, id: string, status: LeadStatus): Promise<boolean> {
+    if (!LEAD_STATUSES.includes(status)) throw new RangeError(`unknown lead status ${status}`);
+    const rows = await this.db
+      .update(leads)
+      .set({ status, updatedAt: new Date() })
+      .where(and(eq(leads.id, id), eq(leads.businessId, businessId)))
+      .returning({ id: leads.id });
+    return rows.length > 0;
+  }
+
+  async list(
+    businessId: BusinessId,
+    opts: { callSid?: string; status?: LeadStatus; limit?: number } = {},
+  ): Promise<Lead[]> {
+    const conditions = [eq(leads.businessId, businessId)];
+    if (opts.callSid) conditions.push(eq(leads.callSid, opts.callSid));
+    if (opts.status) conditions.push(eq(leads.status, opts.status));
+    const rows = await this.db
+      .select()
+      .from(leads)
+      .where(and(...conditions))
+      .orderBy(desc(leads.createdAt))
+      .limit(opts.limit ?? 200);
+    return rows.map(toLead);
+  }
+}
+
+function toLead(row: LeadRow): Lead {
+  return { ...row, businessId: row.businessId as BusinessId };
+}
