@@ -7,6 +7,7 @@ import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff.
 import type { ChannelMap, OutboundNotification, SendResult } from './channel.js';
 import { Sleeper, silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
 import { describeFailure, PermanentNotificationError } from './errors.js';
+import { PRIORITY } from './outbox.js';
 
 type OutboxRow = typeof outbox.$inferSelect;
 
@@ -44,6 +45,11 @@ export interface DispatcherOptions {
   /** Sends in flight at once on this node. */
   maxInFlight?: number;
   /**
+   * Extra sends allowed for emergencies only, so a backlog of slow ordinary sends (a stalled SMTP
+   * server holding every slot) cannot delay an emergency's first attempt.
+   */
+  urgentReserve?: number;
+  /**
    * How long a claimed row stays this node's. A node that dies mid-send loses it after this and
    * another node retries (so delivery is at least once); keep it well above sendTimeoutMs.
    */
@@ -70,6 +76,7 @@ export class OutboxDispatcher {
   private readonly pollIntervalMs: number;
   private readonly batchSize: number;
   private readonly maxInFlight: number;
+  private readonly urgentReserve: number;
   private readonly leaseMs: number;
   private readonly sendTimeoutMs: number;
   private readonly retry: RetryPolicy;
@@ -87,6 +94,7 @@ export class OutboxDispatcher {
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
     this.batchSize = opts.batchSize ?? 10;
     this.maxInFlight = opts.maxInFlight ?? 16;
+    this.urgentReserve = opts.urgentReserve ?? 4;
     this.sendTimeoutMs = opts.sendTimeoutMs ?? 30_000;
     this.leaseMs = opts.leaseMs ?? Math.max(120_000, this.sendTimeoutMs * 4);
     this.retry = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
@@ -118,10 +126,15 @@ export class OutboxDispatcher {
     this.log.info({ node: this.nodeId }, 'outbox dispatcher started');
     while (!signal.aborted) {
       const free = this.maxInFlight - this.inFlight.size;
+      const urgentOnly = free <= 0;
+      const room = urgentOnly ? free + this.urgentReserve : free;
       let claimed = 0;
-      if (free > 0) {
+      if (room > 0) {
         try {
-          const rows = await this.claim(Math.min(free, this.batchSize));
+          const rows = await this.claim(
+            Math.min(room, this.batchSize),
+            urgentOnly ? PRIORITY.emergency : undefined,
+          );
           claimed = rows.length;
           for (const row of rows) this.track(this.deliver(row, signal));
         } catch (err) {
@@ -130,7 +143,7 @@ export class OutboxDispatcher {
         }
       }
       // A full batch means more may be due: go again without sleeping.
-      if (claimed === this.batchSize && this.inFlight.size < this.maxInFlight) continue;
+      if (claimed === this.batchSize && this.inFlight.size < this.maxInFlight + this.urgentReserve) continue;
       await this.sleeper.sleep(this.pollIntervalMs, signal);
     }
     await Promise.allSettled([...this.inFlight]);
@@ -139,22 +152,29 @@ export class OutboxDispatcher {
 
   private track(p: Promise<void>): void {
     const tracked = p.finally(() => {
+      const wasFull = this.inFlight.size >= this.maxInFlight;
       this.inFlight.delete(tracked);
       // A slot freed up while the loop may be sleeping on a full house.
-      if (this.inFlight.size === this.maxInFlight - 1) this.wake();
+      if (wasFull) this.wake();
     });
     this.inFlight.add(tracked);
   }
 
   /** Takes up to `limit` due rows for this node: open, due, not locked by another claimer. */
-  private async claim(limit: number): Promise<OutboxRow[]> {
+  private async claim(limit: number, minPriority?: number): Promise<OutboxRow[]> {
     const now = new Date(this.clock.now());
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
     return this.db.transaction(async (tx) => {
       const due = await tx
         .select({ id: outbox.id, status: outbox.status })
         .from(outbox)
-        .where(and(inArray(outbox.status, [...OUTBOX_OPEN_STATUSES]), lte(outbox.nextAttemptAt, now)))
+        .where(
+          and(
+            inArray(outbox.status, [...OUTBOX_OPEN_STATUSES]),
+            lte(outbox.nextAttemptAt, now),
+            minPriority === undefined ? undefined : gte(outbox.priority, minPriority),
+          ),
+        )
         .orderBy(desc(outbox.priority), asc(outbox.nextAttemptAt))
         .limit(limit)
         .for('update', { skipLocked: true });

@@ -314,6 +314,38 @@ describe.each(drivers)('outbox on $name', (driver) => {
     }
   });
 
+  it('an emergency is not held up while stalled ordinary sends fill every slot', async () => {
+    await clearOutbox();
+    const channel = new ScriptedChannel();
+    channel.fallback = (n, signal) =>
+      n.body === 'slow'
+        ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)))
+        : {};
+    const d = new OutboxDispatcher({
+      db,
+      channels: allKinds(channel),
+      pollIntervalMs: 60_000,
+      maxInFlight: 2,
+      urgentReserve: 1,
+    });
+    await enqueue(
+      db,
+      [1, 2, 3, 4].map(() => sms(businessId, { body: 'slow' })),
+    );
+    const stop = new AbortController();
+    const run = d.run(stop.signal);
+    try {
+      await waitFor(() => channel.sent.length === 2);
+      await enqueue(db, [sms(businessId, { body: 'urgent', priority: PRIORITY.emergency })]);
+      d.wake();
+      await waitFor(() => channel.sent.some((n) => n.body === 'urgent'), 3000);
+      expect(channel.sent.filter((n) => n.body === 'slow')).toHaveLength(2);
+    } finally {
+      stop.abort();
+      await run;
+    }
+  });
+
   it('stops cleanly on abort: the send in flight is told, recorded as aborted, and left for any node', async () => {
     await clearOutbox();
     const channel = new ScriptedChannel();
