@@ -78,6 +78,8 @@ export interface FakeOpenAiServer {
   /** e.g. http://127.0.0.1:41234/v1 */
   readonly baseUrl: string;
   readonly requests: RecordedRequest[];
+  /** Exceptions thrown by reply handlers (a failed expect inside one): tests should check it is empty. */
+  readonly errors: unknown[];
   /** Replies for the next chat requests, in order (a function is called with the request). */
   replyChat(...replies: (ChatReply | ChatHandler)[]): void;
   replyEmbeddings(...replies: (EmbeddingsReply | EmbeddingsHandler)[]): void;
@@ -270,10 +272,12 @@ export async function startFakeOpenAiServer(opts: FakeOpenAiOptions = {}): Promi
   const embQueue: (EmbeddingsReply | EmbeddingsHandler)[] = [];
   const dims = opts.embeddingDims ?? 8;
   const requests: RecordedRequest[] = [];
+  const errors: unknown[] = [];
 
   const fake: FakeOpenAiServer = {
     baseUrl: '',
     requests,
+    errors,
     replyChat: (...r) => void chatQueue.push(...r),
     replyEmbeddings: (...r) => void embQueue.push(...r),
     defaultChat: (body) => echoReply(body, opts.firstTokenDelayMs ?? 0),
@@ -283,7 +287,10 @@ export async function startFakeOpenAiServer(opts: FakeOpenAiOptions = {}): Promi
   };
 
   const server = createServer((req, res) => {
-    void handle(req, res).catch(() => res.destroy());
+    void handle(req, res).catch((err: unknown) => {
+      errors.push(err);
+      res.destroy();
+    });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
