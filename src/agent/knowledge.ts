@@ -14,7 +14,7 @@ const STOP = new Set(
     'i me my we our you your they them their it its this that these those there here what which who whom whose when ' +
     'where why how can could would should will shall may might must have has had not no yes so just please ' +
     'hi hello um uh okay ok well like get got want need know tell any some anything something really also too very ' +
-    'guys much many more most there then than'
+    'guys much many more most there then than ah er erm hmm oh mm uh-huh'
   ).split(' '),
 );
 

@@ -36,6 +36,7 @@ export interface RulesBrainOptions {
   logger?: Logger;
 }
 
+const GARBLED_HOURS = /^(what|when) (are|is|r|were) (your|you|you guys|ya)\b|^(are|r) you (open|guys)\b/;
 const QUESTION_START =
   /^(what|how|do|does|did|can|could|is|are|was|when|where|why|which|who|will|would|should|have|has)\b/;
 
@@ -167,6 +168,20 @@ export class RulesBrain implements Brain {
         return;
       }
     }
+    if (awaiting === 'confirm-hours') {
+      if (isYes(env.intents)) {
+        st.misses = 0;
+        yield* say(answerHours({ focus: 'general' }, ctx.business, ctx.now));
+        yield* this.anythingElse(env);
+        return;
+      }
+      if (isNo(env.intents) && env.intents.words.length <= 3) {
+        st.misses = 0;
+        yield* say('Sorry about that. What can I help you with?');
+        yield { type: 'listen' };
+        return;
+      }
+    }
     if (awaiting === 'anything-else') {
       if (isNo(env.intents) && !intents.has('book') && !intents.has('hours')) {
         yield* this.goodbye(env);
@@ -227,6 +242,13 @@ export class RulesBrain implements Brain {
       return;
     }
     const isQuestion = QUESTION_START.test(env.intents.words.join(' ')) || env.text.includes('?');
+    // "What are your <noise>": the recogniser lost the last word; hours is by far the likeliest.
+    if (GARBLED_HOURS.test(env.intents.words.join(' ')) && contentWords(env.text).length <= 2) {
+      st.awaiting = 'confirm-hours';
+      yield* say("Sorry, I didn't quite catch that. Were you asking about our opening hours?");
+      yield { type: 'listen' };
+      return;
+    }
     if (isQuestion || intents.has('price') || intents.has('services') || intents.has('location')) {
       const res = yield* answerQuestion(env);
       if (res === 'answered') {

@@ -7,7 +7,7 @@ import type { BrainState } from '../brain.js';
  * turn because it comes back from wherever the channel stored it.
  */
 
-export const AWAITING = ['anything-else', 'take-message'] as const;
+export const AWAITING = ['anything-else', 'take-message', 'confirm-hours'] as const;
 export type Awaiting = (typeof AWAITING)[number];
 
 export const LEAD_PURPOSES = ['message', 'callback', 'booking', 'emergency', 'question'] as const;

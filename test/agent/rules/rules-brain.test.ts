@@ -193,3 +193,13 @@ describe('rules brain: cancellation', () => {
     expect(JSON.parse(JSON.stringify(ctx.state))).toEqual(ctx.state);
   });
 });
+
+describe('rules brain: garbled questions', () => {
+  it('asks whether a half-heard "what are your ..." was about hours, and answers on yes', async () => {
+    const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_MORNING });
+    expect((await c.turn('what are your ah learn')).said).toBe(
+      "Sorry, I didn't quite catch that. Were you asking about our opening hours?",
+    );
+    expect((await c.turn('yes')).said).toMatch(/^We're open Monday to Friday, 8 a\.m\. to 6 p\.m\./);
+  });
+});
