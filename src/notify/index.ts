@@ -24,7 +24,7 @@ export {
   type LeadNotice,
 } from './messages.js';
 export { Notifier, type NotifierDeps } from './notifier.js';
-export { enqueue, PRIORITY, type DbOrTx, type Enqueued, type NewNotification } from './outbox.js';
+export { enqueue, PRIORITY, type DbOrTx, type DbTx, type Enqueued, type NewNotification } from './outbox.js';
 export {
   OutboxRepo,
   type AlertEscalation,

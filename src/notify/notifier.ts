@@ -9,7 +9,7 @@ import {
   type EmergencyNotice,
   type LeadNotice,
 } from './messages.js';
-import { enqueue, type DbOrTx, type Enqueued, type NewNotification } from './outbox.js';
+import { enqueue, type DbOrTx, type DbTx, type Enqueued, type NewNotification } from './outbox.js';
 import type { NotificationSettings } from './settings.js';
 
 export interface NotifierDeps {
@@ -32,7 +32,7 @@ export class Notifier {
   }
 
   /** Runs `fn` in a transaction, then wakes the dispatcher once it has committed. */
-  async transaction<T>(fn: (tx: DbOrTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: DbTx) => Promise<T>): Promise<T> {
     const result = await this.deps.db.transaction(fn);
     this.wake();
     return result;

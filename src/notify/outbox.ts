@@ -7,8 +7,10 @@ import {
   type OutboxStatus,
 } from '../store/schema/outbox.js';
 
+/** A transaction on the database, as `db.transaction(fn)` hands it to `fn`. */
+export type DbTx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** The database, or a transaction on it: enqueue takes whichever the cause is being written with. */
-export type DbOrTx = Db | Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | DbTx;
 
 export interface NewNotification {
   businessId: string;

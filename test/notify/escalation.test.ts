@@ -2,6 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertEscalations, OutboxDispatcher } from '../../src/notify/index.js';
 import type { Database, Db } from '../../src/store/index.js';
+import type { AlertPorts } from '../../src/telephony/twilio/alert-routes.js';
 import { alertEscalations, outbox } from '../../src/store/schema/outbox.js';
 import { createTestTarget, drivers, type TestTarget } from '../store/drivers.js';
 import { allKinds, createBusiness, FakeWallClock, ScriptedChannel } from './support/notify-fixtures.js';
@@ -164,6 +165,11 @@ describe.each(drivers)('voice-alert escalation on $name', (driver) => {
     expect(await esc.acknowledge({ escalationId: second.escalationId, step: 2, callSid: 'CA' })).toBe(
       'unknown',
     );
+  });
+
+  it('serves the alert routes as their ports', () => {
+    const ports: AlertPorts = esc;
+    expect(typeof ports.acknowledge).toBe('function');
   });
 
   it('with nobody to call there is no escalation', async () => {

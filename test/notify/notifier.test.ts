@@ -12,8 +12,8 @@ import {
   resolveNotificationSettings,
   type AttemptStarted,
 } from '../../src/notify/index.js';
-import type { Database, Db } from '../../src/store/index.js';
-import { calls } from '../../src/store/schema/calls.js';
+import { asBusinessId } from '../../src/ids.js';
+import { EmergenciesRepo, type Database, type Db } from '../../src/store/index.js';
 import { outbox } from '../../src/store/schema/outbox.js';
 import { createTestTarget, drivers, type TestTarget } from '../store/drivers.js';
 import { createBusiness, waitFor } from './support/notify-fixtures.js';
@@ -54,7 +54,7 @@ describe.each(drivers)('notifying an emergency end to end on $name (embedded def
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('stores the emergency with SMS, alert call, email and Slack, all attempted within 2 s', async () => {
+  it('stores the emergency with SMS, alert call, email and Slack atomically, all attempted within 2 s', async () => {
     const { channels } = buildChannels({ dataDir, publicUrl: 'http://localhost:3000', delivery: 'local' });
     const firstAttempts: AttemptStarted[] = [];
     const dispatcher = new OutboxDispatcher({
@@ -70,32 +70,48 @@ describe.each(drivers)('notifying an emergency end to end on $name (embedded def
     try {
       await new Promise((r) => setTimeout(r, 100));
       const callSid = `CA${'e'.repeat(32)}`;
+      const transcript = [
+        { speaker: 'agent' as const, text: 'Acme Plumbing, how can I help?' },
+        { speaker: 'caller' as const, text: 'My basement is flooding!' },
+      ];
+      // The wiring app.ts uses: the emergency record and its notifications in one transaction.
+      const raise = (fail: boolean) =>
+        notifier.transaction(async (tx) => {
+          const emergency = await new EmergenciesRepo(db).create(
+            {
+              businessId: asBusinessId(businessId),
+              callSid,
+              channel: 'phone',
+              category: 'flooding',
+              trigger: 'my basement is flooding',
+              summary: 'Basement flooding at 12 Elm Street',
+              callerId: '+15005550006',
+              transcript,
+            },
+            tx,
+          );
+          const written = await notifier.emergency(tx, settings, {
+            businessId,
+            businessName: 'Acme Plumbing',
+            emergencyId: emergency.id,
+            callSid,
+            category: emergency.category,
+            trigger: emergency.trigger,
+            summary: emergency.summary,
+            callerId: '+15005550006',
+            transcript,
+            at: new Date('2026-03-02T15:00:00Z'),
+            timeZone: 'America/New_York',
+          });
+          if (fail) throw new Error('crashed before the commit');
+          return written;
+        });
+      await expect(raise(true)).rejects.toThrow('crashed');
+      expect(await db.select().from(outbox).where(eq(outbox.callSid, callSid))).toEqual([]);
+      expect(await new EmergenciesRepo(db).list(asBusinessId(businessId), { callSid })).toEqual([]);
+
       const started = Date.now();
-      const result = await notifier.transaction(async (tx) => {
-        await tx.insert(calls).values({
-          callSid,
-          businessId,
-          direction: 'inbound',
-          status: 'in-progress',
-          statusAt: new Date(),
-        });
-        return notifier.emergency(tx, settings, {
-          businessId,
-          businessName: 'Acme Plumbing',
-          emergencyId: 'em-42',
-          callSid,
-          category: 'flooding',
-          trigger: 'my basement is flooding',
-          summary: 'Basement flooding at 12 Elm Street',
-          callerId: '+15005550006',
-          transcript: [
-            { speaker: 'agent', text: 'Acme Plumbing, how can I help?' },
-            { speaker: 'caller', text: 'My basement is flooding!' },
-          ],
-          at: new Date('2026-03-02T15:00:00Z'),
-          timeZone: 'America/New_York',
-        });
-      });
+      const result = await raise(false);
       expect(result.escalationId).toBeDefined();
       expect(result.notifications.map((n) => n.kind).sort()).toEqual(['email', 'slack', 'sms']);
 
