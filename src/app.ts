@@ -14,6 +14,14 @@ import { parseE164, type CallSid } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
 import type { Brain } from './agent/brain.js';
 import { RulesBrain } from './agent/index.js';
+import { LlmBrain } from './agent/llm-brain.js';
+import { noTools, type AgentTools } from './agent/tools.js';
+import { registerOutboxApi } from './admin/outbox-api.js';
+import { AlertEscalations, buildChannels, Notifier, OutboxDispatcher, OutboxRepo } from './notify/index.js';
+import { OpenAiChatModel } from './providers/llm/openai-chat.js';
+import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
+import { TwilioRestClient } from './telephony/twilio/rest.js';
+import { dialTwiml } from './telephony/twilio/twiml.js';
 import { businessProfileSchema, type BusinessProfile } from './business/profile.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
@@ -106,10 +114,71 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await seedDemoBusiness(database.db, log);
   let ownTts: WorkerFliteTts | undefined;
   const tts = overrides.tts ?? (ownTts = await createWorkerFliteTts({ logger: log }));
-  const brain = overrides.brain ?? new RulesBrain();
   const vad = await SileroVadModel.load();
   const stt = overrides.stt === undefined ? await loadOfflineStt(log) : (overrides.stt ?? undefined);
   const metrics = new Metrics();
+
+  // Notifications: written to the outbox with their cause, delivered (or kept local) by the dispatcher.
+  const rest =
+    config.twilio.accountSid && config.twilio.authToken
+      ? new TwilioRestClient({
+          accountSid: config.twilio.accountSid,
+          authToken: config.twilio.authToken,
+          baseUrl: config.twilioRest.baseUrl,
+        })
+      : undefined;
+  const { channels, localKinds } = buildChannels({
+    dataDir: config.dataDir,
+    publicUrl: config.publicUrl,
+    delivery: config.notify.delivery,
+    twilio:
+      rest && config.twilioRest.fromNumber
+        ? { client: rest, from: config.twilioRest.fromNumber, whatsappFrom: config.twilioRest.whatsappFrom }
+        : undefined,
+    smtp: config.notify.smtpUrl ? { url: config.notify.smtpUrl, from: config.notify.mailFrom } : undefined,
+    mailFrom: config.notify.mailFrom,
+  });
+  if (config.notify.delivery === 'live' && localKinds.length > 0) {
+    log.warn(
+      { kinds: localKinds },
+      'live delivery: these notification kinds have no provider configured and stay local',
+    );
+  }
+  const dispatcher = new OutboxDispatcher({
+    db: database.db,
+    channels,
+    logger: log,
+    pollIntervalMs: config.notify.pollIntervalMs,
+  });
+  const escalations = new AlertEscalations({ db: database.db, logger: log, outbox: dispatcher });
+  const notifier = new Notifier({ db: database.db, outbox: dispatcher, escalations });
+  const background = new AbortController();
+  const backgroundRuns = [dispatcher.run(background.signal), escalations.run(background.signal)];
+
+  // The brain: rules offline; an OpenAI-compatible LLM leads when configured, rules as its fallback.
+  const chatModel = config.llm
+    ? new OpenAiChatModel({
+        baseUrl: config.llm.baseUrl,
+        apiKey: config.llm.apiKey,
+        model: config.llm.model,
+        timeoutMs: config.llm.timeoutMs,
+      })
+    : undefined;
+  const brainFor = (tools: AgentTools, lifetime: AbortSignal): Brain => {
+    if (overrides.brain) return overrides.brain;
+    const rules = new RulesBrain({ tools, lifetime, logger: log });
+    if (!chatModel || !config.llm) return rules;
+    return new LlmBrain({
+      model: chatModel,
+      fallback: rules,
+      tools,
+      lifetime,
+      logger: log,
+      firstTokenTimeoutMs: config.llm.firstTokenTimeoutMs,
+      maxRounds: config.llm.maxRounds,
+    });
+  };
+  void notifier;
   const recordingsDir = path.join(config.dataDir, 'recordings');
   const sessions = new Set<CallSession>();
 
@@ -229,12 +298,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     };
     const turnTaking = turnTakingFor(business.settings.turnTaking);
+    const profile = profileOf(business);
+    const lifetime = new AbortController();
+    const tools = noTools();
     const session = new CallSession({
       transport: stream.transport,
       hangup: stream.hangup,
+      transfer: async (to, summary) => {
+        const number = to ?? profile.transferNumber;
+        await calls.appendEvent(callSid, 'transfer', { hasNumber: number !== undefined, summary });
+        if (!number) return false;
+        if (!rest) {
+          // Embedded default: no Twilio account to move the call with; the stream ends here.
+          stream.log.warn('transfer requested but no Twilio REST credentials are configured');
+          return false;
+        }
+        await rest.updateCall(callSid, { twiml: dialTwiml({ number, callerId: business.phoneNumbers[0] }) });
+        return true;
+      },
       tts,
-      brain,
-      business: profileOf(business),
+      brain: brainFor(tools, lifetime.signal),
+      business: profile,
       callerId: stream.callerId,
       ...(stt
         ? {
@@ -273,6 +357,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         try {
           await session.end(reason);
         } finally {
+          lifetime.abort();
           sessions.delete(session);
         }
       },
@@ -294,6 +379,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
 
   registerCallsApi(server, { apiKey, calls });
+  registerOutboxApi(server, { apiKey, outbox: new OutboxRepo(database.db) });
+  registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;
   return {
@@ -310,6 +397,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (closed) return;
       closed = true;
       await server.close();
+      background.abort();
+      await Promise.all(backgroundRuns);
       await vad.close();
       await ownTts?.close();
       await stt?.close?.();

@@ -18,30 +18,69 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
-const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PUBLIC_URL: url(['http:', 'https:']).optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TWILIO_ACCOUNT_SID: z
-    .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')
-    .optional(),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** Development only: accept Twilio requests without checking X-Twilio-Signature. */
-  SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE: booleanFlag.default(false),
-  SWITCHBOARD_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** Secret that signs the per-call media-stream token; shared by all nodes in production. */
-  STREAM_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  STREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
-  /** A stream that sends nothing for this long is closed. */
-  STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
-  /** How far ahead of real time agent audio is sent to Twilio (caps what a barge-in must clear). */
-  PLAYOUT_LEAD_MS: z.coerce.number().int().min(20).max(2000).default(240),
-});
+const EnvSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: url(['http:', 'https:']).optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, 'must be AC followed by 32 hex digits')
+      .optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Development only: accept Twilio requests without checking X-Twilio-Signature. */
+    SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE: booleanFlag.default(false),
+    SWITCHBOARD_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Secret that signs the per-call media-stream token; shared by all nodes in production. */
+    STREAM_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    STREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
+    /** A stream that sends nothing for this long is closed. */
+    STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+    /** How far ahead of real time agent audio is sent to Twilio (caps what a barge-in must clear). */
+    PLAYOUT_LEAD_MS: z.coerce.number().int().min(20).max(2000).default(240),
+    /** Twilio REST (SMS, alert calls, transfers); the local test stand-in in tests. */
+    TWILIO_API_BASE_URL: url(['http:', 'https:']).default('https://api.twilio.com'),
+    TWILIO_FROM_NUMBER: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number like +15005550006')
+      .optional(),
+    TWILIO_WHATSAPP_FROM: z
+      .string()
+      .regex(/^whatsapp:\+[1-9]\d{6,14}$/, 'must look like whatsapp:+15005550006')
+      .optional(),
+    /** `local`: notifications stay in the outbox (shown, never sent); `live`: sent through Twilio/SMTP/Slack. */
+    NOTIFY_DELIVERY: z.enum(['local', 'live']).default('local'),
+    SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+    NOTIFY_MAIL_FROM: z.string().min(3).default('Switchboard <switchboard@localhost>'),
+    NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+    /** OpenAI-compatible chat endpoint (with /v1) for the LLM brain; unset: the offline rules brain. */
+    LLM_BASE_URL: url(['http:', 'https:']).optional(),
+    LLM_API_KEY: z.string().min(1).optional(),
+    LLM_MODEL: z.string().min(1).optional(),
+    LLM_FIRST_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(1500),
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
+    LLM_MAX_ROUNDS: z.coerce.number().int().min(1).max(10).default(4),
+    /** OpenAI-compatible embeddings endpoint; unset: the offline hashing embedder. */
+    EMBEDDINGS_BASE_URL: url(['http:', 'https:']).optional(),
+    EMBEDDINGS_API_KEY: z.string().min(1).optional(),
+    EMBEDDINGS_MODEL: z.string().min(1).default('text-embedding-3-small'),
+    EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
+  })
+  .superRefine((e, ctx) => {
+    if (e.LLM_BASE_URL && !e.LLM_MODEL)
+      ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required when LLM_BASE_URL is set' });
+    if (e.NOTIFY_DELIVERY === 'live' && !(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN) && !e.SMTP_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NOTIFY_DELIVERY'],
+        message: 'live delivery needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or SMTP_URL',
+      });
+    }
+  });
 
 export type Env = Record<string, string | undefined>;
 
@@ -65,6 +104,25 @@ export interface Config {
   streamTokenTtlSeconds: number;
   streamIdleTimeoutMs: number;
   playoutLeadMs: number;
+  twilioRest: { baseUrl: string; fromNumber: string | undefined; whatsappFrom: string | undefined };
+  notify: {
+    delivery: 'local' | 'live';
+    smtpUrl: string | undefined;
+    mailFrom: string;
+    pollIntervalMs: number;
+  };
+  /** Set when an LLM endpoint is configured. */
+  llm:
+    | {
+        baseUrl: string;
+        apiKey: string | undefined;
+        model: string;
+        firstTokenTimeoutMs: number;
+        timeoutMs: number;
+        maxRounds: number;
+      }
+    | undefined;
+  embeddings: { baseUrl: string; apiKey: string | undefined; model: string; dimensions: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -104,6 +162,36 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     streamTokenTtlSeconds: e.STREAM_TOKEN_TTL_SECONDS,
     streamIdleTimeoutMs: e.STREAM_IDLE_TIMEOUT_MS,
     playoutLeadMs: e.PLAYOUT_LEAD_MS,
+    twilioRest: {
+      baseUrl: e.TWILIO_API_BASE_URL,
+      fromNumber: e.TWILIO_FROM_NUMBER,
+      whatsappFrom: e.TWILIO_WHATSAPP_FROM,
+    },
+    notify: {
+      delivery: e.NOTIFY_DELIVERY,
+      smtpUrl: e.SMTP_URL,
+      mailFrom: e.NOTIFY_MAIL_FROM,
+      pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS,
+    },
+    llm:
+      e.LLM_BASE_URL && e.LLM_MODEL
+        ? {
+            baseUrl: e.LLM_BASE_URL,
+            apiKey: e.LLM_API_KEY,
+            model: e.LLM_MODEL,
+            firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxRounds: e.LLM_MAX_ROUNDS,
+          }
+        : undefined,
+    embeddings: e.EMBEDDINGS_BASE_URL
+      ? {
+          baseUrl: e.EMBEDDINGS_BASE_URL,
+          apiKey: e.EMBEDDINGS_API_KEY,
+          model: e.EMBEDDINGS_MODEL,
+          dimensions: e.EMBEDDINGS_DIMENSIONS,
+        }
+      : undefined,
   };
 }
 

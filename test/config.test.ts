@@ -43,3 +43,21 @@ describe('streamUrl', () => {
     expect(streamUrl('http://localhost:3000')).toBe('ws://localhost:3000/twilio/stream');
   });
 });
+
+describe('loadConfig: providers and notifications', () => {
+  it('defaults to the offline brain, local embeddings and local delivery', () => {
+    const c = loadConfig({});
+    expect(c.llm).toBeUndefined();
+    expect(c.embeddings).toBeUndefined();
+    expect(c.notify.delivery).toBe('local');
+  });
+  it('needs LLM_MODEL with LLM_BASE_URL', () => {
+    expect(() => loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toThrow(/LLM_MODEL/);
+    expect(loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: 'llama3' }).llm?.model).toBe(
+      'llama3',
+    );
+  });
+  it('refuses live delivery with nothing to deliver through', () => {
+    expect(() => loadConfig({ NOTIFY_DELIVERY: 'live' })).toThrow(/NOTIFY_DELIVERY/);
+  });
+});

@@ -69,6 +69,8 @@ export interface CallSessionDeps {
   transport: MediaTransport;
   /** End the call (close the stream; with nothing after <Connect>, Twilio hangs up). */
   hangup(): void;
+  /** Move the caller to a human (Twilio call update to <Dial>); false when it could not be done. */
+  transfer?(to: E164 | undefined, summary: string): Promise<boolean>;
   tts: TextToSpeech;
   listening?: ListeningDeps;
   brain: Brain;
@@ -83,6 +85,9 @@ export interface CallSessionDeps {
   onTurnLatency?(latency: TurnLatency): void;
   onBargeIn?(): void;
 }
+
+const TRANSFER_FAILED_LINE =
+  "I'm sorry, I couldn't put you through right now. I can take a message and have someone call you back.";
 
 interface AgentTurn {
   handle: SpeechHandle;
@@ -280,6 +285,18 @@ export class CallSession {
       .catch((err: unknown) => this.deps.log.error({ err }, 'agent turn failed'));
   }
 
+  /** Lines the voice layer itself must say (when the brain cannot know, e.g. a failed transfer). */
+  private enqueueAgentLines(lines: string[]): void {
+    const brain: Brain = {
+      async *respond() {
+        for (const text of lines) yield { type: 'say', text };
+      },
+    };
+    this.agentChain = this.agentChain
+      .then(() => (this.ended ? undefined : this.runAgentTurn({ kind: 'no-input' }, undefined, brain)))
+      .catch((err: unknown) => this.deps.log.error({ err }, 'agent turn failed'));
+  }
+
   private context(): ConversationContext {
     return {
       business: this.deps.business,
@@ -296,7 +313,11 @@ export class CallSession {
   }
 
   /** One agent turn: the brain's sentences are spoken as they come, under one AbortSignal. */
-  private async runAgentTurn(input: TurnInput, latency?: LatencyMarks): Promise<void> {
+  private async runAgentTurn(
+    input: TurnInput,
+    latency?: LatencyMarks,
+    brain: Brain = this.deps.brain,
+  ): Promise<void> {
     const handle = new SpeechHandle(true);
     const turn: AgentTurn = { handle, latency, audible: false };
     this.current = turn;
@@ -309,7 +330,7 @@ export class CallSession {
     const thinking = (async () => {
       let said = false;
       try {
-        for await (const out of this.deps.brain.respond(input, this.context(), signal)) {
+        for await (const out of brain.respond(input, this.context(), signal)) {
           if (signal.aborted) break;
           if (out.type === 'say') {
             said = true;
@@ -375,6 +396,18 @@ export class CallSession {
     if (ending?.type === 'end-call') {
       this.persist(() => this.deps.callLog.appendEvent('agent-hangup', { reason: ending.reason }));
       this.deps.hangup();
+      return;
+    }
+    if (ending?.type === 'transfer') {
+      const moved = await (this.deps.transfer?.(ending.to, ending.summary) ?? Promise.resolve(false)).catch(
+        (err: unknown) => {
+          this.deps.log.error({ err }, 'transfer failed');
+          return false;
+        },
+      );
+      // Twilio now runs the <Dial>: this stream is over. If it could not be done, keep the caller.
+      if (moved) return;
+      this.enqueueAgentLines([TRANSFER_FAILED_LINE]);
       return;
     }
     this.armNoInput();

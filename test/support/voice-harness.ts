@@ -114,6 +114,8 @@ export class VoiceHarness {
   /** What the server sent, in order, with the fake time. */
   readonly wire: Array<Sent & { at: number }> = [];
   hungUp = false;
+  /** What the fake Twilio account answers to a transfer. */
+  transferResult: (to: string | undefined, summary: string) => Promise<boolean> = async () => false;
   private readonly playback: Sent[] = [];
   private callerQueue: Uint8Array[] = [];
   framesPlayed = 0;
@@ -148,6 +150,7 @@ export class VoiceHarness {
     this.session = new CallSession({
       transport,
       hangup: () => (this.hungUp = true),
+      transfer: (to, summary) => this.transferResult(to, summary),
       tts: new WordTts(),
       brain: this.brain,
       business: businessProfileSchema.parse({

@@ -234,3 +234,48 @@ describe('CallSession backchannels', () => {
     expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
   });
 });
+
+describe('CallSession hand-over', () => {
+  it('transfers after the hand-over line has been heard', async () => {
+    const h = new VoiceHarness({
+      brain: (t) =>
+        t.kind === 'call-started'
+          ? say('Hi.')
+          : [
+              ...say('Connecting you now.'),
+              { type: 'transfer', summary: 'wants a person', reason: 'caller-request' },
+            ],
+      transcripts: ['a person please'],
+    });
+    const transfers: string[] = [];
+    h.transferResult = async (_to, summary) => {
+      transfers.push(summary);
+      return true;
+    };
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => transfers.length > 0, 5000);
+    expect(transfers).toEqual(['wants a person']);
+    expect(h.turns.at(-1)).toMatchObject({
+      speaker: 'agent',
+      text: 'Connecting you now.',
+      interrupted: false,
+    });
+  });
+
+  it('tells the caller when the transfer could not be made, and stays on the line', async () => {
+    const h = new VoiceHarness({
+      brain: (t) =>
+        t.kind === 'call-started'
+          ? say('Hi.')
+          : [...say('Connecting you.'), { type: 'transfer', summary: 's', reason: 'caller-request' }],
+      transcripts: ['a person'],
+    });
+    h.transferResult = async () => false;
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.turns.filter((t) => t.speaker === 'agent').length === 3, 8000);
+    expect(h.turns.at(-1)?.text).toMatch(/couldn't put you through/);
+    expect(h.hungUp).toBe(false);
+  });
+});
