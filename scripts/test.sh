@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+BUILD_NATIVE_REQUIRED=1 bash scripts/setup.sh
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:-$(bash scripts/ensure-redis.sh)}"; fi
 
