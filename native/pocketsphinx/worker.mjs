@@ -4,7 +4,7 @@
  * by src/providers/stt/pocketsphinx.ts. Messages are handled strictly in arrival order, so
  * the caller may post create/start/process without waiting for replies.
  *
- * In:  { seq, op: 'create', id, args }            -> value: null
+ * In:  { seq, op: 'create', id, args, cmn? }      -> value: null (cmn: starting mean)
  *      { seq, op: 'start', id, resetChannel }         -> value: null
  *      { seq, op: 'process', id, samples, hyp }   -> value: hypothesis string, or null
  *      { seq, op: 'end', id, prob }               -> value: { text, score, frames, prob? }
@@ -31,8 +31,10 @@ function handle(m) {
   switch (m.op) {
     case 'create': {
       const handle = ps.create(m.args);
-      // The mean the model starts from (its -cmninit), to restart each stream from.
-      decoders.set(m.id, { handle, cmn0: ps.getCmn(handle), inUtt: false });
+      // The cepstral mean to restart each stream from: given, or the model's own.
+      const cmn0 = m.cmn ? Float32Array.from(m.cmn) : ps.getCmn(handle);
+      if (m.cmn) ps.setCmn(handle, cmn0);
+      decoders.set(m.id, { handle, cmn0, inUtt: false });
       return null;
     }
     case 'start': {

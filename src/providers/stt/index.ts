@@ -1,0 +1,19 @@
+export type { SpeechStream, SpeechToText, Transcript } from './stt.js';
+export {
+  PocketSphinxStt,
+  createPocketSphinxStt,
+  defaultSttThreads,
+  type OpUsage,
+  type PocketSphinxOptions,
+  type SttLogger,
+} from './pocketsphinx.js';
+export {
+  DEBIAN_EN_US_MODEL_DIR,
+  POCKETSPHINX_APT_PACKAGES,
+  PocketSphinxUnavailableError,
+  debianEnUsModel,
+  type ModelPaths,
+} from './pocketsphinx-addon.js';
+export { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
+export { buildDomainLm, type DomainLm } from './domain-lm.js';
+export { BandFill, bandFill, type BandFillOptions, type UpsampleMode } from './band-fill.js';

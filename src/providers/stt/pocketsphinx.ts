@@ -1,0 +1,462 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { BandFill, type BandFillOptions } from './band-fill.js';
+import { buildDomainLm } from './domain-lm.js';
+import { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
+import {
+  type EndResult,
+  type ModelPaths,
+  POCKETSPHINX_ADDON_PATH,
+  POCKETSPHINX_NATIVE_DIR,
+  addonLoadError,
+  assertAddonBuilt,
+  checkModel,
+  debianEnUsModel,
+} from './pocketsphinx-addon.js';
+import type { SpeechStream, SpeechToText, Transcript } from './stt.js';
+
+/** pino-compatible subset. */
+export interface SttLogger {
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface PocketSphinxOptions {
+  /** Acoustic model, dictionary and language model. Default: Debian's pocketsphinx-en-us. */
+  readonly model?: ModelPaths;
+  /**
+   * Extra PocketSphinx settings, name without the dash: e.g. { jsgf: '/path/grammar.gram' }
+   * (replaces the n-gram model), { lw: '8' }. Checked by the library at start.
+   */
+  readonly decoderSettings?: Readonly<Record<string, string>>;
+  /**
+   * Rate of the audio pushed in. 8000 (default, phone audio): band-filled to 16 kHz here.
+   * 16000: full-band audio passed straight to the model.
+   */
+  readonly inputRate?: 8000 | 16000;
+  readonly bandFill?: BandFillOptions;
+  /**
+   * Sentences callers of this business say. When given, a small trigram model built from them
+   * replaces the general English one (words outside them cannot be recognised). See
+   * RECEPTIONIST_PHRASES for a generic set to start from.
+   */
+  readonly domainPhrases?: readonly string[];
+  /** Worker threads decoding; default 1 (one decoder uses ~0.1-0.2 of a core). */
+  readonly threads?: number;
+  /** Decoders made per thread at start; later ones are made on demand (~0.3 s each). */
+  readonly warmDecoders?: number;
+  /**
+   * Cepstral mean each stream starts from (13 values). Default: PHONE_CMN_INIT for 8 kHz
+   * input, the model's own (its feat.params, which overrides a -cmninit setting) for 16 kHz.
+   */
+  readonly cmnInit?: readonly number[];
+  /**
+   * Restart the channel estimates (cepstral mean, noise floor) at every stream, so a reused
+   * decoder does not carry one caller's line into the next and results do not depend on what
+   * the decoder heard before. Default true.
+   */
+  readonly resetChannel?: boolean;
+  /** Ask for the partial hypothesis after this much audio (ms). Default 200. */
+  readonly partialEveryMs?: number;
+  /** Compute a posterior confidence on finish (a lattice pass). Default true. */
+  readonly confidence?: boolean;
+  readonly addonPath?: string;
+  readonly logger?: SttLogger;
+}
+
+/**
+ * Starting cepstral mean for band-filled 8 kHz phone audio (default band fill): the running
+ * mean after decoding 84 receptionist phrases (not the benchmark's sentences) in the seven
+ * synthetic caller voices through the phone path. The model's own default (feat.params) was
+ * measured on wideband audio; c0 alone is 14 units off on phone audio.
+ */
+export const PHONE_CMN_INIT: readonly number[] = [
+  55.4, -1.7, 3.2, 6.8, -5.5, -1.5, -5.4, -5.6, -6.1, -0.9, 1.4, -0.3, -2.2,
+];
+
+/** The pronunciation dictionary's lines by word (alternates like "read(2)" under "read"). */
+async function readDictionary(dictPath: string): Promise<Map<string, string[]>> {
+  const text = await readFile(dictPath, 'utf8');
+  const entries = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const end = line.search(/[\s(]/);
+    if (end <= 0) continue;
+    const word = line.slice(0, end);
+    const list = entries.get(word);
+    if (list === undefined) entries.set(word, [line]);
+    else list.push(line);
+  }
+  return entries;
+}
+
+/** Audio the decoder sees per second: the model runs at 16 kHz. */
+const MODEL_RATE = 16000;
+
+type Reply =
+  | { seq: number; ok: true; value: unknown; busyMs: number; cpuMs: number }
+  | { seq: number; ok: false; message: string; code?: string };
+
+type Request =
+  | { op: 'create'; id: number; args: string[]; cmn: number[] | undefined }
+  | { op: 'start'; id: number; resetChannel: boolean }
+  | { op: 'process'; id: number; samples: Int16Array; hyp: boolean }
+  | { op: 'end'; id: number; prob: boolean }
+  | { op: 'abort'; id: number }
+  | { op: 'free'; id: number };
+
+/** Worker time spent on one kind of request. */
+export interface OpUsage {
+  readonly count: number;
+  /** Wall time in the worker (includes waiting for a core on a busy machine). */
+  readonly wallMs: number;
+  /** CPU time of the worker thread. */
+  readonly cpuMs: number;
+}
+
+class PocketSphinxError extends Error {
+  override readonly name = 'PocketSphinxError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One worker thread and the decoders it owns. */
+class DecoderHost {
+  readonly #worker: Worker;
+  readonly #pending = new Map<
+    number,
+    { op: Request['op']; resolve(v: unknown): void; reject(e: Error): void }
+  >();
+  #seq = 0;
+  #failure: Error | undefined;
+  /** Decoder ids made here and not in use. */
+  readonly idle: number[] = [];
+  active = 0;
+  /** Worker time per kind of request, for cost figures. */
+  readonly usage = new Map<Request['op'], OpUsage>();
+
+  constructor(addonPath: string, logger: SttLogger | undefined) {
+    this.#worker = new Worker(join(POCKETSPHINX_NATIVE_DIR, 'worker.mjs'), {
+      workerData: { addonPath },
+    });
+    this.#worker.unref();
+    this.#worker.on('message', (r: Reply) => {
+      const p = this.#pending.get(r.seq);
+      if (p === undefined) return;
+      this.#pending.delete(r.seq);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if (r.ok) {
+        const u = this.usage.get(p.op) ?? { count: 0, wallMs: 0, cpuMs: 0 };
+        this.usage.set(p.op, {
+          count: u.count + 1,
+          wallMs: u.wallMs + r.busyMs,
+          cpuMs: u.cpuMs + r.cpuMs,
+        });
+        p.resolve(r.value);
+      } else {
+        p.reject(new PocketSphinxError(r.message, r.code));
+      }
+    });
+    const fail = (err: Error) => {
+      this.#failure ??= err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    this.#worker.on('error', (err) => {
+      logger?.warn({ err }, 'pocketsphinx worker failed');
+      fail(err);
+    });
+    this.#worker.on('exit', (code) => fail(new PocketSphinxError(`worker exited (${code})`)));
+  }
+
+  get alive(): boolean {
+    return this.#failure === undefined;
+  }
+
+  call(req: Request): Promise<unknown> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const seq = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      // Hold the process open only while work is in flight, so an idle provider that
+      // nobody closed does not keep Node from exiting.
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(seq, { op: req.op, resolve, reject });
+      this.#worker.postMessage({ ...req, seq });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.#failure ??= new PocketSphinxError('provider closed');
+    await this.#worker.terminate();
+  }
+}
+
+const toArgs = (model: ModelPaths, settings: Readonly<Record<string, string>>): string[] => {
+  const merged = new Map<string, string>([
+    ['hmm', model.hmm],
+    ['dict', model.dict],
+    ['lm', model.lm],
+  ]);
+  for (const [k, v] of Object.entries(settings)) merged.set(k.replace(/^-/, ''), v);
+  // A grammar or keyword search replaces the n-gram model; the library refuses both at once.
+  if (merged.has('jsgf') || merged.has('kws') || merged.has('keyphrase') || merged.has('fsg')) {
+    if (settings.lm === undefined) merged.delete('lm');
+  }
+  return [...merged].flatMap(([k, v]) => [`-${k}`, v]);
+};
+
+/**
+ * Offline streaming speech to text with PocketSphinx (Debian's libpocketsphinx and its US
+ * English model), decoded in worker threads so the event loop keeps pacing media.
+ */
+export class PocketSphinxStt implements SpeechToText {
+  readonly name = 'pocketsphinx';
+  readonly sampleRate: 8000 | 16000;
+
+  readonly #args: string[];
+  readonly #cmn: number[] | undefined;
+  readonly #opts: PocketSphinxOptions;
+  readonly #hosts: DecoderHost[] = [];
+  #nextId = 0;
+  #closed = false;
+  #lmDir: string | undefined;
+
+  private constructor(opts: PocketSphinxOptions, args: string[]) {
+    this.#opts = opts;
+    this.#args = args;
+    this.sampleRate = opts.inputRate ?? 8000;
+    const cmn = opts.cmnInit ?? (this.sampleRate === 8000 ? PHONE_CMN_INIT : undefined);
+    this.#cmn = cmn === undefined ? undefined : [...cmn];
+  }
+
+  /**
+   * Checks the addon and model, starts the workers and makes the warm decoders (so a bad
+   * setting fails here, not on the first call). Throws PocketSphinxUnavailableError naming
+   * the Debian packages when the addon or model is missing.
+   */
+  static async create(opts: PocketSphinxOptions = {}): Promise<PocketSphinxStt> {
+    const addonPath = opts.addonPath ?? POCKETSPHINX_ADDON_PATH;
+    assertAddonBuilt(addonPath);
+    let model = opts.model ?? debianEnUsModel();
+    checkModel(model);
+    let lmDir: string | undefined;
+    if (opts.domainPhrases !== undefined) {
+      const dict = await readDictionary(model.dict);
+      const lm = buildDomainLm(opts.domainPhrases, (w) => dict.has(w));
+      if (lm.unknownWords.length > 0) {
+        opts.logger?.warn(
+          { count: lm.unknownWords.length },
+          'domain phrases have words the pronunciation dictionary lacks; they are skipped',
+        );
+      }
+      lmDir = await mkdtemp(join(tmpdir(), 'switchboard-lm-'));
+      const lmPath = join(lmDir, 'domain.arpa');
+      await writeFile(lmPath, lm.arpa);
+      // Only the model's words: the full dictionary costs most of a decoder's memory.
+      const dictPath = join(lmDir, 'domain.dict');
+      await writeFile(dictPath, lm.vocabulary.flatMap((w) => dict.get(w) ?? []).join('\n') + '\n');
+      model = { ...model, lm: lmPath, dict: dictPath };
+    }
+    const stt = new PocketSphinxStt(opts, toArgs(model, opts.decoderSettings ?? {}));
+    stt.#lmDir = lmDir;
+    const threads = Math.max(1, opts.threads ?? 1);
+    const warm = Math.max(1, opts.warmDecoders ?? 1);
+    try {
+      for (let t = 0; t < threads; t++) stt.#hosts.push(stt.#spawn());
+      await Promise.all(
+        stt.#hosts.flatMap((host) =>
+          Array.from({ length: warm }, async () => host.idle.push(await stt.#make(host))),
+        ),
+      );
+    } catch (err) {
+      await stt.close();
+      // A worker that died (rather than answered) could not load the addon.
+      throw err instanceof PocketSphinxError ? err : addonLoadError(addonPath, err);
+    }
+    return stt;
+  }
+
+  /**
+   * Worker time so far by request kind, summed over threads: 'process' is streaming decoding,
+   * 'end' the final pass at finish(), 'create' making decoders.
+   */
+  usage(): Record<string, OpUsage> {
+    const out: Record<string, OpUsage> = {};
+    for (const h of this.#hosts) {
+      for (const [op, u] of h.usage) {
+        const t = out[op] ?? { count: 0, wallMs: 0, cpuMs: 0 };
+        out[op] = { count: t.count + u.count, wallMs: t.wallMs + u.wallMs, cpuMs: t.cpuMs + u.cpuMs };
+      }
+    }
+    return out;
+  }
+
+  start(signal: AbortSignal): SpeechStream {
+    if (this.#closed) throw new PocketSphinxError('provider closed');
+    const host = this.#pickHost();
+    let id = host.idle.pop();
+    let created: Promise<unknown> | undefined;
+    if (id === undefined) {
+      id = ++this.#nextId;
+      // Not awaited: the worker handles messages in order, so start/process queue behind it.
+      created = host.call({ op: 'create', id, args: this.#args, cmn: this.#cmn });
+    }
+    const decoderId = id;
+    host.active++;
+    return new PocketSphinxStream(host, decoderId, created, this.#opts, signal, (reusable) => {
+      host.active--;
+      if (!host.alive || this.#closed) return;
+      if (reusable) host.idle.push(decoderId);
+      else void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
+    });
+  }
+
+  /** Stops the workers (and frees every decoder with them). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#hosts.map((h) => h.terminate()));
+    this.#hosts.length = 0;
+    if (this.#lmDir !== undefined) await rm(this.#lmDir, { recursive: true, force: true });
+    this.#lmDir = undefined;
+  }
+
+  #spawn(): DecoderHost {
+    return new DecoderHost(this.#opts.addonPath ?? POCKETSPHINX_ADDON_PATH, this.#opts.logger);
+  }
+
+  async #make(host: DecoderHost): Promise<number> {
+    const id = ++this.#nextId;
+    await host.call({ op: 'create', id, args: this.#args, cmn: this.#cmn });
+    return id;
+  }
+
+  #pickHost(): DecoderHost {
+    for (let i = 0; i < this.#hosts.length; i++) {
+      if (!this.#hosts[i]!.alive) this.#hosts[i] = this.#spawn();
+    }
+    let best = this.#hosts[0]!;
+    for (const h of this.#hosts) if (h.active < best.active) best = h;
+    return best;
+  }
+}
+
+class PocketSphinxStream implements SpeechStream {
+  readonly #host: DecoderHost;
+  readonly #id: number;
+  readonly #signal: AbortSignal;
+  readonly #fill: BandFill | undefined;
+  readonly #partialEvery: number;
+  readonly #confidence: boolean;
+  readonly #logger: SttLogger | undefined;
+  readonly #done: (reusable: boolean) => void;
+  readonly #onAbort = () => this.close();
+  #partial = '';
+  #sinceHyp = 0;
+  #state: 'open' | 'finishing' | 'done' = 'open';
+  /** First failure from the worker; finish() rejects with it. */
+  #error: Error | undefined;
+
+  constructor(
+    host: DecoderHost,
+    id: number,
+    created: Promise<unknown> | undefined,
+    opts: PocketSphinxOptions,
+    signal: AbortSignal,
+    done: (reusable: boolean) => void,
+  ) {
+    this.#host = host;
+    this.#id = id;
+    this.#signal = signal;
+    this.#done = done;
+    this.#fill = (opts.inputRate ?? 8000) === 8000 ? new BandFill(opts.bandFill) : undefined;
+    this.#partialEvery = ((opts.partialEveryMs ?? 200) * MODEL_RATE) / 1000;
+    this.#confidence = opts.confidence ?? true;
+    this.#logger = opts.logger;
+    created?.catch(this.#fail);
+    this.#send({ op: 'start', id, resetChannel: opts.resetChannel ?? true });
+    if (signal.aborted) this.close();
+    else signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  push(samples: Int16Array): void {
+    if (this.#state !== 'open' || samples.length === 0) return;
+    const pcm = this.#fill ? this.#fill.push(samples) : samples.slice();
+    if (pcm.length === 0) return;
+    this.#sinceHyp += pcm.length;
+    const wantHyp = this.#sinceHyp >= this.#partialEvery;
+    if (wantHyp) this.#sinceHyp = 0;
+    this.#host.call({ op: 'process', id: this.#id, samples: pcm, hyp: wantHyp }).then((hyp) => {
+      if (typeof hyp === 'string' && this.#state === 'open') this.#partial = hyp;
+    }, this.#fail);
+  }
+
+  partial(): string {
+    return this.#partial;
+  }
+
+  async finish(): Promise<Transcript> {
+    if (this.#state !== 'open') throw this.#signal.reason ?? new PocketSphinxError('stream closed');
+    this.#state = 'finishing';
+    const tail = this.#fill?.flush();
+    if (tail !== undefined && tail.length > 0) {
+      this.#send({ op: 'process', id: this.#id, samples: tail, hyp: false });
+    }
+    let r: EndResult;
+    try {
+      r = (await this.#host.call({ op: 'end', id: this.#id, prob: this.#confidence })) as EndResult;
+    } catch (err) {
+      this.#fail(err);
+      throw err;
+    } finally {
+      this.#state = 'done';
+      this.#release();
+    }
+    if (this.#error !== undefined) throw this.#error;
+    this.#signal.throwIfAborted();
+    this.#partial = r.text;
+    return r.prob === undefined ? { text: r.text } : { text: r.text, confidence: r.prob };
+  }
+
+  close(): void {
+    if (this.#state !== 'open') return; // finish() releases the decoder itself
+    this.#state = 'done';
+    this.#send({ op: 'abort', id: this.#id });
+    this.#release();
+  }
+
+  #release(): void {
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#done(this.#error === undefined);
+  }
+
+  #send(req: Request): void {
+    this.#host.call(req).catch(this.#fail);
+  }
+
+  readonly #fail = (err: unknown): void => {
+    if (this.#error !== undefined) return;
+    this.#error = err instanceof Error ? err : new PocketSphinxError(String(err));
+    this.#logger?.warn({ err: this.#error }, 'pocketsphinx stream failed');
+  };
+}
+
+/**
+ * The offline recognizer as Switchboard ships it: 8 kHz phone audio in, band-filled, and the
+ * receptionist domain language model (29% word error on the benchmark's synthetic callers
+ * against 56% with the general English model). Pass `domainPhrases` to extend the vocabulary
+ * (e.g. with the business's services and street names), or `domainPhrases: undefined` for the
+ * general model.
+ */
+export function createPocketSphinxStt(opts: PocketSphinxOptions = {}): Promise<PocketSphinxStt> {
+  return PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, ...opts });
+}
+
+/** Worker threads worth running on this machine: leave a core for the event loop. */
+export function defaultSttThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
