@@ -3,3 +3,12 @@ export * from './profile.js';
 export { greetingFor, renderTemplate } from './greeting.js';
 export { PLAN_LIMITS, type PlanLimits } from './plans.js';
 export { freeSlots, defaultStep, type SlotQuery } from './availability.js';
+export {
+  PROFILE_SETTINGS_KEYS,
+  profileFromStored,
+  profileIssues,
+  profileSettingsOf,
+  type ProfileSettings,
+  type ProfileSettingsKey,
+  type StoredBusiness,
+} from './stored-profile.js';

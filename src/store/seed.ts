@@ -30,7 +30,72 @@ export const DEMO_BUSINESS: CreateBusinessInput = {
     holidays: [],
   },
   plan: 'PRO',
-  settings: {},
+  settings: {
+    // What the business row has no columns for (src/business/stored-profile.ts reads it back).
+    profile: {
+      services: [
+        {
+          id: 'drain-cleaning',
+          name: 'Drain cleaning',
+          aliases: ['clogged drain', 'blocked drain', 'slow drain', 'drain'],
+          durationMinutes: 60,
+          price: '$149',
+          description: 'Clearing a blocked sink, tub, shower or floor drain, camera check included.',
+        },
+        {
+          id: 'water-heater',
+          name: 'Water heater service',
+          aliases: ['water heater', 'hot water', 'no hot water', 'tank flush'],
+          durationMinutes: 90,
+          price: 'from $189',
+          description: 'Flush, anode check and repair of tank or tankless water heaters.',
+        },
+        {
+          id: 'leak-repair',
+          name: 'Leak repair',
+          aliases: ['leak', 'leaking pipe', 'leaky faucet', 'dripping tap'],
+          durationMinutes: 60,
+          price: 'from $129',
+          description: 'Finding and fixing leaks in pipes, faucets, toilets and fittings.',
+        },
+      ],
+      faq: [
+        {
+          question: 'Do you charge for estimates?',
+          answer:
+            'Estimates are free for jobs over $300. Otherwise there is a $79 service call fee, which we waive if you go ahead with the work.',
+        },
+        {
+          question: 'What areas do you serve?',
+          answer: 'We serve Manhattan, Brooklyn and Queens, with no travel charge inside those boroughs.',
+        },
+        {
+          question: 'Do you offer emergency service?',
+          answer:
+            'Yes. For flooding, burst pipes, sewage backups or no water, we have a plumber on call 24 hours a day, 7 days a week.',
+        },
+        {
+          question: 'What payment do you accept?',
+          answer: 'We accept all major credit cards, debit cards, checks and cash.',
+        },
+        {
+          question: 'Are you licensed and insured?',
+          answer: 'Yes, we are a licensed master plumber in New York and fully insured.',
+        },
+      ],
+      // Fictional 555-01xx numbers: the embedded default keeps every notification in the outbox.
+      emergencyNumber: '+12125550147',
+    },
+    notifications: {
+      emergency: {
+        sms: ['+12125550147'],
+        calls: ['+12125550147', '+12125550188'],
+        email: ['owner@acme-plumbing.example'],
+      },
+      leads: { email: ['office@acme-plumbing.example'] },
+      bookings: { email: ['office@acme-plumbing.example'], confirmToCustomer: true },
+    },
+  },
   phoneNumbers: [DEMO_PHONE_NUMBER],
 };
 
