@@ -24,3 +24,4 @@ export {
 export { detectEmergency, categoriesFor, type EmergencyDetection } from './emergency.js';
 export { parseRequestedTime, type RequestedTime } from './when.js';
 export type { Logger } from './rules/env.js';
+export { createStoreTools, type ConversationBinding, type StoreToolsDeps } from './store-tools.js';
