@@ -1,0 +1,271 @@
+import type { Faq } from '../business/profile.js';
+import type { BusinessId } from '../ids.js';
+import { l2Normalize, type Embedder } from '../providers/embed/index.js';
+import type { KnowledgeSource } from '../store/schema/knowledge.js';
+import { blocksToText, squash, type Block } from './blocks.js';
+import { chunkDocument, HEADING_SEPARATOR, type ChunkOptions } from './chunk.js';
+import { EmptyDocumentError } from './errors.js';
+import { extractDocument } from './extract.js';
+import { detectFormat, type DocumentFormat } from './format.js';
+import type {
+  ChunkCandidate,
+  KnowledgeDocumentSummary,
+  KnowledgeRepo,
+  NewKnowledgeDocument,
+} from './knowledge-repo.js';
+import { bestPassage } from './passage.js';
+import { searchableText } from './query-text.js';
+import {
+  coverage,
+  defaultMinSimilarity,
+  isRelevant,
+  lexemeWeights,
+  type RelevanceOptions,
+} from './relevance.js';
+import { reciprocalRankFusion } from './rrf.js';
+
+/**
+ * The knowledge base as the rest of Switchboard uses it: add a document (text, Markdown, HTML or
+ * PDF) and it is extracted, chunked, embedded and stored in one transaction; search a business's
+ * knowledge with a caller's question and get passages to quote, best first, or nothing when
+ * nothing is relevant. The business profile's FAQ is indexed beside the documents on request.
+ */
+
+/** Structurally the agent's KnowledgeHit (src/agent/tools.ts), so it plugs into AgentTools as is. */
+export interface KnowledgeHit {
+  /** Verbatim from the chunk, starting at the sentence that best matches the question. */
+  text: string;
+  /** "Document title > Section", or the FAQ question. */
+  title?: string;
+  /** Reciprocal-rank-fusion score: higher is better, comparable within one search only. */
+  score: number;
+}
+
+export type SearchMode = 'hybrid' | 'fulltext' | 'vector';
+
+export interface DetailedHit extends KnowledgeHit {
+  documentId: string;
+  chunkId: number;
+  source: KnowledgeSource;
+  /** The whole chunk. */
+  chunk: string;
+  /** ts_rank_cd (0 when no lexeme matched). */
+  rank: number;
+  similarity: number | null;
+  /** IDF-weighted share of the question's terms the chunk contains, 0..1. */
+  coverage: number;
+  relevant: boolean;
+}
+
+export interface AddDocumentInput {
+  businessId: BusinessId;
+  /** Defaults to the document's own title (HTML <title>, Markdown h1, PDF metadata), else the file name. */
+  title?: string | undefined;
+  /** Text as sent (JSON): plain text unless `format` says otherwise. */
+  content?: string | undefined;
+  format?: DocumentFormat | undefined;
+  /** An uploaded file; its format comes from `mime`, else `filename`, else its first bytes. */
+  file?: { bytes: Uint8Array; mime?: string | undefined; filename?: string | undefined } | undefined;
+  origin?: string | undefined;
+}
+
+export interface AddedDocument {
+  id: string;
+  title: string;
+  source: KnowledgeSource;
+  chunkCount: number;
+}
+
+export interface KnowledgeBaseOptions extends RelevanceOptions {
+  chunking?: ChunkOptions;
+  /** Candidates fetched from each list before fusion. Default 20. */
+  candidates?: number;
+  /** Texts per embed() call when adding. Default 32. */
+  embedBatch?: number;
+}
+
+export const FAQ_TITLE = 'Frequently asked questions';
+
+export class KnowledgeBase {
+  private readonly model: string;
+  private readonly minCoverage: number;
+  private readonly minSimilarity: number;
+
+  constructor(
+    private readonly deps: { repo: KnowledgeRepo; embedder: Embedder },
+    private readonly opts: KnowledgeBaseOptions = {},
+  ) {
+    // The name and the length: one endpoint's model at another length is another vector space.
+    this.model = `${deps.embedder.name}/${deps.embedder.dimensions}`;
+    this.minCoverage = opts.minCoverage ?? 0.5;
+    this.minSimilarity = opts.minSimilarity ?? defaultMinSimilarity(deps.embedder.name);
+  }
+
+  async add(
+    input: AddDocumentInput,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<AddedDocument> {
+    const format: DocumentFormat = input.file
+      ? detectFormat({ mime: input.file.mime, filename: input.file.filename, bytes: input.file.bytes })
+      : (input.format ?? 'text');
+    const extracted = await extractDocument(
+      input.file ? { format, bytes: input.file.bytes } : { format, text: input.content ?? '' },
+    );
+    const title =
+      squash(input.title ?? '') ||
+      extracted.title ||
+      (input.file?.filename ? input.file.filename.replace(/\.[^.]+$/, '') : '') ||
+      'Untitled';
+    const source: KnowledgeSource = format;
+    const chunks = chunkDocument(title, extracted.blocks, this.opts.chunking);
+    if (chunks.length === 0) throw new EmptyDocumentError();
+    const doc = await this.prepare(
+      {
+        businessId: input.businessId,
+        title,
+        source,
+        origin: input.origin ?? input.file?.filename ?? null,
+        content: blocksToText(extracted.blocks),
+      },
+      chunks.map((c) => ({ heading: c.heading, text: c.text })),
+      signal,
+    );
+    signal.throwIfAborted();
+    const saved = await this.deps.repo.add(doc);
+    return { id: saved.id, title, source, chunkCount: saved.chunkCount };
+  }
+
+  /**
+   * Indexes the business profile's FAQ as one document of source 'faq', one chunk per entry
+   * (the question as its heading, the answer as its text, so the answer is what gets quoted).
+   * Replaces whatever FAQ was indexed before; an unchanged FAQ is left alone.
+   */
+  async syncFaq(
+    businessId: BusinessId,
+    faq: readonly Faq[],
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<{ changed: boolean; chunkCount: number }> {
+    const entries = faq
+      .map((f) => ({ question: squash(f.question), answer: squash(f.answer) }))
+      .filter((f) => f.question && f.answer);
+    const blocks: Block[] = entries.flatMap((f) => [
+      { kind: 'heading' as const, level: 1, text: f.question },
+      { kind: 'text' as const, text: f.answer },
+    ]);
+    const content = blocksToText(blocks);
+    const existing = await this.deps.repo.list(businessId, { source: 'faq' });
+    if (existing.length === 1 && existing[0]!.characters === content.length) {
+      const same = await this.deps.repo.contentEquals(existing[0]!.id, content);
+      if (same) return { changed: false, chunkCount: existing[0]!.chunkCount };
+    }
+    if (entries.length === 0) {
+      await this.deps.repo.replaceSource(businessId, 'faq', []);
+      return { changed: existing.length > 0, chunkCount: 0 };
+    }
+    const doc = await this.prepare(
+      { businessId, title: FAQ_TITLE, source: 'faq', origin: 'business profile', content },
+      entries.map((f) => ({ heading: `${FAQ_TITLE}${HEADING_SEPARATOR}${f.question}`, text: f.answer })),
+      signal,
+    );
+    signal.throwIfAborted();
+    const [saved] = await this.deps.repo.replaceSource(businessId, 'faq', [doc]);
+    return { changed: true, chunkCount: saved?.chunkCount ?? 0 };
+  }
+
+  list(businessId?: BusinessId): Promise<KnowledgeDocumentSummary[]> {
+    return this.deps.repo.list(businessId);
+  }
+
+  delete(id: string, businessId?: BusinessId): Promise<boolean> {
+    return this.deps.repo.delete(id, businessId);
+  }
+
+  /** Passages that answer `query`, best first; empty when nothing relevant is known. */
+  async search(
+    businessId: BusinessId,
+    query: string,
+    k: number,
+    signal: AbortSignal,
+  ): Promise<KnowledgeHit[]> {
+    const hits = await this.searchDetailed(businessId, query, { k }, signal);
+    return hits.map(({ text, title, score }) => (title ? { text, title, score } : { text, score }));
+  }
+
+  /**
+   * The search with its workings (ranks, similarity, coverage), for the admin API and the
+   * benchmark. `includeIrrelevant` keeps candidates the relevance gate would drop.
+   */
+  async searchDetailed(
+    businessId: BusinessId,
+    query: string,
+    opts: { k?: number; mode?: SearchMode; includeIrrelevant?: boolean },
+    signal: AbortSignal,
+  ): Promise<DetailedHit[]> {
+    const k = Math.max(1, opts.k ?? 3);
+    const mode = opts.mode ?? 'hybrid';
+    const text = searchableText(query);
+    if (!text) return [];
+    signal.throwIfAborted();
+    const vector =
+      mode === 'fulltext' ? null : l2Normalize((await this.deps.embedder.embed([text], signal))[0]!);
+    signal.throwIfAborted();
+    const limit = Math.max(this.opts.candidates ?? 20, k);
+    const q = { businessId, text, vector, model: this.model, limit };
+    const [terms, fulltext, nearest] = await Promise.all([
+      this.deps.repo.queryTerms(businessId, text),
+      mode === 'vector' ? Promise.resolve([]) : this.deps.repo.fullTextCandidates(q),
+      mode === 'fulltext' ? Promise.resolve([]) : this.deps.repo.vectorCandidates(q),
+    ]);
+    signal.throwIfAborted();
+    const weights = lexemeWeights(terms);
+    const gate = { minCoverage: this.minCoverage, minSimilarity: this.minSimilarity };
+    const fused = reciprocalRankFusion<ChunkCandidate>([fulltext, nearest], (c) => c.chunkId);
+    const out: DetailedHit[] = [];
+    for (const f of fused) {
+      const c = f.item;
+      const relevant = isRelevant(c, weights, gate);
+      if (!relevant && !opts.includeIrrelevant) continue;
+      out.push({
+        text: bestPassage(c.text, text),
+        title:
+          c.source === 'faq'
+            ? c.heading!.slice(FAQ_TITLE.length + HEADING_SEPARATOR.length)
+            : (c.heading ?? c.title),
+        score: f.score,
+        documentId: c.documentId,
+        chunkId: c.chunkId,
+        source: c.source,
+        chunk: c.text,
+        rank: c.rank,
+        similarity: c.similarity,
+        coverage: coverage(c, weights),
+        relevant,
+      });
+      if (out.length >= k) break;
+    }
+    return out;
+  }
+
+  /** Embeds each chunk with its heading (context a passage alone lacks) and builds the row set. */
+  private async prepare(
+    doc: Omit<NewKnowledgeDocument, 'chunks' | 'embeddingModel'>,
+    chunks: readonly { heading: string; text: string }[],
+    signal: AbortSignal,
+  ): Promise<NewKnowledgeDocument> {
+    const inputs = chunks.map((c) => `${c.heading}\n${c.text}`);
+    const batch = Math.max(1, this.opts.embedBatch ?? 32);
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < inputs.length; i += batch) {
+      vectors.push(...(await this.deps.embedder.embed(inputs.slice(i, i + batch), signal)));
+    }
+    return {
+      ...doc,
+      embeddingModel: this.model,
+      chunks: chunks.map((c, i) => ({
+        heading: c.heading,
+        text: c.text,
+        embedding: l2Normalize(vectors[i]!),
+      })),
+    };
+  }
+}
