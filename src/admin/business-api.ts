@@ -1,0 +1,320 @@
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { PLAN_LIMITS } from '../business/plans.js';
+import { businessProfileSchema, TRADES, type BusinessProfile } from '../business/profile.js';
+import { profileFromStored, profileIssues, profileSettingsOf } from '../business/stored-profile.js';
+import { requireApiKey } from '../http/auth.js';
+import { asBusinessId, type BusinessId } from '../ids.js';
+import {
+  notificationSettingsSchema,
+  resolveNotificationSettings,
+  type NotificationSettings,
+} from '../notify/settings.js';
+import { BusinessesRepo, type Business, type Db } from '../store/index.js';
+import { businesses } from '../store/schema/index.js';
+
+/**
+ * The business profile and notification settings over the admin API (bearer API key):
+ * GET /api/business, GET /api/business/:id, PUT /api/business/:id, and the product's own
+ * GET|PUT /api/admin/business/notifications for the default business. Every change is validated
+ * by the profile and notification schemas before it is stored, and the next call reads it.
+ */
+
+export interface BusinessApiDeps {
+  apiKey: string;
+  db: Db;
+  /** The business /api/admin/business/notifications edits; default: the oldest (the seeded demo). */
+  defaultBusinessId?: BusinessId;
+}
+
+const SECTIONS = ['emergency', 'leads', 'bookings'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const profilePatch = z
+  .object({
+    greeting: z.string().trim().min(1).max(1000),
+    afterHoursGreeting: z.string().trim().min(1).max(1000).nullable(),
+    timezone: z.string(),
+    hours: z.unknown(),
+    services: z.array(z.unknown()).max(100),
+    faq: z.array(z.unknown()).max(200),
+    transferNumber: z.string().nullable(),
+    emergencyNumber: z.string().nullable(),
+    leadQuestions: z.array(z.unknown()).nullable(),
+  })
+  .partial()
+  .strict();
+
+/** Each section given replaces the stored one; sections not given stay as they are. */
+const sectionsPatch = { emergency: z.unknown(), leads: z.unknown(), bookings: z.unknown() };
+const notificationsPatch = z.object(sectionsPatch).partial().strict();
+
+/** What GET returns is accepted back: its read-only fields are ignored. */
+const updateBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    trade: z.enum(TRADES),
+    profile: profilePatch,
+    notifications: notificationsPatch,
+    id: z.unknown(),
+    plan: z.unknown(),
+    phoneNumbers: z.unknown(),
+    limits: z.unknown(),
+    problems: z.unknown(),
+    createdAt: z.unknown(),
+    updatedAt: z.unknown(),
+  })
+  .partial()
+  .strict();
+
+/** The product's notification settings shape: its two fields, or whole sections. */
+const legacyNotificationsBody = z
+  .object({
+    ...sectionsPatch,
+    /** Gets lead and emergency emails. */
+    notificationEmail: z.email().nullable(),
+    /** Gets emergency texts and alert calls. */
+    notificationPhoneNumber: z.string().nullable(),
+    businessId: z.unknown(),
+  })
+  .partial()
+  .strict();
+
+class Invalid extends Error {
+  constructor(readonly issues: string[]) {
+    super('invalid business settings');
+  }
+}
+
+type Sections = Partial<Record<Section, unknown>>;
+
+export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps): void {
+  const auth = requireApiKey(deps.apiKey);
+  const repo = new BusinessesRepo(deps.db);
+
+  app.get('/api/business', { preHandler: auth }, async () => ({ items: (await repo.list()).map(view) }));
+
+  app.get('/api/business/:id', { preHandler: auth }, async (req, reply) => {
+    const b = await find(repo, (req.params as { id: string }).id);
+    if (!b) return reply.code(404).send({ error: 'business not found' });
+    return { business: view(b) };
+  });
+
+  app.put('/api/business/:id', { preHandler: auth }, async (req, reply) => {
+    const body = updateBody.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error.issues.map(issueText));
+    const { name, trade, profile, notifications } = body.data;
+    const res = await change((req.params as { id: string }).id, (b) => ({
+      profile: mergedProfile(b, { ...(name ? { name } : {}), ...(trade ? { trade } : {}) }, profile ?? {}),
+      notifications: mergedNotifications(b, notifications ?? {}),
+    }));
+    if (res.status === 404) return reply.code(404).send({ error: 'business not found' });
+    if (res.status === 400) return badRequest(reply, res.issues);
+    return { business: view(res.business), warnings: warningsFor(res.business) };
+  });
+
+  app.get('/api/admin/business/notifications', { preHandler: auth }, async (_req, reply) => {
+    const b = await defaultBusiness();
+    if (!b) return reply.code(404).send({ error: 'no business yet' });
+    return legacyView(b);
+  });
+
+  app.put('/api/admin/business/notifications', { preHandler: auth }, async (req, reply) => {
+    const body = legacyNotificationsBody.safeParse(req.body ?? {});
+    if (!body.success) return badRequest(reply, body.error.issues.map(issueText));
+    const b = await defaultBusiness();
+    if (!b) return reply.code(404).send({ error: 'no business yet' });
+    const { notificationEmail, notificationPhoneNumber, businessId: _ignored, ...sections } = body.data;
+    const res = await change(b.id, (current) => {
+      const merged = checkedNotifications(mergedNotifications(current, sections));
+      if (notificationEmail !== undefined) {
+        const email = notificationEmail === null ? [] : [notificationEmail];
+        merged.leads.email = email;
+        merged.emergency.email = email;
+      }
+      if (notificationPhoneNumber !== undefined) {
+        const phone = notificationPhoneNumber === null ? [] : [notificationPhoneNumber];
+        merged.emergency.sms = phone;
+        merged.emergency.calls = phone;
+      }
+      return { profile: profileFromStored(current).profile, notifications: merged };
+    });
+    if (res.status === 404) return reply.code(404).send({ error: 'no business yet' });
+    if (res.status === 400) return badRequest(reply, res.issues);
+    return { ...legacyView(res.business), warnings: warningsFor(res.business) };
+  });
+
+  async function defaultBusiness(): Promise<Business | undefined> {
+    if (deps.defaultBusinessId) return repo.getById(deps.defaultBusinessId);
+    return (await repo.list())[0];
+  }
+
+  /**
+   * Reads, merges and writes one business under its row lock, so two edits at once cannot undo
+   * each other. `compute` throws Invalid for a 400.
+   */
+  async function change(
+    id: string,
+    compute: (b: Business) => { profile: BusinessProfile; notifications: unknown },
+  ): Promise<{ status: 200; business: Business } | { status: 400; issues: string[] } | { status: 404 }> {
+    if (!z.uuid().safeParse(id).success) return { status: 404 };
+    try {
+      const updated = await deps.db.transaction(async (tx) => {
+        const [locked] = await tx
+          .select({ id: businesses.id })
+          .from(businesses)
+          .where(eq(businesses.id, id))
+          .for('update');
+        if (!locked) return undefined;
+        const txRepo = new BusinessesRepo(tx);
+        const current = await txRepo.getById(asBusinessId(id));
+        if (!current) return undefined;
+        const next = compute(current);
+        const notifications = checkedNotifications(next.notifications);
+        const p = next.profile;
+        return txRepo.update(asBusinessId(id), {
+          name: p.name,
+          trade: p.trade,
+          greeting: p.greeting ?? current.greeting,
+          afterHoursGreeting: p.afterHoursGreeting ?? null,
+          timezone: p.timezone,
+          hours: p.hours,
+          settings: { ...current.settings, profile: profileSettingsOf(p), notifications },
+        });
+      });
+      return updated ? { status: 200, business: updated } : { status: 404 };
+    } catch (err) {
+      if (err instanceof Invalid) return { status: 400, issues: err.issues };
+      throw err;
+    }
+  }
+}
+
+async function find(repo: BusinessesRepo, id: string): Promise<Business | undefined> {
+  return z.uuid().safeParse(id).success ? repo.getById(asBusinessId(id)) : undefined;
+}
+
+function badRequest(reply: FastifyReply, issues: string[]) {
+  return reply.code(400).send({ error: 'invalid business settings', issues });
+}
+
+function issueText(i: { path: PropertyKey[]; message: string }): string {
+  return i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message;
+}
+
+/** The stored profile with the patch applied; null removes an optional part. Throws Invalid. */
+function mergedProfile(
+  b: Business,
+  top: { name?: string; trade?: string },
+  patch: z.infer<typeof profilePatch>,
+): BusinessProfile {
+  const merged: Record<string, unknown> = { ...profileFromStored(b).profile, ...top };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete merged[k];
+    else if (v !== undefined) merged[k] = v;
+  }
+  const parsed = businessProfileSchema.safeParse(merged);
+  if (!parsed.success)
+    throw new Invalid(parsed.error.issues.map((i) => issueText({ ...i, path: profilePath(i.path) })));
+  const issues = profileIssues(parsed.data);
+  if (issues.length > 0) throw new Invalid(issues.map((i) => `profile.${i.path}: ${i.message}`));
+  return parsed.data;
+}
+
+const profilePath = (path: PropertyKey[]) =>
+  path[0] === 'name' || path[0] === 'trade' ? path : ['profile', ...path];
+
+/** Stored sections with the given ones replaced (a masked Slack URL sent back keeps the real one). */
+function mergedNotifications(b: Business, patch: Sections): NotificationSettings {
+  const stored = storedNotifications(b);
+  const out: Record<Section, unknown> = structuredClone(stored);
+  for (const s of SECTIONS) {
+    const given = patch[s];
+    if (given === undefined) continue;
+    const real = stored[s].slackWebhookUrl;
+    const isObject = given !== null && typeof given === 'object' && !Array.isArray(given);
+    const url = isObject ? (given as { slackWebhookUrl?: unknown }).slackWebhookUrl : undefined;
+    out[s] = real && url === maskUrl(real) ? { ...given, slackWebhookUrl: real } : given;
+  }
+  // Checked by checkedNotifications before it is stored.
+  return out as NotificationSettings;
+}
+
+/** Normalised notification settings, or Invalid naming what is wrong. */
+function checkedNotifications(n: unknown): NotificationSettings {
+  const parsed = notificationSettingsSchema.safeParse(n);
+  if (parsed.success) return parsed.data;
+  throw new Invalid(parsed.error.issues.map((i) => issueText({ ...i, path: ['notifications', ...i.path] })));
+}
+
+function storedNotifications(b: Business): NotificationSettings {
+  return resolveNotificationSettings(b.settings).settings;
+}
+
+/** A Slack webhook URL is a secret: show where it goes, not the token in its path. */
+function maskUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/…`;
+  } catch {
+    return '…';
+  }
+}
+
+function masked(n: NotificationSettings) {
+  const out = structuredClone(n);
+  for (const s of SECTIONS)
+    if (out[s].slackWebhookUrl) out[s].slackWebhookUrl = maskUrl(out[s].slackWebhookUrl);
+  return out;
+}
+
+function warningsFor(b: Business): string[] {
+  const n = storedNotifications(b);
+  return !PLAN_LIMITS[b.plan].emergencyVoiceCalls && n.emergency.calls.length > 0
+    ? [
+        `notifications.emergency.calls: emergency voice calls need the PRO plan; the ${b.plan} plan sends SMS, email and Slack only`,
+      ]
+    : [];
+}
+
+function view(b: Business) {
+  const { profile, problems } = profileFromStored(b);
+  const notify = resolveNotificationSettings(b.settings);
+  const limit = PLAN_LIMITS[b.plan];
+  return {
+    id: b.id,
+    name: profile.name,
+    trade: profile.trade,
+    plan: b.plan,
+    phoneNumbers: b.phoneNumbers,
+    profile: {
+      greeting: profile.greeting ?? null,
+      afterHoursGreeting: profile.afterHoursGreeting ?? null,
+      timezone: profile.timezone,
+      hours: profile.hours,
+      services: profile.services,
+      faq: profile.faq,
+      transferNumber: profile.transferNumber ?? null,
+      emergencyNumber: profile.emergencyNumber ?? null,
+      leadQuestions: profile.leadQuestions ?? null,
+    },
+    notifications: masked(notify.settings),
+    limits: {
+      leadQuestions: Number.isFinite(limit.leadQuestions) ? limit.leadQuestions : null,
+      emergencyVoiceCalls: limit.emergencyVoiceCalls,
+    },
+    problems: [...problems, ...notify.problems],
+    createdAt: b.createdAt,
+    updatedAt: b.updatedAt,
+  };
+}
+
+function legacyView(b: Business) {
+  const n = masked(storedNotifications(b));
+  return {
+    businessId: b.id,
+    notificationEmail: n.leads.email[0] ?? n.emergency.email[0] ?? null,
+    notificationPhoneNumber: n.emergency.calls[0] ?? n.emergency.sms[0] ?? null,
+    ...n,
+  };
+}

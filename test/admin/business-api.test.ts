@@ -1,0 +1,254 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerBusinessApi } from '../../src/admin/business-api.js';
+import { profileFromStored } from '../../src/business/stored-profile.js';
+import { resolveNotificationSettings } from '../../src/notify/settings.js';
+import { BusinessesRepo, DEMO_BUSINESS_ID, seedDemoBusiness, type Db } from '../../src/store/index.js';
+import { drivers, silentLogger, useDatabase } from '../store/drivers.js';
+
+const KEY = 'admin-key-0123456789abcdef';
+const auth = { authorization: `Bearer ${KEY}` };
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(drivers)('business admin API on $name', (driver) => {
+  if (driver.skipReason) {
+    it.skip(`skipped: ${driver.skipReason}`, () => {});
+    return;
+  }
+  const store = useDatabase(driver);
+  let db: Db;
+  let app: FastifyInstance;
+  let freeId: string;
+
+  beforeAll(async () => {
+    db = store.database.db;
+    await seedDemoBusiness(db, silentLogger);
+    freeId = (
+      await new BusinessesRepo(db).create({
+        name: 'Bright Smiles Dental',
+        trade: 'dental',
+        greeting: 'Bright Smiles, how can we help?',
+        timezone: 'America/Chicago',
+        hours: { weekly: { mon: [{ open: '09:00', close: '17:00' }] } },
+      })
+    ).id;
+    app = Fastify();
+    registerBusinessApi(app, { apiKey: KEY, db });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const get = (url: string) => app.inject({ method: 'GET', url, headers: auth });
+  const put = (url: string, payload: unknown) =>
+    app.inject({ method: 'PUT', url, headers: auth, payload: payload as Json });
+  const stored = async (id: string) => (await new BusinessesRepo(db).getById(id as never))!;
+
+  it('refuses requests without the API key', async () => {
+    expect((await app.inject({ method: 'GET', url: '/api/business' })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: 'PUT', url: `/api/business/${freeId}`, payload: { name: 'x' } }))
+        .statusCode,
+    ).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/api/admin/business/notifications' })).statusCode).toBe(
+      401,
+    );
+  });
+
+  it('lists businesses and shows one with its profile, notifications and plan limits', async () => {
+    const list = (await get('/api/business')).json() as Json;
+    expect(list.items.map((b: Json) => b.name)).toEqual(['Acme Plumbing', 'Bright Smiles Dental']);
+    const res = await get(`/api/business/${DEMO_BUSINESS_ID}`);
+    expect(res.statusCode).toBe(200);
+    const b = (res.json() as Json).business;
+    expect(b).toMatchObject({
+      id: DEMO_BUSINESS_ID,
+      name: 'Acme Plumbing',
+      trade: 'plumbing',
+      plan: 'PRO',
+      phoneNumbers: ['+15005550006'],
+      profile: { timezone: 'America/New_York', emergencyNumber: '+12125550147', transferNumber: null },
+      notifications: { emergency: { sms: ['+12125550147'], email: ['owner@acme-plumbing.example'] } },
+      limits: { leadQuestions: null, emergencyVoiceCalls: true },
+      problems: [],
+    });
+    expect(b.profile.services.map((s: Json) => s.id)).toEqual([
+      'drain-cleaning',
+      'water-heater',
+      'leak-repair',
+    ]);
+    expect((await get('/api/business/not-a-uuid')).statusCode).toBe(404);
+    expect((await get('/api/business/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+  });
+
+  it('updates greeting, hours, services, FAQ and numbers, and the next call reads them', async () => {
+    const res = await put(`/api/business/${freeId}`, {
+      profile: {
+        greeting: 'Bright Smiles Dental, this is the virtual receptionist.',
+        afterHoursGreeting: "We're closed; we open again {nextOpen}.",
+        hours: {
+          weekly: { mon: [{ open: '08:00', close: '16:00' }], tue: [{ open: '08:00', close: '16:00' }] },
+        },
+        services: [{ id: 'cleaning', name: 'Cleaning', durationMinutes: 45, price: '$99' }],
+        faq: [{ question: 'Do you take new patients?', answer: 'Yes, we do.' }],
+        transferNumber: '+1 (312) 555-0100',
+        emergencyNumber: '+13125550111',
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as Json).business.profile).toMatchObject({
+      greeting: 'Bright Smiles Dental, this is the virtual receptionist.',
+      transferNumber: '+13125550100',
+      services: [{ id: 'cleaning', name: 'Cleaning', durationMinutes: 45, aliases: [], bookable: true }],
+    });
+    // What the call path builds from the stored row.
+    const row = await stored(freeId);
+    const { profile, problems } = profileFromStored(row);
+    expect(problems).toEqual([]);
+    expect(profile).toMatchObject({
+      name: 'Bright Smiles Dental',
+      trade: 'dental',
+      greeting: 'Bright Smiles Dental, this is the virtual receptionist.',
+      afterHoursGreeting: "We're closed; we open again {nextOpen}.",
+      transferNumber: '+13125550100',
+      emergencyNumber: '+13125550111',
+      faq: [{ question: 'Do you take new patients?', answer: 'Yes, we do.' }],
+    });
+    expect(row.hours.weekly.tue).toEqual([{ open: '08:00', close: '16:00' }]);
+    expect(row.settings).toHaveProperty('profile.services.0.id', 'cleaning');
+
+    // null removes an optional part; fields not sent stay.
+    const cleared = await put(`/api/business/${freeId}`, {
+      profile: { transferNumber: null, afterHoursGreeting: null },
+    });
+    expect(cleared.statusCode).toBe(200);
+    const after = profileFromStored(await stored(freeId)).profile;
+    expect(after.transferNumber).toBeUndefined();
+    expect(after.afterHoursGreeting).toBeUndefined();
+    expect(after.emergencyNumber).toBe('+13125550111');
+    expect(after.services).toHaveLength(1);
+  });
+
+  it('accepts back what GET returned', async () => {
+    const before = ((await get(`/api/business/${DEMO_BUSINESS_ID}`)).json() as Json).business;
+    const res = await put(`/api/business/${DEMO_BUSINESS_ID}`, before);
+    expect(res.statusCode).toBe(200);
+    const after = (res.json() as Json).business;
+    expect({ ...after, updatedAt: null }).toEqual({ ...before, updatedAt: null });
+  });
+
+  it('refuses an invalid profile with the reasons, and stores nothing', async () => {
+    const before = await stored(freeId);
+    const cases: [unknown, RegExp][] = [
+      [{ profile: { timezone: 'Mars/Olympus' } }, /^profile\.timezone: must be an IANA time zone/],
+      [
+        { profile: { services: [{ id: 's', name: 'S', durationMinutes: 0 }] } },
+        /^profile\.services\.0\.durationMinutes/,
+      ],
+      [{ profile: { transferNumber: 'ask for Bob' } }, /^profile\.transferNumber: must be a phone number/],
+      [
+        { profile: { hours: { weekly: { mon: [{ open: '18:00', close: '08:00' }] } } } },
+        /close must be after open/,
+      ],
+      [{ profile: { greting: 'typo' } }, /greting/],
+      [{ trade: 'astrology' }, /^trade: /],
+      [{ notifications: { emergency: { sms: ['not a phone'] } } }, /^notifications\.emergency\.sms\.0: /],
+    ];
+    for (const [payload, reason] of cases) {
+      const res = await put(`/api/business/${freeId}`, payload);
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      const issues = (res.json() as Json).issues as string[];
+      expect(
+        issues.some((i) => reason.test(i)),
+        `${issues.join('; ')} vs ${reason}`,
+      ).toBe(true);
+    }
+    expect((await stored(freeId)).updatedAt).toEqual(before.updatedAt);
+  });
+
+  it('allows at most 5 lead questions on the FREE plan', async () => {
+    const six = ['name', 'phone', 'address', 'need', 'urgency', 'email'].map((field) => ({ field }));
+    const refused = await put(`/api/business/${freeId}`, { profile: { leadQuestions: six } });
+    expect(refused.statusCode).toBe(400);
+    expect((refused.json() as Json).issues).toEqual([
+      'profile.leadQuestions: the FREE plan allows at most 5 lead questions (got 6)',
+    ]);
+    const ok = await put(`/api/business/${freeId}`, {
+      profile: { leadQuestions: six.slice(0, 5).map((q) => ({ ...q, prompt: `Your ${q.field}?` })) },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(profileFromStored(await stored(freeId)).profile.leadQuestions).toHaveLength(5);
+    // The PRO demo has no such limit.
+    expect(
+      (await put(`/api/business/${DEMO_BUSINESS_ID}`, { profile: { leadQuestions: six } })).statusCode,
+    ).toBe(200);
+  });
+
+  it('replaces the notification sections it is given and warns when the plan has no voice alerts', async () => {
+    const res = await put(`/api/business/${freeId}`, {
+      notifications: {
+        emergency: {
+          sms: ['+13125550111'],
+          calls: ['+13125550111'],
+          email: ['dr.lee@brightsmiles.example'],
+          slackWebhookUrl: 'https://hooks.slack.test/services/T0/B0/secret',
+        },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Json;
+    expect(body.warnings).toEqual([
+      'notifications.emergency.calls: emergency voice calls need the PRO plan; the FREE plan sends SMS, email and Slack only',
+    ]);
+    // The Slack URL is a secret: masked in answers, kept when the masked value is sent back.
+    expect(body.business.notifications.emergency.slackWebhookUrl).toBe('https://hooks.slack.test/…');
+    const again = await put(`/api/business/${freeId}`, {
+      notifications: { emergency: body.business.notifications.emergency },
+    });
+    expect(again.statusCode).toBe(200);
+    const settings = resolveNotificationSettings((await stored(freeId)).settings).settings;
+    expect(settings.emergency.slackWebhookUrl).toBe('https://hooks.slack.test/services/T0/B0/secret');
+    expect(settings.emergency.email).toEqual(['dr.lee@brightsmiles.example']);
+  });
+
+  it("serves the product's notification settings path for the default business", async () => {
+    const res = await get('/api/admin/business/notifications');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      businessId: DEMO_BUSINESS_ID,
+      notificationEmail: 'office@acme-plumbing.example',
+      notificationPhoneNumber: '+12125550147',
+      emergency: { calls: ['+12125550147', '+12125550188'] },
+    });
+    const updated = await put('/api/admin/business/notifications', {
+      notificationEmail: 'alerts@business.example',
+      notificationPhoneNumber: '+1-555-123-4567',
+    });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toMatchObject({
+      notificationEmail: 'alerts@business.example',
+      notificationPhoneNumber: '+15551234567',
+      emergency: { sms: ['+15551234567'], calls: ['+15551234567'], email: ['alerts@business.example'] },
+      leads: { email: ['alerts@business.example'] },
+      warnings: [],
+    });
+    const bad = await put('/api/admin/business/notifications', { notificationEmail: 'nope' });
+    expect(bad.statusCode).toBe(400);
+    const badSection = await put('/api/admin/business/notifications', { leads: 'everyone' });
+    expect(badSection.statusCode).toBe(400);
+  });
+
+  it('keeps both of two edits made at the same moment', async () => {
+    const [a, b] = await Promise.all([
+      put(`/api/business/${DEMO_BUSINESS_ID}`, { profile: { greeting: 'Hello from edit A' } }),
+      put(`/api/business/${DEMO_BUSINESS_ID}`, {
+        profile: { faq: [{ question: 'Edit B?', answer: 'Yes.' }] },
+      }),
+    ]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const { profile } = profileFromStored(await stored(DEMO_BUSINESS_ID));
+    expect(profile.greeting).toBe('Hello from edit A');
+    expect(profile.faq).toEqual([{ question: 'Edit B?', answer: 'Yes.' }]);
+  });
+});
