@@ -1,0 +1,233 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerKbApi } from '../../src/admin/kb-api.js';
+import type { BusinessId } from '../../src/ids.js';
+import { KnowledgeBase, KnowledgeRepo } from '../../src/knowledge/index.js';
+import { HashingEmbedder } from '../../src/providers/embed/index.js';
+import { BusinessesRepo, type Database } from '../../src/store/index.js';
+import { createTestTarget, type TestTarget } from '../store/drivers.js';
+import { makePdf } from '../knowledge/pdf-fixture.js';
+
+const KEY = 'admin-key-0123456789abcdef';
+const auth = { authorization: `Bearer ${KEY}` };
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('knowledge base over the admin API', () => {
+  let target: TestTarget;
+  let database: Database;
+  let app: FastifyInstance;
+  let first: BusinessId;
+  let second: BusinessId;
+
+  beforeAll(async () => {
+    target = await createTestTarget('pglite');
+    database = await target.open();
+    const businesses = new BusinessesRepo(database.db);
+    first = (await businesses.create({ name: 'Acme Plumbing', greeting: 'Hi' })).id;
+    second = (await businesses.create({ name: 'Bright Smiles', greeting: 'Hi' })).id;
+    const kb = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder: new HashingEmbedder() });
+    app = Fastify();
+    registerKbApi(app, { apiKey: KEY, kb, businesses, maxUploadBytes: 64 * 1024 });
+    // Routes outside the plugin keep Fastify's own parsers.
+    app.post('/echo', async (req) => ({ body: req.body }));
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+    await target?.cleanup();
+  });
+
+  it('adds a JSON document to the first business and answers a question from it', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      headers: auth,
+      payload: {
+        title: 'Emergency fee',
+        content: 'Calls after 6 p.m. and on weekends carry an after-hours emergency fee of $95.',
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    const body = res.json<Json>();
+    expect(body).toMatchObject({ title: 'Emergency fee', source: 'text', chunkCount: 1, businessId: first });
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    const search = await app.inject({
+      method: 'GET',
+      url: `/api/kb/search?q=${encodeURIComponent('is there an after hours fee')}`,
+      headers: auth,
+    });
+    expect(search.statusCode).toBe(200);
+    expect(search.json<Json>().hits[0]).toMatchObject({
+      text: 'Calls after 6 p.m. and on weekends carry an after-hours emergency fee of $95.',
+      title: 'Emergency fee',
+      documentId: body.id,
+      relevant: true,
+    });
+  });
+
+  it('takes raw Markdown, HTML, plain text and PDF uploads for a chosen business', async () => {
+    const uploads: [string, string | Uint8Array, string][] = [
+      ['text/markdown', '# Payment\n\nWe take **cash** and cards.', 'markdown'],
+      ['text/html; charset=utf-8', '<h1>Parking</h1><p>Free parking behind the building.</p>', 'html'],
+      ['text/plain', 'We are closed on Sundays.', 'text'],
+      ['application/pdf', makePdf([['Warranty', 'All repairs are guaranteed for a year.']]), 'pdf'],
+    ];
+    for (const [type, payload, source] of uploads) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/kb/documents?title=${source}-doc&businessId=${second}`,
+        headers: { ...auth, 'content-type': type },
+        payload: typeof payload === 'string' ? payload : Buffer.from(payload),
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json<Json>()).toMatchObject({ title: `${source}-doc`, source, businessId: second });
+    }
+    const list = await app.inject({
+      method: 'GET',
+      url: `/api/kb/documents?businessId=${second}`,
+      headers: auth,
+    });
+    expect(list.json<Json>().documents.map((d: Json) => d.title)).toEqual([
+      'pdf-doc',
+      'text-doc',
+      'html-doc',
+      'markdown-doc',
+    ]);
+    const hit = await app.inject({
+      method: 'GET',
+      url: `/api/kb/search?q=is+the+repair+guaranteed&businessId=${second}`,
+      headers: auth,
+    });
+    expect(hit.json<Json>().hits[0].text).toBe('All repairs are guaranteed for a year.');
+  });
+
+  it('takes the title from the file name when only ?filename= is given', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: `/api/kb/documents?filename=areas.md&businessId=${second}`,
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      payload: '## Areas\n\nWe serve Skokie.',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json<Json>()).toMatchObject({ title: 'areas', source: 'markdown' });
+  });
+
+  it('answers bad input with 400 and a message that says what is wrong', async () => {
+    const cases: { payload?: unknown; url?: string; type?: string; status: number; error: RegExp }[] = [
+      { payload: { content: 'x' }, status: 400, error: /title: .*required|title/ },
+      { payload: { title: 'T', content: '' }, status: 400, error: /content is required/ },
+      {
+        payload: { title: 'T', content: 'x', businessId: 'nope' },
+        status: 400,
+        error: /businessId must be a UUID/,
+      },
+      { payload: { title: 'T', content: 'x', format: 'pdf' }, status: 400, error: /format/ },
+      {
+        payload: { title: 'T', content: 'x', businessId: '00000000-0000-4000-8000-000000000000' },
+        status: 404,
+        error: /business not found/,
+      },
+      {
+        payload: { title: 'T', content: '<script>only()</script>', format: 'html' },
+        status: 400,
+        error: /no text/,
+      },
+      { type: 'text/plain', payload: 'Some text.', status: 400, error: /title is required/ },
+      { type: 'text/plain', url: '?title=x', payload: '', status: 400, error: /request body/ },
+      {
+        type: 'application/pdf',
+        url: '?title=x',
+        payload: '%PDF-1.4 broken',
+        status: 400,
+        error: /could not read the PDF/,
+      },
+      {
+        type: 'image/png',
+        url: '?title=x',
+        payload: 'PNG',
+        status: 415,
+        error: /unsupported document type "image\/png"; supported: text\/plain/,
+      },
+    ];
+    for (const c of cases) {
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/kb/documents${c.url ?? ''}`,
+        headers: { ...auth, ...(c.type ? { 'content-type': c.type } : {}) },
+        payload: c.payload as string,
+      });
+      expect(res.statusCode, JSON.stringify(c.payload)).toBe(c.status);
+      expect(res.json<Json>().error).toMatch(c.error);
+    }
+    const search = await app.inject({ method: 'GET', url: '/api/kb/search', headers: auth });
+    expect(search.statusCode).toBe(400);
+    expect(search.json<Json>().error).toMatch(/q \(the question\) is required/);
+    const del = await app.inject({ method: 'DELETE', url: '/api/kb/documents/123', headers: auth });
+    expect(del.statusCode).toBe(400);
+  });
+
+  it('refuses uploads over the size limit', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents?title=big',
+      headers: { ...auth, 'content-type': 'text/plain' },
+      payload: 'word '.repeat(20_000),
+    });
+    expect(res.statusCode).toBe(413);
+  });
+
+  it('deletes a document, then 404s it', async () => {
+    const added = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      headers: auth,
+      payload: { title: 'Temp', content: 'We rent carpet cleaners.' },
+    });
+    const id = added.json<Json>().id as string;
+    const del = await app.inject({ method: 'DELETE', url: `/api/kb/documents/${id}`, headers: auth });
+    expect(del.statusCode).toBe(204);
+    const again = await app.inject({ method: 'DELETE', url: `/api/kb/documents/${id}`, headers: auth });
+    expect(again.statusCode).toBe(404);
+    const search = await app.inject({
+      method: 'GET',
+      url: '/api/kb/search?q=carpet+cleaner+rental',
+      headers: auth,
+    });
+    expect(search.json<Json>().hits).toEqual([]);
+  });
+
+  it('needs the API key on every route', async () => {
+    for (const [method, url] of [
+      ['POST', '/api/kb/documents'],
+      ['GET', '/api/kb/documents'],
+      ['DELETE', `/api/kb/documents/${first}`],
+      ['GET', '/api/kb/search?q=x'],
+    ] as const) {
+      const res = await app.inject({
+        method,
+        url,
+        payload: method === 'POST' ? { title: 'x', content: 'y' } : undefined,
+      });
+      expect(res.statusCode).toBe(401);
+    }
+  });
+
+  it('leaves the content-type parsers of other routes alone', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
+    expect(res.json<Json>()).toEqual({ body: 'hi' });
+    const pdf = await app.inject({
+      method: 'POST',
+      url: '/echo',
+      headers: { 'content-type': 'application/pdf' },
+      payload: 'x',
+    });
+    expect(pdf.statusCode).toBe(415);
+  });
+});
