@@ -26,6 +26,11 @@ export interface BusinessApiDeps {
   db: Db;
   /** The business /api/admin/business/notifications edits; default: the oldest (the seeded demo). */
   defaultBusinessId?: BusinessId;
+  /**
+   * Called after a profile change is stored (e.g. to re-index the FAQ in the knowledge base).
+   * A failure does not undo the change; it comes back as a warning.
+   */
+  onProfileChanged?: (businessId: BusinessId, profile: BusinessProfile) => Promise<void>;
 }
 
 const SECTIONS = ['emergency', 'leads', 'bookings'] as const;
@@ -111,7 +116,16 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
     }));
     if (res.status === 404) return reply.code(404).send({ error: 'business not found' });
     if (res.status === 400) return badRequest(reply, res.issues);
-    return { business: view(res.business), warnings: warningsFor(res.business) };
+    const warnings = warningsFor(res.business);
+    if (profile && deps.onProfileChanged) {
+      try {
+        await deps.onProfileChanged(res.business.id, profileFromStored(res.business).profile);
+      } catch (err) {
+        req.log.warn({ err, businessId: res.business.id }, 'after-change hook failed');
+        warnings.push(`saved, but updating what depends on the profile failed: ${(err as Error).message}`);
+      }
+    }
+    return { business: view(res.business), warnings };
   });
 
   app.get('/api/admin/business/notifications', { preHandler: auth }, async (_req, reply) => {

@@ -19,6 +19,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
   let db: Db;
   let app: FastifyInstance;
   let freeId: string;
+  const changed: { id: string; faq: unknown }[] = [];
 
   beforeAll(async () => {
     db = store.database.db;
@@ -33,7 +34,14 @@ describe.each(drivers)('business admin API on $name', (driver) => {
       })
     ).id;
     app = Fastify();
-    registerBusinessApi(app, { apiKey: KEY, db });
+    registerBusinessApi(app, {
+      apiKey: KEY,
+      db,
+      onProfileChanged: async (id, profile) => {
+        changed.push({ id, faq: profile.faq });
+        if (profile.greeting === 'hook fails') throw new Error('knowledge base is down');
+      },
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -117,6 +125,11 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     });
     expect(row.hours.weekly.tue).toEqual([{ open: '08:00', close: '16:00' }]);
     expect(row.settings).toHaveProperty('profile.services.0.id', 'cleaning');
+    // Whatever depends on the profile (the FAQ in the knowledge base) hears of it.
+    expect(changed.at(-1)).toEqual({
+      id: freeId,
+      faq: [{ question: 'Do you take new patients?', answer: 'Yes, we do.' }],
+    });
 
     // null removes an optional part; fields not sent stay.
     const cleared = await put(`/api/business/${freeId}`, {
@@ -128,6 +141,15 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     expect(after.afterHoursGreeting).toBeUndefined();
     expect(after.emergencyNumber).toBe('+13125550111');
     expect(after.services).toHaveLength(1);
+  });
+
+  it('keeps a change whose after-change hook fails, and says so', async () => {
+    const res = await put(`/api/business/${freeId}`, { profile: { greeting: 'hook fails' } });
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as Json).warnings).toEqual([
+      'saved, but updating what depends on the profile failed: knowledge base is down',
+    ]);
+    expect((await stored(freeId)).greeting).toBe('hook fails');
   });
 
   it('accepts back what GET returned', async () => {
