@@ -61,7 +61,7 @@ export async function kbCommand(argv: string[], deps: KbCommandDeps = {}): Promi
     return 2;
   }
   const base = (values.url ?? config.publicUrl).replace(/\/+$/, '');
-  const call = async (method: string, path: string, init: { body?: BodyInit; type?: string } = {}) => {
+  const call = async (method: string, path: string, init: { body?: Uint8Array; type?: string } = {}) => {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
