@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pcmToMulaw } from '../audio/mulaw.js';
 import { resample } from '../audio/resample.js';
 import { readWav } from '../audio/wav.js';
@@ -61,6 +63,28 @@ export function espeakCallerAudio(voice = 'en-us+m3', wordsPerMinute = 165): Cal
     const mono = parsed.channels[0];
     if (!mono) throw new Error('espeak-ng produced no audio');
     return toPhoneAudio(mono, parsed.sampleRate);
+  };
+}
+
+/** Speaks with Debian's festival (`text2wave`), e.g. voice "ked_diphone" (festvox-kdlpc16k). */
+export function festivalCallerAudio(voice = 'ked_diphone'): CallerAudioSource {
+  return async (turn) => {
+    if (turn.wav !== undefined) return wavFileAudio(turn.wav);
+    const dir = await mkdtemp(path.join(tmpdir(), 'sb-festival-'));
+    const out = path.join(dir, 'say.wav');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const p = spawn('text2wave', ['-o', out, '-eval', `(voice_${voice})`], {
+          stdio: ['pipe', 'ignore', 'pipe'],
+        });
+        p.on('error', reject);
+        p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`text2wave exited ${code}`))));
+        p.stdin.end(turn.say ?? '');
+      });
+      return await wavFileAudio(out);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   };
 }
 
