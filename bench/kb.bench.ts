@@ -94,6 +94,7 @@ async function setup(vectors: VectorSupport) {
   };
 }
 
+const verbose = process.argv.includes('--verbose');
 const all = TRADES.flatMap((trade) => questions[trade].map((q) => ({ ...q, trade })));
 const answerable = all.filter((q) => q.expect !== null);
 const unanswerable = all.filter((q) => q.expect === null);
@@ -122,6 +123,8 @@ for (const mode of ['fulltext', 'vector', 'hybrid'] as SearchMode[]) {
       if (q.stt) sttTop1++;
     }
     if (hits.some((h) => isRight(h, q.expect!))) top3++;
+    else if (verbose && mode === 'hybrid')
+      console.log(`    not in top 3: ${q.q} -> ${hits.map((h) => h.title).join(' | ')}`);
   }
   const stt = answerable.filter((q) => q.stt).length;
   console.log(
@@ -160,7 +163,7 @@ console.log(`  answerable answered right ${pct(gated.right, answerable.length)}`
 console.log(`  answerable answered wrong ${pct(gated.wrong, answerable.length)}`);
 console.log(`  answerable passed on      ${pct(gated.passed, answerable.length)}`);
 console.log(`  unanswerable refused      ${pct(gated.refused, unanswerable.length)}`);
-if (process.argv.includes('--verbose')) {
+if (verbose) {
   for (const m of gated.misses) console.log(`    miss: ${m}`);
   for (const f of gated.falseAnswers) console.log(`    false answer: ${f}`);
 }
@@ -172,9 +175,9 @@ for (const q of all) {
   const [hit] = await env.kb.searchDetailed(env.ids[q.trade], q.q, { k: 1, includeIrrelevant: true }, signal);
   firsts.push({ q, hit });
 }
-const sims = [0.2, 0.25, 0.3, 0.35];
+const sims = [0.15, 0.2, 0.25, 0.3];
 console.log(`  coverage \\ similarity ${sims.map((s) => s.toFixed(2).padStart(15)).join('')}`);
-for (const cov of [0.4, 0.5, 0.6]) {
+for (const cov of [0.3, 0.35, 0.4, 0.5]) {
   const cells = sims.map((sim) => {
     let right = 0;
     let refused = 0;

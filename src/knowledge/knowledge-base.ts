@@ -14,9 +14,10 @@ import type {
   NewKnowledgeDocument,
 } from './knowledge-repo.js';
 import { bestPassage } from './passage.js';
-import { searchableText } from './query-text.js';
+import { expandQuery, searchableText } from './query-text.js';
 import {
   coverage,
+  DEFAULT_MIN_COVERAGE,
   defaultMinSimilarity,
   isRelevant,
   lexemeWeights,
@@ -80,16 +81,27 @@ export interface KnowledgeBaseOptions extends RelevanceOptions {
   chunking?: ChunkOptions;
   /** Candidates fetched from each list before fusion. Default 20. */
   candidates?: number;
+  /**
+   * Weight of the vector list in the fusion (full text has 1). Default 0.25 for the hashing
+   * embedder, whose vectors measure shared words, as full text does, only worse (bench/kb.bench.ts);
+   * 1 for a real model, whose vectors know paraphrases.
+   */
+  vectorWeight?: number;
   /** Texts per embed() call when adding. Default 32. */
   embedBatch?: number;
 }
 
 export const FAQ_TITLE = 'Frequently asked questions';
 
+function defaultVectorWeight(embedderName: string): number {
+  return embedderName.startsWith('hashing') ? 0.25 : 1;
+}
+
 export class KnowledgeBase {
   private readonly model: string;
   private readonly minCoverage: number;
   private readonly minSimilarity: number;
+  private readonly vectorWeight: number;
 
   constructor(
     private readonly deps: { repo: KnowledgeRepo; embedder: Embedder },
@@ -97,8 +109,9 @@ export class KnowledgeBase {
   ) {
     // The name and the length: one endpoint's model at another length is another vector space.
     this.model = `${deps.embedder.name}/${deps.embedder.dimensions}`;
-    this.minCoverage = opts.minCoverage ?? 0.5;
+    this.minCoverage = opts.minCoverage ?? DEFAULT_MIN_COVERAGE;
     this.minSimilarity = opts.minSimilarity ?? defaultMinSimilarity(deps.embedder.name);
+    this.vectorWeight = opts.vectorWeight ?? defaultVectorWeight(deps.embedder.name);
   }
 
   async add(
@@ -210,7 +223,7 @@ export class KnowledgeBase {
       mode === 'fulltext' ? null : l2Normalize((await this.deps.embedder.embed([text], signal))[0]!);
     signal.throwIfAborted();
     const limit = Math.max(this.opts.candidates ?? 20, k);
-    const q = { businessId, text, vector, model: this.model, limit };
+    const q = { businessId, text: expandQuery(text), vector, model: this.model, limit };
     const [terms, fulltext, nearest] = await Promise.all([
       this.deps.repo.queryTerms(businessId, text),
       mode === 'vector' ? Promise.resolve([]) : this.deps.repo.fullTextCandidates(q),
@@ -219,12 +232,16 @@ export class KnowledgeBase {
     signal.throwIfAborted();
     const weights = lexemeWeights(terms);
     const gate = { minCoverage: this.minCoverage, minSimilarity: this.minSimilarity };
-    const fused = reciprocalRankFusion<ChunkCandidate>([fulltext, nearest], (c) => c.chunkId);
+    const fused = reciprocalRankFusion<ChunkCandidate>([fulltext, nearest], (c) => c.chunkId, {
+      weights: [1, this.vectorWeight],
+    });
     const out: DetailedHit[] = [];
     for (const f of fused) {
       const c = f.item;
       const relevant = isRelevant(c, weights, gate);
-      if (!relevant && !opts.includeIrrelevant) continue;
+      // The list is cut at the first passage judged irrelevant: one ranked below it that passes
+      // the gate is more likely a stray word match than a better answer.
+      if (!relevant && !opts.includeIrrelevant) break;
       out.push({
         text: bestPassage(c.text, text),
         title:

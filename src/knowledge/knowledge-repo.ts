@@ -9,8 +9,9 @@ import { rowsOf } from '../store/raw-rows.js';
  * transaction), listing, deleting, and the two candidate searches that hybrid retrieval fuses:
  *
  * - full text: the question's lexemes (PostgreSQL's English stemming and stop words, the same as
- *   the chunks' generated `search` column) OR-ed into one tsquery, ranked by ts_rank_cd. OR, not
- *   AND: a spoken question rarely contains every word of its answer.
+ *   the chunks' generated `search` column) OR-ed into one tsquery (OR, not AND: a spoken question
+ *   rarely contains every word of its answer), ordered by the summed IDF of the lexemes each chunk
+ *   contains, then ts_rank_cd.
  * - vector: cosine similarity to the question's embedding. With pgvector (PGlite loads it; a
  *   PostgreSQL may have it) `embedding::vector <=> q`; without it, the stored vectors (unit length)
  *   are multiplied with the question's in the query, `sum(e * q) over unnest(embedding, q)`.
@@ -61,6 +62,12 @@ export interface ChunkCandidate {
   text: string;
   /** ts_rank_cd against the OR-ed question; 0 when no lexeme matched. */
   rank: number;
+  /**
+   * Sum of the IDF of the question's lexemes the chunk contains (BM25 without term frequency):
+   * what full-text candidates are ordered by, since ts_rank_cd alone lets a common word found
+   * three times outrank a rare one found once ("service" against "Indiana").
+   */
+  weight: number;
   /** Cosine similarity to the question; null when the chunk has no vector from this embedder. */
   similarity: number | null;
   /** The question's lexemes this chunk contains (heading included). */
@@ -282,7 +289,7 @@ export class KnowledgeRepo {
         : sql`c.embedding_model = ${q.model} and c.embedding is not null`;
     const order =
       by === 'fulltext'
-        ? sql`rank desc, c.id`
+        ? sql`weight desc, rank desc, c.id`
         : support === 'pgvector'
           ? sql`c.embedding::vector <=> ${pgvectorLiteral(q.vector!)}::vector, c.id`
           : sql`similarity desc nulls last, c.id`;
@@ -294,6 +301,7 @@ export class KnowledgeRepo {
       heading: string | null;
       text: string;
       rank: number | null;
+      weight: number | null;
       similarity: number | null;
       matched: string[] | string | null;
     }>(
@@ -303,9 +311,17 @@ export class KnowledgeRepo {
             case when cardinality(lex) = 0 then null
               else array_to_string(array(select quote_literal(x) from unnest(lex) as x), ' | ')::tsquery end as tsq
           from (select tsvector_to_array(to_tsvector('english', ${q.text})) as lex) as l
+        ),
+        total as (select count(*)::float8 as n from knowledge_chunks where business_id = ${q.businessId}),
+        w as (
+          select x as lexeme, ln(1 + (total.n - df.n + 0.5) / (df.n + 0.5)) as idf
+          from tq, total, unnest(tq.lex) as x,
+            lateral (select count(*)::float8 as n from knowledge_chunks c
+              where c.business_id = ${q.businessId} and c.search @@ quote_literal(x)::tsquery) as df
         )
         select c.id::float8 as chunk_id, c.document_id, d.title, d.source, c.heading, c.text,
           coalesce(ts_rank_cd(c.search, tq.tsq), 0)::float8 as rank,
+          (select coalesce(sum(w.idf), 0) from w where c.search @@ quote_literal(w.lexeme)::tsquery)::float8 as weight,
           ${similarity} as similarity,
           array(select x from unnest(tq.lex) as x where c.search @@ quote_literal(x)::tsquery) as matched
         from tq, knowledge_chunks c
@@ -322,6 +338,7 @@ export class KnowledgeRepo {
       heading: r.heading,
       text: r.text,
       rank: Number(r.rank ?? 0),
+      weight: Number(r.weight ?? 0),
       similarity: r.similarity === null ? null : Number(r.similarity),
       matched: parseTextArray(r.matched),
     }));

@@ -1,6 +1,6 @@
 /**
  * Reciprocal-rank fusion (Cormack, Clarke & Büttcher 2009): each list votes 1 / (k + rank) for
- * its items, votes add up. It needs no calibration between full-text ranks and cosine
+ * its items (times the list's weight, default 1), votes add up. It needs no calibration between full-text ranks and cosine
  * similarities, which live on unrelated scales, and k = 60 is the value the paper found robust.
  */
 export const RRF_K = 60;
@@ -15,8 +15,9 @@ export interface Fused<T> {
 export function reciprocalRankFusion<T>(
   lists: readonly (readonly T[])[],
   keyOf: (item: T) => string | number,
-  k = RRF_K,
+  opts: { k?: number; weights?: readonly number[] } = {},
 ): Fused<T>[] {
+  const k = opts.k ?? RRF_K;
   const byKey = new Map<string | number, Fused<T>>();
   lists.forEach((list, li) => {
     list.forEach((item, i) => {
@@ -27,7 +28,7 @@ export function reciprocalRankFusion<T>(
         byKey.set(key, f);
       }
       f.ranks[li] = i + 1;
-      f.score += 1 / (k + i + 1);
+      f.score += (opts.weights?.[li] ?? 1) / (k + i + 1);
     });
   });
   // Ties (same ranks in mirrored lists) go to the item the first list ranked higher.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bestPassage } from '../../src/knowledge/passage.js';
-import { searchableText } from '../../src/knowledge/query-text.js';
+import { expandQuery, searchableText } from '../../src/knowledge/query-text.js';
 
 describe('passage to quote', () => {
   const chunk =
@@ -24,5 +24,11 @@ describe('searchable text', () => {
       'i was if you do weekend appointments',
     );
     expect(searchableText('uh okay yeah')).toBe('');
+    expect(searchableText("what's your cancellation policy")).toBe('your cancellation policy');
+  });
+
+  it('adds the words owners write for what callers say, for ranking', () => {
+    expect(expandQuery('how much for a crown')).toBe('how much for a crown price prices fee cost');
+    expect(expandQuery('do you fix leaks')).toBe('do you fix leaks');
   });
 });
