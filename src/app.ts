@@ -15,14 +15,20 @@ import { loadOrCreateLocalSecrets } from './local-secrets.js';
 import type { Brain } from './agent/brain.js';
 import { RulesBrain } from './agent/index.js';
 import { LlmBrain } from './agent/llm-brain.js';
-import { noTools, type AgentTools } from './agent/tools.js';
+import { createStoreTools } from './agent/store-tools.js';
+import type { AgentTools } from './agent/tools.js';
+import { registerBusinessApi } from './admin/business-api.js';
+import { registerKbApi } from './admin/kb-api.js';
+import { registerReceptionistApi } from './admin/receptionist-api.js';
+import { profileFromStored } from './business/stored-profile.js';
+import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
+import { HashingEmbedder, OpenAiEmbedder } from './providers/embed/index.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { AlertEscalations, buildChannels, Notifier, OutboxDispatcher, OutboxRepo } from './notify/index.js';
 import { OpenAiChatModel } from './providers/llm/openai-chat.js';
 import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
 import { TwilioRestClient } from './telephony/twilio/rest.js';
 import { dialTwiml } from './telephony/twilio/twiml.js';
-import { businessProfileSchema, type BusinessProfile } from './business/profile.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
 import { createWorkerFliteTts, type WorkerFliteTts } from './providers/tts/index.js';
@@ -71,21 +77,6 @@ export interface AppOverrides {
   brain?: Brain;
 }
 
-/** What the brain knows of a business: the stored row plus the profile kept in its settings. */
-function profileOf(b: Business): BusinessProfile {
-  const extra = (b.settings as { profile?: Record<string, unknown> }).profile ?? {};
-  return businessProfileSchema.parse({
-    ...extra,
-    name: b.name,
-    trade: b.trade,
-    greeting: b.greeting,
-    ...(b.afterHoursGreeting ? { afterHoursGreeting: b.afterHoursGreeting } : {}),
-    timezone: b.timezone,
-    hours: b.hours,
-    plan: b.plan,
-  });
-}
-
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.logger ?? createLogger({ level: config.logLevel });
   const local = loadOrCreateLocalSecrets(config.dataDir);
@@ -111,7 +102,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const businesses = new BusinessesRepo(database.db);
   const calls = new CallsRepo(database.db);
-  await seedDemoBusiness(database.db, log);
+  const { seeded } = await seedDemoBusiness(database.db, log);
   let ownTts: WorkerFliteTts | undefined;
   const tts = overrides.tts ?? (ownTts = await createWorkerFliteTts({ logger: log }));
   const vad = await SileroVadModel.load();
@@ -178,7 +169,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       maxRounds: config.llm.maxRounds,
     });
   };
-  void notifier;
+
+  // Knowledge: documents and FAQ, searched by full text and vectors together.
+  const embedder = config.embeddings
+    ? new OpenAiEmbedder({
+        baseUrl: config.embeddings.baseUrl,
+        apiKey: config.embeddings.apiKey,
+        model: config.embeddings.model,
+        dimensions: config.embeddings.dimensions,
+      })
+    : new HashingEmbedder();
+  const knowledge = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder });
+  if (seeded) {
+    // The demo's FAQ answers from the first call on.
+    for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);
+  }
   const recordingsDir = path.join(config.dataDir, 'recordings');
   const sessions = new Set<CallSession>();
 
@@ -298,9 +303,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     };
     const turnTaking = turnTakingFor(business.settings.turnTaking);
-    const profile = profileOf(business);
+    const { profile, problems } = profileFromStored(business);
+    if (problems.length > 0)
+      stream.log.warn({ problems }, 'business profile has problems; using what is valid');
     const lifetime = new AbortController();
-    const tools = noTools();
+    const tools = createStoreTools(
+      {
+        db: database.db,
+        notifier,
+        searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
+        logger: stream.log,
+      },
+      { business, callSid, channel: 'phone', callerId: stream.callerId },
+    );
     const session = new CallSession({
       transport: stream.transport,
       hangup: stream.hangup,
@@ -380,6 +395,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   registerCallsApi(server, { apiKey, calls });
   registerOutboxApi(server, { apiKey, outbox: new OutboxRepo(database.db) });
+  registerKbApi(server, { apiKey, kb: knowledge, businesses });
+  registerBusinessApi(server, {
+    apiKey,
+    db: database.db,
+    onProfileChanged: async (id, p) => {
+      await knowledge.syncFaq(id, p.faq);
+    },
+  });
+  registerReceptionistApi(server, { apiKey, db: database.db });
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;

@@ -1,5 +1,6 @@
 import { ConfigError } from '../config.js';
 import { callCommand } from './call.js';
+import { kbCommand } from './kb.js';
 import { serveCommand } from './serve.js';
 
 const USAGE = `Usage: switchboard <command> [options]
@@ -7,6 +8,8 @@ const USAGE = `Usage: switchboard <command> [options]
 Commands:
   serve                 start the server (PORT, PUBLIC_URL, DATA_DIR, DATABASE_URL, ...)
   call [options]        simulate a phone call against a running server, as Twilio would
+  kb add FILE | kb search QUERY
+                        add a document to the knowledge base / search it (through the running server)
   help                  show this help
 
 Run "switchboard <command> --help" for a command's options.`;
@@ -19,6 +22,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'call':
         return await callCommand(rest);
+      case 'kb':
+        return await kbCommand(rest);
       case undefined:
       case 'help':
       case '--help':
