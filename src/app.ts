@@ -33,14 +33,7 @@ import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
 import { createWorkerFliteTts, type WorkerFliteTts } from './providers/tts/index.js';
 import { SileroVadModel, SpeechDetector } from './providers/vad/index.js';
-import {
-  BusinessesRepo,
-  CallsRepo,
-  openDatabase,
-  seedDemoBusiness,
-  type Business,
-  type Database,
-} from './store/index.js';
+import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
 import {
   acceptAllSignatures,
   registerMediaStreamRoutes,
