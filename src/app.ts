@@ -182,7 +182,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
     bodyLimit: 1024 * 1024,
   });
   await server.register(formbody);
