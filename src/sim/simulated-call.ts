@@ -352,13 +352,19 @@ export async function simulateCall(
     for (const [index, turn] of script.turns.entries()) {
       if (serverClosed || remaining() === 0) break;
       const bargeIn = turn.bargeInAfterMs !== undefined;
+      // Caller audio is made before the turn starts, so its timing is the audio's, not the synthesizer's.
+      const spoken =
+        turn.say !== undefined || turn.wav !== undefined
+          ? await deps.callerAudio(turn.say !== undefined ? { say: turn.say } : { wav: turn.wav! })
+          : undefined;
       if (bargeIn) {
         await waitUntil(() => agentSpeaking, remaining());
         await sleep(Math.max(0, agentAudioStartedAt + turn.bargeInAfterMs! - now()));
       } else if (index > 0) {
         await waitUntil(agentQuiet, remaining());
       }
-      const startMs = now();
+      // Speech starts where the voice does, not where the clip's leading silence does.
+      const startMs = now() + (spoken ? leadingSilenceMs(spoken) : 0);
       const clearsBefore = report.clearsReceived;
       let kind: TurnReport['kind'];
       let trailingMs = 0;
@@ -379,7 +385,7 @@ export async function simulateCall(
         event('noise-end');
       } else {
         kind = turn.say !== undefined ? 'say' : 'wav';
-        const audio = await deps.callerAudio(turn.say !== undefined ? { say: turn.say } : { wav: turn.wav! });
+        const audio = spoken!;
         event('caller-speech-start', turn.say);
         await playCaller(audio);
         // Speech ended where the voice stopped, not where the clip's trailing silence did.
@@ -448,12 +454,22 @@ export async function simulateCall(
   return report;
 }
 
+const VOICE_LEVEL = 500;
+
 /** ms of near-silence at the end of a mu-law clip. */
 function trailingSilenceMs(mulaw: Uint8Array): number {
   const pcm = mulawToPcm(mulaw);
   let i = pcm.length;
-  while (i > 0 && Math.abs(pcm[i - 1]!) < 500) i--;
+  while (i > 0 && Math.abs(pcm[i - 1]!) < VOICE_LEVEL) i--;
   return Math.round(((pcm.length - i) * 1000) / 8000);
+}
+
+/** ms of near-silence at the start of a mu-law clip. */
+function leadingSilenceMs(mulaw: Uint8Array): number {
+  const pcm = mulawToPcm(mulaw);
+  let i = 0;
+  while (i < pcm.length && Math.abs(pcm[i]!) < VOICE_LEVEL) i++;
+  return Math.round((i * 1000) / 8000);
 }
 
 function makeNoise(n: {
