@@ -65,6 +65,8 @@ export class SpeechDetector {
   #state: 'silence' | 'maybe-speech' | 'speech' = 'silence';
   #speechStartMs = 0;
   #silenceStartMs: number | null = null;
+  /** Start of the current run of windows at or above endThreshold, while silent. */
+  #risingSinceMs: number | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #lastProbability = 0;
 
@@ -136,6 +138,7 @@ export class SpeechDetector {
       this.#processedSamples = 0;
       this.#state = 'silence';
       this.#silenceStartMs = null;
+      this.#risingSinceMs = null;
       this.#lastProbability = 0;
     });
   }
@@ -174,9 +177,17 @@ export class SpeechDetector {
     this.#lastProbability = p;
     switch (this.#state) {
       case 'silence':
+        if (p < this.#endThreshold) {
+          this.#risingSinceMs = null;
+          return undefined;
+        }
+        // Speech begins where the probability first rose past the lower threshold, not where it
+        // finally crossed the upper one: Silero ramps up over a window or two at an onset.
+        this.#risingSinceMs ??= startMs;
         if (p < this.#startThreshold) return undefined;
         this.#state = 'maybe-speech';
-        this.#speechStartMs = startMs;
+        this.#speechStartMs = this.#risingSinceMs;
+        this.#risingSinceMs = null;
         return this.#maybeDeclare(endMs);
       case 'maybe-speech':
         if (p < this.#endThreshold) {

@@ -56,6 +56,12 @@ describe('SpeechDetector', () => {
     expect(events).toEqual([{ type: 'speech-start', atMs: 10, detectedAtMs: 20 }]);
   });
 
+  it('stamps the start where the probability first rose past endThreshold (the onset ramp)', async () => {
+    const events = await feed([...run(0, 5), 0.4, 0.45, ...run(0.9, 40)], { minSpeechMs: 300 });
+    // Speech counts from 50 ms (the ramp), so minSpeechMs is reached 20 ms sooner.
+    expect(events).toEqual([{ type: 'speech-start', atMs: 50, detectedAtMs: 350 }]);
+  });
+
   it('needs startThreshold to begin: probabilities between the thresholds never start speech', async () => {
     const events = await feed(run(0.45, 100), { minSpeechMs: 100 });
     expect(events).toEqual([]);
