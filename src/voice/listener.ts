@@ -27,6 +27,12 @@ export type ListenerEvent =
   | { type: 'noise'; durationMs: number };
 
 const PREROLL_MS = 1000;
+/**
+ * Audio before the VAD's start of speech that the recognizer still gets. The detector marks where
+ * the probability crossed its threshold, which is after a soft onset ("y" of "yes", "th" of
+ * "that"): without this margin "yes that is right" was heard as "no that is right".
+ */
+export const SPEECH_PAD_MS = 300;
 /** A window at least this likely to be speech counts as voiced (the detector's end threshold). */
 const VOICED_PROBABILITY = 0.35;
 
@@ -126,8 +132,9 @@ export class Listener {
       abort,
     };
     this.utterance = u;
-    // Audio from the start of speech up to now went by before we knew: replay it.
-    for (const f of this.preroll) if (f.atMs + f.ms > atMs) this.feed(u, f.pcm);
+    // Audio from just before the start of speech up to now went by before we knew: replay it.
+    const from = atMs - SPEECH_PAD_MS;
+    for (const f of this.preroll) if (f.atMs + f.ms > from) this.feed(u, f.pcm);
     this.deps.onEvent({ type: 'speech-start', atMs });
   }
 
