@@ -36,10 +36,23 @@ const CONVERSATION = parseCallScript({
   ],
   hangupAfterMs: 500,
 });
-const BARGE_IN = parseCallScript({
-  turns: [{ say: 'What are your hours?' }, { say: 'Sorry, are you open on Saturday?', bargeInAfterMs: 1200 }],
-  hangupAfterMs: 500,
-});
+/** Interruptions with different onsets (fricatives, stops, vowels): the VAD hears them differently. */
+const INTERRUPTIONS = [
+  'Sorry, are you open on Saturday?',
+  'Wait, I have a question.',
+  'Hold on, what about Sunday?',
+  'Actually, I need a plumber today.',
+  'Excuse me, how much is a drain cleaning?',
+  'No, I mean on the weekend.',
+];
+const bargeIn = (i: number) =>
+  parseCallScript({
+    turns: [
+      { say: 'What are your hours?' },
+      { say: INTERRUPTIONS[i % INTERRUPTIONS.length]!, bargeInAfterMs: 1200 },
+    ],
+    hangupAfterMs: 500,
+  });
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
@@ -132,7 +145,8 @@ async function main(): Promise<void> {
     const calls = Number(values.calls);
     const single: Figures = { e2e: [], processing: [], bargeIn: [], callSeconds: 0 };
     const cpuBefore = cpuSeconds(server.child.pid!);
-    for (let i = 0; i < calls; i++) collect([await run(i % 2 === 0 ? CONVERSATION : BARGE_IN)], single);
+    for (let i = 0; i < calls; i++)
+      collect([await run(i % 2 === 0 ? CONVERSATION : bargeIn(i >> 1))], single);
     const cpuUsed = cpuSeconds(server.child.pid!) - cpuBefore;
 
     console.log(
