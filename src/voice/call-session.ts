@@ -128,6 +128,8 @@ export class CallSession {
   /** The caller's current utterance began while agent audio was playing. */
   private spokeOverAgent = false;
   private readonly latencies: TurnLatency[] = [];
+  /** The stored caller turn each brain input came from. */
+  private readonly inputTurns = new WeakMap<TurnInput, SessionTurn>();
 
   constructor(private readonly deps: CallSessionDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -196,14 +198,16 @@ export class CallSession {
     this.digits = '';
     if (!digits) return;
     const at = this.elapsed();
-    this.recordTurn({
+    const turn = this.recordTurn({
       speaker: 'caller',
       text: `[keys] ${digits}`,
       startMs: at,
       endMs: at,
       interrupted: false,
     });
-    this.enqueueAgentTurn({ kind: 'dtmf', digits });
+    const input: TurnInput = { kind: 'dtmf', digits };
+    this.inputTurns.set(input, turn);
+    this.enqueueAgentTurn(input);
   }
 
   private onListenerEvent(e: ListenerEvent): void {
@@ -230,7 +234,7 @@ export class CallSession {
         const text = [this.carriedCallerText, e.text].filter(Boolean).join(' ');
         this.carriedCallerText = '';
         const endMs = Math.round(e.endOfSpeechAt - this.startedAt);
-        this.recordTurn({
+        const turn = this.recordTurn({
           speaker: 'caller',
           text: e.text,
           startMs: endMs - e.durationMs,
@@ -247,12 +251,11 @@ export class CallSession {
         this.lastCallerText = text;
         const latency = new LatencyMarks(e.endOfSpeechAt, e.endpointingMs);
         latency.mark('sttFinal', e.sttFinalAt);
-        this.enqueueAgentTurn(
-          text
-            ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) }
-            : { kind: 'unclear' },
-          latency,
-        );
+        const input: TurnInput = text
+          ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) }
+          : { kind: 'unclear' };
+        this.inputTurns.set(input, turn);
+        this.enqueueAgentTurn(input, latency);
         break;
       }
     }
@@ -297,16 +300,20 @@ export class CallSession {
       .catch((err: unknown) => this.deps.log.error({ err }, 'agent turn failed'));
   }
 
-  private context(): ConversationContext {
+  /** The conversation before `input`: the brain gets the current turn as input, not in the history. */
+  private context(input: TurnInput): ConversationContext {
+    const current = this.inputTurns.get(input);
     return {
       business: this.deps.business,
       channel: 'phone',
       callerId: this.deps.callerId,
-      transcript: this.turns.map((t) => ({
-        speaker: t.speaker,
-        text: t.interrupted ? (t.heardText ?? '') : t.text,
-        ...(t.interrupted ? { interrupted: true } : {}),
-      })),
+      transcript: this.turns
+        .filter((t) => t !== current)
+        .map((t) => ({
+          speaker: t.speaker,
+          text: t.interrupted ? (t.heardText ?? '') : t.text,
+          ...(t.interrupted ? { interrupted: true } : {}),
+        })),
       state: this.brainState,
       now: new Date(),
     };
@@ -330,7 +337,7 @@ export class CallSession {
     const thinking = (async () => {
       let said = false;
       try {
-        for await (const out of brain.respond(input, this.context(), signal)) {
+        for await (const out of brain.respond(input, this.context(input), signal)) {
           if (signal.aborted) break;
           if (out.type === 'say') {
             said = true;
@@ -421,9 +428,10 @@ export class CallSession {
     }, this.deps.turnTaking.noInputTimeoutMs);
   }
 
-  private recordTurn(turn: SessionTurn): void {
+  private recordTurn(turn: SessionTurn): SessionTurn {
     this.turns.push(turn);
     this.persist(() => this.deps.callLog.appendTurn(turn));
+    return turn;
   }
 
   private persist(write: () => Promise<void>): void {

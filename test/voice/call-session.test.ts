@@ -279,3 +279,20 @@ describe('CallSession hand-over', () => {
     expect(h.hungUp).toBe(false);
   });
 });
+
+describe('CallSession conversation context', () => {
+  it("gives the brain the caller's current words as input, not also in the history", async () => {
+    const seen: string[][] = [];
+    const h = new VoiceHarness({
+      brain: (t, ctx) => {
+        seen.push(ctx.transcript.map((e) => `${e.speaker}: ${e.text}`));
+        return t.kind === 'call-started' ? say('Hi.') : say('Okay.');
+      },
+      transcripts: ['my sink is leaking'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(600);
+    await h.runUntil(() => seen.length === 2, 5000);
+    expect(seen[1]).toEqual(['agent: Hi.']);
+  });
+});
