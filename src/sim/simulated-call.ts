@@ -370,10 +370,10 @@ export async function simulateCall(
       let trailingMs = 0;
       if (turn.dtmf !== undefined) {
         kind = 'dtmf';
-        for (const key of turn.dtmf) {
+        for (const [i, key] of [...turn.dtmf].entries()) {
+          if (i > 0) await sleep(200);
           send(frames.dtmf(key));
           event('dtmf-sent', key);
-          await sleep(200);
         }
       } else if (turn.silenceMs !== undefined) {
         kind = 'silence';
