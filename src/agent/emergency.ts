@@ -1,5 +1,6 @@
 import type { Trade } from '../business/profile.js';
 import type { EmergencyCategory } from './brain.js';
+import { NUMBER_WORDS } from './extract/numbers.js';
 import { findPhrase, hasAnyPhrase, tokens, type PhraseMatch } from './text.js';
 
 /**
@@ -584,36 +585,6 @@ function negatedBefore(words: readonly string[], start: number): boolean {
 }
 
 /** Degrees at or below 45 ("it's 10 degrees", "forty degrees in here") mean cold. */
-const NUMBER_WORDS: Record<string, number> = {
-  zero: 0,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  sixty: 60,
-  seventy: 70,
-  eighty: 80,
-  ninety: 90,
-};
 function coldDegrees(words: readonly string[]): boolean {
   for (let i = 1; i < words.length; i++) {
     if (!/^degree/.test(words[i] ?? '')) continue;

@@ -45,6 +45,9 @@ const TENS: Record<string, number> = {
 };
 const REPEAT: Record<string, number> = { double: 2, triple: 3 };
 
+/** Spoken number words up to ninety, for whoever reads a small number ("forty five degrees"). */
+export const NUMBER_WORDS: Readonly<Record<string, number>> = { ...UNITS, ...TEENS, ...TENS };
+
 export interface DigitOptions {
   /** Read "to", "for", "won", "ate" as digits (only where digits are expected, e.g. a phone number). */
   homophones?: boolean;
