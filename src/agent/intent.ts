@@ -309,6 +309,14 @@ function refine(words: readonly string[], intents: Set<Intent>): void {
     !/^(yes|yeah|yep|yup|correct|sure|ok|okay|right)\b/.test(words[0] ?? '')
   )
     intents.delete('yes');
+  // "help" alone asks what the agent can do; "I need help with a broken water heater" is a need.
+  if (
+    intents.has('help') &&
+    words.length > 4 &&
+    !hasAnyPhrase(words, ['what can you do', 'options', 'menu'])
+  ) {
+    intents.delete('help');
+  }
   // "thank you bye" is a goodbye; "thank you, and what are your hours?" is not.
   if (
     intents.has('goodbye') &&
