@@ -11,4 +11,10 @@ if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:
 echo "== typecheck";    npx tsc -p tsconfig.json --noEmit
 echo "== lint";         npx eslint . --max-warnings 0
 echo "== format";       npx prettier --check . --log-level warn
-echo "== tests";        npx vitest run "$@"
+if [ $# -gt 0 ]; then
+  echo "== tests";      npx vitest run "$@"
+else
+  echo "== tests";      npx vitest run --exclude 'test/e2e/**'
+  # Whole calls run in real time: one file at a time, so other suites' CPU does not skew call timing.
+  echo "== end-to-end calls"; npx vitest run test/e2e --no-file-parallelism
+fi
