@@ -19,15 +19,17 @@ import { FakeClock } from './fake-clock.js';
 
 const FRAME = 160;
 
-/** Loud frames count as speech, quiet ones as silence: enough to drive the real detector. */
-class EnergyVad implements VoiceActivityDetector {
+/** Loud windows count as speech, quieter ones as silence: enough to drive the real detector. */
+export class EnergyVad implements VoiceActivityDetector {
   readonly name = 'energy';
   readonly sampleRate = 8000;
   readonly windowSamples = 256;
+  /** @param rmsThreshold RMS (full scale = 1) above which a window is speech. */
+  constructor(private readonly rmsThreshold = 0.05) {}
   async process(w: Float32Array): Promise<number> {
     let sum = 0;
     for (const s of w) sum += s * s;
-    return Math.sqrt(sum / w.length) > 0.05 ? 0.95 : 0.02;
+    return Math.sqrt(sum / w.length) > this.rmsThreshold ? 0.95 : 0.02;
   }
   reset(): void {}
   async close(): Promise<void> {}

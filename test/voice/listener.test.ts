@@ -1,28 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { SpeechStream, SpeechToText, Transcript } from '../../src/providers/stt/stt.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
-import type { VoiceActivityDetector } from '../../src/providers/vad/vad.js';
 import { Listener, SPEECH_PAD_MS, type ListenerEvent } from '../../src/voice/listener.js';
 import { DEFAULT_TURN_TAKING } from '../../src/voice/turn-taking.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { EnergyVad } from '../support/voice-harness.js';
 
 const FRAME = 160; // 20 ms at 8 kHz
 const SOFT = 300; // a soft onset: audible, below what the VAD calls speech
 const LOUD = 8000;
 
 /** Speech only where the signal is loud, as Silero is only sure once a vowel is under way. */
-class LoudnessVad implements VoiceActivityDetector {
-  readonly name = 'loudness';
-  readonly sampleRate = 8000;
-  readonly windowSamples = 256;
-  async process(w: Float32Array): Promise<number> {
-    let sum = 0;
-    for (const s of w) sum += s * s;
-    return Math.sqrt(sum / w.length) > 0.1 ? 0.95 : 0.02;
-  }
-  reset(): void {}
-  async close(): Promise<void> {}
-}
+const loudnessVad = () => new EnergyVad(0.1);
 
 /** Keeps every sample the recognizer was given. */
 class RecordingStt implements SpeechToText {
@@ -45,7 +34,7 @@ describe('Listener', () => {
     const events: ListenerEvent[] = [];
     const clock = new FakeClock();
     const listener = new Listener({
-      detector: new SpeechDetector(new LoudnessVad(), { minSpeechMs: 160, minSilenceMs: 500 }),
+      detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 500 }),
       stt,
       config: DEFAULT_TURN_TAKING,
       clock,
