@@ -40,6 +40,15 @@ const EnvSchema = z
     STREAM_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3600).default(120),
     /** A stream that sends nothing for this long is closed. */
     STREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+    /** A stream upgraded but without a valid `start` this long is closed (it holds no call slot). */
+    STREAM_START_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    /** This node's identity on a shared database; unset: one kept in DATA_DIR/node-id. */
+    NODE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, dots, dashes or underscores')
+      .optional(),
+    /** On SIGTERM, how long live calls may go on before they are ended with a goodbye. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
     /** How far ahead of real time agent audio is sent to Twilio (caps what a barge-in must clear). */
     PLAYOUT_LEAD_MS: z.coerce.number().int().min(20).max(2000).default(240),
     /** Twilio REST (SMS, alert calls, transfers); the local test stand-in in tests. */
@@ -103,6 +112,10 @@ export interface Config {
   streamTokenSecret: string | undefined;
   streamTokenTtlSeconds: number;
   streamIdleTimeoutMs: number;
+  streamStartTimeoutMs: number;
+  /** Configured node id (NODE_ID); undefined: node-id.ts keeps one in DATA_DIR. */
+  nodeId: string | undefined;
+  shutdownGraceMs: number;
   playoutLeadMs: number;
   twilioRest: { baseUrl: string; fromNumber: string | undefined; whatsappFrom: string | undefined };
   notify: {
@@ -161,6 +174,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     streamTokenSecret: e.STREAM_TOKEN_SECRET,
     streamTokenTtlSeconds: e.STREAM_TOKEN_TTL_SECONDS,
     streamIdleTimeoutMs: e.STREAM_IDLE_TIMEOUT_MS,
+    streamStartTimeoutMs: e.STREAM_START_TIMEOUT_MS,
+    nodeId: e.NODE_ID,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     playoutLeadMs: e.PLAYOUT_LEAD_MS,
     twilioRest: {
       baseUrl: e.TWILIO_API_BASE_URL,
