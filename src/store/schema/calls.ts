@@ -88,8 +88,23 @@ export const calls = pgTable(
     recordingPath: text('recording_path'),
     summary: jsonb('summary').$type<CallSummary>(),
     createdAt: tsColumn('created_at').notNull().defaultNow(),
+    /**
+     * Set once, by the one media stream allowed to serve this call (a conditional update): the
+     * stream token is single-use across every node sharing the database.
+     */
+    streamClaimedAt: tsColumn('stream_claimed_at'),
+    streamSid: text('stream_sid'),
+    /** The node serving the call's stream, and its last sign of life (a crash leaves it stale). */
+    nodeId: text('node_id'),
+    lastSeenAt: tsColumn('last_seen_at'),
+    /** Why the call ended when we ended it (e.g. node-restarted, shutdown), beside Twilio's status. */
+    endReason: text('end_reason'),
   },
   (t) => [
+    // Start-up recovery: this node's calls still open.
+    index('calls_node_open_idx')
+      .on(t.nodeId)
+      .where(sql`${t.endedAt} is null and ${t.nodeId} is not null`),
     // Dashboard lists: newest first, per business, keyset-paginated on (started_at, id).
     index('calls_business_started_idx').on(t.businessId, t.startedAt.desc(), t.id.desc()),
     index('calls_started_idx').on(t.startedAt.desc(), t.id.desc()),
