@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt, ne, notInArray, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { BusinessId, CallId, CallSid, E164 } from '../ids.js';
@@ -14,7 +14,7 @@ import type {
   StatusSource,
   TurnLatency,
 } from './schema/index.js';
-import { callEvents, calls, callStatusEvents, callTurns } from './schema/index.js';
+import { callEvents, calls, callStatusEvents, callTurns, TERMINAL_CALL_STATUSES } from './schema/index.js';
 
 type CallRow = typeof calls.$inferSelect;
 export type Call = Omit<CallRow, 'id' | 'callSid' | 'businessId' | 'statusSeq' | 'statusAt'> & {
@@ -55,6 +55,22 @@ export interface RecordStatusInput {
   occurredAt: Date;
   /** Twilio's CallDuration, when given with a final status. */
   durationSec?: number | null;
+  /** Why we ended the call (shutdown, node-restarted, ...); the first reason given is kept. */
+  endReason?: string;
+  /** Store nothing when the call already has an end (closing abandoned calls races other nodes). */
+  onlyIfOpen?: boolean;
+}
+
+/** Why a media stream may not serve a call (the token is single-use; a finished call takes none). */
+export type StreamClaim =
+  | { ok: true; fromNumber: string | null }
+  | { ok: false; reason: 'unknown-call' | 'already-claimed' | 'call-ended' };
+
+/** A call this node (or a vanished one) left open, closed as failed at start-up. */
+export interface ClosedCall {
+  callSid: CallSid;
+  nodeId: string;
+  endedAt: Date;
 }
 
 export type RecordStatusResult =
@@ -153,6 +169,8 @@ export class CallsRepo {
       // The row lock serialises concurrent callbacks for one call (several nodes, one database).
       const [call] = await tx.select().from(calls).where(eq(calls.callSid, input.callSid)).for('update');
       if (!call) return { outcome: 'unknown-call' } as const;
+      if (input.onlyIfOpen && (call.endedAt !== null || call.endReason !== null))
+        return { outcome: 'duplicate', status: call.status } as const;
       const inserted = await tx
         .insert(callStatusEvents)
         .values({
@@ -179,6 +197,7 @@ export class CallsRepo {
       if (input.status === 'in-progress' && (!call.answeredAt || at < call.answeredAt)) patch.answeredAt = at;
       if (isTerminalStatus(input.status) && (!call.endedAt || at < call.endedAt)) patch.endedAt = at;
       const endedAt = patch.endedAt ?? call.endedAt;
+      if (input.endReason !== undefined && call.endReason === null) patch.endReason = input.endReason;
       if (input.durationSec != null) patch.durationSec = input.durationSec;
       else if (endedAt && (patch.answeredAt || patch.endedAt)) {
         // Milestones moved on an ended call: re-estimate, unless Twilio reported the duration before.
@@ -192,6 +211,112 @@ export class CallsRepo {
       if (Object.keys(patch).length > 0) await tx.update(calls).set(patch).where(eq(calls.id, call.id));
       return { outcome: 'recorded', applied, status: applied ? input.status : call.status } as const;
     });
+  }
+
+  /**
+   * The one media stream allowed to serve a call takes it here, atomically: a single conditional
+   * update, so two connections with the same token (on one node or on two) cannot both win, and a
+   * call that has ended or was already served takes no stream at all.
+   */
+  async claimStream(input: {
+    callSid: CallSid;
+    businessId: BusinessId;
+    streamSid: string;
+    nodeId: string;
+  }): Promise<StreamClaim> {
+    const [won] = await this.db
+      .update(calls)
+      .set({
+        streamClaimedAt: sql`now()`,
+        streamSid: input.streamSid,
+        nodeId: input.nodeId,
+        lastSeenAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(calls.callSid, input.callSid),
+          eq(calls.businessId, input.businessId),
+          isNull(calls.streamClaimedAt),
+          isNull(calls.endedAt),
+          isNull(calls.endReason),
+          notInArray(calls.status, [...TERMINAL_CALL_STATUSES]),
+        ),
+      )
+      .returning({ fromNumber: calls.fromNumber });
+    if (won) return { ok: true, fromNumber: won.fromNumber };
+    const row = await this.findRow(input.callSid);
+    if (!row || row.businessId !== input.businessId) return { ok: false, reason: 'unknown-call' };
+    return { ok: false, reason: row.streamClaimedAt ? 'already-claimed' : 'call-ended' };
+  }
+
+  /** Whether a call has ended or already has its stream: a replayed voice webhook must not restart it. */
+  static isFinishedOrServed(call: Call): boolean {
+    return (
+      call.endedAt !== null ||
+      call.endReason !== null ||
+      call.streamClaimedAt !== null ||
+      isTerminalStatus(call.status)
+    );
+  }
+
+  /** This node's sign of life on the calls it serves (database time, so node clocks do not matter). */
+  async heartbeat(nodeId: string): Promise<number> {
+    const rows = await this.db
+      .update(calls)
+      .set({ lastSeenAt: sql`now()` })
+      .where(and(eq(calls.nodeId, nodeId), isNull(calls.endedAt), isNull(calls.endReason)))
+      .returning({ id: calls.id });
+    return rows.length;
+  }
+
+  /**
+   * At start-up: the calls this node was serving when it stopped without writing their end (a
+   * crash, kill -9) are over; close them as failed, ended at their last sign of life. Other
+   * nodes' calls are not touched.
+   */
+  async closeAbandoned(nodeId: string, reason: string): Promise<ClosedCall[]> {
+    return this.closeOpen(eq(calls.nodeId, nodeId), reason);
+  }
+
+  /**
+   * Calls of other nodes that have given no sign of life for `staleAfterMs` (a node that never
+   * came back): closed as failed the same way, by whichever node notices first.
+   */
+  async closeStale(selfNodeId: string, staleAfterMs: number, reason: string): Promise<ClosedCall[]> {
+    return this.closeOpen(
+      and(
+        isNotNull(calls.nodeId),
+        ne(calls.nodeId, selfNodeId),
+        lt(
+          calls.lastSeenAt,
+          sql`now() - ${`${Math.max(0, Math.round(staleAfterMs))} milliseconds`}::interval`,
+        ),
+      )!,
+      reason,
+    );
+  }
+
+  private async closeOpen(where: SQL, reason: string): Promise<ClosedCall[]> {
+    const open = await this.db
+      .select({ callSid: calls.callSid, nodeId: calls.nodeId, lastSeenAt: calls.lastSeenAt })
+      .from(calls)
+      .where(and(where, isNull(calls.endedAt), isNull(calls.endReason)));
+    const closed: ClosedCall[] = [];
+    for (const c of open) {
+      const endedAt = c.lastSeenAt ?? new Date();
+      const r = await this.recordStatus({
+        callSid: c.callSid as CallSid,
+        status: 'failed',
+        source: 'system',
+        occurredAt: endedAt,
+        params: { reason },
+        endReason: reason,
+        onlyIfOpen: true,
+      });
+      if (r.outcome === 'recorded')
+        closed.push({ callSid: c.callSid as CallSid, nodeId: c.nodeId ?? '', endedAt });
+    }
+    return closed;
   }
 
   /** Appends the next turn (seq 1, 2, ...) and returns it; undefined for an unknown call. */
@@ -260,6 +385,19 @@ export class CallsRepo {
       from ${calls} where ${calls.callSid} = ${callSid}
       returning id`);
     const rows = rowsOf<{ id: unknown }>(result);
+    return rows.length > 0;
+  }
+
+  /**
+   * Our part of a call is over but the call goes on elsewhere (moved to a human by <Dial>): keep the
+   * reason so start-up recovery does not take it for an abandoned call; Twilio reports the end.
+   */
+  async setEndReason(callSid: CallSid, reason: string): Promise<boolean> {
+    const rows = await this.db
+      .update(calls)
+      .set({ endReason: reason })
+      .where(and(eq(calls.callSid, callSid), isNull(calls.endReason)))
+      .returning({ id: calls.id });
     return rows.length > 0;
   }
 

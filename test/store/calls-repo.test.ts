@@ -282,4 +282,90 @@ describe.each(drivers)('calls repository on $name', (driver) => {
     expect(all.items.some((c) => c.businessId === businessId)).toBe(true);
     await expect(repo().list({ before: 'not-a-cursor' })).rejects.toBeInstanceOf(InvalidCursorError);
   });
+
+  const claim = (callSid: CallSid, nodeId = 'node-a', streamSid = `MZ${randomBytes(16).toString('hex')}`) =>
+    repo().claimStream({ callSid, businessId, streamSid, nodeId });
+
+  it('a stream token is single-use: of two claims racing for one call exactly one wins', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const results = await Promise.all([claim(sid, 'node-a'), claim(sid, 'node-b'), claim(sid, 'node-a')]);
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok)).toEqual([
+      { ok: false, reason: 'already-claimed' },
+      { ok: false, reason: 'already-claimed' },
+    ]);
+    // And later on, too.
+    expect(await claim(sid)).toEqual({ ok: false, reason: 'already-claimed' });
+  });
+
+  it('a finished call, an unknown call or another business takes no stream', async () => {
+    const ended = newSid();
+    await inbound(ended);
+    await repo().recordStatus({
+      callSid: ended,
+      status: 'completed',
+      source: 'status-callback',
+      occurredAt: t0,
+    });
+    expect(await claim(ended)).toEqual({ ok: false, reason: 'call-ended' });
+    expect(await claim(newSid())).toEqual({ ok: false, reason: 'unknown-call' });
+    const other = newSid();
+    await inbound(other);
+    expect(
+      await repo().claimStream({
+        callSid: other,
+        businessId: otherBusinessId,
+        streamSid: 'MZ1',
+        nodeId: 'n',
+      }),
+    ).toEqual({ ok: false, reason: 'unknown-call' });
+    expect(await claim(other)).toMatchObject({ ok: true, fromNumber: '+14155550100' });
+  });
+
+  it('closes only this node’s abandoned calls as failed, at their last sign of life, once', async () => {
+    const mine = newSid();
+    const theirs = newSid();
+    const finished = newSid();
+    const transferred = newSid();
+    for (const sid of [mine, theirs, finished, transferred]) await inbound(sid);
+    await claim(mine, 'node-recovering');
+    await claim(theirs, 'node-other');
+    await claim(finished, 'node-recovering');
+    await claim(transferred, 'node-recovering');
+    await repo().recordStatus({
+      callSid: finished,
+      status: 'completed',
+      source: 'stream',
+      occurredAt: new Date(),
+      endReason: 'stop',
+    });
+    await repo().setEndReason(transferred, 'transferred');
+    expect(await repo().heartbeat('node-recovering')).toBeGreaterThanOrEqual(1);
+
+    const closed = await repo().closeAbandoned('node-recovering', 'node-restarted');
+    expect(closed.map((c) => c.callSid)).toEqual([mine]);
+    const call = await repo().get(mine);
+    expect(call).toMatchObject({ status: 'failed', endReason: 'node-restarted', nodeId: 'node-recovering' });
+    expect(call?.endedAt).toEqual(call?.lastSeenAt);
+    expect(call?.statusHistory.at(-1)).toMatchObject({ status: 'failed', source: 'system' });
+    expect((await repo().get(theirs))?.endedAt).toBeNull();
+    expect((await repo().get(transferred))?.endedAt).toBeNull();
+    expect((await repo().get(finished))?.endReason).toBe('stop');
+    // A second pass (or another node racing) stores nothing more.
+    expect(await repo().closeAbandoned('node-recovering', 'node-restarted')).toEqual([]);
+    expect((await repo().get(mine))?.statusHistory.filter((s) => s.status === 'failed')).toHaveLength(1);
+  });
+
+  it('closes another node’s calls only once they have been silent past the stale limit', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    await claim(sid, 'node-gone');
+    expect((await repo().closeStale('node-self', 60_000, 'node-lost')).map((c) => c.callSid)).not.toContain(
+      sid,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    expect((await repo().closeStale('node-self', 10, 'node-lost')).map((c) => c.callSid)).toContain(sid);
+    expect(await repo().get(sid)).toMatchObject({ status: 'failed', endReason: 'node-lost' });
+  });
 });
