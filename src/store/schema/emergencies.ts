@@ -39,6 +39,12 @@ export const emergencies = pgTable(
     /** Who acknowledged (the contact who pressed 1, or a dashboard user). */
     acknowledgedBy: text('acknowledged_by'),
     resolvedAt: tsColumn('resolved_at'),
+    /**
+     * Why the owner may not have been told: an emergency notification the provider never took
+     * (retried for the whole emergency window, or refused). Null while delivery is fine.
+     */
+    alarm: text('alarm'),
+    alarmAt: tsColumn('alarm_at'),
   },
   (t) => [
     index('emergencies_business_created_idx').on(t.businessId, t.createdAt.desc()),

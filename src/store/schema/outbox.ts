@@ -91,6 +91,12 @@ export const outbox = pgTable(
     lastError: text('last_error'),
     /** e.g. the Twilio Call or Message SID, the SMTP message id. */
     providerId: text('provider_id'),
+    /**
+     * Set when an attempt starts and cleared once its outcome is known: while set, an earlier
+     * attempt may have reached the provider (timed out, or its node died), so the next one asks the
+     * provider before sending again.
+     */
+    unconfirmedSince: tsColumn('unconfirmed_since'),
     /** Node that holds (or last held) the row. */
     claimedBy: text('claimed_by'),
     /** Enqueueing the same key twice writes one row (a retried tool call, a repeated brain output). */
