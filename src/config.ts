@@ -49,6 +49,14 @@ const EnvSchema = z
       .optional(),
     /** On SIGTERM, how long live calls may go on before they are ended with a goodbye. */
     SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+    /** Open connections one client address may hold (0: no limit, e.g. behind a proxy that sets its own). */
+    MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).max(100_000).default(64),
+    /** A request's head must arrive within this; slow clients are cut (408). */
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+    /** A request's head and body must arrive within this (uploads need it longer than the head). */
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    /** An idle kept-alive connection is closed after this. */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(72_000),
     /** How far ahead of real time agent audio is sent to Twilio (caps what a barge-in must clear). */
     PLAYOUT_LEAD_MS: z.coerce.number().int().min(20).max(2000).default(240),
     /** Twilio REST (SMS, alert calls, transfers); the local test stand-in in tests. */
@@ -117,6 +125,13 @@ export interface Config {
   nodeId: string | undefined;
   shutdownGraceMs: number;
   playoutLeadMs: number;
+  /** Connection limits and request deadlines (src/http/server-options.ts says why each). */
+  http: {
+    maxConnectionsPerIp: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   twilioRest: { baseUrl: string; fromNumber: string | undefined; whatsappFrom: string | undefined };
   notify: {
     delivery: 'local' | 'live';
@@ -178,6 +193,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     nodeId: e.NODE_ID,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     playoutLeadMs: e.PLAYOUT_LEAD_MS,
+    http: {
+      maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     twilioRest: {
       baseUrl: e.TWILIO_API_BASE_URL,
       fromNumber: e.TWILIO_FROM_NUMBER,
