@@ -440,15 +440,52 @@ export class CallSession {
       .catch((err: unknown) => this.deps.log.error({ err }, 'call log write failed'));
   }
 
+  /**
+   * The call must end now (the server shuts down): whatever the agent is saying is cut, the caller
+   * hears `text`, and this resolves once it has played or after `maxMs`, whichever comes first.
+   * The caller then ends the session.
+   */
+  async sayGoodbye(text: string, maxMs: number): Promise<void> {
+    if (this.ended) return;
+    this.clock.clearTimeout(this.noInputTimer);
+    this.clock.clearTimeout(this.digitTimer);
+    // Nothing the caller says now starts another turn.
+    this.listener?.close();
+    const turn = this.current;
+    if (turn && !turn.handle.isSettled) {
+      const heard = this.playout.clear();
+      this.recorder.truncateAgent(this.elapsed());
+      turn.handle.markInterrupted(heard);
+    }
+    this.persist(() => this.deps.callLog.appendEvent('goodbye', { atMs: this.elapsed() }));
+    this.enqueueAgentLines([text]);
+    let timer: unknown;
+    await Promise.race([
+      this.agentChain,
+      new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, maxMs))),
+    ]);
+    this.clock.clearTimeout(timer);
+  }
+
+  /** Never rejects: whatever fails while releasing the call, its summary and recording are written. */
   async end(reason: string): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    const attempt = (what: string, run: () => void) => {
+      try {
+        run();
+      } catch (err) {
+        this.deps.log.error({ err }, `call end: ${what} failed`);
+      }
+    };
     this.clock.clearTimeout(this.noInputTimer);
     this.clock.clearTimeout(this.digitTimer);
-    this.listener?.close();
+    attempt('closing the listener', () => this.listener?.close());
     const turn = this.current;
-    if (turn && !turn.handle.isSettled) turn.handle.markInterrupted(this.playout.heardPosition());
-    this.playout.close();
+    attempt('cutting the current turn', () => {
+      if (turn && !turn.handle.isSettled) turn.handle.markInterrupted(this.playout.heardPosition());
+    });
+    attempt('closing the playout', () => this.playout.close());
     // The turn that was cut off records itself before the summary is written.
     await this.agentChain;
     const sent = this.latencies

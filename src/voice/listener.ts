@@ -44,6 +44,8 @@ interface OpenUtterance {
   /** The last speech-end while held: the turn ends there unless speech resumes. */
   heldEnd: { atMs: number } | undefined;
   abort: AbortController;
+  /** The recognizer failed on this utterance: it gets no more audio (one error, not one per frame). */
+  failed: boolean;
 }
 
 /**
@@ -84,26 +86,47 @@ export class Listener {
     while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
       this.preroll.shift();
     if (this.utterance) this.feed(this.utterance, pcm);
-    this.deps.detector.push(pcm).then(
-      (events) => this.onSpeechEvents(events),
-      (err: unknown) => this.deps.onError(err),
-    );
+    // Nothing in this chain may reject unhandled: the detector, the recognizer and the event
+    // handler can each fail, and each failure is this call's to report, not the process's.
+    this.deps.detector
+      .push(pcm)
+      .then((events) => this.onSpeechEvents(events))
+      .catch((err: unknown) => this.deps.onError(err));
   }
 
   private feed(u: OpenUtterance, pcm: Int16Array): void {
-    u.stt.push(u.resampler ? u.resampler.push(pcm) : pcm);
+    if (u.failed) return;
+    try {
+      u.stt.push(u.resampler ? u.resampler.push(pcm) : pcm);
+    } catch (err) {
+      u.failed = true;
+      this.deps.onError(err);
+    }
+  }
+
+  /** Hands an event on; a handler's fault is reported and the listener goes on. */
+  private emit(e: ListenerEvent): void {
+    try {
+      this.deps.onEvent(e);
+    } catch (err) {
+      this.deps.onError(err);
+    }
   }
 
   private onSpeechEvents(events: SpeechEvent[]): void {
     if (this.closed) return;
     for (const e of events) {
-      if (e.type === 'speech-start') this.onSpeechStart(e.atMs);
-      else this.onSpeechEnd(e.atMs);
+      try {
+        if (e.type === 'speech-start') this.onSpeechStart(e.atMs);
+        else this.onSpeechEnd(e.atMs);
+      } catch (err) {
+        this.deps.onError(err);
+      }
     }
     // Progress counts voiced audio only: the silence before a speech-end is not more speech.
     const voiced = this.deps.detector.lastProbability >= VOICED_PROBABILITY;
     if (voiced && this.deps.detector.speaking && this.speechStartMs !== undefined && this.utterance) {
-      this.deps.onEvent({
+      this.emit({
         type: 'speech-progress',
         speechMs: this.deps.detector.processedMs - this.speechStartMs,
         partial: this.utterance.stt.partial(),
@@ -130,12 +153,13 @@ export class Listener {
       holdTimer: undefined,
       heldEnd: undefined,
       abort,
+      failed: false,
     };
     this.utterance = u;
     // Audio from just before the start of speech up to now went by before we knew: replay it.
     const from = atMs - SPEECH_PAD_MS;
     for (const f of this.preroll) if (f.atMs + f.ms > from) this.feed(u, f.pcm);
-    this.deps.onEvent({ type: 'speech-start', atMs });
+    this.emit({ type: 'speech-start', atMs });
   }
 
   private onSpeechEnd(atMs: number): void {
@@ -155,22 +179,23 @@ export class Listener {
     void this.finalize(u, atMs);
   }
 
+  /** Never rejects: callers fire and forget it. */
   private async finalize(u: OpenUtterance, endAtMs: number): Promise<void> {
     if (this.utterance !== u || this.closed) return;
     this.utterance = undefined;
     const now = this.deps.clock.now();
     const endOfSpeechAt = now - Math.max(0, this.streamMs - endAtMs);
     const durationMs = endAtMs - u.startMs;
-    if (u.resampler) u.stt.push(u.resampler.flush());
     try {
+      if (u.resampler && !u.failed) u.stt.push(u.resampler.flush());
       const result = await u.stt.finish();
       if (this.closed) return;
       const text = result.text.trim();
       if (!text && durationMs < 400) {
-        this.deps.onEvent({ type: 'noise', durationMs });
+        this.emit({ type: 'noise', durationMs });
         return;
       }
-      this.deps.onEvent({
+      this.emit({
         type: 'utterance',
         text,
         ...(result.confidence !== undefined ? { confidence: result.confidence } : {}),
@@ -192,7 +217,11 @@ export class Listener {
     if (u) {
       this.deps.clock.clearTimeout(u.holdTimer);
       u.abort.abort();
-      u.stt.close();
+      try {
+        u.stt.close();
+      } catch (err) {
+        this.deps.onError(err);
+      }
     }
   }
 }

@@ -296,3 +296,58 @@ describe('CallSession conversation context', () => {
     expect(seen[1]).toEqual(['agent: Hi.']);
   });
 });
+
+describe('CallSession faults and shutdown', () => {
+  it('a recognizer that throws while closing does not stop the end: summary and recording are still written', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(['Sure.']), transcripts: ['hello'] });
+    const start = h.stt.start.bind(h.stt);
+    h.stt.start = () => ({
+      ...start(),
+      close: () => {
+        throw new Error('native recognizer crashed on close');
+      },
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(600);
+    await h.run(300); // mid-utterance: the recognizer is open
+    await expect(h.session.end('stop')).resolves.toBeUndefined();
+    expect(h.finished).toBe(true);
+  });
+
+  it('at shutdown the current answer is cut, the goodbye is heard in full, then the call can end', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['One two three four five six seven eight nine ten eleven twelve.']),
+      transcripts: ['count'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(400);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(200);
+    let done = false;
+    const goodbye = h.session
+      .sayGoodbye('We have to hang up now. Goodbye.', 10_000)
+      .then(() => (done = true));
+    const took = await h.runUntil(() => done, 10_000);
+    await goodbye;
+    expect(took).toBeLessThan(5000);
+    expect(h.clears().length).toBeGreaterThanOrEqual(1);
+    const agentTurns = h.turns.filter((t) => t.speaker === 'agent');
+    expect(agentTurns.at(-2)).toMatchObject({ interrupted: true });
+    expect(agentTurns.at(-1)).toMatchObject({ text: 'We have to hang up now. Goodbye.', interrupted: false });
+    await h.session.end('shutdown');
+    expect(h.finished).toBe(true);
+  });
+
+  it('a goodbye that cannot play (no mark echoes) gives up after its limit', async () => {
+    const h = new VoiceHarness({ brain: simpleBrain(['Sure.']), transcripts: [] });
+    await afterGreeting(h);
+    // Twilio stops echoing marks (the line is gone): the goodbye never reports as played.
+    h.session.onMarkEcho = () => undefined;
+    let done = false;
+    const goodbye = h.session.sayGoodbye('Goodbye.', 2000).then(() => (done = true));
+    const took = await h.runUntil(() => done, 10_000);
+    await goodbye;
+    expect(took).toBeGreaterThanOrEqual(2000);
+    expect(took).toBeLessThan(2500);
+  });
+});

@@ -63,3 +63,95 @@ describe('Listener', () => {
     );
   });
 });
+
+describe('Listener faults', () => {
+  /** A recognizer that breaks the way a crashed native binding or a lost connection does. */
+  class BrokenStt implements SpeechToText {
+    readonly name = 'broken';
+    readonly sampleRate = 8000;
+    constructor(private readonly breaks: 'start' | 'push' | 'finish') {}
+    start(): SpeechStream {
+      if (this.breaks === 'start') throw new Error('recognizer could not start');
+      return {
+        push: () => {
+          if (this.breaks === 'push') throw new Error('recognizer push failed');
+        },
+        partial: () => '',
+        finish: async (): Promise<Transcript> => {
+          throw new Error('recognizer finish failed');
+        },
+        close: () => undefined,
+      };
+    }
+  }
+
+  it.each(['start', 'push', 'finish'] as const)(
+    'a recognizer failing on %s is reported through onError, never as an unhandled rejection',
+    async (breaks) => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const errors: unknown[] = [];
+        const clock = new FakeClock();
+        const listener = new Listener({
+          detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 300 }),
+          stt: new BrokenStt(breaks),
+          config: DEFAULT_TURN_TAKING,
+          clock,
+          onEvent: () => undefined,
+          onError: (err) => errors.push(err),
+        });
+        const level = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
+        for (let ms = 0; ms < 1600; ms += 20) {
+          try {
+            listener.push(new Int16Array(FRAME).fill(level(ms)));
+          } catch {
+            // push() may throw synchronously to its caller (the stream dispatcher catches it).
+          }
+          clock.advance(20);
+          await new Promise((r) => setImmediate(r));
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        expect(unhandled).toEqual([]);
+        expect(errors.length).toBeGreaterThan(0);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+    },
+  );
+
+  it('an event handler that throws is reported through onError, and listening goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const errors: unknown[] = [];
+      const events: string[] = [];
+      const clock = new FakeClock();
+      const listener = new Listener({
+        detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 300 }),
+        stt: new RecordingStt(),
+        config: DEFAULT_TURN_TAKING,
+        clock,
+        onEvent: (e) => {
+          events.push(e.type);
+          if (e.type === 'speech-start') throw new Error('handler bug');
+        },
+        onError: (err) => errors.push(err),
+      });
+      const level = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
+      for (let ms = 0; ms < 1600; ms += 20) {
+        listener.push(new Int16Array(FRAME).fill(level(ms)));
+        clock.advance(20);
+        await new Promise((r) => setImmediate(r));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+      expect(errors).toHaveLength(1);
+      expect(events).toContain('utterance');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
