@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
@@ -7,11 +8,15 @@ import { writeWav } from './audio/wav.js';
 import type { Config } from './config.js';
 import { streamUrl } from './config.js';
 import { registerCallsApi } from './admin/calls-api.js';
+import { ConnectionGuard } from './http/connection-limits.js';
+import { registerHttpEdge } from './http/edge.js';
 import { registerHealthRoutes } from './http/health.js';
+import { httpServerOptions } from './http/server-options.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164, type CallSid } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
+import { resolveNodeId } from './node-id.js';
 import type { Brain } from './agent/brain.js';
 import { RulesBrain } from './agent/index.js';
 import { LlmBrain } from './agent/llm-brain.js';
@@ -58,9 +63,28 @@ export interface App {
   /** The Twilio auth token requests are checked against (configured or local). */
   readonly twilioAuthToken: string;
   readonly apiKey: string;
+  /** Open connections by client address; closes slow HTTP clients on shutdown. */
+  readonly connections: ConnectionGuard;
+  /** This node's identity on the calls it serves (NODE_ID or DATA_DIR/node-id). */
+  readonly nodeId: string;
   listen(): Promise<string>;
+  /**
+   * Graceful stop: new calls are told to call back, live calls may finish for `graceMs`
+   * (SHUTDOWN_GRACE_MS), then each is ended with a short goodbye and its end written; then close().
+   */
+  shutdown(opts?: { graceMs?: number }): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Every node refreshes its live calls' last_seen_at this often... */
+const HEARTBEAT_MS = 10_000;
+/** ...and a call whose node has been silent this long is taken for abandoned (its node is gone). */
+const STALE_AFTER_MS = 90_000;
+/** Said to a caller still on the line when the shutdown grace runs out. */
+const SHUTDOWN_GOODBYE =
+  "I'm sorry, I have to end this call now. Please call back in a minute and we'll pick up from there. Goodbye.";
+/** How long that goodbye may take to play before the call is closed anyway. */
+const GOODBYE_MAX_MS = 8000;
 
 export interface AppOverrides {
   logger?: Logger;
@@ -95,6 +119,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const businesses = new BusinessesRepo(database.db);
   const calls = new CallsRepo(database.db);
+  const nodeId = resolveNodeId({ configured: config.nodeId, dataDir: config.dataDir });
+  // Calls this node was serving when it last stopped without writing their end (a crash) are over.
+  const abandoned = await calls.closeAbandoned(nodeId, 'node-restarted');
+  if (abandoned.length > 0)
+    log.warn(
+      { nodeId, calls: abandoned.map((c) => c.callSid) },
+      'closed calls left open by a crash as failed',
+    );
   const { seeded } = await seedDemoBusiness(database.db, log);
   let ownTts: WorkerFliteTts | undefined;
   const tts = overrides.tts ?? (ownTts = await createWorkerFliteTts({ logger: log }));
@@ -137,7 +169,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const escalations = new AlertEscalations({ db: database.db, logger: log, outbox: dispatcher });
   const notifier = new Notifier({ db: database.db, outbox: dispatcher, escalations });
   const background = new AbortController();
-  const backgroundRuns = [dispatcher.run(background.signal), escalations.run(background.signal)];
+  const backgroundRuns = [
+    dispatcher.run(background.signal),
+    escalations.run(background.signal),
+    keepCallsAlive(calls, nodeId, log, background.signal),
+  ];
 
   // The brain: rules offline; an OpenAI-compatible LLM leads when configured, rules as its fallback.
   const chatModel = config.llm
@@ -178,12 +214,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);
   }
   const recordingsDir = path.join(config.dataDir, 'recordings');
-  const sessions = new Set<CallSession>();
+  /** Live calls on this node, and how to end each one (shutdown). */
+  const sessions = new Map<CallSession, { end(reason: string): Promise<void>; hangup(): void }>();
+  /** Ends in progress, so close() waits for their writes before closing the database. */
+  const ending = new Set<Promise<void>>();
+  let accepting = true;
 
+  const connections = new ConnectionGuard({
+    maxPerIp: config.http.maxConnectionsPerIp,
+    log,
+    onRefused: () => metrics.refusedConnections.inc(),
+  });
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    // Deadlines for slow clients, the one error shape for client errors, request ids.
+    ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
+    // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
+    forceCloseConnections: true,
   });
+  // Per-address connection limit at accept, then error shape and input guard before any route.
+  connections.attach(server.server);
+  registerHttpEdge(server, connections);
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -199,7 +250,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
         };
       } catch (err) {
-        return { database: { status: 'down', detail: (err as Error).message } };
+        // /health is public: the reason goes to the log, not to the answer.
+        log.warn({ err }, 'health: database check failed');
+        return { database: { status: 'down', detail: 'database check failed' } };
       }
     },
   });
@@ -211,40 +264,36 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     publicUrl: config.publicUrl,
     streamUrl: streamUrl(config.publicUrl),
+    acceptingCalls: () => accepting,
     ports: {
       findBusinessByNumber: async (to) => {
         const number = parseE164(to);
         return number ? businesses.findByPhoneNumber(number) : undefined;
       },
       recordInboundCall: async (c) => {
-        const { created } = await calls.create({
+        const { call, created } = await calls.create({
           callSid: c.callSid,
           businessId: c.businessId,
           from: c.from,
           to: c.to,
-          direction:
-            c.direction === 'inbound'
-              ? 'inbound'
-              : c.direction === 'outbound-api'
-                ? 'outbound-api'
-                : 'outbound-dial',
+          direction: c.direction,
           channel: 'phone',
-          status: c.status as never,
+          status: c.status,
         });
-        if (created) {
-          await calls.recordStatus({
-            callSid: c.callSid,
-            status: c.status as never,
-            source: 'voice-webhook',
-            occurredAt: new Date(),
-          });
-        }
+        if (!created) return { state: CallsRepo.isFinishedOrServed(call) ? 'finished' : 'retry' };
+        await calls.recordStatus({
+          callSid: c.callSid,
+          status: c.status,
+          source: 'voice-webhook',
+          occurredAt: new Date(),
+        });
+        return { state: 'new' };
       },
       recordStatus: async (s) => {
         const duration = Number(s.params['CallDuration']);
         const r = await calls.recordStatus({
           callSid: s.callSid,
-          status: s.status as never,
+          status: s.status,
           source: s.source,
           sequenceNumber: s.sequenceNumber ?? null,
           params: s.params,
@@ -263,9 +312,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
 
   const startCall = async (stream: StartedStream): Promise<StreamCall> => {
+    try {
+      return await startSession(stream);
+    } catch (err) {
+      // The stream claimed the call: give it an end, or it would look live until a restart.
+      await calls
+        .recordStatus({
+          callSid: stream.callSid,
+          status: 'failed',
+          source: 'stream',
+          occurredAt: new Date(),
+          endReason: 'start-failed',
+        })
+        .catch((e: unknown) => stream.log.error({ err: e }, 'could not record a failed start'));
+      throw err;
+    }
+  };
+
+  const startSession = async (stream: StartedStream): Promise<StreamCall> => {
     const business = await businesses.getById(stream.businessId);
     if (!business) throw new Error('business of this call is gone');
     const callSid: CallSid = stream.callSid;
+    /** Moved to a human by <Dial>: the call goes on without us, Twilio reports its end. */
+    let transferred = false;
     await calls.appendEvent(callSid, 'stream-started', { streamSid: stream.streamSid });
     const streamStartedAt = Date.now();
     const callLog: CallLogPort = {
@@ -285,13 +354,37 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       appendEvent: async (type, payload) => {
         await calls.appendEvent(callSid, type, payload);
       },
+      // Each step on its own: a failed recording write must not cost the summary or the call's end.
       finish: async ({ recording, sampleRate, summary }) => {
-        mkdirSync(recordingsDir, { recursive: true });
-        const file = path.join(recordingsDir, `${callSid}.wav`);
-        writeFileSync(file, writeWav({ sampleRate, channels: recording }));
-        await calls.setRecording(callSid, path.relative(config.dataDir, file));
-        await calls.setSummary(callSid, { ...summary });
-        await calls.appendEvent(callSid, 'stream-stopped', { reason: summary.endReason });
+        const step = async (what: string, run: () => unknown) => {
+          try {
+            await run();
+          } catch (err) {
+            stream.log.error({ err }, `call end: ${what} failed`);
+          }
+        };
+        await step('recording', async () => {
+          mkdirSync(recordingsDir, { recursive: true, mode: 0o700 });
+          const file = path.join(recordingsDir, `${callSid}.wav`);
+          // 'wx': a recording is never overwritten, whatever reaches this path.
+          writeFileSync(file, writeWav({ sampleRate, channels: recording }), { flag: 'wx', mode: 0o600 });
+          await calls.setRecording(callSid, path.relative(config.dataDir, file));
+        });
+        await step('summary', () => calls.setSummary(callSid, { ...summary }));
+        await step('event', () =>
+          calls.appendEvent(callSid, 'stream-stopped', { reason: summary.endReason }),
+        );
+        await step('end', () =>
+          transferred
+            ? calls.setEndReason(callSid, 'transferred')
+            : calls.recordStatus({
+                callSid,
+                status: 'completed',
+                source: 'stream',
+                occurredAt: new Date(),
+                endReason: summary.endReason,
+              }),
+        );
       },
     };
     const turnTaking = turnTakingFor(business.settings.turnTaking);
@@ -321,6 +414,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           return false;
         }
         await rest.updateCall(callSid, { twiml: dialTwiml({ number, callerId: business.phoneNumbers[0] }) });
+        transferred = true;
         return true;
       },
       tts,
@@ -354,20 +448,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       onBargeIn: () => metrics.bargeIns.inc(),
     });
-    sessions.add(session);
-    session.start();
-    return {
-      onAudio: (b) => session.onAudio(b),
-      onDtmf: (d) => session.onDtmf(d),
-      onMarkEcho: (n) => session.onMarkEcho(n),
-      end: async (reason) => {
+    let ended: Promise<void> | undefined;
+    const end = (reason: string): Promise<void> => {
+      ended ??= (async () => {
         try {
           await session.end(reason);
         } finally {
           lifetime.abort();
           sessions.delete(session);
         }
-      },
+      })();
+      ending.add(ended);
+      void ended.finally(() => ending.delete(ended!)).catch(() => undefined);
+      return ended;
+    };
+    sessions.set(session, { end, hangup: stream.hangup });
+    session.start();
+    return {
+      onAudio: (b) => session.onAudio(b),
+      onDtmf: (d) => session.onDtmf(d),
+      onMarkEcho: (n) => session.onMarkEcho(n),
+      end,
     };
   };
 
@@ -378,9 +479,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     log,
     idleTimeoutMs: config.streamIdleTimeoutMs,
-    findCall: async (sid) => {
-      const c = await calls.get(sid);
-      return c ? { from: c.fromNumber } : undefined;
+    startTimeoutMs: config.streamStartTimeoutMs,
+    claimCall: async (c) => {
+      const claim = await calls.claimStream({ ...c, nodeId });
+      return claim.ok ? { ok: true, from: claim.fromNumber } : claim;
     },
     startCall,
   });
@@ -399,20 +501,44 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;
-  return {
+  const app: App = {
     server,
     config,
     log,
     database,
     twilioAuthToken,
     apiKey,
+    nodeId,
+    connections,
     async listen() {
       return server.listen({ port: config.port, host: config.host });
+    },
+    async shutdown(opts = {}) {
+      const graceMs = opts.graceMs ?? config.shutdownGraceMs;
+      accepting = false;
+      log.info({ liveCalls: sessions.size, graceMs }, 'shutting down: no new calls; live calls may finish');
+      const deadline = Date.now() + graceMs;
+      while (sessions.size > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
+      if (sessions.size > 0) {
+        log.info({ liveCalls: sessions.size }, 'shutdown grace over: ending live calls with a goodbye');
+        await Promise.all(
+          [...sessions].map(async ([session, call]) => {
+            await session.sayGoodbye(SHUTDOWN_GOODBYE, GOODBYE_MAX_MS);
+            await call.end('shutdown');
+            // A normal close (1000): with nothing after <Connect>, Twilio hangs up, no error.
+            call.hangup();
+          }),
+        );
+      }
+      await app.close();
     },
     async close() {
       if (closed) return;
       closed = true;
+      accepting = false;
       await server.close();
+      // Streams closed by server.close() end asynchronously: their writes go before the database.
+      await Promise.allSettled([...ending]);
       background.abort();
       await Promise.all(backgroundRuns);
       await vad.close();
@@ -421,6 +547,28 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await database.close();
     },
   };
+  return app;
+}
+
+/**
+ * This node's liveness on its calls (last_seen_at), and the calls of nodes that vanished: closed
+ * as failed once silent past STALE_AFTER_MS. Errors are logged; the loop goes on until aborted.
+ */
+async function keepCallsAlive(calls: CallsRepo, nodeId: string, log: Logger, signal: AbortSignal) {
+  while (!signal.aborted) {
+    try {
+      await calls.heartbeat(nodeId);
+      const lost = await calls.closeStale(nodeId, STALE_AFTER_MS, 'node-lost');
+      if (lost.length > 0)
+        log.warn(
+          { calls: lost.map((c) => c.callSid), nodes: [...new Set(lost.map((c) => c.nodeId))] },
+          'closed calls of a node that stopped answering as failed',
+        );
+    } catch (err) {
+      if (!signal.aborted) log.error({ err }, 'call heartbeat failed');
+    }
+    await sleep(HEARTBEAT_MS, undefined, { signal }).catch(() => undefined);
+  }
 }
 
 /** The offline recognizer, or undefined (with the reason logged) when its system packages are missing. */

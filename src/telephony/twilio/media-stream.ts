@@ -37,12 +37,21 @@ export interface StartedStream {
 
 export interface MediaStreamDeps {
   tokens: StreamTokens;
-  /** The call as the signed voice webhook stored it, or undefined. */
-  findCall(callSid: CallSid): Promise<{ from: string | null } | undefined>;
+  /**
+   * Takes the call for this stream, atomically and once: a token is single-use, and a call that
+   * has ended or already has its stream is refused (see CallsRepo.claimStream).
+   */
+  claimCall(claim: {
+    callSid: CallSid;
+    businessId: BusinessId;
+    streamSid: StreamSid;
+  }): Promise<{ ok: true; from: string | null } | { ok: false; reason: string }>;
   startCall(stream: StartedStream): Promise<StreamCall>;
   metrics: Metrics;
   log: Logger;
   idleTimeoutMs: number;
+  /** After the upgrade, a valid `start` must come within this long (a stalled peer holds nothing). */
+  startTimeoutMs: number;
 }
 
 /**
@@ -62,6 +71,10 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
   let idleTimer: NodeJS.Timeout | undefined;
 
   metrics.wsConnections.inc({ kind: 'twilio' });
+  // Idle frames do not count: only a `start` that is being checked or has started a call stops it.
+  const startTimer = setTimeout(() => {
+    if (!call && !starting && !ended) refuse('No start message received in time', 'start-timeout');
+  }, deps.startTimeoutMs);
 
   const resetIdle = () => {
     clearTimeout(idleTimer);
@@ -76,6 +89,7 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
     if (ended) return;
     ended = true;
     clearTimeout(idleTimer);
+    clearTimeout(startTimer);
     metrics.wsConnections.dec({ kind: 'twilio' });
     if (call) {
       metrics.activeCalls.dec();
@@ -85,9 +99,10 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
     }
   };
 
-  const refuse = (message: string) => {
-    metrics.rejectedWebhooks.inc({ route: 'stream', reason: message });
-    log.warn({ reason: message }, 'media stream refused');
+  const refuse = (message: string, reason: string = message) => {
+    if (ended) return;
+    metrics.rejectedWebhooks.inc({ route: 'stream', reason });
+    log.warn({ reason }, 'media stream refused');
     if (socket.readyState === socket.OPEN) socket.send(connectionFailedMessage(message));
     socket.close(1008, 'refused');
     void finish('refused');
@@ -140,15 +155,24 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
     const token = m.customParameters['token'];
     const verdict = token ? await deps.tokens.verify(token) : { ok: false as const, reason: 'no token' };
     if (!verdict.ok || verdict.claims.callSid !== m.callSid || (pathCallSid && pathCallSid !== m.callSid)) {
-      refuse('Call ID not found');
+      refuse('Call ID not found', verdict.ok ? 'token-for-another-call' : 'bad-token');
       return;
     }
-    const known = await deps.findCall(m.callSid);
-    if (!known) {
-      refuse('Call ID not found');
-      return;
-    }
+    // A peer that left while the token was checked must not take the call's one stream.
     if (ended) return;
+    const claim = await deps.claimCall({
+      callSid: m.callSid,
+      businessId: verdict.claims.businessId,
+      streamSid: m.streamSid,
+    });
+    if (!claim.ok) {
+      // Same answer as an unknown call: a replay learns nothing about the call it targets.
+      refuse('Call ID not found', claim.reason);
+      return;
+    }
+    // Claimed: from here the call is started and, if the peer already left, ended at once, so
+    // its record gets an end either way.
+    const known = { from: claim.from };
     streamSid = m.streamSid;
     log = deps.log.child({ callSid: m.callSid, streamSid: m.streamSid });
     try {
@@ -167,12 +191,15 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
       refuse('Call could not start');
       return;
     }
-    metrics.activeCalls.inc();
     starting = false;
     if (ended) {
-      await call.end('closed during start');
+      const c = call;
+      call = undefined;
+      await c.end('closed during start');
       return;
     }
+    metrics.activeCalls.inc();
+    clearTimeout(startTimer);
     for (const p of pendingWhileStarting.splice(0)) dispatch(p);
   };
 

@@ -7,24 +7,53 @@ import type { BusinessId, CallSid } from '../../ids.js';
 import { asCallSid } from '../../ids.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
-import { connectStreamTwiml, unknownNumberTwiml } from './twiml.js';
+import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
+
+/**
+ * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2); anything else is refused, not stored.
+ * `initiated` is listed for the voice webhook's CallStatus and is sent with the initiated event.
+ */
+export const TWILIO_CALL_STATUSES = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'failed',
+  'no-answer',
+  'canceled',
+] as const;
+export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number];
+
+export const TWILIO_CALL_DIRECTIONS = ['inbound', 'outbound-api', 'outbound-dial'] as const;
+export type TwilioCallDirection = (typeof TWILIO_CALL_DIRECTIONS)[number];
+
+/** Said to callers while this node shuts down: Twilio plays it and hangs up (no error tone). */
+export const NOT_TAKING_CALLS_LINE =
+  "Sorry, we can't take your call right now. Please call back in a few minutes. Goodbye.";
+/** Said when the voice webhook for a call that already ended or is already connected is replayed. */
+const CALL_ALREADY_HANDLED_LINE = 'This call has already been handled. Goodbye.';
 
 /** What the webhooks need from the rest of the system; app.ts adapts the store to it. */
 export interface VoiceWebhookPorts {
   findBusinessByNumber(to: string): Promise<{ id: BusinessId } | undefined>;
-  /** Idempotent: Twilio retries webhooks. */
+  /**
+   * Idempotent: Twilio retries webhooks. `finished` when the CallSid is known and its call has
+   * ended or already has its media stream: a replayed webhook must not start it again.
+   */
   recordInboundCall(call: {
     callSid: CallSid;
     businessId: BusinessId;
     from: string;
     to: string;
-    direction: string;
-    status: string;
-  }): Promise<void>;
+    direction: TwilioCallDirection;
+    status: TwilioCallStatus;
+  }): Promise<{ state: 'new' | 'retry' | 'finished' }>;
   /** Returns false when the call is unknown. */
   recordStatus(s: {
     callSid: CallSid;
-    status: string;
+    status: TwilioCallStatus;
     source: 'voice-webhook' | 'status-callback';
     sequenceNumber: number | undefined;
     params: Record<string, string>;
@@ -41,20 +70,29 @@ export interface VoiceWebhookDeps {
   streamUrl: string;
   metrics: Metrics;
   log: Logger;
+  /** False while the node shuts down: new calls are told to call back, not connected. */
+  acceptingCalls(): boolean;
 }
+
+const CallStatusParam = z.enum(TWILIO_CALL_STATUSES, {
+  error: (i) =>
+    `must be one of Twilio's call statuses (${TWILIO_CALL_STATUSES.join(', ')}), got ${JSON.stringify(String(i.input).slice(0, 40))}`,
+});
 
 const VoiceParams = z.looseObject({
   CallSid: z.string().min(1),
   AccountSid: z.string().min(1),
   From: z.string().default(''),
   To: z.string().min(1),
-  CallStatus: z.string().default('ringing'),
-  Direction: z.string().default('inbound'),
+  CallStatus: CallStatusParam.default('ringing'),
+  Direction: z
+    .enum(TWILIO_CALL_DIRECTIONS, { error: `must be one of ${TWILIO_CALL_DIRECTIONS.join(', ')}` })
+    .default('inbound'),
 });
 
 const StatusParams = z.looseObject({
   CallSid: z.string().min(1),
-  CallStatus: z.string().min(1),
+  CallStatus: CallStatusParam,
   SequenceNumber: z.string().regex(/^\d+$/).optional(),
   Timestamp: z.string().optional(),
 });
@@ -88,13 +126,19 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
     }
   };
 
+  /** 400 in the API's one error shape; nothing from the request is stored. */
   const badRequest = async (reply: FastifyReply, route: string, error: z.ZodError) => {
     metrics.rejectedWebhooks.inc({ route, reason: 'bad-params' });
-    const issue = error.issues[0];
+    const details = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    const first = details[0];
     await reply
       .code(400)
-      .type('text/plain')
-      .send(`Bad request: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+      .type('application/json; charset=utf-8')
+      .send({
+        error: 'validation_failed',
+        message: `The Twilio request is not valid (${first ? `${first.path}: ${first.message}` : 'invalid'}).`,
+        details,
+      });
   };
 
   app.post('/twilio/voice', { preHandler: checkSignature('voice') }, async (req, reply) => {
@@ -102,12 +146,19 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
     if (!parsed.success) return badRequest(reply, 'voice', parsed.error);
     const p = parsed.data;
     const callSid = asCallSid(p.CallSid);
+    if (!deps.acceptingCalls()) {
+      // Shutting down: a 503 would make Twilio play its "application error" (or hit a fallback URL
+      // the owner may not have); a spoken apology and a hang-up is what the caller should hear.
+      metrics.rejectedWebhooks.inc({ route: 'voice', reason: 'shutting-down' });
+      deps.log.info({ callSid }, 'call declined: shutting down');
+      return reply.type('text/xml').send(sayAndHangupTwiml(NOT_TAKING_CALLS_LINE));
+    }
     const business = await ports.findBusinessByNumber(p.To);
     if (!business) {
       deps.log.info({ to: maskPhone(p.To) }, 'call to a number no business owns');
       return reply.type('text/xml').send(unknownNumberTwiml());
     }
-    await ports.recordInboundCall({
+    const { state } = await ports.recordInboundCall({
       callSid,
       businessId: business.id,
       from: p.From,
@@ -115,6 +166,12 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       direction: p.Direction,
       status: p.CallStatus,
     });
+    if (state === 'finished') {
+      // A replay (or a late retry) for a call that is over or connected: no new stream token.
+      metrics.rejectedWebhooks.inc({ route: 'voice', reason: 'call-finished' });
+      deps.log.warn({ callSid }, 'voice webhook for a finished or connected call: no stream');
+      return reply.type('text/xml').send(sayAndHangupTwiml(CALL_ALREADY_HANDLED_LINE));
+    }
     const token = await deps.tokens.issue({ callSid, businessId: business.id });
     deps.log.info({ callSid, from: maskPhone(p.From) }, 'incoming call answered with a media stream');
     return reply.type('text/xml').send(
