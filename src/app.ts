@@ -8,10 +8,7 @@ import { writeWav } from './audio/wav.js';
 import type { Config } from './config.js';
 import { streamUrl } from './config.js';
 import { registerCallsApi } from './admin/calls-api.js';
-import { ConnectionGuard } from './http/connection-limits.js';
-import { registerHttpEdge } from './http/edge.js';
 import { registerHealthRoutes } from './http/health.js';
-import { httpServerOptions } from './http/server-options.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164, type CallSid } from './ids.js';
@@ -63,8 +60,6 @@ export interface App {
   /** The Twilio auth token requests are checked against (configured or local). */
   readonly twilioAuthToken: string;
   readonly apiKey: string;
-  /** Open connections by client address; closes slow HTTP clients on shutdown. */
-  readonly connections: ConnectionGuard;
   /** This node's identity on the calls it serves (NODE_ID or DATA_DIR/node-id). */
   readonly nodeId: string;
   listen(): Promise<string>;
@@ -220,21 +215,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const ending = new Set<Promise<void>>();
   let accepting = true;
 
-  const connections = new ConnectionGuard({
-    maxPerIp: config.http.maxConnectionsPerIp,
-    log,
-    onRefused: () => metrics.refusedConnections.inc(),
-  });
+
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    // Deadlines for slow clients, the one error shape for client errors, request ids.
-    ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
+    bodyLimit: 1024 * 1024,
     // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
     forceCloseConnections: true,
   });
-  // Per-address connection limit at accept, then error shape and input guard before any route.
-  connections.attach(server.server);
-  registerHttpEdge(server, connections);
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -250,9 +237,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
         };
       } catch (err) {
-        // /health is public: the reason goes to the log, not to the answer.
-        log.warn({ err }, 'health: database check failed');
-        return { database: { status: 'down', detail: 'database check failed' } };
+        return { database: { status: 'down', detail: (err as Error).message } };
       }
     },
   });
@@ -509,7 +494,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     twilioAuthToken,
     apiKey,
     nodeId,
-    connections,
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },
