@@ -14,6 +14,18 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   jitter: 0.2,
 };
 
+/**
+ * Emergency rows: 1 s, 2 s, 4 s, then every 4 s (±20 %, never above the cap), for as long as the
+ * emergency window lasts. The cap plus the emergency send timeout bounds how long after a provider
+ * comes back the next attempt starts (under 10 s).
+ */
+export const EMERGENCY_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 1_000,
+  factor: 2,
+  maxDelayMs: 4_000,
+  jitter: 0.2,
+};
+
 /** Delay after the `failedAttempts`-th failure (1-based); `random` in [0, 1). */
 export function retryDelayMs(policy: RetryPolicy, failedAttempts: number, random: () => number): number {
   const raw = Math.min(

@@ -31,6 +31,12 @@ export interface NotificationChannel {
   /** Short name shown in logs and attempts, e.g. "twilio-sms", "local". */
   readonly name: string;
   send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult>;
+  /**
+   * What the provider holds that may be `n` sent by an attempt started at or after `since` (whose
+   * answer never came), newest first; empty when nothing matches. Only for providers that can be
+   * asked (Twilio's message and call lists); without it an unconfirmed send is sent again.
+   */
+  findSent?(n: OutboundNotification, since: Date, signal: AbortSignal): Promise<SendResult[]>;
 }
 
 /** Which channel delivers each kind. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { OUTBOX_OPEN_STATUSES } from '../store/schema/outbox.js';
 import type { Db } from '../store/index.js';
 import { alertEscalations, outbox, type NotificationCause } from '../store/schema/outbox.js';
 import { Sleeper, silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
@@ -46,6 +47,14 @@ export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
  * is exhausted. State is in alert_escalations, so any node may advance it; due escalations are
  * claimed with FOR UPDATE SKIP LOCKED like the outbox. Each call is an outbox row (kind
  * 'voice-call', payload {escalationId, step}), so it is retried and visible like any notification.
+ *
+ * A step moves on only by a conditional update fenced on (status 'calling', step): whichever path
+ * gets there first (the ack timeout, a no-answer callback, a call the outbox gave up on, on any
+ * node) advances it, the others change nothing, so no step is skipped or called twice. The
+ * superseded call is cancelled in the same transaction, even one left 'sending' by a dead node, so
+ * two steps never ring at once. The acknowledgement timeout only runs once the current call has
+ * been placed: while the provider is down the call keeps being retried (the outbox's emergency
+ * window) instead of the list being used up with calls nobody could make.
  */
 export class AlertEscalations {
   private readonly db: Db;
@@ -166,8 +175,26 @@ export class AlertEscalations {
         .where(eq(alertEscalations.id, a.escalationId))
         .for('update');
       if (!e || e.status !== 'calling' || e.step !== a.step) return false;
-      await this.advance(tx, e, now, `call ${a.status}`);
-      return true;
+      return this.advance(tx, e, now, `call ${a.status}`);
+    });
+    if (advanced) this.opts.outbox?.wake();
+    return advanced ? 'advanced' : 'ignored';
+  }
+
+  /**
+   * The outbox gave up placing call `step` (refused, or the provider was down for the whole
+   * emergency window): move on to the next call now. Ignored if the escalation already moved on.
+   */
+  async callGaveUp(a: { escalationId: string; step: number }): Promise<CallEndedResult> {
+    const now = new Date(this.clock.now());
+    const advanced = await this.db.transaction(async (tx) => {
+      const [e] = await tx
+        .select()
+        .from(alertEscalations)
+        .where(eq(alertEscalations.id, a.escalationId))
+        .for('update');
+      if (!e || e.status !== 'calling' || e.step !== a.step) return false;
+      return this.advance(tx, e, now, 'call could not be placed');
     });
     if (advanced) this.opts.outbox?.wake();
     return advanced ? 'advanced' : 'ignored';
@@ -199,8 +226,19 @@ export class AlertEscalations {
         .orderBy(asc(alertEscalations.nextCheckAt))
         .limit(limit)
         .for('update', { skipLocked: true });
-      for (const e of due) await this.advance(tx, e, now, 'not acknowledged in time');
-      return due.length;
+      let advanced = 0;
+      for (const e of due) {
+        if (await this.callStillToBePlaced(tx, e)) {
+          // Nobody has been rung yet: the timeout starts again; the outbox keeps trying the call.
+          await tx
+            .update(alertEscalations)
+            .set({ nextCheckAt: new Date(now.getTime() + e.ackTimeoutMs), updatedAt: now })
+            .where(and(eq(alertEscalations.id, e.id), eq(alertEscalations.step, e.step)));
+          continue;
+        }
+        if (await this.advance(tx, e, now, 'not acknowledged in time')) advanced++;
+      }
+      return advanced;
     });
     if (n > 0) this.opts.outbox?.wake();
     return n;
@@ -221,33 +259,57 @@ export class AlertEscalations {
     return this.running;
   }
 
-  /** Moves `e` (locked by the caller) to its next call, or ends it when every call has been made. */
-  private async advance(tx: DbOrTx, e: EscalationRow, now: Date, why: string): Promise<void> {
+  /** Whether the current call's outbox row is still waiting to be placed (pending, failed, sending). */
+  private async callStillToBePlaced(tx: DbOrTx, e: EscalationRow): Promise<boolean> {
+    if (!e.currentOutboxId) return false;
+    const [row] = await tx
+      .select({ status: outbox.status })
+      .from(outbox)
+      .where(and(eq(outbox.id, e.currentOutboxId), inArray(outbox.status, [...OUTBOX_OPEN_STATUSES])));
+    return row !== undefined;
+  }
+
+  /**
+   * Moves `e` from its step `e.step` to the next call, or ends it when every call has been made.
+   * Fenced: it changes nothing (and returns false) unless the row is still 'calling' at that step,
+   * so two paths racing to advance the same step advance it once.
+   */
+  private async advance(tx: DbOrTx, e: EscalationRow, now: Date, why: string): Promise<boolean> {
     const next = e.step + 1;
-    // The superseded call, if its placement is still being retried, is no longer wanted.
-    await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: escalation moved on');
+    const atStep = and(
+      eq(alertEscalations.id, e.id),
+      eq(alertEscalations.status, 'calling'),
+      eq(alertEscalations.step, e.step),
+    );
     if (next >= e.contacts.length * e.callsPerContact) {
-      await tx
+      const ended = await tx
         .update(alertEscalations)
         .set({ status: 'exhausted', nextCheckAt: null, updatedAt: now })
-        .where(eq(alertEscalations.id, e.id));
+        .where(atStep)
+        .returning({ id: alertEscalations.id });
+      if (ended.length === 0) return false;
+      await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: escalation moved on');
       this.log.error(
         { escalationId: e.id, calls: next, why },
         'alert escalation exhausted: nobody acknowledged',
       );
-      return;
+      return true;
     }
+    const moved = await tx
+      .update(alertEscalations)
+      .set({ step: next, nextCheckAt: new Date(now.getTime() + e.ackTimeoutMs), updatedAt: now })
+      .where(atStep)
+      .returning({ id: alertEscalations.id });
+    if (moved.length === 0) return false;
+    // The superseded call, if its placement is still being retried, is no longer wanted.
+    await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: escalation moved on');
     const outboxId = await this.enqueueCall(tx, e, next, now);
     await tx
       .update(alertEscalations)
-      .set({
-        step: next,
-        currentOutboxId: outboxId,
-        nextCheckAt: new Date(now.getTime() + e.ackTimeoutMs),
-        updatedAt: now,
-      })
-      .where(eq(alertEscalations.id, e.id));
+      .set({ currentOutboxId: outboxId })
+      .where(and(eq(alertEscalations.id, e.id), eq(alertEscalations.step, next)));
     this.log.info({ escalationId: e.id, step: next, why }, 'alert escalated to the next call');
+    return true;
   }
 
   private async enqueueCall(tx: DbOrTx, e: EscalationRow, step: number, now: Date): Promise<string> {
@@ -282,6 +344,11 @@ export class AlertEscalations {
     return row.id;
   }
 
+  /**
+   * Cancels the escalation's calls not yet placed. 'sending' is included: a row left so by a dead
+   * node would otherwise be placed after the escalation moved on (a live node's send in flight is
+   * not stopped by this; its result is kept in the attempt only).
+   */
   private async cancelUnsentCalls(tx: DbOrTx, escalationId: string, now: Date, why: string): Promise<void> {
     await tx
       .update(outbox)
@@ -289,7 +356,7 @@ export class AlertEscalations {
       .where(
         and(
           eq(outbox.kind, 'voice-call'),
-          inArray(outbox.status, ['pending', 'failed']),
+          inArray(outbox.status, ['pending', 'failed', 'sending']),
           sql`${outbox.payload} @> ${JSON.stringify({ escalationId })}::jsonb`,
         ),
       );

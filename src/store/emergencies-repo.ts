@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { BusinessId, CallId } from '../ids.js';
 import type { Db } from './database.js';
 import { emergencies, type StoredTranscriptEntry } from './schema/index.js';
@@ -51,6 +51,22 @@ export class EmergenciesRepo {
       .where(
         and(eq(emergencies.id, id), eq(emergencies.businessId, businessId), eq(emergencies.status, 'open')),
       )
+      .returning({ id: emergencies.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Marks an emergency whose owner may not have been told (a notification given up): `alarm` says
+   * why (latest), `alarm_at` when it first happened. Any node may call it, any number of times.
+   */
+  async raiseAlarm(id: string, reason: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(emergencies)
+      .set({
+        alarm: reason,
+        alarmAt: sql`coalesce(${emergencies.alarmAt}, ${at.toISOString()}::timestamptz)`,
+      })
+      .where(eq(emergencies.id, id))
       .returning({ id: emergencies.id });
     return rows.length > 0;
   }

@@ -32,8 +32,11 @@ export class SlackWebhookChannel implements NotificationChannel {
       });
     } catch (err) {
       if (signal.aborted) throw err;
+      // Slack's incoming webhooks have no idempotency key and cannot be asked what they posted:
+      // an unanswered post is sent again (a possible duplicate beats a lost alert).
       throw new RetryableNotificationError(`Slack webhook unreachable: ${(err as Error).message}`, {
         cause: err,
+        maybeDelivered: true,
       });
     }
     const reply = (await res.text().catch(() => '')).slice(0, 200);

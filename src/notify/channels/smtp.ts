@@ -68,6 +68,7 @@ export function classifySmtpError(err: unknown): unknown {
     return new PermanentNotificationError(message, { code: e.code, cause: err });
   }
   // Connection trouble (ECONNECTION, ETIMEDOUT, ESOCKET, EDNS) and also EAUTH: bad credentials
-  // are fixed by the operator, and the alert should still go out then.
-  return new RetryableNotificationError(message, { code: e.code, cause: err });
+  // are fixed by the operator, and the alert should still go out then. The server may have taken
+  // the message before the connection broke; the resend carries the same Message-ID.
+  return new RetryableNotificationError(message, { code: e.code, cause: err, maybeDelivered: true });
 }

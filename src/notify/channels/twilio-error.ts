@@ -9,6 +9,8 @@ export function fromTwilioError(err: unknown): unknown {
       err.code !== undefined ? String(err.code) : err.status !== undefined ? `http-${err.status}` : undefined,
     retryAfterMs: err.retryAfterMs,
     cause: err,
+    // No answer at all (timeout, reset): Twilio may have acted on it.
+    maybeDelivered: err.status === undefined && err.retryable,
   };
   return err.retryable
     ? new RetryableNotificationError(err.message, opts)

@@ -2,6 +2,7 @@ import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
 import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
 import { PermanentNotificationError } from '../errors.js';
 import { fromTwilioError } from './twilio-error.js';
+import { createdSince } from './twilio-lookup.js';
 
 export interface TwilioSmsOptions {
   client: TwilioRestClient;
@@ -20,10 +21,7 @@ export class TwilioSmsChannel implements NotificationChannel {
   constructor(private readonly opts: TwilioSmsOptions) {}
 
   async send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult> {
-    const whatsapp = n.recipient.startsWith('whatsapp:');
-    const from = whatsapp ? this.opts.whatsappFrom : this.opts.from;
-    if (!from) throw new PermanentNotificationError('no WhatsApp sender configured');
-    const body = n.body.length > MAX_BODY ? `${n.body.slice(0, MAX_BODY - 1)}…` : n.body;
+    const { from, body } = this.wire(n);
     try {
       const msg = await this.opts.client.sendMessage(
         { to: n.recipient, from, body, statusCallback: this.opts.statusCallbackUrl },
@@ -33,5 +31,34 @@ export class TwilioSmsChannel implements NotificationChannel {
     } catch (err) {
       throw fromTwilioError(err);
     }
+  }
+
+  /**
+   * Messages from our number to this recipient with this very text, created since `since`. The list
+   * is filtered by To and From at Twilio and by date_created here: a DateSent filter would miss a
+   * message still queued (Twilio sets date_sent only once it leaves).
+   */
+  async findSent(n: OutboundNotification, since: Date, signal: AbortSignal): Promise<SendResult[]> {
+    const { from, body } = this.wire(n);
+    const found: SendResult[] = [];
+    try {
+      for await (const m of this.opts.client.listMessages(
+        { to: n.recipient, from },
+        { signal, maxPages: 3 },
+      )) {
+        if (m.body === body && createdSince(m.date_created, since)) found.push({ providerId: m.sid });
+      }
+    } catch (err) {
+      throw fromTwilioError(err);
+    }
+    return found;
+  }
+
+  private wire(n: OutboundNotification): { from: string; body: string } {
+    const whatsapp = n.recipient.startsWith('whatsapp:');
+    const from = whatsapp ? this.opts.whatsappFrom : this.opts.from;
+    if (!from) throw new PermanentNotificationError('no WhatsApp sender configured');
+    const body = n.body.length > MAX_BODY ? `${n.body.slice(0, MAX_BODY - 1)}…` : n.body;
+    return { from, body };
   }
 }

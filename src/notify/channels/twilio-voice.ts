@@ -8,6 +8,7 @@ import {
 import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
 import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
 import { fromTwilioError } from './twilio-error.js';
+import { createdSince } from './twilio-lookup.js';
 
 export interface TwilioVoiceOptions {
   client: TwilioRestClient;
@@ -57,5 +58,28 @@ export class TwilioVoiceChannel implements NotificationChannel {
     } catch (err) {
       throw fromTwilioError(err);
     }
+  }
+
+  /**
+   * Calls from our number to this recipient created since `since` that Twilio did place (not
+   * failed or canceled). Calls carry no text to match, so the dispatcher skips any SID another
+   * outbox row already owns. Filtered by To and From at Twilio, by date_created here: a StartTime
+   * filter would miss a call still queued (start_time is set once it is dialled).
+   */
+  async findSent(n: OutboundNotification, since: Date, signal: AbortSignal): Promise<SendResult[]> {
+    const found: SendResult[] = [];
+    try {
+      const calls = this.opts.client.listCalls(
+        { to: n.recipient, from: this.opts.from },
+        { signal, maxPages: 3 },
+      );
+      for await (const c of calls) {
+        if (c.status === 'failed' || c.status === 'canceled') continue;
+        if (createdSince(c.date_created, since)) found.push({ providerId: c.sid });
+      }
+    } catch (err) {
+      throw fromTwilioError(err);
+    }
+    return found;
   }
 }

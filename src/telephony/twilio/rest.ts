@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * A small Twilio REST client (PROTOCOLS.md 3.5, 4.2): calls and messages, nothing else.
+ * A small Twilio REST client (PROTOCOLS.md 3.5, 4.2): calls and messages (create, update, list),
+ * nothing else.
  *
  * Written on fetch rather than the twilio package's client because that client's base URL is fixed
  * per domain (tests could only reach a local server through a URL-rewriting RequestClient), it takes
@@ -71,6 +72,9 @@ const CallResource = z.looseObject({
   to: z.string().nullish(),
   from: z.string().nullish(),
   direction: z.string().nullish(),
+  /** RFC 2822, e.g. "Mon, 02 Mar 2026 15:00:00 +0000"; start_time is null until the call is dialled. */
+  date_created: z.string().nullish(),
+  start_time: z.string().nullish(),
 });
 export type TwilioCall = z.infer<typeof CallResource>;
 
@@ -81,8 +85,44 @@ const MessageResource = z.looseObject({
   from: z.string().nullish(),
   error_code: z.union([z.number(), z.string()]).nullish(),
   error_message: z.string().nullish(),
+  body: z.string().nullish(),
+  /** RFC 2822; date_sent is null while the message is queued. */
+  date_created: z.string().nullish(),
+  date_sent: z.string().nullish(),
 });
 export type TwilioMessage = z.infer<typeof MessageResource>;
+
+/** One page of a list: `{messages|calls: [...], next_page_uri, page, page_size, ...}`. */
+const ListPage = (key: 'messages' | 'calls') =>
+  z.looseObject({
+    [key]: z.array(z.unknown()),
+    next_page_uri: z.string().nullish(),
+  });
+
+/**
+ * Filters of GET Messages.json as Twilio documents them. Dates: `dateSent` that UTC day,
+ * `dateSentBefore` on or before (DateSent<), `dateSentAfter` on or after (DateSent>). A queued
+ * message has no date_sent yet and matches no date filter.
+ */
+export interface ListMessagesFilter {
+  to?: string | undefined;
+  from?: string | undefined;
+  dateSent?: Date | undefined;
+  dateSentBefore?: Date | undefined;
+  dateSentAfter?: Date | undefined;
+  pageSize?: number | undefined;
+}
+
+/** Filters of GET Calls.json (StartTime, StartTime<, StartTime> like DateSent; null until dialled). */
+export interface ListCallsFilter {
+  to?: string | undefined;
+  from?: string | undefined;
+  status?: string | undefined;
+  startTime?: Date | undefined;
+  startTimeBefore?: Date | undefined;
+  startTimeAfter?: Date | undefined;
+  pageSize?: number | undefined;
+}
 
 /** Twilio's error body: `{code, message, more_info, status}`. */
 const ErrorBody = z.looseObject({
@@ -206,20 +246,91 @@ export class TwilioRestClient {
     return accepted(MessageResource, await this.post('Messages.json', form, signal));
   }
 
-  private async post(resource: string, form: Form, signal?: AbortSignal): Promise<unknown> {
-    const url = `${this.baseUrl}/${API_VERSION}/Accounts/${encodeURIComponent(this.opts.accountSid)}/${resource}`;
+  /**
+   * GET /2010-04-01/Accounts/{AccountSid}/Messages.json, newest first, following next_page_uri for
+   * up to `maxPages` pages; stop early by breaking out of the loop.
+   */
+  async *listMessages(
+    f: ListMessagesFilter,
+    opts: { signal?: AbortSignal | undefined; maxPages?: number | undefined } = {},
+  ): AsyncGenerator<TwilioMessage> {
+    const q: Form = [];
+    if (f.to) q.push(['To', f.to]);
+    if (f.from) q.push(['From', f.from]);
+    if (f.dateSent) q.push(['DateSent', day(f.dateSent)]);
+    if (f.dateSentBefore) q.push(['DateSent<', isoSeconds(f.dateSentBefore)]);
+    if (f.dateSentAfter) q.push(['DateSent>', isoSeconds(f.dateSentAfter)]);
+    q.push(['PageSize', String(f.pageSize ?? 50)]);
+    yield* this.list('Messages.json', 'messages', MessageResource, q, opts);
+  }
+
+  /** GET /2010-04-01/Accounts/{AccountSid}/Calls.json, newest first, paged like listMessages. */
+  async *listCalls(
+    f: ListCallsFilter,
+    opts: { signal?: AbortSignal | undefined; maxPages?: number | undefined } = {},
+  ): AsyncGenerator<TwilioCall> {
+    const q: Form = [];
+    if (f.to) q.push(['To', f.to]);
+    if (f.from) q.push(['From', f.from]);
+    if (f.status) q.push(['Status', f.status]);
+    if (f.startTime) q.push(['StartTime', day(f.startTime)]);
+    if (f.startTimeBefore) q.push(['StartTime<', isoSeconds(f.startTimeBefore)]);
+    if (f.startTimeAfter) q.push(['StartTime>', isoSeconds(f.startTimeAfter)]);
+    q.push(['PageSize', String(f.pageSize ?? 50)]);
+    yield* this.list('Calls.json', 'calls', CallResource, q, opts);
+  }
+
+  private async *list<T>(
+    resource: string,
+    key: 'messages' | 'calls',
+    schema: z.ZodType<T>,
+    query: Form,
+    opts: { signal?: AbortSignal | undefined; maxPages?: number | undefined },
+  ): AsyncGenerator<T> {
+    const pageSchema = ListPage(key);
+    let url: string | undefined = `${this.accountUrl(resource)}?${new URLSearchParams(query).toString()}`;
+    for (let page = 0; url && page < (opts.maxPages ?? 5); page++) {
+      const body = pageSchema.safeParse(await this.request('GET', url, undefined, opts.signal));
+      if (!body.success) throw new TwilioNetworkError(`Twilio's ${resource} list is not a list page`, true);
+      for (const item of body.data[key] as unknown[]) {
+        const parsed = schema.safeParse(item);
+        if (parsed.success) yield parsed.data;
+      }
+      // next_page_uri is a path on the same host (Twilio: "/2010-04-01/Accounts/…?…&PageToken=…").
+      const next = body.data['next_page_uri'] as string | null | undefined;
+      url = next ? new URL(next, `${this.baseUrl}/`).toString() : undefined;
+      if (url && !url.startsWith(`${this.baseUrl}/`)) {
+        throw new TwilioNetworkError('Twilio gave a next page on another host', false);
+      }
+    }
+  }
+
+  private accountUrl(resource: string): string {
+    return `${this.baseUrl}/${API_VERSION}/Accounts/${encodeURIComponent(this.opts.accountSid)}/${resource}`;
+  }
+
+  private post(resource: string, form: Form, signal?: AbortSignal): Promise<unknown> {
+    return this.request('POST', this.accountUrl(resource), form, signal);
+  }
+
+  private async request(
+    method: 'GET' | 'POST',
+    url: string,
+    form: Form | undefined,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let res: Response;
     try {
       res = await this.fetchImpl(url, {
-        method: 'POST',
+        method,
         headers: {
           authorization: this.authHeader,
-          'content-type': 'application/x-www-form-urlencoded',
+          ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
           accept: 'application/json',
         },
-        body: new URLSearchParams(form).toString(),
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
         signal: combined,
       });
     } catch (err) {
@@ -252,6 +363,16 @@ function accepted<T>(schema: z.ZodType<T>, body: unknown): T {
   if (!parsed.success)
     throw new TwilioNetworkError('Twilio accepted the request but its answer has no sid', false);
   return parsed.data;
+}
+
+/** YYYY-MM-DD (UTC), Twilio's form for a day filter. */
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** ISO 8601 to the second in UTC, as Twilio's SDKs send date-time filters. */
+function isoSeconds(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
 }
 
 function checkTwiml(twiml: string | undefined): void {

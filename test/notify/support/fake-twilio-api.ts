@@ -4,7 +4,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 /**
  * A local stand-in for Twilio's REST API (PROTOCOLS.md 3.5, 4.2) on 127.0.0.1: checks HTTP Basic
  * auth and the form encoding, answers 201 with a resource carrying a new SID, or with Twilio's error
- * JSON when a test scripts a fault.
+ * JSON when a test scripts a fault. Created messages and calls are kept and can be listed as Twilio
+ * lists them: GET Messages.json (To, From, DateSent, DateSent<, DateSent>) and Calls.json (To, From,
+ * Status, StartTime, StartTime<, StartTime>), newest first, paged with PageSize/Page/PageToken and
+ * `{messages|calls: [...], next_page_uri, ...}`.
  */
 
 export interface RecordedRequest {
@@ -21,8 +24,22 @@ export interface RecordedRequest {
 
 export type Fault =
   | { status: number; code?: number; message?: string; retryAfter?: string; body?: string }
-  | { hang: true }
+  /** Never answers. With `accept`, Twilio acted on it first (the answer was lost, not the request). */
+  | { hang: true; accept?: boolean }
   | { destroy: true };
+
+/** A message or call as stored, with Twilio's resource fields (dates in RFC 2822 like Twilio's). */
+export interface StoredResource {
+  sid: string;
+  to: string;
+  from: string | null;
+  body: string | null;
+  status: string;
+  createdAt: number;
+  /** date_sent of a message / start_time of a call: null while queued, as at Twilio. */
+  sentAt: number | null;
+  form: Array<[string, string]>;
+}
 
 export const sidOf = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
@@ -30,6 +47,17 @@ export class FakeTwilioApi {
   readonly requests: RecordedRequest[] = [];
   /** Faults answered to the next requests, in order; then normal answers. */
   readonly faults: Fault[] = [];
+  /** While set, every request gets this fault (a provider outage); faults[] is left alone. */
+  outage: Fault | undefined;
+  /** Answer normal requests only after this many ms (a slow provider). */
+  delayMs = 0;
+  /** Resources created, oldest first. */
+  readonly messages: StoredResource[] = [];
+  readonly calls: StoredResource[] = [];
+  /** Time of created resources (tests on a fake clock set it); a message counts as sent at once. */
+  now: () => number = () => Date.now();
+  /** A new message is 'sent' (date_sent set) at once, or stays 'queued' with date_sent null. */
+  queueMessages = false;
   private server: Server | undefined;
   baseUrl = '';
 
@@ -77,8 +105,12 @@ export class FakeTwilioApi {
     };
     this.requests.push(recorded);
 
-    const fault = this.faults.shift();
-    if (fault && 'hang' in fault) return; // never answers: the client's timeout must fire
+    const fault = this.outage ?? this.faults.shift();
+    if (fault && 'hang' in fault) {
+      // Twilio took it and the answer got lost on the way back: it exists for a later list.
+      if (fault.accept) this.create(path, recorded.form);
+      return; // never answers: the client's timeout must fire
+    }
     if (fault && 'destroy' in fault) {
       req.socket.destroy();
       return;
@@ -107,28 +139,23 @@ export class FakeTwilioApi {
         status: 401,
       });
     }
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const prefix = `/2010-04-01/Accounts/${this.accountSid}/`;
+    const url = new URL(path, 'http://fake');
+    if (req.method === 'GET' && url.pathname.startsWith(prefix)) {
+      const list = url.pathname.slice(prefix.length);
+      if (list === 'Messages.json') return json(res, 200, this.page('messages', url));
+      if (list === 'Calls.json') return json(res, 200, this.page('calls', url));
+    }
     if (req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
       return json(res, 400, { code: 20001, message: 'expected a form body', status: 400 });
     }
-    const prefix = `/2010-04-01/Accounts/${this.accountSid}/`;
     if (req.method !== 'POST' || !path.startsWith(prefix)) {
       return json(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
     }
     const resource = path.slice(prefix.length);
     const f = new Map(recorded.form);
-    const now = new Date().toUTCString();
-    if (resource === 'Calls.json') {
-      return json(res, 201, {
-        sid: sidOf('CA'),
-        account_sid: this.accountSid,
-        to: f.get('To'),
-        from: f.get('From'),
-        status: 'queued',
-        direction: 'outbound-api',
-        date_created: now,
-        api_version: '2010-04-01',
-      });
-    }
+    const now = new Date(this.now()).toUTCString();
     const update = /^Calls\/(CA[0-9a-f]{32})\.json$/.exec(resource);
     if (update) {
       return json(res, 200, {
@@ -138,21 +165,136 @@ export class FakeTwilioApi {
         date_updated: now,
       });
     }
+    const created = this.create(path, recorded.form);
+    if (created?.kind === 'call') return json(res, 201, this.callJson(created.r));
+    if (created?.kind === 'message') return json(res, 201, this.messageJson(created.r));
+    return json(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+  }
+
+  private create(
+    path: string,
+    form: Array<[string, string]>,
+  ): { kind: 'call' | 'message'; r: StoredResource } | undefined {
+    const resource = path.slice(`/2010-04-01/Accounts/${this.accountSid}/`.length);
+    const f = new Map(form);
+    const at = this.now();
+    if (resource === 'Calls.json') {
+      const r: StoredResource = {
+        sid: sidOf('CA'),
+        to: f.get('To') ?? '',
+        from: f.get('From') ?? null,
+        body: null,
+        status: 'queued',
+        createdAt: at,
+        sentAt: null,
+        form,
+      };
+      this.calls.push(r);
+      return { kind: 'call', r };
+    }
     if (resource === 'Messages.json') {
-      return json(res, 201, {
+      const r: StoredResource = {
         sid: sidOf('SM'),
-        account_sid: this.accountSid,
-        to: f.get('To'),
+        to: f.get('To') ?? '',
         from: f.get('From') ?? null,
         body: f.get('Body') ?? null,
-        status: 'queued',
-        num_segments: '1',
-        error_code: null,
-        error_message: null,
-        date_created: now,
-      });
+        status: this.queueMessages ? 'queued' : 'sent',
+        createdAt: at,
+        sentAt: this.queueMessages ? null : at,
+        form,
+      };
+      this.messages.push(r);
+      return { kind: 'message', r };
     }
-    return json(res, 404, { code: 20404, message: 'The requested resource was not found', status: 404 });
+    return undefined;
+  }
+
+  private callJson(r: StoredResource) {
+    return {
+      sid: r.sid,
+      account_sid: this.accountSid,
+      to: r.to,
+      from: r.from,
+      status: r.status,
+      direction: 'outbound-api',
+      date_created: new Date(r.createdAt).toUTCString(),
+      start_time: r.sentAt === null ? null : new Date(r.sentAt).toUTCString(),
+      api_version: '2010-04-01',
+    };
+  }
+
+  private messageJson(r: StoredResource) {
+    return {
+      sid: r.sid,
+      account_sid: this.accountSid,
+      to: r.to,
+      from: r.from,
+      body: r.body,
+      status: r.status,
+      direction: 'outbound-api',
+      num_segments: '1',
+      error_code: null,
+      error_message: null,
+      date_created: new Date(r.createdAt).toUTCString(),
+      date_sent: r.sentAt === null ? null : new Date(r.sentAt).toUTCString(),
+    };
+  }
+
+  /**
+   * One page of a list, newest first. Date filters as Twilio documents them: `DateSent=YYYY-MM-DD`
+   * that UTC day, `DateSent<` on or before, `DateSent>` on or after (a date or an ISO date-time);
+   * a resource not yet sent (date_sent / start_time null) matches no date filter.
+   */
+  private page(kind: 'messages' | 'calls', url: URL) {
+    const q = url.searchParams;
+    const dateKey = kind === 'messages' ? 'DateSent' : 'StartTime';
+    const bound = (v: string | null, end: boolean): number | undefined => {
+      if (v === null) return undefined;
+      const t = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
+      // A bare date as an upper bound means the whole of that day.
+      return v.length === 10 && end ? t + 86_400_000 - 1 : t;
+    };
+    const exact = q.get(dateKey);
+    const after = bound(exact ?? q.get(`${dateKey}>`), false);
+    const before = bound(exact ?? q.get(`${dateKey}<`), true);
+    const all = (kind === 'messages' ? this.messages : this.calls)
+      .filter(
+        (r) =>
+          (q.get('To') === null || r.to === q.get('To')) &&
+          (q.get('From') === null || r.from === q.get('From')),
+      )
+      .filter((r) => q.get('Status') === null || r.status === q.get('Status'))
+      .filter((r) => {
+        if (after === undefined && before === undefined) return true;
+        if (r.sentAt === null) return false;
+        return (after === undefined || r.sentAt >= after) && (before === undefined || r.sentAt <= before);
+      })
+      .slice()
+      .reverse();
+    const pageSize = Math.min(Math.max(Number(q.get('PageSize') ?? 50) || 50, 1), 1000);
+    const pageNo = Math.max(Number(q.get('Page') ?? 0) || 0, 0);
+    const items = all.slice(pageNo * pageSize, (pageNo + 1) * pageSize);
+    const base = url.pathname;
+    const keep = new URLSearchParams([...q].filter(([k]) => !['Page', 'PageToken', 'PageSize'].includes(k)));
+    const uriFor = (p: number) => {
+      const u = new URLSearchParams(keep);
+      u.set('PageSize', String(pageSize));
+      u.set('Page', String(p));
+      if (p > 0) u.set('PageToken', `PA${p}`);
+      return `${base}?${u.toString()}`;
+    };
+    const hasNext = (pageNo + 1) * pageSize < all.length;
+    return {
+      [kind]: items.map((r) => (kind === 'messages' ? this.messageJson(r) : this.callJson(r))),
+      end: pageNo * pageSize + Math.max(items.length - 1, 0),
+      first_page_uri: uriFor(0),
+      next_page_uri: hasNext ? uriFor(pageNo + 1) : null,
+      page: pageNo,
+      page_size: pageSize,
+      previous_page_uri: pageNo > 0 ? uriFor(pageNo - 1) : null,
+      start: pageNo * pageSize,
+      uri: uriFor(pageNo),
+    };
   }
 }
 
