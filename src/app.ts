@@ -8,7 +8,10 @@ import { writeWav } from './audio/wav.js';
 import type { Config } from './config.js';
 import { streamUrl } from './config.js';
 import { registerCallsApi } from './admin/calls-api.js';
+import { ConnectionGuard } from './http/connection-limits.js';
+import { registerHttpEdge } from './http/edge.js';
 import { registerHealthRoutes } from './http/health.js';
+import { httpServerOptions } from './http/server-options.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164, type CallSid } from './ids.js';
@@ -60,6 +63,8 @@ export interface App {
   /** The Twilio auth token requests are checked against (configured or local). */
   readonly twilioAuthToken: string;
   readonly apiKey: string;
+  /** Open connections by client address; closes slow HTTP clients on shutdown. */
+  readonly connections: ConnectionGuard;
   /** This node's identity on the calls it serves (NODE_ID or DATA_DIR/node-id). */
   readonly nodeId: string;
   listen(): Promise<string>;
@@ -215,13 +220,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const ending = new Set<Promise<void>>();
   let accepting = true;
 
-
+  const connections = new ConnectionGuard({
+    maxPerIp: config.http.maxConnectionsPerIp,
+    log,
+    onRefused: () => metrics.refusedConnections.inc(),
+  });
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    // Deadlines for slow clients, the one error shape for client errors, request ids.
+    ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
     // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
     forceCloseConnections: true,
   });
+  // Per-address connection limit at accept, then error shape and input guard before any route.
+  connections.attach(server.server);
+  registerHttpEdge(server, connections);
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
@@ -237,7 +250,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
         };
       } catch (err) {
-        return { database: { status: 'down', detail: (err as Error).message } };
+        // /health is public: the reason goes to the log, not to the answer.
+        log.warn({ err }, 'health: database check failed');
+        return { database: { status: 'down', detail: 'database check failed' } };
       }
     },
   });
@@ -494,6 +509,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     twilioAuthToken,
     apiKey,
     nodeId,
+    connections,
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },

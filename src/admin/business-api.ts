@@ -1,10 +1,11 @@
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { PLAN_LIMITS } from '../business/plans.js';
 import { businessProfileSchema, TRADES, type BusinessProfile } from '../business/profile.js';
 import { profileFromStored, profileIssues, profileSettingsOf } from '../business/stored-profile.js';
 import { requireApiKey } from '../http/auth.js';
+import { ApiError, type ErrorDetail } from '../http/errors.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
 import {
   notificationSettingsSchema,
@@ -40,12 +41,12 @@ const profilePatch = z
   .object({
     greeting: z.string().trim().min(1).max(1000),
     afterHoursGreeting: z.string().trim().min(1).max(1000).nullable(),
-    timezone: z.string(),
+    timezone: z.string().max(64),
     hours: z.unknown(),
     services: z.array(z.unknown()).max(100),
     faq: z.array(z.unknown()).max(200),
-    transferNumber: z.string().nullable(),
-    emergencyNumber: z.string().nullable(),
+    transferNumber: z.string().max(32).nullable(),
+    emergencyNumber: z.string().max(32).nullable(),
     leadQuestions: z.array(z.unknown()).nullable(),
   })
   .partial()
@@ -80,14 +81,14 @@ const legacyNotificationsBody = z
     /** Gets lead and emergency emails. */
     notificationEmail: z.email().nullable(),
     /** Gets emergency texts and alert calls. */
-    notificationPhoneNumber: z.string().nullable(),
+    notificationPhoneNumber: z.string().max(32).nullable(),
     businessId: z.unknown(),
   })
   .partial()
   .strict();
 
 class Invalid extends Error {
-  constructor(readonly issues: string[]) {
+  constructor(readonly issues: ErrorDetail[]) {
     super('invalid business settings');
   }
 }
@@ -100,45 +101,48 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
 
   app.get('/api/business', { preHandler: auth }, async () => ({ items: (await repo.list()).map(view) }));
 
-  app.get('/api/business/:id', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/business/:id', { preHandler: auth }, async (req) => {
     const b = await find(repo, (req.params as { id: string }).id);
-    if (!b) return reply.code(404).send({ error: 'business not found' });
+    if (!b) throw businessNotFound();
     return { business: view(b) };
   });
 
-  app.put('/api/business/:id', { preHandler: auth }, async (req, reply) => {
+  app.put('/api/business/:id', { preHandler: auth }, async (req) => {
     const body = updateBody.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error.issues.map(issueText));
+    if (!body.success) throw badRequest(body.error.issues.map(issueDetail));
     const { name, trade, profile, notifications } = body.data;
     const res = await change((req.params as { id: string }).id, (b) => ({
       profile: mergedProfile(b, { ...(name ? { name } : {}), ...(trade ? { trade } : {}) }, profile ?? {}),
       notifications: mergedNotifications(b, notifications ?? {}),
     }));
-    if (res.status === 404) return reply.code(404).send({ error: 'business not found' });
-    if (res.status === 400) return badRequest(reply, res.issues);
+    if (res.status === 404) throw businessNotFound();
+    if (res.status === 400) throw badRequest(res.issues);
     const warnings = warningsFor(res.business);
     if (profile && deps.onProfileChanged) {
       try {
         await deps.onProfileChanged(res.business.id, profileFromStored(res.business).profile);
       } catch (err) {
         req.log.warn({ err, businessId: res.business.id }, 'after-change hook failed');
-        warnings.push(`saved, but updating what depends on the profile failed: ${(err as Error).message}`);
+        // Its message may come from the database: it stays in the log.
+        warnings.push(
+          'saved, but updating what depends on the profile (the FAQ search) failed; see the server log',
+        );
       }
     }
     return { business: view(res.business), warnings };
   });
 
-  app.get('/api/admin/business/notifications', { preHandler: auth }, async (_req, reply) => {
+  app.get('/api/admin/business/notifications', { preHandler: auth }, async () => {
     const b = await defaultBusiness();
-    if (!b) return reply.code(404).send({ error: 'no business yet' });
+    if (!b) throw noBusiness();
     return legacyView(b);
   });
 
-  app.put('/api/admin/business/notifications', { preHandler: auth }, async (req, reply) => {
+  app.put('/api/admin/business/notifications', { preHandler: auth }, async (req) => {
     const body = legacyNotificationsBody.safeParse(req.body ?? {});
-    if (!body.success) return badRequest(reply, body.error.issues.map(issueText));
+    if (!body.success) throw badRequest(body.error.issues.map(issueDetail));
     const b = await defaultBusiness();
-    if (!b) return reply.code(404).send({ error: 'no business yet' });
+    if (!b) throw noBusiness();
     const { notificationEmail, notificationPhoneNumber, businessId: _ignored, ...sections } = body.data;
     const res = await change(b.id, (current) => {
       const merged = checkedNotifications(mergedNotifications(current, sections));
@@ -154,8 +158,8 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
       }
       return { profile: profileFromStored(current).profile, notifications: merged };
     });
-    if (res.status === 404) return reply.code(404).send({ error: 'no business yet' });
-    if (res.status === 400) return badRequest(reply, res.issues);
+    if (res.status === 404) throw noBusiness();
+    if (res.status === 400) throw badRequest(res.issues);
     return { ...legacyView(res.business), warnings: warningsFor(res.business) };
   });
 
@@ -171,7 +175,7 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   async function change(
     id: string,
     compute: (b: Business) => { profile: BusinessProfile; notifications: unknown },
-  ): Promise<{ status: 200; business: Business } | { status: 400; issues: string[] } | { status: 404 }> {
+  ): Promise<{ status: 200; business: Business } | { status: 400; issues: ErrorDetail[] } | { status: 404 }> {
     if (!z.uuid().safeParse(id).success) return { status: 404 };
     try {
       const updated = await deps.db.transaction(async (tx) => {
@@ -209,12 +213,17 @@ async function find(repo: BusinessesRepo, id: string): Promise<Business | undefi
   return z.uuid().safeParse(id).success ? repo.getById(asBusinessId(id)) : undefined;
 }
 
-function badRequest(reply: FastifyReply, issues: string[]) {
-  return reply.code(400).send({ error: 'invalid business settings', issues });
+function badRequest(issues: ErrorDetail[]): ApiError {
+  const first = issues[0];
+  const what = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid';
+  return new ApiError(400, 'validation_failed', `The business settings are not valid (${what}).`, issues);
 }
 
-function issueText(i: { path: PropertyKey[]; message: string }): string {
-  return i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message;
+const businessNotFound = () => new ApiError(404, 'not_found', 'No business with this id.');
+const noBusiness = () => new ApiError(404, 'not_found', 'No business exists yet.');
+
+function issueDetail(i: { path: PropertyKey[]; message: string }): ErrorDetail {
+  return { path: i.path.map(String).join('.'), message: i.message };
 }
 
 /** The stored profile with the patch applied; null removes an optional part. Throws Invalid. */
@@ -230,9 +239,10 @@ function mergedProfile(
   }
   const parsed = businessProfileSchema.safeParse(merged);
   if (!parsed.success)
-    throw new Invalid(parsed.error.issues.map((i) => issueText({ ...i, path: profilePath(i.path) })));
+    throw new Invalid(parsed.error.issues.map((i) => issueDetail({ ...i, path: profilePath(i.path) })));
   const issues = profileIssues(parsed.data);
-  if (issues.length > 0) throw new Invalid(issues.map((i) => `profile.${i.path}: ${i.message}`));
+  if (issues.length > 0)
+    throw new Invalid(issues.map((i) => ({ path: `profile.${i.path}`, message: i.message })));
   return parsed.data;
 }
 
@@ -259,7 +269,9 @@ function mergedNotifications(b: Business, patch: Sections): NotificationSettings
 function checkedNotifications(n: unknown): NotificationSettings {
   const parsed = notificationSettingsSchema.safeParse(n);
   if (parsed.success) return parsed.data;
-  throw new Invalid(parsed.error.issues.map((i) => issueText({ ...i, path: ['notifications', ...i.path] })));
+  throw new Invalid(
+    parsed.error.issues.map((i) => issueDetail({ ...i, path: ['notifications', ...i.path] })),
+  );
 }
 
 function storedNotifications(b: Business): NotificationSettings {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
+import { ApiError, validationFailed } from '../http/errors.js';
 import type { OutboxItem, OutboxRepo } from '../notify/outbox-repo.js';
 import { NOTIFICATION_KINDS, OUTBOX_STATUSES } from '../store/schema/outbox.js';
 
@@ -20,10 +21,24 @@ const ListQuery = z.object({
   /** The previous page's `next` cursor. */
   after: z
     .string()
-    .regex(/^\d{4}-\d\d-\d\dT[\d:.]+Z_[0-9a-f-]{36}$/, 'not a cursor from a previous page')
+    .max(100)
+    .transform((s, ctx) => {
+      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)_([0-9a-f-]{36})$/.exec(s);
+      const createdAt = m ? new Date(m[1]!) : undefined;
+      // The shape alone lets "2026-13-45T99:99:99Z" through: the date must be a real one.
+      if (!m || !createdAt || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== toMs(m[1]!)) {
+        ctx.addIssue({ code: 'custom', message: 'not a cursor from a previous page' });
+        return z.NEVER;
+      }
+      return { createdAt, id: m[2]! };
+    })
     .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+/** "2026-01-02T03:04:05Z" -> "2026-01-02T03:04:05.000Z", as toISOString writes it. */
+const toMs = (iso: string) =>
+  iso.replace(/(?:\.(\d{1,3}))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(3, '0')}Z`);
 
 /** A Slack webhook URL is a secret: show where it goes, not the token in its path. */
 function shown(item: OutboxItem & { history: unknown[] }) {
@@ -43,13 +58,9 @@ function shown(item: OutboxItem & { history: unknown[] }) {
 export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; outbox: OutboxRepo }): void {
   const auth = requireApiKey(deps.apiKey);
 
-  app.get('/api/outbox', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/outbox', { preHandler: auth }, async (req) => {
     const q = ListQuery.safeParse(req.query);
-    if (!q.success) {
-      return reply
-        .code(400)
-        .send({ error: 'bad query', issues: q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
-    }
+    if (!q.success) throw validationFailed(q.error, 'query', 'query');
     const f = q.data;
     const items = await deps.outbox.list({
       callSid: f.callSid,
@@ -57,7 +68,7 @@ export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; 
       status: f.status,
       kind: f.kind,
       cause: f.cause,
-      after: f.after ? { createdAt: new Date(f.after.slice(0, -37)), id: f.after.slice(-36) } : undefined,
+      after: f.after,
       limit: f.limit,
     });
     const last = items.at(-1);
@@ -70,12 +81,10 @@ export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; 
     };
   });
 
-  app.get('/api/outbox/:id', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/outbox/:id', { preHandler: auth }, async (req) => {
     const { id } = req.params as { id: string };
-    if (!z.string().uuid().safeParse(id).success)
-      return reply.code(404).send({ error: 'notification not found' });
-    const item = await deps.outbox.get(id);
-    if (!item) return reply.code(404).send({ error: 'notification not found' });
+    const item = z.string().uuid().safeParse(id).success ? await deps.outbox.get(id) : undefined;
+    if (!item) throw new ApiError(404, 'not_found', 'No notification with this id.');
     return { item: shown(item) };
   });
 }

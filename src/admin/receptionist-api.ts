@@ -1,7 +1,8 @@
 import { and, desc, eq, type SQL } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
+import { ApiError, validationFailed } from '../http/errors.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
 import {
   BusinessesRepo,
@@ -62,47 +63,47 @@ export function registerReceptionistApi(app: FastifyInstance, deps: Receptionist
     return { items };
   }
 
-  app.get('/api/leads', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/leads', { preHandler: auth }, async (req) => {
     const q = leadsQuery.safeParse(req.query);
-    if (!q.success) return badQuery(reply, q.error);
+    if (!q.success) return badQuery(q.error);
     const { callSid, status, limit } = q.data;
     return across(q.data, (id) =>
       leads.list(id, { limit, ...(callSid ? { callSid } : {}), ...(status ? { status } : {}) }),
     );
   });
 
-  app.patch('/api/leads/:id', { preHandler: auth }, async (req, reply) => {
+  app.patch('/api/leads/:id', { preHandler: auth }, async (req) => {
     const { id } = req.params as { id: string };
     const body = leadPatch.safeParse(req.body ?? {});
-    if (!body.success) return badQuery(reply, body.error, 'bad lead update');
+    if (!body.success) throw validationFailed(body.error, 'lead update', 'body');
     const q = z.object({ businessId: z.uuid().optional() }).safeParse(req.query);
-    if (!q.success) return badQuery(reply, q.error);
-    if (!z.uuid().safeParse(id).success) return reply.code(404).send({ error: 'lead not found' });
+    if (!q.success) return badQuery(q.error);
+    if (!z.uuid().safeParse(id).success) throw leadNotFound();
     for (const businessId of await scope({ ...q.data, limit: 1 })) {
       if (await leads.setStatus(businessId, id, body.data.status)) return { id, status: body.data.status };
     }
-    return reply.code(404).send({ error: 'lead not found' });
+    throw leadNotFound();
   });
 
-  app.get('/api/emergencies', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/emergencies', { preHandler: auth }, async (req) => {
     const q = plainQuery.safeParse(req.query);
-    if (!q.success) return badQuery(reply, q.error);
+    if (!q.success) return badQuery(q.error);
     const { callSid, limit } = q.data;
     return across(q.data, (id) => emergencies.list(id, { limit, ...(callSid ? { callSid } : {}) }));
   });
 
-  app.get('/api/questions', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/questions', { preHandler: auth }, async (req) => {
     const q = questionsQuery.safeParse(req.query);
-    if (!q.success) return badQuery(reply, q.error);
+    if (!q.success) return badQuery(q.error);
     const { callSid, status, limit } = q.data;
     return across(q.data, (id) =>
       questions.list(id, { limit, ...(callSid ? { callSid } : {}), ...(status ? { status } : {}) }),
     );
   });
 
-  app.get('/api/bookings', { preHandler: auth }, async (req, reply) => {
+  app.get('/api/bookings', { preHandler: auth }, async (req) => {
     const q = plainQuery.safeParse(req.query);
-    if (!q.success) return badQuery(reply, q.error);
+    if (!q.success) return badQuery(q.error);
     return { items: await newestBookings(deps.db, q.data) };
   });
 }
@@ -124,8 +125,8 @@ async function newestBookings(db: Db, q: Query): Promise<Booking[]> {
   return rows.map((r) => ({ ...r, businessId: asBusinessId(r.businessId) }));
 }
 
-function badQuery(reply: FastifyReply, error: z.ZodError, message = 'bad query') {
-  return reply
-    .code(400)
-    .send({ error: message, issues: error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+function badQuery(error: z.ZodError): never {
+  throw validationFailed(error, 'query', 'query');
 }
+
+const leadNotFound = () => new ApiError(404, 'not_found', 'No lead with this id.');

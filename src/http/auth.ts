@@ -1,5 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError, statusText } from './errors.js';
 
 /** Constant-time comparison of two secrets of any length. */
 export function secretsEqual(a: string, b: string): boolean {
@@ -14,7 +15,8 @@ export function requireApiKey(apiKey: string) {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match?.[1] || !secretsEqual(match[1].trim(), apiKey)) {
-      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized' });
+      const [code, message] = statusText(401);
+      await sendError(reply.header('www-authenticate', 'Bearer'), 401, code, message);
     }
   };
 }

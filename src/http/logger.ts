@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
+import { safeLogObject, serializeError, serializeRequest } from './log-safety.js';
 
 export type { Logger };
 
@@ -34,6 +35,9 @@ export function createLogger(opts: { level: string; destination?: pino.Destinati
       level: opts.level,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       base: { service: 'switchboard' },
+      // Fastify takes these over its own: URLs without query strings, errors without bound values.
+      serializers: { req: serializeRequest, err: serializeError },
+      formatters: { log: safeLogObject },
     },
     opts.destination,
   );

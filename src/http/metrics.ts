@@ -46,6 +46,11 @@ export class Metrics {
     buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
     registers: [this.registry],
   });
+  readonly refusedConnections = new Counter({
+    name: 'switchboard_refused_connections_total',
+    help: 'Connections refused at accept: over MAX_CONNECTIONS_PER_IP',
+    registers: [this.registry],
+  });
   readonly bargeIns = new Counter({
     name: 'switchboard_barge_ins_total',
     help: 'Agent speech interrupted by the caller',

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerHttpEdge } from '../../src/http/edge.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBusinessApi } from '../../src/admin/business-api.js';
 import { profileFromStored } from '../../src/business/stored-profile.js';
@@ -34,6 +35,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
       })
     ).id;
     app = Fastify();
+    registerHttpEdge(app);
     registerBusinessApi(app, {
       apiKey: KEY,
       db,
@@ -147,7 +149,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     const res = await put(`/api/business/${freeId}`, { profile: { greeting: 'hook fails' } });
     expect(res.statusCode).toBe(200);
     expect((res.json() as Json).warnings).toEqual([
-      'saved, but updating what depends on the profile failed: knowledge base is down',
+      'saved, but updating what depends on the profile (the FAQ search) failed; see the server log',
     ]);
     expect((await stored(freeId)).greeting).toBe('hook fails');
   });
@@ -180,7 +182,9 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     for (const [payload, reason] of cases) {
       const res = await put(`/api/business/${freeId}`, payload);
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
-      const issues = (res.json() as Json).issues as string[];
+      const issues = ((res.json() as Json).details as { path: string; message: string }[]).map(
+        (d) => `${d.path}: ${d.message}`,
+      );
       expect(
         issues.some((i) => reason.test(i)),
         `${issues.join('; ')} vs ${reason}`,
@@ -193,8 +197,8 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     const six = ['name', 'phone', 'address', 'need', 'urgency', 'email'].map((field) => ({ field }));
     const refused = await put(`/api/business/${freeId}`, { profile: { leadQuestions: six } });
     expect(refused.statusCode).toBe(400);
-    expect((refused.json() as Json).issues).toEqual([
-      'profile.leadQuestions: the FREE plan allows at most 5 lead questions (got 6)',
+    expect((refused.json() as Json).details).toEqual([
+      { path: 'profile.leadQuestions', message: 'the FREE plan allows at most 5 lead questions (got 6)' },
     ]);
     const ok = await put(`/api/business/${freeId}`, {
       profile: { leadQuestions: six.slice(0, 5).map((q) => ({ ...q, prompt: `Your ${q.field}?` })) },

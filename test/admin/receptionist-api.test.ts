@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerHttpEdge } from '../../src/http/edge.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerReceptionistApi } from '../../src/admin/receptionist-api.js';
 import type { BusinessId } from '../../src/ids.js';
@@ -77,6 +78,7 @@ describe('receptionist records over the admin API', () => {
       callSid: CALL_B,
     });
     app = Fastify();
+    registerHttpEdge(app);
     registerReceptionistApi(app, { apiKey: KEY, db });
     await app.ready();
   });

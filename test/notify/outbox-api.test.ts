@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerHttpEdge } from '../../src/http/edge.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerOutboxApi } from '../../src/admin/outbox-api.js';
 import { AlertEscalations, enqueue, OutboxDispatcher, OutboxRepo } from '../../src/notify/index.js';
@@ -72,6 +73,7 @@ describe('GET /api/outbox', () => {
     await new OutboxDispatcher({ db, channels: allKinds(channel), batchSize: 50 }).runOnce();
 
     app = Fastify();
+    registerHttpEdge(app);
     registerOutboxApi(app, { apiKey: KEY, outbox: new OutboxRepo(db) });
     await app.ready();
   });

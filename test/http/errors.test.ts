@@ -1,0 +1,76 @@
+import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerReceptionistApi } from '../../src/admin/receptionist-api.js';
+import { registerHttpEdge } from '../../src/http/edge.js';
+import { createLogger } from '../../src/http/logger.js';
+import { BusinessesRepo } from '../../src/store/index.js';
+import { drivers, useDatabase } from '../store/drivers.js';
+
+/**
+ * A database error inside a route: the client gets "internal error" and a request id, nothing
+ * of the SQL, its bound parameters or the stack; the log gets message and stack, never the
+ * parameters (drizzle puts them in the error's message and `params`, PGlite in `params` too).
+ */
+
+const KEY = 'admin-key-0123456789abcdef';
+const SECRET_PARAM = 'CAsecretBoundParameter0123456789';
+
+describe.each(drivers)('a failing query on $name', (driver) => {
+  if (driver.skipReason) {
+    it.skip(`skipped: ${driver.skipReason}`, () => {});
+    return;
+  }
+  const store = useDatabase(driver);
+  let app: FastifyInstance;
+  let businessId: string;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    const db = store.database.db;
+    businessId = (await new BusinessesRepo(db).create({ name: 'Acme', greeting: 'Hi' })).id;
+    // The leads query now fails inside the database, with the callSid bound as a parameter.
+    await db.execute(sql`alter table leads rename column call_sid to call_sid_gone`);
+    const destination = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    app = Fastify({ loggerInstance: createLogger({ level: 'info', destination }) as FastifyBaseLogger });
+    registerHttpEdge(app);
+    registerReceptionistApi(app, { apiKey: KEY, db });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers 500 with only "internal error" and the request id', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: `/api/leads?businessId=${businessId}&callSid=${SECRET_PARAM}`,
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    expect(res.statusCode).toBe(500);
+    const body = res.json() as Record<string, string>;
+    expect(body).toEqual({
+      error: 'internal_error',
+      message: `internal error (request id ${res.headers['x-request-id']})`,
+    });
+    for (const leak of [SECRET_PARAM, 'select', 'call_sid', 'leads', ' at ', 'params']) {
+      expect(res.body.toLowerCase()).not.toContain(leak.toLowerCase());
+    }
+  });
+
+  it("logs the error's message and stack, never its bound parameters", async () => {
+    const log = lines.join('');
+    const entry = lines.map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.msg === 'request failed'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(entry).toBeDefined();
+    expect(entry!.err.message).toMatch(/^Failed query: select/);
+    expect(entry!.err.stack).toMatch(/\n\s+at /);
+    expect(entry!.err.cause.message).toMatch(/call_sid/);
+    expect(log).not.toContain(SECRET_PARAM);
+  });
+});
