@@ -6,6 +6,7 @@ import {
   index,
   integer,
   pgTable,
+  primaryKey,
   real,
   text,
   unique,
@@ -29,6 +30,14 @@ const tsvector = customType<{ data: string; driverData: string }>({
 export const KNOWLEDGE_SOURCES = ['text', 'markdown', 'html', 'pdf', 'faq'] as const;
 export type KnowledgeSource = (typeof KNOWLEDGE_SOURCES)[number];
 
+/**
+ * 'indexing' while its chunks are written in short batches (so no transaction holds the database
+ * for seconds), 'ready' once all are in. Search sees ready documents only; an 'indexing' one that
+ * a crash left behind is removed on the next start (its upload was never answered as done).
+ */
+export const KNOWLEDGE_STATUSES = ['indexing', 'ready'] as const;
+export type KnowledgeStatus = (typeof KNOWLEDGE_STATUSES)[number];
+
 export const knowledgeDocuments = pgTable(
   'knowledge_documents',
   {
@@ -42,6 +51,7 @@ export const knowledgeDocuments = pgTable(
     origin: text('origin'),
     /** The extracted plain text the chunks were cut from. */
     content: text('content').notNull(),
+    status: text('status', { enum: KNOWLEDGE_STATUSES }).notNull().default('ready'),
     createdAt: tsColumn('created_at').notNull().defaultNow(),
     updatedAt: tsColumn('updated_at')
       .notNull()
@@ -51,6 +61,7 @@ export const knowledgeDocuments = pgTable(
   (t) => [
     index('knowledge_documents_business_idx').on(t.businessId, t.createdAt.desc()),
     check('knowledge_documents_source_check', sql`${t.source} in ('text', 'markdown', 'html', 'pdf', 'faq')`),
+    check('knowledge_documents_status_check', sql`${t.status} in ('indexing', 'ready')`),
   ],
 );
 
@@ -86,4 +97,22 @@ export const knowledgeChunks = pgTable(
     index('knowledge_chunks_business_idx').on(t.businessId),
     unique('knowledge_chunks_document_ordinal_unique').on(t.documentId, t.ordinal),
   ],
+);
+
+/**
+ * How many of a business's chunks contain each lexeme (document frequency), kept up to date as
+ * chunks are written and deleted, so a search reads the IDF of its few lexemes from here instead
+ * of counting matches across the whole base on every question. The row with the empty lexeme ''
+ * (never a real lexeme) holds the business's chunk count.
+ */
+export const knowledgeTerms = pgTable(
+  'knowledge_terms',
+  {
+    businessId: uuid('business_id')
+      .notNull()
+      .references(() => businesses.id, { onDelete: 'cascade' }),
+    lexeme: text('lexeme').notNull(),
+    df: integer('df').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.businessId, t.lexeme] })],
 );
