@@ -29,7 +29,14 @@ import { profileFromStored } from './business/stored-profile.js';
 import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
 import { HashingEmbedder, OpenAiEmbedder } from './providers/embed/index.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
-import { AlertEscalations, buildChannels, Notifier, OutboxDispatcher, OutboxRepo } from './notify/index.js';
+import {
+  AlertEscalations,
+  buildChannels,
+  DeliveryAlarms,
+  Notifier,
+  OutboxDispatcher,
+  OutboxRepo,
+} from './notify/index.js';
 import { OpenAiChatModel } from './providers/llm/openai-chat.js';
 import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
 import { TwilioRestClient } from './telephony/twilio/rest.js';
@@ -164,9 +171,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     db: database.db,
     channels,
     logger: log,
+    // Stable across restarts: a restarted node takes back its own in-flight sends at once.
+    nodeId,
     pollIntervalMs: config.notify.pollIntervalMs,
+    onGivenUp: (row, why): Promise<void> => alarms.givenUp(row, why),
   });
   const escalations = new AlertEscalations({ db: database.db, logger: log, outbox: dispatcher });
+  // An emergency notification given up: error log, metric, alarm on the emergency, next alert call.
+  const alarms: DeliveryAlarms = new DeliveryAlarms({
+    db: database.db,
+    escalations,
+    logger: log,
+    onAlarm: (kind) => metrics.notificationAlarms.inc({ kind }),
+  });
   const notifier = new Notifier({ db: database.db, outbox: dispatcher, escalations });
   const background = new AbortController();
   const backgroundRuns = [

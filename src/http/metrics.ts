@@ -51,6 +51,12 @@ export class Metrics {
     help: 'Connections refused at accept: over MAX_CONNECTIONS_PER_IP',
     registers: [this.registry],
   });
+  readonly notificationAlarms = new Counter({
+    name: 'switchboard_notification_alarms_total',
+    help: 'Emergency notifications given up (refused, or the provider down for the whole retry window)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly bargeIns = new Counter({
     name: 'switchboard_barge_ins_total',
     help: 'Agent speech interrupted by the caller',
