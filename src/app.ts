@@ -88,10 +88,9 @@ const HEARTBEAT_MS = 10_000;
 /** ...and a call whose node has been silent this long is taken for abandoned (its node is gone). */
 const STALE_AFTER_MS = 90_000;
 /** Said to a caller still on the line when the shutdown grace runs out. */
-const SHUTDOWN_GOODBYE =
-  "I'm sorry, I have to end this call now. Please call back in a minute and we'll pick up from there. Goodbye.";
+const SHUTDOWN_GOODBYE = "I'm sorry, I have to end the call now. Please call back. Goodbye.";
 /** How long that goodbye may take to play before the call is closed anyway. */
-const GOODBYE_MAX_MS = 8000;
+const GOODBYE_MAX_MS = 5000;
 
 export interface AppOverrides {
   logger?: Logger;
