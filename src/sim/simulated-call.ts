@@ -85,6 +85,8 @@ export interface SimulationReport {
   turns: TurnReport[];
   events: SimEvent[];
   closedBy: 'simulator' | 'server' | 'timeout';
+  /** The close code the server's side sent (1000 is a normal close; 1008 a refusal). */
+  closeCode?: number;
   /** Stereo 8 kHz recording: left caller, right agent as played. */
   recording: { sampleRate: number; caller: Int16Array; agent: Int16Array };
   /** The server's stored call (GET /api/calls/:callSid), when an API key was given. */
@@ -248,7 +250,8 @@ export async function simulateCall(
       }
     }
   });
-  ws.on('close', () => {
+  ws.on('close', (code) => {
+    report.closeCode = code;
     serverClosed = true;
     event('stream-closed');
   });
