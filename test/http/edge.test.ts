@@ -227,3 +227,18 @@ describe('slow and idle clients', () => {
     expect((await call('/health')).status).toBe(200);
   });
 });
+
+describe('shutdown', () => {
+  it('closes promptly with a slow client attached (run last: it stops the server)', async () => {
+    const slow = rawClient();
+    await connected(slow.socket);
+    slow.socket.write('GET /health HTTP/1.1\r\nHost: x\r\nX-Partial: ab');
+    const idle = rawClient();
+    await connected(idle.socket);
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await server.app.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+    await Promise.all([slow.closed, idle.closed]);
+  });
+});
