@@ -15,6 +15,7 @@ import { drivers, useDatabase } from '../store/drivers.js';
  */
 
 const KEY = 'admin-key-0123456789abcdef';
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const SECRET_PARAM = 'CAsecretBoundParameter0123456789';
 
 describe.each(drivers)('a failing query on $name', (driver) => {
@@ -66,7 +67,7 @@ describe.each(drivers)('a failing query on $name', (driver) => {
 
   it("logs the error's message and stack, never its bound parameters", async () => {
     const log = lines.join('');
-    const entry = lines.map((l) => JSON.parse(l) as Record<string, any>).find((l) => l.msg === 'request failed'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const entry = lines.map((l) => JSON.parse(l) as Json).find((l) => l.msg === 'request failed');
     expect(entry).toBeDefined();
     expect(entry!.err.message).toMatch(/^Failed query: select/);
     expect(entry!.err.stack).toMatch(/\n\s+at /);
