@@ -311,6 +311,17 @@ export class OutboxDispatcher {
             .returning()),
         );
       }
+      // An emergency row whose window closed while it waited for its next try: given up now.
+      const waiting = due.filter((d) => d.status !== 'sending').map((d) => d.id);
+      if (waiting.length > 0) {
+        givenUp.push(
+          ...(await tx
+            .update(outbox)
+            .set({ status: 'dead', updatedAt: now })
+            .where(and(inArray(outbox.id, waiting), this.exhausted(now)))
+            .returning()),
+        );
+      }
       const rows = await tx
         .update(outbox)
         .set({

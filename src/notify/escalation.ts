@@ -228,11 +228,12 @@ export class AlertEscalations {
         .for('update', { skipLocked: true });
       let advanced = 0;
       for (const e of due) {
-        if (await this.callStillToBePlaced(tx, e)) {
-          // Nobody has been rung yet: the timeout starts again; the outbox keeps trying the call.
+        const checkAt = await this.ackDeadline(tx, e, now);
+        if (checkAt) {
+          // The call was placed late (or not yet): it gets its whole time to be answered.
           await tx
             .update(alertEscalations)
-            .set({ nextCheckAt: new Date(now.getTime() + e.ackTimeoutMs), updatedAt: now })
+            .set({ nextCheckAt: checkAt, updatedAt: now })
             .where(and(eq(alertEscalations.id, e.id), eq(alertEscalations.step, e.step)));
           continue;
         }
@@ -259,14 +260,23 @@ export class AlertEscalations {
     return this.running;
   }
 
-  /** Whether the current call's outbox row is still waiting to be placed (pending, failed, sending). */
-  private async callStillToBePlaced(tx: DbOrTx, e: EscalationRow): Promise<boolean> {
-    if (!e.currentOutboxId) return false;
+  /**
+   * When the current call's acknowledgement time really ends, if that is later than now: the call
+   * not yet placed (pending, failed, sending: the outbox is still trying) gets another ack timeout
+   * to be placed and answered; a placed call gets ack timeout from when it was placed.
+   */
+  private async ackDeadline(tx: DbOrTx, e: EscalationRow, now: Date): Promise<Date | undefined> {
+    if (!e.currentOutboxId) return undefined;
     const [row] = await tx
-      .select({ status: outbox.status })
+      .select({ status: outbox.status, sentAt: outbox.sentAt })
       .from(outbox)
-      .where(and(eq(outbox.id, e.currentOutboxId), inArray(outbox.status, [...OUTBOX_OPEN_STATUSES])));
-    return row !== undefined;
+      .where(eq(outbox.id, e.currentOutboxId));
+    if (!row) return undefined;
+    if ((OUTBOX_OPEN_STATUSES as readonly string[]).includes(row.status)) {
+      return new Date(now.getTime() + e.ackTimeoutMs);
+    }
+    const due = row.status === 'sent' && row.sentAt ? row.sentAt.getTime() + e.ackTimeoutMs : 0;
+    return due > now.getTime() ? new Date(due) : undefined;
   }
 
   /**

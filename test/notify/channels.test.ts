@@ -256,6 +256,18 @@ describe('SMTP email channel (nodemailer) against a local SMTP server', () => {
     expect(m.data).toContain('Basement flooding.');
   });
 
+  it('a resend of the same notification carries the same Message-ID (from the outbox id), another one a different', async () => {
+    const n = email();
+    const first = await ch.send(n, signal());
+    const again = await ch.send({ ...n, attempt: 2 }, signal());
+    expect(first.providerId).toBe(`<outbox-${n.id}@acme.test>`);
+    expect(again.providerId).toBe(first.providerId);
+    const ids = smtp.messages.slice(-2).map((m) => /^Message-ID: (.+)$/im.exec(m.data)?.[1]);
+    expect(ids).toEqual([first.providerId, first.providerId]);
+    const other = await ch.send({ ...n, id: randomUUID() }, signal());
+    expect(other.providerId).not.toBe(first.providerId);
+  });
+
   it('a 5xx refusal is permanent, a 4xx one retryable, an unreachable server retryable', async () => {
     smtp.rcptReplies.push('550 5.1.1 No such user');
     const refused = await failureOf(ch.send(email(), signal()));

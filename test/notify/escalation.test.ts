@@ -206,6 +206,49 @@ describe.each(drivers)('voice-alert escalation on $name', (driver) => {
     expect(steps).toHaveLength(2);
   });
 
+  it('two escalation runners racing every way to advance the same step advance it exactly once', async () => {
+    // On PostgreSQL the second runner has its own connection pool, as another node would.
+    const extra = driver.name === 'postgres' ? await target.open() : undefined;
+    try {
+      const other = new AlertEscalations({ db: extra?.db ?? db, clock, outbox: { wake() {} } });
+      for (let round = 0; round < 8; round++) {
+        await db.delete(outbox);
+        await db.delete(alertEscalations);
+        const { escalationId: id } = (await begin())!;
+        await placed();
+        clock.advance(2 * MINUTE);
+        // The ack timeout on two nodes, a no-answer callback and a give-up for the same call.
+        const results = await Promise.all([
+          esc.tick(),
+          other.tick(),
+          other.callEnded({ escalationId: id, step: 0, callSid: 'CA-0', status: 'no-answer' }),
+          esc.callGaveUp({ escalationId: id, step: 0 }),
+          other.callGaveUp({ escalationId: id, step: 0 }),
+        ]);
+        const advancedBy = results.filter((r) => r === 1 || r === 'advanced').length;
+        expect(advancedBy).toBe(1);
+        const e = await state(id);
+        expect(e.step).toBe(1);
+        const rows = await calls();
+        // Step 0's call and exactly one call for step 1: never two steps ringing, never a repeat.
+        expect(rows.map((r) => (r.payload as { step: number }).step).sort()).toEqual([0, 1]);
+        expect(e.currentOutboxId).toBe(rows.find((r) => (r.payload as { step: number }).step === 1)!.id);
+      }
+    } finally {
+      await extra?.close();
+    }
+  });
+
+  it('a step left sending by a dead node is cancelled when the escalation moves on, so it is never placed late', async () => {
+    const { escalationId: id, outboxId } = (await begin())!;
+    await db.update(outbox).set({ status: 'sending', claimedBy: 'dead-node' }).where(eq(outbox.id, outboxId));
+    expect(await esc.callEnded({ escalationId: id, step: 0, callSid: 'CA-0', status: 'failed' })).toBe(
+      'advanced',
+    );
+    const [row] = await db.select().from(outbox).where(eq(outbox.id, outboxId));
+    expect(row!.status).toBe('cancelled');
+  });
+
   it('runs its own loop on the clock until aborted', async () => {
     const { escalationId: id } = (await begin())!;
     const stop = new AbortController();

@@ -28,7 +28,16 @@ afterAll(async () => {
 beforeEach(() => {
   api.requests.length = 0;
   api.faults.length = 0;
+  api.messages.length = 0;
+  api.calls.length = 0;
+  api.now = () => Date.now();
 });
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
 
 describe('Twilio REST client against a local Twilio', () => {
   it('creates a call with Basic auth, a form body and repeated StatusCallbackEvent keys', async () => {
@@ -233,5 +242,77 @@ describe('Twilio REST client against a local Twilio', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(TwilioNetworkError);
     expect((err as Error).name).toBe('AbortError');
+  });
+
+  it('lists messages newest first, filtered by To and From, across pages by next_page_uri', async () => {
+    const c = client();
+    for (let i = 0; i < 5; i++) {
+      await c.sendMessage({ to: '+15005550006', from: '+15005550001', body: `alert ${i}` });
+    }
+    await c.sendMessage({ to: '+15005550099', from: '+15005550001', body: 'someone else' });
+    api.requests.length = 0;
+    const found = await collect(
+      c.listMessages({ to: '+15005550006', from: '+15005550001', pageSize: 2 }, { maxPages: 5 }),
+    );
+    expect(found.map((m) => m.body)).toEqual(['alert 4', 'alert 3', 'alert 2', 'alert 1', 'alert 0']);
+    expect(found[0]!.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(found[0]!.date_created).toMatch(/GMT$/);
+    // Three GETs: the first with the filters, the next ones following next_page_uri.
+    expect(api.requests.map((r) => r.method)).toEqual(['GET', 'GET', 'GET']);
+    const first = new URL(api.requests[0]!.path, 'http://x');
+    expect(first.pathname).toBe(`/2010-04-01/Accounts/${api.accountSid}/Messages.json`);
+    expect(Object.fromEntries(first.searchParams)).toEqual({
+      To: '+15005550006',
+      From: '+15005550001',
+      PageSize: '2',
+    });
+    expect(new URL(api.requests[1]!.path, 'http://x').searchParams.get('Page')).toBe('1');
+    expect(api.requests[0]!.user).toBe(api.accountSid);
+    // maxPages bounds the walk.
+    expect(await collect(c.listMessages({ to: '+15005550006', pageSize: 2 }, { maxPages: 1 }))).toHaveLength(
+      2,
+    );
+  });
+
+  it('sends date filters as Twilio names them: DateSent> / StartTime> with an ISO date-time, DateSent as a day', async () => {
+    const c = client();
+    api.now = () => Date.parse('2026-03-02T15:00:00Z');
+    await c.sendMessage({ to: '+15005550006', from: '+15005550001', body: 'old' });
+    api.now = () => Date.parse('2026-03-02T15:10:00Z');
+    await c.sendMessage({ to: '+15005550006', from: '+15005550001', body: 'new' });
+    api.requests.length = 0;
+    const after = await collect(
+      c.listMessages({ to: '+15005550006', dateSentAfter: new Date('2026-03-02T15:05:00.250Z') }),
+    );
+    expect(after.map((m) => m.body)).toEqual(['new']);
+    expect(new URL(api.requests[0]!.path, 'http://x').searchParams.get('DateSent>')).toBe(
+      '2026-03-02T15:05:00Z',
+    );
+    const day = await collect(c.listMessages({ dateSent: new Date('2026-03-02T23:00:00Z') }));
+    expect(day).toHaveLength(2);
+    expect(new URL(api.requests[1]!.path, 'http://x').searchParams.get('DateSent')).toBe('2026-03-02');
+
+    await c.createCall({ to: '+15005550006', from: '+15005550001', twiml: TWIML });
+    api.requests.length = 0;
+    // A queued call has no start_time: a StartTime filter does not see it, a To/From list does.
+    expect(
+      await collect(c.listCalls({ to: '+15005550006', startTimeAfter: new Date('2026-03-02T00:00:00Z') })),
+    ).toEqual([]);
+    const calls = await collect(c.listCalls({ to: '+15005550006', from: '+15005550001' }));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ status: 'queued', start_time: null });
+    const q = new URL(api.requests[0]!.path, 'http://x');
+    expect(q.pathname).toBe(`/2010-04-01/Accounts/${api.accountSid}/Calls.json`);
+    expect(q.searchParams.get('StartTime>')).toBe('2026-03-02T00:00:00Z');
+  });
+
+  it('a failing list is a typed error: 5xx retryable, 401 permanent', async () => {
+    api.faults.push({ status: 503, code: 20503, message: 'Service Unavailable' });
+    const err = await collect(client().listMessages({ to: '+15005550006' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TwilioApiError);
+    expect((err as TwilioApiError).retryable).toBe(true);
+    const denied = await collect(client({ authToken: 'wrong' }).listCalls({})).catch((e: unknown) => e);
+    expect((denied as TwilioApiError).status).toBe(401);
+    expect((denied as TwilioApiError).retryable).toBe(false);
   });
 });
