@@ -26,3 +26,34 @@ export class EmptyDocumentError extends Error {
     this.name = 'EmptyDocumentError';
   }
 }
+
+/**
+ * A search ran past its time budget and was cut off (by the database's statement timeout on
+ * PostgreSQL, between statements on PGlite). The caller is told the team will check instead.
+ */
+export class KnowledgeTimeoutError extends Error {
+  constructor(
+    readonly budgetMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`the knowledge search took longer than its ${budgetMs} ms budget`, options);
+    this.name = 'KnowledgeTimeoutError';
+  }
+}
+
+/** The errors a document's preparation can end with, by name (how they cross from a worker thread). */
+export function documentErrorFromName(name: string, message: string): Error {
+  switch (name) {
+    case 'UnsupportedDocumentError': {
+      const e = new UnsupportedDocumentError('');
+      e.message = message;
+      return e;
+    }
+    case 'UnreadableDocumentError':
+      return new UnreadableDocumentError(message);
+    case 'EmptyDocumentError':
+      return new EmptyDocumentError(message);
+    default:
+      return new Error(message);
+  }
+}

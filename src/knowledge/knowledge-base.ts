@@ -3,17 +3,19 @@ import type { BusinessId } from '../ids.js';
 import { l2Normalize, type Embedder } from '../providers/embed/index.js';
 import type { KnowledgeSource } from '../store/schema/knowledge.js';
 import { blocksToText, squash, type Block } from './blocks.js';
-import { chunkDocument, HEADING_SEPARATOR, type ChunkOptions } from './chunk.js';
-import { EmptyDocumentError } from './errors.js';
-import { extractDocument } from './extract.js';
+import { HEADING_SEPARATOR, type ChunkOptions } from './chunk.js';
+import { DocumentWorker } from './document-worker.js';
+import { KnowledgeTimeoutError } from './errors.js';
 import { detectFormat, type DocumentFormat } from './format.js';
 import type {
   ChunkCandidate,
   KnowledgeDocumentSummary,
   KnowledgeRepo,
+  NewKnowledgeChunk,
   NewKnowledgeDocument,
 } from './knowledge-repo.js';
 import { bestPassage } from './passage.js';
+import { prepareDocument, type PrepareInput } from './prepare.js';
 import { expandQuery, searchableText } from './query-text.js';
 import {
   coverage,
@@ -27,9 +29,14 @@ import { reciprocalRankFusion } from './rrf.js';
 
 /**
  * The knowledge base as the rest of Switchboard uses it: add a document (text, Markdown, HTML or
- * PDF) and it is extracted, chunked, embedded and stored in one transaction; search a business's
- * knowledge with a caller's question and get passages to quote, best first, or nothing when
- * nothing is relevant. The business profile's FAQ is indexed beside the documents on request.
+ * PDF) and it is extracted, chunked, embedded and stored; search a business's knowledge with a
+ * caller's question and get passages to quote, best first, or nothing when nothing is relevant.
+ * The business profile's FAQ is indexed beside the documents on request.
+ *
+ * Nothing here may hold a live call up: a large document is parsed and chunked in a worker
+ * thread, embedded in batches with a yield between them, and stored in short transactions
+ * (status 'indexing' until the last batch, then 'ready'); a search during a call has a time
+ * budget (`searchTimeoutMs`) past which it fails with KnowledgeTimeoutError.
  */
 
 /** Structurally the agent's KnowledgeHit (src/agent/tools.ts), so it plugs into AgentTools as is. */
@@ -89,6 +96,16 @@ export interface KnowledgeBaseOptions extends RelevanceOptions {
   vectorWeight?: number;
   /** Texts per embed() call when adding. Default 32. */
   embedBatch?: number;
+  /** Budget of one search() (the call path), in ms. Default 300. */
+  searchTimeoutMs?: number;
+  /**
+   * Documents at least this big (characters or bytes) are prepared in a worker thread and stored
+   * in batches; smaller ones on the event loop in one transaction (cheaper than starting a
+   * worker). Default 64 KiB.
+   */
+  workerThreshold?: number;
+  /** Chunks per transaction when a large document is stored. Default 100. */
+  storeBatch?: number;
 }
 
 export const FAQ_TITLE = 'Frequently asked questions';
@@ -98,6 +115,7 @@ function defaultVectorWeight(embedderName: string): number {
 }
 
 export class KnowledgeBase {
+  private readonly worker = new DocumentWorker();
   private readonly model: string;
   private readonly minCoverage: number;
   private readonly minSimilarity: number;
@@ -114,6 +132,11 @@ export class KnowledgeBase {
     this.vectorWeight = opts.vectorWeight ?? defaultVectorWeight(deps.embedder.name);
   }
 
+  /**
+   * Adds a document; resolves once it is stored and searchable. A large one is prepared in a
+   * worker thread and stored in batches; if that fails or `signal` aborts, what was stored of it
+   * is removed again.
+   */
   async add(
     input: AddDocumentInput,
     signal: AbortSignal = new AbortController().signal,
@@ -121,31 +144,62 @@ export class KnowledgeBase {
     const format: DocumentFormat = input.file
       ? detectFormat({ mime: input.file.mime, filename: input.file.filename, bytes: input.file.bytes })
       : (input.format ?? 'text');
-    const extracted = await extractDocument(
-      input.file ? { format, bytes: input.file.bytes } : { format, text: input.content ?? '' },
-    );
-    const title =
-      squash(input.title ?? '') ||
-      extracted.title ||
-      (input.file?.filename ? input.file.filename.replace(/\.[^.]+$/, '') : '') ||
-      'Untitled';
+    const size = input.file ? input.file.bytes.length : (input.content ?? '').length;
+    const prepareInput: PrepareInput = {
+      format,
+      text: input.file ? undefined : (input.content ?? ''),
+      bytes: input.file?.bytes,
+      title: input.title,
+      filename: input.file?.filename,
+      chunking: this.opts.chunking,
+    };
     const source: KnowledgeSource = format;
-    const chunks = chunkDocument(title, extracted.blocks, this.opts.chunking);
-    if (chunks.length === 0) throw new EmptyDocumentError();
-    const doc = await this.prepare(
-      {
-        businessId: input.businessId,
-        title,
-        source,
-        origin: input.origin ?? input.file?.filename ?? null,
-        content: blocksToText(extracted.blocks),
-      },
-      chunks.map((c) => ({ heading: c.heading, text: c.text })),
-      signal,
-    );
-    signal.throwIfAborted();
-    const saved = await this.deps.repo.add(doc);
-    return { id: saved.id, title, source, chunkCount: saved.chunkCount };
+    const origin = input.origin ?? input.file?.filename ?? null;
+    if (size < (this.opts.workerThreshold ?? 64 * 1024)) {
+      const prepared = await prepareDocument(prepareInput);
+      const doc = await this.embedAll(
+        { businessId: input.businessId, title: prepared.title, source, origin, content: prepared.content },
+        prepared.chunks,
+        signal,
+      );
+      signal.throwIfAborted();
+      const saved = await this.deps.repo.add(doc);
+      return { id: saved.id, title: prepared.title, source, chunkCount: saved.chunkCount };
+    }
+    const prepared = await this.worker.prepare(prepareInput, signal);
+    const head = {
+      businessId: input.businessId,
+      title: prepared.title,
+      source,
+      origin,
+      content: prepared.content,
+      embeddingModel: this.model,
+    };
+    const id = await this.deps.repo.begin(head);
+    try {
+      const batch = Math.max(1, this.opts.storeBatch ?? 100);
+      for (let i = 0; i < prepared.chunks.length; i += batch) {
+        const embedded = await this.embed(prepared.chunks.slice(i, i + batch), signal);
+        signal.throwIfAborted();
+        await this.deps.repo.append(id, head, embedded, i);
+      }
+      if (!(await this.deps.repo.finish(id)))
+        throw new Error('the document was deleted while it was indexed');
+    } catch (err) {
+      await this.deps.repo.delete(id).catch(() => undefined);
+      throw err;
+    }
+    return { id, title: prepared.title, source, chunkCount: prepared.chunks.length };
+  }
+
+  /** Documents left half-stored by a crash (see KnowledgeRepo.removeInterrupted). */
+  removeInterrupted(staleMs = 120_000): Promise<number> {
+    return this.deps.repo.removeInterrupted(staleMs);
+  }
+
+  /** One document's summary, its status included. */
+  get(id: string, businessId?: BusinessId): Promise<KnowledgeDocumentSummary | undefined> {
+    return this.deps.repo.get(id, businessId);
   }
 
   /**
@@ -175,7 +229,7 @@ export class KnowledgeBase {
       await this.deps.repo.replaceSource(businessId, 'faq', []);
       return { changed: existing.length > 0, chunkCount: 0 };
     }
-    const doc = await this.prepare(
+    const doc = await this.embedAll(
       { businessId, title: FAQ_TITLE, source: 'faq', origin: 'business profile', content },
       entries.map((f) => ({ heading: `${FAQ_TITLE}${HEADING_SEPARATOR}${f.question}`, text: f.answer })),
       signal,
@@ -193,14 +247,22 @@ export class KnowledgeBase {
     return this.deps.repo.delete(id, businessId);
   }
 
-  /** Passages that answer `query`, best first; empty when nothing relevant is known. */
+  /**
+   * Passages that answer `query`, best first; empty when nothing relevant is known. Within the
+   * search budget (`searchTimeoutMs`), or rejects with KnowledgeTimeoutError.
+   */
   async search(
     businessId: BusinessId,
     query: string,
     k: number,
     signal: AbortSignal,
   ): Promise<KnowledgeHit[]> {
-    const hits = await this.searchDetailed(businessId, query, { k }, signal);
+    const hits = await this.searchDetailed(
+      businessId,
+      query,
+      { k, budgetMs: this.opts.searchTimeoutMs ?? 300 },
+      signal,
+    );
     return hits.map(({ text, title, score }) => (title ? { text, title, score } : { text, score }));
   }
 
@@ -211,7 +273,7 @@ export class KnowledgeBase {
   async searchDetailed(
     businessId: BusinessId,
     query: string,
-    opts: { k?: number; mode?: SearchMode; includeIrrelevant?: boolean },
+    opts: { k?: number; mode?: SearchMode; includeIrrelevant?: boolean; budgetMs?: number },
     signal: AbortSignal,
   ): Promise<DetailedHit[]> {
     const k = Math.max(1, opts.k ?? 3);
@@ -219,17 +281,33 @@ export class KnowledgeBase {
     const text = searchableText(query);
     if (!text) return [];
     signal.throwIfAborted();
+    const budgetMs = opts.budgetMs ?? 10_000;
+    const deadline = performance.now() + budgetMs;
     const vector =
       mode === 'fulltext' ? null : l2Normalize((await this.deps.embedder.embed([text], signal))[0]!);
-    signal.throwIfAborted();
     const limit = Math.max(this.opts.candidates ?? 20, k);
-    const q = { businessId, text: expandQuery(text), vector, model: this.model, limit };
-    const [terms, fulltext, nearest] = await Promise.all([
-      this.deps.repo.queryTerms(businessId, text),
-      mode === 'vector' ? Promise.resolve([]) : this.deps.repo.fullTextCandidates(q),
-      mode === 'fulltext' ? Promise.resolve([]) : this.deps.repo.vectorCandidates(q),
-    ]);
-    signal.throwIfAborted();
+    // Checked between statements: PGlite cannot interrupt one (PostgreSQL's own timeout does).
+    const check = () => {
+      signal.throwIfAborted();
+      if (performance.now() > deadline) throw new KnowledgeTimeoutError(budgetMs);
+    };
+    check();
+    const { terms, fulltext, nearest } = await this.deps.repo.withinBudget(
+      deadline - performance.now(),
+      budgetMs,
+      async (run) => {
+        const found = await this.deps.repo.searchTerms(businessId, text, expandQuery(text), run);
+        check();
+        const n = Math.max(found.question.chunks, 1);
+        const lexemes = found.expanded.map((l) => ({ ...l, idf: idf(n, l.df) }));
+        const q = { businessId, lexemes, vector, model: this.model, limit };
+        const fulltext = mode === 'vector' ? [] : await this.deps.repo.fullTextCandidates(q, run);
+        check();
+        const nearest = mode === 'fulltext' ? [] : await this.deps.repo.vectorCandidates(q, run);
+        check();
+        return { terms: found.question, fulltext, nearest };
+      },
+    );
     const weights = lexemeWeights(terms);
     const gate = { minCoverage: this.minCoverage, minSimilarity: this.minSimilarity };
     const fused = reciprocalRankFusion<ChunkCandidate>([fulltext, nearest], (c) => c.chunkId, {
@@ -264,25 +342,35 @@ export class KnowledgeBase {
   }
 
   /** Embeds each chunk with its heading (context a passage alone lacks) and builds the row set. */
-  private async prepare(
+  private async embedAll(
     doc: Omit<NewKnowledgeDocument, 'chunks' | 'embeddingModel'>,
     chunks: readonly { heading: string; text: string }[],
     signal: AbortSignal,
   ): Promise<NewKnowledgeDocument> {
+    return { ...doc, embeddingModel: this.model, chunks: await this.embed(chunks, signal) };
+  }
+
+  /** In batches, yielding to the event loop between them (an in-process embedder computes on it). */
+  private async embed(
+    chunks: readonly { heading: string; text: string }[],
+    signal: AbortSignal,
+  ): Promise<NewKnowledgeChunk[]> {
     const inputs = chunks.map((c) => `${c.heading}\n${c.text}`);
     const batch = Math.max(1, this.opts.embedBatch ?? 32);
     const vectors: Float32Array[] = [];
     for (let i = 0; i < inputs.length; i += batch) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
       vectors.push(...(await this.deps.embedder.embed(inputs.slice(i, i + batch), signal)));
     }
-    return {
-      ...doc,
-      embeddingModel: this.model,
-      chunks: chunks.map((c, i) => ({
-        heading: c.heading,
-        text: c.text,
-        embedding: l2Normalize(vectors[i]!),
-      })),
-    };
+    return chunks.map((c, i) => ({
+      heading: c.heading,
+      text: c.text,
+      embedding: l2Normalize(vectors[i]!),
+    }));
   }
+}
+
+/** BM25's IDF, floored at a small positive value (as relevance.ts weighs the question's lexemes). */
+function idf(chunks: number, df: number): number {
+  return Math.max(0.05, Math.log(1 + (chunks - df + 0.5) / (df + 0.5)));
 }

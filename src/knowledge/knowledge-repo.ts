@@ -1,21 +1,34 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
+import pg from 'pg';
 import type { BusinessId } from '../ids.js';
+import { KnowledgeTimeoutError } from './errors.js';
 import type { Db } from '../store/index.js';
-import { knowledgeChunks, knowledgeDocuments, type KnowledgeSource } from '../store/schema/knowledge.js';
+import {
+  knowledgeChunks,
+  knowledgeDocuments,
+  type KnowledgeSource,
+  type KnowledgeStatus,
+} from '../store/schema/knowledge.js';
 import { rowsOf } from '../store/raw-rows.js';
 
 /**
- * Every SQL statement of the knowledge base: documents with their chunks (written in one
- * transaction), listing, deleting, and the two candidate searches that hybrid retrieval fuses:
+ * Every SQL statement of the knowledge base: documents with their chunks, listing, deleting, and
+ * the statements of a search. Written for a database that is shared with live calls: PGlite runs
+ * one statement at a time for the whole process (an emergency write waits for whatever runs), so
+ * no statement here may run long.
  *
- * - full text: the question's lexemes (PostgreSQL's English stemming and stop words, the same as
- *   the chunks' generated `search` column) OR-ed into one tsquery (OR, not AND: a spoken question
- *   rarely contains every word of its answer), ordered by the summed IDF of the lexemes each chunk
- *   contains, then ts_rank_cd.
- * - vector: cosine similarity to the question's embedding. With pgvector (PGlite loads it; a
- *   PostgreSQL may have it) `embedding::vector <=> q`; without it, the stored vectors (unit length)
- *   are multiplied with the question's in the query, `sum(e * q) over unnest(embedding, q)`.
- *   Only vectors made by the same embedder are compared.
+ * - Writing: a small document goes in one transaction. A large one is written as a document row
+ *   with status 'indexing', then chunk batches each in its own short transaction, then 'ready'.
+ *   Search reads ready documents only. Deleting hides the document first, then removes its chunks
+ *   in batches. Every chunk write or delete adjusts `knowledge_terms` (the per-business document
+ *   frequency of each lexeme) in the same transaction.
+ * - Searching: (1) the question's lexemes with their document frequency, read from
+ *   `knowledge_terms` (no counting across the base); (2) full text: chunks matching the rarer
+ *   lexemes (the GIN index on `search`), the match set capped by summed document frequency, ordered
+ *   by the summed IDF of the question's lexemes each contains, ts_rank_cd computed for the top few
+ *   only; (3) vector: cosine similarity to the question's embedding (pgvector's `<=>` when the
+ *   extension is there, else a dot product over the stored unit-length arrays), the top ids first
+ *   and their text after. Only vectors made by the same embedder are compared.
  *
  * Each candidate comes back with both its full-text rank and its similarity, and with the
  * question's lexemes it contains, so the caller can judge relevance whichever list found it.
@@ -47,6 +60,8 @@ export interface KnowledgeDocumentSummary {
   title: string;
   source: KnowledgeSource;
   origin: string | null;
+  /** 'indexing' while its chunks are still being written; searched once 'ready'. */
+  status: KnowledgeStatus;
   chunkCount: number;
   /** Length of the extracted text. */
   characters: number;
@@ -74,17 +89,30 @@ export interface ChunkCandidate {
   matched: string[];
 }
 
+export interface LexemeStat {
+  lexeme: string;
+  /** How many of the business's chunks contain it. */
+  df: number;
+}
+
 export interface QueryTerms {
   /** The question's lexemes with the number of this business's chunks containing each. */
-  lexemes: { lexeme: string; df: number }[];
+  lexemes: LexemeStat[];
   /** Chunks this business has. */
   chunks: number;
 }
 
+export interface SearchTerms {
+  /** Lexemes of the question as asked (for relevance). */
+  question: QueryTerms;
+  /** Lexemes of the expanded question (what full text matches and weighs). */
+  expanded: LexemeStat[];
+}
+
 export interface CandidateQuery {
   businessId: BusinessId;
-  /** The question, fillers removed. */
-  text: string;
+  /** The expanded question's lexemes with their IDF weight. */
+  lexemes: readonly { lexeme: string; df: number; idf: number }[];
   vector: Float32Array | null;
   model: string | null;
   limit: number;
@@ -93,20 +121,69 @@ export interface CandidateQuery {
 export interface KnowledgeRepoOptions {
   /** 'auto' (default): pgvector if the extension is there or can be created, else plain arrays. */
   vectors?: 'auto' | VectorSupport;
+  /**
+   * Full-text candidates are drawn from the rarest lexemes of the question until their summed
+   * document frequency passes this (the most common lexemes still weigh in the ordering, they
+   * just do not widen the match set). Bounds the work of one search whatever the base's size.
+   * Default 1500.
+   */
+  maxMatches?: number;
+  /**
+   * Whether searches run in a transaction with `SET LOCAL statement_timeout` (the server cancels
+   * a statement past the budget). Default: on PostgreSQL yes; on PGlite no, since its timer does
+   * not fire inside WebAssembly (tried: a 200 ms timeout let an 11 s statement finish), so there
+   * the work of each statement is bounded by construction instead (`maxMatches`, top-k first).
+   */
+  statementTimeouts?: boolean;
 }
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Runner = Db | Tx;
 
 /** Chunks inserted per statement (each carries a few hundred floats). */
-const INSERT_BATCH = 100;
+const INSERT_BATCH = 50;
+/** Chunks removed per transaction when a document is deleted. */
+const DELETE_BATCH = 250;
+/** Full-text candidates ordered by weight before ts_rank_cd breaks ties among the best of them. */
+const RERANK_FACTOR = 3;
 
 export class KnowledgeRepo {
   private support: Promise<VectorSupport> | undefined;
+  private readonly maxMatches: number;
+  private readonly statementTimeouts: boolean;
 
   constructor(
     private readonly db: Db,
     private readonly opts: KnowledgeRepoOptions = {},
-  ) {}
+  ) {
+    this.maxMatches = Math.max(50, opts.maxMatches ?? 1500);
+    this.statementTimeouts =
+      opts.statementTimeouts ?? (db as unknown as { $client?: unknown }).$client instanceof pg.Pool;
+  }
+
+  /**
+   * Runs a search's statements within `remainingMs`. On PostgreSQL they share one pooled
+   * connection in a read-only transaction whose statement_timeout is the time left, so the server
+   * cancels a slow one (emergency writes use other connections of the pool meanwhile); a cancel
+   * becomes KnowledgeTimeoutError. On PGlite they run one by one on the shared engine, each short
+   * by construction, so another query (an emergency write) gets in between them.
+   */
+  async withinBudget<T>(remainingMs: number, budgetMs: number, fn: (run: Runner) => Promise<T>): Promise<T> {
+    if (remainingMs <= 0) throw new KnowledgeTimeoutError(budgetMs);
+    if (!this.statementTimeouts) return fn(this.db);
+    try {
+      return await this.db.transaction(
+        async (tx) => {
+          await tx.execute(sql.raw(`set local statement_timeout = ${Math.max(1, Math.ceil(remainingMs))}`));
+          return fn(tx);
+        },
+        { accessMode: 'read only' },
+      );
+    } catch (err) {
+      if (isQueryCanceled(err)) throw new KnowledgeTimeoutError(budgetMs, { cause: err });
+      throw err;
+    }
+  }
 
   /**
    * How vectors are compared here. pgvector is used when installed, or created when the server
@@ -143,14 +220,64 @@ export class KnowledgeRepo {
     return (await installed()) ? 'pgvector' : 'array';
   }
 
-  /** The document and all its chunks, or nothing. */
+  // ---- writing ---------------------------------------------------------------------------------
+
+  /** The document and all its chunks in one transaction (small documents: the FAQ, a page of text). */
   async add(doc: NewKnowledgeDocument): Promise<{ id: string; chunkCount: number }> {
-    return this.db.transaction((tx) => this.insert(tx, doc));
+    return this.db.transaction(async (tx) => {
+      const id = await this.insertDocument(tx, doc, 'ready');
+      await this.insertChunks(tx, id, doc, doc.chunks, 0);
+      return { id, chunkCount: doc.chunks.length };
+    });
+  }
+
+  /** A document row with status 'indexing', not searched until `finish()`. */
+  async begin(doc: Omit<NewKnowledgeDocument, 'chunks'>): Promise<string> {
+    return this.insertDocument(this.db, doc, 'indexing');
+  }
+
+  /** Chunks `from`.. of a document being indexed, in one short transaction. */
+  async append(
+    id: string,
+    doc: Pick<NewKnowledgeDocument, 'businessId' | 'embeddingModel'>,
+    chunks: readonly NewKnowledgeChunk[],
+    from: number,
+  ): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.insertChunks(tx, id, doc, chunks, from);
+      // The stamp shows the indexing is alive (see removeInterrupted).
+      await tx.update(knowledgeDocuments).set({ updatedAt: new Date() }).where(eq(knowledgeDocuments.id, id));
+    });
+  }
+
+  /** Makes the document searchable. False when it is gone (deleted meanwhile). */
+  async finish(id: string): Promise<boolean> {
+    const rows = await this.db
+      .update(knowledgeDocuments)
+      .set({ status: 'ready' })
+      .where(and(eq(knowledgeDocuments.id, id), eq(knowledgeDocuments.status, 'indexing')))
+      .returning({ id: knowledgeDocuments.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Removes documents left 'indexing' by a crash or a failed upload (their uploads were never
+   * answered as done), those not stamped for `staleMs` (another node sharing the database may be
+   * indexing one right now). Returns how many were removed.
+   */
+  async removeInterrupted(staleMs: number): Promise<number> {
+    const rows = rowsOf<{ id: string; business_id: string }>(
+      await this.db.execute(sql`
+        select id, business_id from knowledge_documents
+        where status = 'indexing' and updated_at < now() - make_interval(secs => ${staleMs / 1000})`),
+    );
+    for (const r of rows) await this.removeChunksThenDocument(r.id, r.business_id as BusinessId);
+    return rows.length;
   }
 
   /**
    * Replaces every document of `source` for the business with `docs`, atomically (the FAQ is
-   * re-indexed this way whenever the profile changes). Returns the new documents' ids.
+   * re-indexed this way whenever the profile changes: a few dozen chunks). Returns the new ids.
    */
   async replaceSource(
     businessId: BusinessId,
@@ -158,17 +285,67 @@ export class KnowledgeRepo {
     docs: readonly NewKnowledgeDocument[],
   ): Promise<{ id: string; chunkCount: number }[]> {
     return this.db.transaction(async (tx) => {
+      const old = await tx
+        .select({ id: knowledgeDocuments.id })
+        .from(knowledgeDocuments)
+        .where(and(eq(knowledgeDocuments.businessId, businessId), eq(knowledgeDocuments.source, source)));
+      for (const o of old) await this.forgetTerms(tx, businessId, sql`c.document_id = ${o.id}`);
       await tx
         .delete(knowledgeDocuments)
         .where(and(eq(knowledgeDocuments.businessId, businessId), eq(knowledgeDocuments.source, source)));
       const out: { id: string; chunkCount: number }[] = [];
-      for (const d of docs) out.push(await this.insert(tx, d));
+      for (const d of docs) {
+        const id = await this.insertDocument(tx, d, 'ready');
+        await this.insertChunks(tx, id, d, d.chunks, 0);
+        out.push({ id, chunkCount: d.chunks.length });
+      }
       return out;
     });
   }
 
-  private async insert(tx: Tx, doc: NewKnowledgeDocument): Promise<{ id: string; chunkCount: number }> {
-    const [row] = await tx
+  /**
+   * Removes the document and its chunks. False when there is no such document (of that business).
+   * It leaves search at once (hidden first); its chunks then go in short batches.
+   */
+  async delete(id: string, businessId?: BusinessId): Promise<boolean> {
+    const rows = await this.db
+      .update(knowledgeDocuments)
+      .set({ status: 'indexing' })
+      .where(
+        businessId
+          ? and(eq(knowledgeDocuments.id, id), eq(knowledgeDocuments.businessId, businessId))
+          : eq(knowledgeDocuments.id, id),
+      )
+      .returning({ id: knowledgeDocuments.id, businessId: knowledgeDocuments.businessId });
+    const row = rows[0];
+    if (!row) return false;
+    await this.removeChunksThenDocument(row.id, row.businessId as BusinessId);
+    return true;
+  }
+
+  private async removeChunksThenDocument(id: string, businessId: BusinessId): Promise<void> {
+    for (;;) {
+      const removed = await this.db.transaction(async (tx) => {
+        const batch = sql`c.id in (select id from knowledge_chunks where document_id = ${id} order by ordinal limit ${DELETE_BATCH})`;
+        await this.forgetTerms(tx, businessId, batch);
+        const gone = rowsOf<{ n: number }>(
+          await tx.execute(sql`
+            with d as (delete from knowledge_chunks c where ${batch} returning 1)
+            select count(*)::int as n from d`),
+        );
+        return Number(gone[0]?.n ?? 0);
+      });
+      if (removed < DELETE_BATCH) break;
+    }
+    await this.db.delete(knowledgeDocuments).where(eq(knowledgeDocuments.id, id));
+  }
+
+  private async insertDocument(
+    run: Runner,
+    doc: Omit<NewKnowledgeDocument, 'chunks'>,
+    status: KnowledgeStatus,
+  ): Promise<string> {
+    const [row] = await run
       .insert(knowledgeDocuments)
       .values({
         businessId: doc.businessId,
@@ -176,13 +353,24 @@ export class KnowledgeRepo {
         source: doc.source,
         origin: doc.origin ?? null,
         content: doc.content,
+        status,
       })
       .returning({ id: knowledgeDocuments.id });
-    const id = row!.id;
-    const rows = doc.chunks.map((c, ordinal) => ({
-      documentId: id,
+    return row!.id;
+  }
+
+  private async insertChunks(
+    tx: Tx,
+    documentId: string,
+    doc: Pick<NewKnowledgeDocument, 'businessId' | 'embeddingModel'>,
+    chunks: readonly NewKnowledgeChunk[],
+    from: number,
+  ): Promise<void> {
+    if (chunks.length === 0) return;
+    const rows = chunks.map((c, i) => ({
+      documentId,
       businessId: doc.businessId,
-      ordinal,
+      ordinal: from + i,
       heading: c.heading,
       text: c.text,
       embedding: c.embedding ? Array.from(c.embedding) : null,
@@ -191,29 +379,68 @@ export class KnowledgeRepo {
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       await tx.insert(knowledgeChunks).values(rows.slice(i, i + INSERT_BATCH));
     }
-    return { id, chunkCount: rows.length };
+    await tx.execute(sql`
+      insert into knowledge_terms (business_id, lexeme, df)
+      select ${doc.businessId}::uuid, x, count(*)::int
+        from knowledge_chunks c, unnest(tsvector_to_array(c.search)) as x
+        where c.document_id = ${documentId} and c.ordinal >= ${from} and c.ordinal < ${from + chunks.length}
+        group by x
+      union all select ${doc.businessId}::uuid, '', ${chunks.length}::int
+      on conflict (business_id, lexeme) do update set df = knowledge_terms.df + excluded.df`);
   }
+
+  /** Takes the chunks matching `which` (alias c) out of the business's document frequencies. */
+  private async forgetTerms(tx: Tx, businessId: BusinessId, which: SQL): Promise<void> {
+    await tx.execute(sql`
+      update knowledge_terms t set df = t.df - s.n
+      from (
+        select x as lexeme, count(*)::int as n
+          from knowledge_chunks c, unnest(tsvector_to_array(c.search)) as x where ${which} group by x
+        union all select '', count(*)::int from knowledge_chunks c where ${which}
+      ) as s
+      where t.business_id = ${businessId} and t.lexeme = s.lexeme`);
+    await tx.execute(
+      sql`delete from knowledge_terms where business_id = ${businessId} and df <= 0 and lexeme <> ''`,
+    );
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------
 
   /** Newest first; all businesses when `businessId` is undefined. */
   async list(
     businessId?: BusinessId,
     opts: { source?: KnowledgeSource } = {},
   ): Promise<KnowledgeDocumentSummary[]> {
+    return this.summaries(businessId, opts.source, undefined);
+  }
+
+  /** One document's summary (its status tells whether it is searchable yet). */
+  async get(id: string, businessId?: BusinessId): Promise<KnowledgeDocumentSummary | undefined> {
+    return (await this.summaries(businessId, undefined, id))[0];
+  }
+
+  private async summaries(
+    businessId: BusinessId | undefined,
+    source: KnowledgeSource | undefined,
+    id: string | undefined,
+  ): Promise<KnowledgeDocumentSummary[]> {
     const conditions: SQL[] = [sql`true`];
     if (businessId) conditions.push(sql`d.business_id = ${businessId}`);
-    if (opts.source) conditions.push(sql`d.source = ${opts.source}`);
+    if (source) conditions.push(sql`d.source = ${source}`);
+    if (id) conditions.push(sql`d.id = ${id}`);
     const rows = rowsOf<{
       id: string;
       business_id: string;
       title: string;
       source: KnowledgeSource;
       origin: string | null;
+      status: KnowledgeStatus;
       characters: number;
       chunk_count: number;
       created_at: Date | string;
     }>(
       await this.db.execute(sql`
-        select d.id, d.business_id, d.title, d.source, d.origin, length(d.content)::int as characters,
+        select d.id, d.business_id, d.title, d.source, d.origin, d.status, length(d.content)::int as characters,
           (select count(*) from knowledge_chunks c where c.document_id = d.id)::int as chunk_count, d.created_at
         from knowledge_documents d
         where ${sql.join(conditions, sql` and `)}
@@ -225,6 +452,7 @@ export class KnowledgeRepo {
       title: r.title,
       source: r.source,
       origin: r.origin,
+      status: r.status,
       chunkCount: Number(r.chunk_count),
       characters: Number(r.characters),
       createdAt: new Date(r.created_at),
@@ -240,109 +468,154 @@ export class KnowledgeRepo {
     return rows[0]?.same === true;
   }
 
-  /** Removes the document and its chunks. False when there is no such document (of that business). */
-  async delete(id: string, businessId?: BusinessId): Promise<boolean> {
-    const rows = await this.db
-      .delete(knowledgeDocuments)
-      .where(
-        businessId
-          ? and(eq(knowledgeDocuments.id, id), eq(knowledgeDocuments.businessId, businessId))
-          : eq(knowledgeDocuments.id, id),
-      )
-      .returning({ id: knowledgeDocuments.id });
-    return rows.length > 0;
-  }
+  // ---- searching -------------------------------------------------------------------------------
 
-  /** The question's lexemes and how common each is in the business's chunks (for relevance). */
-  async queryTerms(businessId: BusinessId, text: string): Promise<QueryTerms> {
-    const rows = rowsOf<{ lexeme: string; df: number; total: number }>(
-      await this.db.execute(sql`
-        select x as lexeme,
-          (select count(*) from knowledge_chunks c
-            where c.business_id = ${businessId} and c.search @@ quote_literal(x)::tsquery)::int as df,
-          (select count(*) from knowledge_chunks c where c.business_id = ${businessId})::int as total
-        from unnest(tsvector_to_array(to_tsvector('english', ${text}))) as x`),
+  /**
+   * The lexemes of the question and of its expansion, with how common each is in the business's
+   * chunks, from the precomputed frequencies: one short statement.
+   */
+  async searchTerms(
+    businessId: BusinessId,
+    question: string,
+    expanded: string,
+    run: Runner = this.db,
+  ): Promise<SearchTerms> {
+    const rows = rowsOf<{ lexeme: string; df: number; asked: boolean; total: number | null }>(
+      await run.execute(sql`
+        with q as (select tsvector_to_array(to_tsvector('english', ${question})) as asked,
+                          tsvector_to_array(to_tsvector('english', ${expanded})) as wide)
+        select x as lexeme, coalesce(t.df, 0)::int as df, x = any(q.asked) as asked,
+          (select df from knowledge_terms where business_id = ${businessId} and lexeme = '')::int as total
+        from q, unnest(q.wide || q.asked) as x
+          left join knowledge_terms t on t.business_id = ${businessId} and t.lexeme = x
+        group by x, t.df, q.asked`),
     );
+    const chunks = Number(rows[0]?.total ?? 0);
+    const stat = (r: { lexeme: string; df: number }) => ({ lexeme: r.lexeme, df: Number(r.df) });
     return {
-      lexemes: rows.map((r) => ({ lexeme: r.lexeme, df: Number(r.df) })),
-      chunks: Number(rows[0]?.total ?? 0),
+      question: { lexemes: rows.filter((r) => r.asked).map(stat), chunks },
+      expanded: rows.map(stat),
     };
   }
 
-  /** Chunks sharing at least one lexeme with the question, best ts_rank_cd first. */
-  async fullTextCandidates(q: CandidateQuery): Promise<ChunkCandidate[]> {
-    return this.candidates(q, 'fulltext');
+  /** Chunks sharing a lexeme with the question, highest summed IDF first (ts_rank_cd breaks ties). */
+  async fullTextCandidates(q: CandidateQuery, run: Runner = this.db): Promise<ChunkCandidate[]> {
+    const present = q.lexemes.filter((l) => l.df > 0);
+    if (present.length === 0) return [];
+    // The match set comes from the rarest lexemes: a word in half the chunks adds little IDF but
+    // would make every one of those chunks a candidate to weigh.
+    const byRarity = [...present].sort((a, b) => a.df - b.df);
+    const drawn: string[] = [];
+    let postings = 0;
+    for (const l of byRarity) {
+      if (drawn.length > 0 && postings + l.df > this.maxMatches) break;
+      drawn.push(l.lexeme);
+      postings += l.df;
+    }
+    const match = drawn.map(tsqueryLiteral).join(' | ');
+    const all = present.map((l) => tsqueryLiteral(l.lexeme)).join(' | ');
+    const weight = sql.join(
+      present.map(
+        (l) =>
+          sql`(case when c.search @@ ${tsqueryLiteral(l.lexeme)}::tsquery then ${l.idf}::float8 else 0 end)`,
+      ),
+      sql` + `,
+    );
+    const support = await this.vectorSupport();
+    const similarity = similarityExpr(support, q.vector, q.model);
+    const lexemes = pgArrayLiteral(present.map((l) => l.lexeme));
+    const rows = rowsOf<CandidateRow>(
+      await run.execute(sql`
+        with top as materialized (
+          select c.id, (${weight})::float8 as weight
+          from knowledge_chunks c join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
+          where c.business_id = ${q.businessId} and c.search @@ ${match}::tsquery
+          order by weight desc, c.id
+          limit ${q.limit * RERANK_FACTOR}
+        )
+        select c.id::float8 as chunk_id, c.document_id, d.title, d.source, c.heading, c.text,
+          ts_rank_cd(c.search, ${all}::tsquery)::float8 as rank, top.weight, ${similarity} as similarity,
+          array(select x from unnest(${lexemes}::text[]) as x
+                where c.search @@ (quote_literal(x)::tsquery)) as matched
+        from top join knowledge_chunks c on c.id = top.id join knowledge_documents d on d.id = c.document_id
+        order by top.weight desc, rank desc, c.id
+        limit ${q.limit}`),
+    );
+    return rows.map(toCandidate);
   }
 
   /** The chunks nearest the question's vector (same embedder only), most similar first. */
-  async vectorCandidates(q: CandidateQuery): Promise<ChunkCandidate[]> {
+  async vectorCandidates(q: CandidateQuery, run: Runner = this.db): Promise<ChunkCandidate[]> {
     if (!q.vector || !q.model) return [];
-    return this.candidates(q, 'vector');
-  }
-
-  private async candidates(q: CandidateQuery, by: 'fulltext' | 'vector'): Promise<ChunkCandidate[]> {
     const support = await this.vectorSupport();
-    const similarity = similarityExpr(support, q.vector, q.model);
-    const where =
-      by === 'fulltext'
-        ? sql`c.search @@ tq.tsq`
-        : sql`c.embedding_model = ${q.model} and c.embedding is not null`;
     const order =
-      by === 'fulltext'
-        ? sql`weight desc, rank desc, c.id`
-        : support === 'pgvector'
-          ? sql`c.embedding::vector <=> ${pgvectorLiteral(q.vector!)}::vector, c.id`
-          : sql`similarity desc nulls last, c.id`;
-    const rows = rowsOf<{
-      chunk_id: number | string;
-      document_id: string;
-      title: string;
-      source: KnowledgeSource;
-      heading: string | null;
-      text: string;
-      rank: number | null;
-      weight: number | null;
-      similarity: number | null;
-      matched: string[] | string | null;
-    }>(
-      await this.db.execute(sql`
-        with tq as (
-          select lex,
-            case when cardinality(lex) = 0 then null
-              else array_to_string(array(select quote_literal(x) from unnest(lex) as x), ' | ')::tsquery end as tsq
-          from (select tsvector_to_array(to_tsvector('english', ${q.text})) as lex) as l
-        ),
-        total as (select count(*)::float8 as n from knowledge_chunks where business_id = ${q.businessId}),
-        w as (
-          select x as lexeme, ln(1 + (total.n - df.n + 0.5) / (df.n + 0.5)) as idf
-          from tq, total, unnest(tq.lex) as x,
-            lateral (select count(*)::float8 as n from knowledge_chunks c
-              where c.business_id = ${q.businessId} and c.search @@ quote_literal(x)::tsquery) as df
+      support === 'pgvector'
+        ? sql`c.embedding::vector <=> ${pgvectorLiteral(q.vector)}::vector`
+        : sql`(select sum(e * v) from unnest(c.embedding, ${pgFloatArray(q.vector)}::real[]) as u(e, v)) desc`;
+    const similarity = similarityExpr(support, q.vector, q.model);
+    const lexemes = pgArrayLiteral(q.lexemes.filter((l) => l.df > 0).map((l) => l.lexeme));
+    const all = q.lexemes
+      .filter((l) => l.df > 0)
+      .map((l) => tsqueryLiteral(l.lexeme))
+      .join(' | ');
+    // The nearest ids first (no text read for the rest), then what the caller needs of those.
+    const rows = rowsOf<CandidateRow>(
+      await run.execute(sql`
+        with top as materialized (
+          select c.id, row_number() over () as pos from (
+            select c.id from knowledge_chunks c
+              join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
+            where c.business_id = ${q.businessId} and c.embedding_model = ${q.model} and c.embedding is not null
+            order by ${order}, c.id
+            limit ${q.limit}) as c
         )
         select c.id::float8 as chunk_id, c.document_id, d.title, d.source, c.heading, c.text,
-          coalesce(ts_rank_cd(c.search, tq.tsq), 0)::float8 as rank,
-          (select coalesce(sum(w.idf), 0) from w where c.search @@ quote_literal(w.lexeme)::tsquery)::float8 as weight,
-          ${similarity} as similarity,
-          array(select x from unnest(tq.lex) as x where c.search @@ quote_literal(x)::tsquery) as matched
-        from tq, knowledge_chunks c
-          join knowledge_documents d on d.id = c.document_id
-        where c.business_id = ${q.businessId} and ${where}
-        order by ${order}
-        limit ${q.limit}`),
+          ${all ? sql`coalesce(ts_rank_cd(c.search, ${all}::tsquery), 0)::float8` : sql`0::float8`} as rank,
+          0::float8 as weight, ${similarity} as similarity,
+          array(select x from unnest(${lexemes}::text[]) as x
+                where c.search @@ (quote_literal(x)::tsquery)) as matched
+        from top join knowledge_chunks c on c.id = top.id join knowledge_documents d on d.id = c.document_id
+        order by top.pos`),
     );
-    return rows.map((r) => ({
-      chunkId: Number(r.chunk_id),
-      documentId: r.document_id,
-      title: r.title,
-      source: r.source,
-      heading: r.heading,
-      text: r.text,
-      rank: Number(r.rank ?? 0),
-      weight: Number(r.weight ?? 0),
-      similarity: r.similarity === null ? null : Number(r.similarity),
-      matched: parseTextArray(r.matched),
-    }));
+    return rows.map(toCandidate);
   }
+}
+
+/** SQLSTATE 57014: the statement was cancelled (its timeout passed), looked for along the cause chain. */
+function isQueryCanceled(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    if ((e as { code?: unknown }).code === '57014') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+interface CandidateRow {
+  chunk_id: number | string;
+  document_id: string;
+  title: string;
+  source: KnowledgeSource;
+  heading: string | null;
+  text: string;
+  rank: number | null;
+  weight: number | null;
+  similarity: number | null;
+  matched: string[] | string | null;
+}
+
+function toCandidate(r: CandidateRow): ChunkCandidate {
+  return {
+    chunkId: Number(r.chunk_id),
+    documentId: r.document_id,
+    title: r.title,
+    source: r.source,
+    heading: r.heading,
+    text: r.text,
+    rank: Number(r.rank ?? 0),
+    weight: Number(r.weight ?? 0),
+    similarity: r.similarity === null ? null : Number(r.similarity),
+    matched: parseTextArray(r.matched),
+  };
 }
 
 function similarityExpr(support: VectorSupport, vector: Float32Array | null, model: string | null): SQL {
@@ -353,15 +626,25 @@ function similarityExpr(support: VectorSupport, vector: Float32Array | null, mod
   }
   // Stored vectors are unit length (KnowledgeBase normalises them), so the dot product is the cosine.
   return sql`case when c.embedding_model = ${model}
-    then (select sum(e * v) from unnest(c.embedding, ${pgArrayLiteral(vector)}::real[]) as u(e, v))::float8 end`;
+    then (select sum(e * v) from unnest(c.embedding, ${pgFloatArray(vector)}::real[]) as u(e, v))::float8 end`;
+}
+
+/** One lexeme as a tsquery operand: quoted, so PostgreSQL takes it as is (no parsing of & | !). */
+function tsqueryLiteral(lexeme: string): string {
+  return `'${lexeme.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 function pgvectorLiteral(v: Float32Array): string {
   return `[${Array.from(v).join(',')}]`;
 }
 
-function pgArrayLiteral(v: Float32Array): string {
+function pgFloatArray(v: Float32Array): string {
   return `{${Array.from(v).join(',')}}`;
+}
+
+/** A text[] literal; every element quoted. */
+function pgArrayLiteral(xs: readonly string[]): string {
+  return `{${xs.map((x) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
 /** node-postgres parses text[] into an array; a driver that does not hands over '{a,b}'. */
