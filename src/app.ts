@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164, type CallSid } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
+import { preparePrivateDataDir } from './store/private-files.js';
 import { resolveNodeId } from './node-id.js';
 import type { Brain } from './agent/brain.js';
 import { RulesBrain } from './agent/index.js';
@@ -102,6 +103,8 @@ export interface AppOverrides {
 
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.logger ?? createLogger({ level: config.logLevel });
+  // Owner-only DATA_DIR (0700/0600) whatever the umask; looser leftovers tightened with a warning.
+  preparePrivateDataDir(config.dataDir, log);
   const local = loadOrCreateLocalSecrets(config.dataDir);
   const twilioAuthToken = config.twilio.authToken ?? local.twilioAuthToken;
   const apiKey = config.apiKey ?? local.apiKey;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ensurePrivateDir } from './store/private-files.js';
 
 /**
  * Secrets for the embedded default, so it runs with no keys yet stays locked: a local Twilio
@@ -26,7 +27,7 @@ export function loadOrCreateLocalSecrets(dataDir: string): LocalSecrets {
     if (!parsed.success) throw new Error(`${file} is damaged; delete it to make new local secrets`);
     return parsed.data;
   }
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const secrets: LocalSecrets = {
     twilioAuthToken: randomBytes(16).toString('hex'),
     apiKey: `sb_${randomBytes(24).toString('base64url')}`,

@@ -138,7 +138,7 @@ function isAlive(lock: LockContent): boolean {
 }
 
 function writeExclusive(path: string, data: string): void {
-  const fd = openSync(path, 'wx', 0o644);
+  const fd = openSync(path, 'wx', 0o600);
   try {
     writeSync(fd, data);
   } finally {

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,6 +10,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.js';
+import { ensurePrivateDir, restrictUmask, tightenTree } from './private-files.js';
 import { rowsOf } from './raw-rows.js';
 import * as schema from './schema/index.js';
 
@@ -56,17 +56,22 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
 
 async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
   const { dataDir, logger } = opts;
-  mkdirSync(dataDir, { recursive: true });
+  // Owner-only: PGlite takes no mode option; the files it makes later follow the umask.
+  restrictUmask();
+  ensurePrivateDir(dataDir);
   const lock = acquireDataDirLock(dataDir);
   const started = performance.now();
   let client: PGlite | undefined;
   try {
     // pgvector is loaded (not created) so later migrations can `CREATE EXTENSION vector` here too.
+    ensurePrivateDir(join(dataDir, 'pglite'));
     client = new PGlite(join(dataDir, 'pglite'), { extensions: { vector } });
     await client.waitReady;
     const pgliteDb = drizzlePglite(client, { schema });
     const openedMs = performance.now() - started;
     await migratePglite(pgliteDb, { migrationsFolder: MIGRATIONS_FOLDER });
+    // PGlite restores its initial files with an explicit chmod 0666 (the umask does not apply).
+    tightenTree(join(dataDir, 'pglite'));
     const db: Db = pgliteDb;
     logger.info(
       {
@@ -85,6 +90,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
         (closed ??= (async () => {
           try {
             await pglite.close();
+            tightenTree(join(dataDir, 'pglite'));
           } finally {
             lock.release();
           }

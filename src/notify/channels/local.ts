@@ -1,7 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
+import { writePrivateFile } from '../../store/private-files.js';
 import { mailFor } from './email-message.js';
 
 export interface LocalChannelOptions {
@@ -34,10 +35,11 @@ export class LocalOutboxChannel implements NotificationChannel {
     const info = await this.composer.sendMail(
       mailFor(n, this.opts.from ?? 'Switchboard <switchboard@localhost>'),
     );
-    await mkdir(this.mailDir, { recursive: true });
+    await mkdir(this.mailDir, { recursive: true, mode: 0o700 });
     const file = path.join(this.mailDir, `${n.id}.eml`);
     // Written whole then renamed: a reader never sees half a message, a retry just replaces it.
-    await writeFile(`${file}.tmp`, info.message as Buffer);
+    // Owner-only: it holds what callers said.
+    await writePrivateFile(`${file}.tmp`, info.message as Buffer);
     await rename(`${file}.tmp`, file);
     return { providerId: `local:${info.messageId}` };
   }
