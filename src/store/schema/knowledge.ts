@@ -21,6 +21,12 @@ import { businesses, tsColumn } from './businesses.js';
  * where the extension exists, `embedding::vector` casts it for pgvector's operators.
  */
 
+const varbit = customType<{ data: string; driverData: string }>({
+  dataType() {
+    return 'bit varying';
+  },
+});
+
 const tsvector = customType<{ data: string; driverData: string }>({
   dataType() {
     return 'tsvector';
@@ -90,6 +96,12 @@ export const knowledgeChunks = pgTable(
     embedding: real('embedding').array(),
     /** Which embedder made `embedding` (vectors from different models are not comparable). */
     embeddingModel: text('embedding_model'),
+    /**
+     * `embedding` as signs: bit i set when component i is positive, bit dims+i when it is
+     * negative. Hamming distance over these (bit_count of the XOR, core PostgreSQL) picks a
+     * shortlist cheaply; only the shortlist's cosines are computed (KnowledgeRepo).
+     */
+    embeddingBits: varbit('embedding_bits'),
     createdAt: tsColumn('created_at').notNull().defaultNow(),
   },
   (t) => [
