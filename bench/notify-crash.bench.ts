@@ -8,8 +8,8 @@
  *         seconds from the restart (process spawn) to the first request about each pending
  *         notification, and how many times each SMS / alert call reached the provider.
  * outage: a fresh server; the fake answers 500 to everything for 30 s from the emergency's first
- *         send. Printed: seconds from the provider's recovery to each notification's next attempt,
- *         and each notification's final status (dead or sent).
+ *         send (outage-500), or answers nothing at all (outage-timeouts). Printed: seconds from the
+ *         provider's recovery to each notification's next request, and each one's final status.
  *
  * Run: npx tsx bench/notify-crash.bench.ts [capSeconds]   (default cap 150 s per wait)
  * The server runs from source (node --import tsx src/main.ts serve); SWITCHBOARD_BENCH_DIST=1
@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FakeTwilioApi, type RecordedRequest } from '../test/notify/support/fake-twilio-api.js';
+import { FakeTwilioApi, type Fault, type RecordedRequest } from '../test/notify/support/fake-twilio-api.js';
 
 const CAP_MS = Number(process.argv[2] ?? 150) * 1000;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -221,14 +221,14 @@ async function crashScenario(): Promise<void> {
   }
 }
 
-async function outageScenario(): Promise<void> {
+async function outageScenario(label: string, fault: Fault): Promise<void> {
   const api = await new FakeTwilioApi().start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'switchboard-outage-'));
   const port = await freePort();
   const env = envFor(api, dataDir, port);
   try {
     const server = await startServer(env, port);
-    api.outage = { status: 500, code: 20500, message: 'Internal Server Error' };
+    api.outage = fault;
     raiseEmergency(env);
     const hit = await until(() => api.requests.some((r) => r.method === 'POST'), 30_000);
     if (!hit) throw new Error('no send reached the fake Twilio');
@@ -250,11 +250,11 @@ async function outageScenario(): Promise<void> {
     for (const t of targets) {
       const at = nextAt.get(t);
       console.log(
-        `outage: ${t.padEnd(18)} recovery -> next attempt ${at === undefined ? `> ${Math.min(CAP_MS, 90_000) / 1000} s (none)` : fmt(at - recoveredAt)}`,
+        `${label}: ${t.padEnd(18)} recovery -> next attempt ${at === undefined ? `> ${Math.min(CAP_MS, 90_000) / 1000} s (none)` : fmt(at - recoveredAt)}`,
       );
     }
     const rows = await outboxRows(port).catch(() => []);
-    console.log(`outage: outbox ${rows.map((r) => `${r.kind}:${r.status}/${r.attempts}`).join(' ')}`);
+    console.log(`${label}: outbox ${rows.map((r) => `${r.kind}:${r.status}/${r.attempts}`).join(' ')}`);
     await stop(server);
   } finally {
     await api.stop();
@@ -262,6 +262,10 @@ async function outageScenario(): Promise<void> {
   }
 }
 
-const which = process.env.BENCH_SCENARIO ?? 'crash,outage';
+const which = process.env.BENCH_SCENARIO ?? 'crash,outage,timeouts';
 if (which.includes('crash')) await crashScenario();
-if (which.includes('outage')) await outageScenario();
+if (which.includes('outage')) {
+  await outageScenario('outage-500', { status: 500, code: 20500, message: 'Internal Server Error' });
+}
+// Requests that are never answered (and never acted on) for 30 s.
+if (which.includes('timeouts')) await outageScenario('outage-timeouts', { hang: true });

@@ -447,7 +447,18 @@ export class OutboxDispatcher {
     since: Date,
     signal: AbortSignal,
   ): Promise<SendResult | undefined> {
-    for (const candidate of await find(n, since, signal)) {
+    let candidates: SendResult[];
+    try {
+      candidates = await find(n, since, signal);
+    } catch (err) {
+      // The provider is down: try again later. Refused for good (an API key that may not list):
+      // send after all, since a possible duplicate beats an alert never sent.
+      const f = describeFailure(err);
+      if (f.retryable || signal.aborted) throw err;
+      this.log.warn({ id: row.id, kind: row.kind, code: f.code }, 'outbox: provider lookup refused; sending');
+      return undefined;
+    }
+    for (const candidate of candidates) {
       if (!candidate.providerId) continue;
       const [taken] = await this.db
         .select({ id: outbox.id })

@@ -205,6 +205,24 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
     expect(posts()).toHaveLength(2);
   });
 
+  it('a lookup Twilio refuses for good (no permission to list) does not hold the alert: it is sent; one that fails for now is retried', async () => {
+    const [row] = await enqueue(db, [emergencySms(businessId)], { now: clock.date() });
+    api.faults.push({ hang: true });
+    const d = dispatcher('node-1', { emergencySendTimeoutMs: 200 });
+    await d.runOnce();
+    api.faults.push({ status: 503, code: 20503, message: 'Service Unavailable' });
+    clock.advance(10_000);
+    await d.runOnce();
+    expect(await rowOf(db, row!.id)).toMatchObject({ status: 'failed' });
+    expect(posts()).toHaveLength(1);
+    api.faults.push({ status: 403, code: 20403, message: 'Forbidden' });
+    clock.advance(10_000);
+    await d.runOnce();
+    expect(await rowOf(db, row!.id)).toMatchObject({ status: 'sent', providerId: api.messages[0]!.sid });
+    expect(posts()).toHaveLength(2);
+    expect(api.messages).toHaveLength(1);
+  });
+
   it('an alert call that timed out is found in the Calls list; a call another row owns is not taken for it', async () => {
     const escalationId = '7b0c9f7e-3a51-4d43-9b1e-0d7f0c1a2b3c';
     const call = (step: number): NewNotification => ({
