@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,17 @@ describe('DATA_DIR lock', () => {
     dir = mkdtempSync(join(tmpdir(), 'switchboard-lock-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes the lock owner-only whatever the umask', () => {
+    const umask = process.umask(0);
+    try {
+      const lock = acquireDataDirLock(dir);
+      expect(statSync(join(dir, LOCK_FILE)).mode & 0o777).toBe(0o600);
+      lock.release();
+    } finally {
+      process.umask(umask);
+    }
+  });
 
   it('writes our pid into the lock and removes it on release', () => {
     const lock = acquireDataDirLock(dir);
