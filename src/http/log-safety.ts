@@ -90,7 +90,26 @@ export function safeLogObject(obj: Record<string, unknown>): Record<string, unkn
     if (v instanceof Error) {
       copy ??= { ...obj };
       copy[k] = serializeError(v);
+    } else if (typeof v === 'string' && v.includes(PARAMS_MARK)) {
+      // `{ err: e.message }` of a drizzle error.
+      copy ??= { ...obj };
+      copy[k] = safeErrorMessage(v);
     }
   }
   return copy ?? obj;
+}
+
+const PARAMS_MARK = '\nparams: ';
+
+/**
+ * pino's `hooks.logMethod`: `log.error(err)` would take err.message (with drizzle's parameters)
+ * as the line's message, and a message built from one would carry them too.
+ */
+export function safeLogArgs(args: unknown[]): unknown[] {
+  const [first, ...rest] = args;
+  if (first instanceof Error && typeof rest[0] !== 'string') {
+    const code = (first as { code?: unknown }).code;
+    return [{ err: first }, safeErrorMessage(first.message, code), ...rest];
+  }
+  return args.map((a) => (typeof a === 'string' && a.includes(PARAMS_MARK) ? safeErrorMessage(a) : a));
 }

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { safeLogObject, serializeError, serializeRequest } from './log-safety.js';
+import { safeLogArgs, safeLogObject, serializeError, serializeRequest } from './log-safety.js';
 
 export type { Logger };
 
@@ -38,6 +38,11 @@ export function createLogger(opts: { level: string; destination?: pino.Destinati
       // Fastify takes these over its own: URLs without query strings, errors without bound values.
       serializers: { req: serializeRequest, err: serializeError },
       formatters: { log: safeLogObject },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, safeLogArgs(args) as Parameters<typeof method>);
+        },
+      },
     },
     opts.destination,
   );
