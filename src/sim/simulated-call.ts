@@ -380,7 +380,8 @@ export async function simulateCall(
         }
       } else if (turn.silenceMs !== undefined) {
         kind = 'silence';
-        await sleep(turn.silenceMs);
+        // A quiet caller is still on the line; a server hang-up ends the wait.
+        await waitUntil(() => false, turn.silenceMs);
       } else if (turn.noise !== undefined) {
         kind = 'noise';
         event('noise-start', turn.noise.kind);
