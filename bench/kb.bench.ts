@@ -21,6 +21,7 @@ import type { BusinessId } from '../src/ids.js';
 import {
   KnowledgeBase,
   KnowledgeRepo,
+  KnowledgeTimeoutError,
   type DetailedHit,
   type SearchMode,
   type VectorSupport,
@@ -197,16 +198,21 @@ console.log('\nsearch latency on PGlite (hybrid, k=3, every question 5 times)');
 for (const vectors of ['pgvector', 'array'] as VectorSupport[]) {
   const e = await setup(vectors);
   const times: number[] = [];
+  let overBudget = 0;
   for (let round = 0; round < 6; round++) {
     for (const q of all) {
       const t0 = performance.now();
-      await e.kb.search(e.ids[q.trade], q.q, 3, signal);
+      // Past its budget a search fails (the caller hears "I'll check"); count it, keep its time.
+      await e.kb.search(e.ids[q.trade], q.q, 3, signal).catch((err: unknown) => {
+        if (!(err instanceof KnowledgeTimeoutError)) throw err;
+        overBudget++;
+      });
       if (round > 0) times.push(performance.now() - t0); // round 0 warms up
     }
   }
   times.sort((a, b) => a - b);
   console.log(
-    `  ${vectors.padEnd(9)} p50 ${percentile(times, 50).toFixed(2)} ms  p95 ${percentile(times, 95).toFixed(2)} ms  (${times.length} searches, ${e.chunks} chunks)`,
+    `  ${vectors.padEnd(9)} p50 ${percentile(times, 50).toFixed(2)} ms  p95 ${percentile(times, 95).toFixed(2)} ms  (${times.length} searches, ${e.chunks} chunks, ${overBudget} over budget)`,
   );
   await e.close();
 }

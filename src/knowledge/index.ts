@@ -16,6 +16,7 @@ export {
 } from './knowledge-repo.js';
 export {
   EmptyDocumentError,
+  KnowledgeTimeoutError,
   SUPPORTED_TYPES,
   UnreadableDocumentError,
   UnsupportedDocumentError,

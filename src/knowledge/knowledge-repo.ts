@@ -146,6 +146,8 @@ const INSERT_BATCH = 50;
 const DELETE_BATCH = 250;
 /** Full-text candidates ordered by weight before ts_rank_cd breaks ties among the best of them. */
 const RERANK_FACTOR = 3;
+/** Vector candidates shortlisted by Hamming distance for each one returned by exact cosine. */
+const SHORTLIST_FACTOR = 10;
 
 export class KnowledgeRepo {
   private support: Promise<VectorSupport> | undefined;
@@ -375,6 +377,7 @@ export class KnowledgeRepo {
       text: c.text,
       embedding: c.embedding ? Array.from(c.embedding) : null,
       embeddingModel: c.embedding ? doc.embeddingModel : null,
+      embeddingBits: c.embedding ? signBits(c.embedding) : null,
     }));
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       await tx.insert(knowledgeChunks).values(rows.slice(i, i + INSERT_BATCH));
@@ -506,39 +509,46 @@ export class KnowledgeRepo {
     // would make every one of those chunks a candidate to weigh.
     const byRarity = [...present].sort((a, b) => a.df - b.df);
     const drawn: string[] = [];
-    let postings = 0;
+    let drawnPostings = 0;
     for (const l of byRarity) {
-      if (drawn.length > 0 && postings + l.df > this.maxMatches) break;
+      if (drawn.length > 0 && drawnPostings + l.df > this.maxMatches) break;
       drawn.push(l.lexeme);
-      postings += l.df;
+      drawnPostings += l.df;
     }
-    const match = drawn.map(tsqueryLiteral).join(' | ');
-    const all = present.map((l) => tsqueryLiteral(l.lexeme)).join(' | ');
-    const weight = sql.join(
-      present.map(
-        (l) =>
-          sql`(case when c.search @@ ${tsqueryLiteral(l.lexeme)}::tsquery then ${l.idf}::float8 else 0 end)`,
+    // Term at a time: each drawn lexeme's chunks from the GIN index (ids only, no tsvector read),
+    // summed by IDF; rank and the full match list are read for the best few only. The business is
+    // tested as `(...) is true` so the planner cannot take the business index instead of the GIN
+    // one (without statistics, as on PGlite, it would, then read every chunk's tsvector).
+    const idfOf = new Map(present.map((l) => [l.lexeme, l.idf]));
+    const postings = sql.join(
+      drawn.map(
+        (l) => sql`select c.id, ${idfOf.get(l)}::float8 as idf from knowledge_chunks c
+          where c.search @@ ${tsqueryLiteral(l)}::tsquery and (c.business_id = ${q.businessId}) is true`,
       ),
-      sql` + `,
+      sql` union all `,
     );
+    const all = present.map((l) => tsqueryLiteral(l.lexeme)).join(' | ');
     const support = await this.vectorSupport();
     const similarity = similarityExpr(support, q.vector, q.model);
     const lexemes = pgArrayLiteral(present.map((l) => l.lexeme));
     const rows = rowsOf<CandidateRow>(
       await run.execute(sql`
         with top as materialized (
-          select c.id, (${weight})::float8 as weight
-          from knowledge_chunks c join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
-          where c.business_id = ${q.businessId} and c.search @@ ${match}::tsquery
-          order by weight desc, c.id
-          limit ${q.limit * RERANK_FACTOR}
+          select p.id, sum(p.idf) as drawn_weight from (${postings}) as p
+          group by p.id order by drawn_weight desc, p.id limit ${q.limit * RERANK_FACTOR}
+        ),
+        scored as (
+          select c.*, array(select x from unnest(${lexemes}::text[]) as x
+                            where c.search @@ (quote_literal(x)::tsquery)) as matched
+          from top join knowledge_chunks c on c.id = top.id
         )
         select c.id::float8 as chunk_id, c.document_id, d.title, d.source, c.heading, c.text,
-          ts_rank_cd(c.search, ${all}::tsquery)::float8 as rank, top.weight, ${similarity} as similarity,
-          array(select x from unnest(${lexemes}::text[]) as x
-                where c.search @@ (quote_literal(x)::tsquery)) as matched
-        from top join knowledge_chunks c on c.id = top.id join knowledge_documents d on d.id = c.document_id
-        order by top.weight desc, rank desc, c.id
+          ts_rank_cd(c.search, ${all}::tsquery)::float8 as rank,
+          (select coalesce(sum(w.idf), 0) from unnest(${lexemes}::text[], ${pgFloatArray(present.map((l) => l.idf))}::float8[]) as w(lexeme, idf)
+            where w.lexeme = any(c.matched))::float8 as weight,
+          ${similarity} as similarity, c.matched
+        from scored c join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
+        order by weight desc, rank desc, c.id
         limit ${q.limit}`),
     );
     return rows.map(toCandidate);
@@ -548,34 +558,35 @@ export class KnowledgeRepo {
   async vectorCandidates(q: CandidateQuery, run: Runner = this.db): Promise<ChunkCandidate[]> {
     if (!q.vector || !q.model) return [];
     const support = await this.vectorSupport();
-    const order =
-      support === 'pgvector'
-        ? sql`c.embedding::vector <=> ${pgvectorLiteral(q.vector)}::vector`
-        : sql`(select sum(e * v) from unnest(c.embedding, ${pgFloatArray(q.vector)}::real[]) as u(e, v)) desc`;
     const similarity = similarityExpr(support, q.vector, q.model);
-    const lexemes = pgArrayLiteral(q.lexemes.filter((l) => l.df > 0).map((l) => l.lexeme));
-    const all = q.lexemes
-      .filter((l) => l.df > 0)
-      .map((l) => tsqueryLiteral(l.lexeme))
-      .join(' | ');
-    // The nearest ids first (no text read for the rest), then what the caller needs of those.
+    const present = q.lexemes.filter((l) => l.df > 0);
+    const lexemes = pgArrayLiteral(present.map((l) => l.lexeme));
+    const all = present.map((l) => tsqueryLiteral(l.lexeme)).join(' | ');
+    // A Hamming shortlist over the sign bits (a narrow column, no vector read), then exact
+    // cosines for the shortlist only, then the text of the nearest.
     const rows = rowsOf<CandidateRow>(
       await run.execute(sql`
-        with top as materialized (
-          select c.id, row_number() over () as pos from (
-            select c.id from knowledge_chunks c
-              join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
-            where c.business_id = ${q.businessId} and c.embedding_model = ${q.model} and c.embedding is not null
-            order by ${order}, c.id
-            limit ${q.limit}) as c
+        with shortlist as materialized (
+          select c.id from knowledge_chunks c
+          where c.business_id = ${q.businessId} and c.embedding_model = ${q.model}
+            and c.embedding_bits is not null and length(c.embedding_bits) = ${q.vector.length * 2}
+          order by bit_count(c.embedding_bits # ${signBits(q.vector)}::varbit), c.id
+          limit ${q.limit * SHORTLIST_FACTOR}
+        ),
+        nearest as materialized (
+          select c.id, ${similarity} as similarity
+          from shortlist s join knowledge_chunks c on c.id = s.id
+            join knowledge_documents d on d.id = c.document_id and d.status = 'ready'
+          order by similarity desc nulls last, c.id
+          limit ${q.limit}
         )
         select c.id::float8 as chunk_id, c.document_id, d.title, d.source, c.heading, c.text,
           ${all ? sql`coalesce(ts_rank_cd(c.search, ${all}::tsquery), 0)::float8` : sql`0::float8`} as rank,
-          0::float8 as weight, ${similarity} as similarity,
+          0::float8 as weight, n.similarity,
           array(select x from unnest(${lexemes}::text[]) as x
                 where c.search @@ (quote_literal(x)::tsquery)) as matched
-        from top join knowledge_chunks c on c.id = top.id join knowledge_documents d on d.id = c.document_id
-        order by top.pos`),
+        from nearest n join knowledge_chunks c on c.id = n.id join knowledge_documents d on d.id = c.document_id
+        order by n.similarity desc nulls last, c.id`),
     );
     return rows.map(toCandidate);
   }
@@ -638,7 +649,18 @@ function pgvectorLiteral(v: Float32Array): string {
   return `[${Array.from(v).join(',')}]`;
 }
 
-function pgFloatArray(v: Float32Array): string {
+/** Sign bits as a bit-string literal: positives, then negatives (see the schema's embedding_bits). */
+export function signBits(v: Float32Array): string {
+  let pos = '';
+  let neg = '';
+  for (const x of v) {
+    pos += x > 0 ? '1' : '0';
+    neg += x < 0 ? '1' : '0';
+  }
+  return pos + neg;
+}
+
+function pgFloatArray(v: Float32Array | readonly number[]): string {
   return `{${Array.from(v).join(',')}}`;
 }
 
