@@ -86,6 +86,8 @@ const EnvSchema = z
     EMBEDDINGS_API_KEY: z.string().min(1).optional(),
     EMBEDDINGS_MODEL: z.string().min(1).default('text-embedding-3-small'),
     EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
+    /** Time budget of one knowledge search during a call; past it the caller is told the team will check. */
+    KB_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(20).max(10_000).default(300),
   })
   .superRefine((e, ctx) => {
     if (e.LLM_BASE_URL && !e.LLM_MODEL)
@@ -151,6 +153,8 @@ export interface Config {
       }
     | undefined;
   embeddings: { baseUrl: string; apiKey: string | undefined; model: string; dimensions: number } | undefined;
+  /** Budget of one knowledge search during a call (KB_SEARCH_TIMEOUT_MS). */
+  kbSearchTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -221,6 +225,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
             maxRounds: e.LLM_MAX_ROUNDS,
           }
         : undefined,
+    kbSearchTimeoutMs: e.KB_SEARCH_TIMEOUT_MS,
     embeddings: e.EMBEDDINGS_BASE_URL
       ? {
           baseUrl: e.EMBEDDINGS_BASE_URL,
