@@ -16,9 +16,9 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function serve(maxPerIp: number) {
+async function serve(maxPerIp: number, limits = DEFAULT_HTTP_LIMITS) {
   const guard = new ConnectionGuard({ maxPerIp, log: createLogger({ level: 'silent' }) });
-  app = Fastify(httpServerOptions(DEFAULT_HTTP_LIMITS));
+  app = Fastify(httpServerOptions(limits));
   guard.attach(app.server);
   registerHttpEdge(app, guard);
   await app.register(websocket);
@@ -26,7 +26,9 @@ async function serve(maxPerIp: number) {
     await new Promise((r) => setTimeout(r, 300));
     return { done: true };
   });
-  app.get('/stream', { websocket: true }, (socket) => socket.on('message', (m) => socket.send(m)));
+  app.get('/stream', { websocket: true }, (socket) => {
+    socket.on('message', (m) => socket.send(m));
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return { guard, address, port: Number(new URL(address).port) };
 }
@@ -123,5 +125,35 @@ describe('per-address limit', () => {
     await d.closed;
     expect(d.data()).toMatch(/^HTTP\/1.1 200/);
     b.socket.destroy();
+  });
+});
+
+describe('deadlines', () => {
+  const short = { ...DEFAULT_HTTP_LIMITS, headersTimeoutMs: 1000, requestTimeoutMs: 1500 };
+
+  it('never cut a media stream that lives past them', async () => {
+    const { address } = await serve(64, short);
+    const ws = new WebSocket(address.replace('http', 'ws') + '/stream');
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
+    let closed = false;
+    ws.once('close', () => (closed = true));
+    let echoes = 0;
+    ws.on('message', () => echoes++);
+    // Quiet for longer than both deadlines, then still answering.
+    await new Promise((r) => setTimeout(r, 3500));
+    ws.send('still here');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(false);
+    expect(echoes).toBe(1);
+    ws.close();
+  });
+
+  it('answer a malformed request head in the one error shape', async () => {
+    const { port } = await serve(64);
+    const c = raw(port);
+    c.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await c.closed;
+    expect(c.data()).toMatch(/^HTTP\/1.1 400 Bad Request\r\n/);
+    expect(c.data()).toContain('{"error":"bad_request","message":"The request is not valid."}');
   });
 });
