@@ -74,6 +74,12 @@ describe('JSON bodies', () => {
     }
   });
 
+  it('refuses a body over the limit with 413 in the one shape', async () => {
+    const res = await post('/echo', JSON.stringify({ a: 'x'.repeat(1024 * 1024) }));
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
+  });
+
   it('refuses an unknown content type with 415 in the one shape', async () => {
     const res = await post('/echo', '<a/>', 'application/xml');
     expect(res.statusCode).toBe(415);
