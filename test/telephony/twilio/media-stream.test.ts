@@ -67,6 +67,28 @@ describe('media stream start deadline', () => {
     );
   });
 
+  it('a peer that keeps sending frames but never a valid start is still cut off at the deadline, holding no call slot', async () => {
+    const peer = await openStream(tw, `CA${hex(16)}`);
+    peer.ws.send(peer.frames.connected());
+    const chatter = setInterval(() => {
+      // Frames before start and a start without its fields: traffic, but no valid start.
+      peer.silence(1);
+      if (peer.ws.readyState === peer.ws.OPEN) peer.ws.send('{"event":"start","start":{}}');
+    }, 50);
+    try {
+      await sleep(200);
+      const health = (await (await fetch(`${server.baseUrl}/health`)).json()) as {
+        sessions: { active: number };
+      };
+      expect(health.sessions.active).toBe(0);
+      expect(await metricsText()).toMatch(/switchboard_active_calls 0/);
+      const closed = await Promise.race([peer.closed, sleep(3000).then(() => undefined)]);
+      expect(closed?.code).toBe(1008);
+    } finally {
+      clearInterval(chatter);
+    }
+  });
+
   it('keeps a stream that started in time past the deadline', async () => {
     const { callSid, token } = await streamCall();
     const peer = await openStream(tw, callSid);
