@@ -240,10 +240,19 @@ function mergedProfile(
   const parsed = businessProfileSchema.safeParse(merged);
   if (!parsed.success)
     throw new Invalid(parsed.error.issues.map((i) => issueDetail({ ...i, path: profilePath(i.path) })));
-  const issues = profileIssues(parsed.data);
+  const issues = [...profileIssues(parsed.data), ...holidayDateIssues(parsed.data)];
   if (issues.length > 0)
     throw new Invalid(issues.map((i) => ({ path: `profile.${i.path}`, message: i.message })));
   return parsed.data;
+}
+
+/** The schema checks a holiday's date has the form YYYY-MM-DD; "2026-13-45" has it too. */
+function holidayDateIssues(p: BusinessProfile): { path: string; message: string }[] {
+  return p.hours.holidays.flatMap((h, i) => {
+    const d = new Date(`${h.date}T00:00:00Z`);
+    const real = !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === h.date;
+    return real ? [] : [{ path: `hours.holidays.${i}.date`, message: `${h.date} is not a calendar date` }];
+  });
 }
 
 const profilePath = (path: PropertyKey[]) =>

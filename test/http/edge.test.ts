@@ -94,10 +94,21 @@ describe('hostile input gets 400 with a clear message', () => {
     expect((await call('/health')).status).toBe(200);
   });
 
+  const businessId = async () =>
+    (await call('/api/business', { headers: auth() })).body.items[0].id as string;
+  const putBusiness = async (payload: unknown) =>
+    call(`/api/business/${await businessId()}`, {
+      method: 'PUT',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+    });
+
   it('refuses NUL characters in a body, a query string and a route parameter', async () => {
-    const body = await put(JSON.stringify({ notificationEmail: 'owner\u0000@example.com' }));
+    // Before: a 500 whose body held the UPDATE statement and every bound value.
+    const body = await putBusiness({ name: 'Acme\u0000 Plumbing' });
     expect(body.status).toBe(400);
     expect(body.body.message).toMatch(/NUL/);
+    expect(JSON.stringify(body.body)).not.toMatch(/update|Thanks for calling/i);
     const query = await call('/api/leads?callSid=CA%00x', { headers: auth() });
     expect(query.status).toBe(400);
     expect(query.body.message).toMatch(/NUL/);
@@ -115,6 +126,15 @@ describe('hostile input gets 400 with a clear message', () => {
     const inf = await put('{"emergency":{"callsPerContact":1e999}}');
     expect(inf.status).toBe(400);
     expect(inf.body.message).toMatch(/out of range/);
+  });
+
+  it('refuses absurd holiday dates', async () => {
+    for (const date of ['2026-13-45', '2026-02-30', '99999-01-01', 'not-a-date']) {
+      const r = await putBusiness({ profile: { hours: { weekly: {}, holidays: [{ date }] } } });
+      expect(r.status, date).toBe(400);
+      expectShape(r.body, 'validation_failed');
+      expect(r.body.details[0].path).toBe('profile.hours.holidays.0.date');
+    }
   });
 
   it('refuses absurd dates in cursors', async () => {
@@ -135,12 +155,7 @@ describe('hostile input gets 400 with a clear message', () => {
   });
 
   it('refuses a 100 KB string where a short field belongs', async () => {
-    const id = (await call('/api/business', { headers: auth() })).body.items[0].id as string;
-    const r = await call(`/api/business/${id}`, {
-      method: 'PUT',
-      headers: { ...auth(), 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'x'.repeat(100_000) }),
-    });
+    const r = await putBusiness({ name: 'x'.repeat(100_000) });
     expect(r.status).toBe(400);
     expectShape(r.body);
     expect(r.body.message).toMatch(/characters/);
