@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asCallSid } from '../../src/ids.js';
 import { parseCallScript } from '../../src/sim/script.js';
@@ -112,6 +113,23 @@ describe('SIGTERM', () => {
     const stored = await storedCall(s.dataDir, report.callSid);
     expect(stored).toMatchObject({ status: 'completed', endReason: 'stop' });
     expect(stored?.endedAt).toBeInstanceOf(Date);
+  }, 60_000);
+
+  it('slow and idle HTTP clients do not hold the exit', async () => {
+    const s = await start({ SHUTDOWN_GRACE_MS: '30000' });
+    const port = Number(new URL(s.baseUrl).port);
+    // One client stuck halfway through its headers, one idle on a kept-alive connection.
+    const slow = connect(port, '127.0.0.1', () => slow.write('POST /twilio/status HTTP/1.1\r\nHost: x\r\n'));
+    const idle = connect(port, '127.0.0.1', () => idle.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'));
+    for (const c of [slow, idle]) c.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const signalledAt = Date.now();
+    s.child.kill('SIGTERM');
+    const exit = await s.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.at - signalledAt).toBeLessThan(3000);
+    slow.destroy();
+    idle.destroy();
   }, 60_000);
 
   it('a second signal exits at once; the next start closes the abandoned call as failed (node-restarted)', async () => {
