@@ -227,7 +227,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         dimensions: config.embeddings.dimensions,
       })
     : new HashingEmbedder();
-  const knowledge = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder });
+  const knowledge = new KnowledgeBase(
+    { repo: new KnowledgeRepo(database.db), embedder },
+    { searchTimeoutMs: config.kbSearchTimeoutMs },
+  );
+  // Documents a crash left half-indexed were never answered as added: remove them.
+  const interrupted = await knowledge.removeInterrupted(database.kind === 'pglite' ? 0 : 120_000);
+  if (interrupted > 0) log.warn({ documents: interrupted }, 'removed half-indexed knowledge documents');
   if (seeded) {
     // The demo's FAQ answers from the first call on.
     for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);

@@ -259,7 +259,22 @@ const HANDLERS: { [N in ToolName]: (a: Args<N>, env: ToolEnv) => Promise<ToolOut
 };
 
 async function searchKnowledge(a: Args<'search_knowledge'>, env: ToolEnv): Promise<ToolOutcome> {
-  const hits = await env.tools.searchKnowledge(a.query, env.signal);
+  let hits;
+  try {
+    hits = await env.tools.searchKnowledge(a.query, env.signal);
+  } catch (err) {
+    if (env.signal.aborted) throw err;
+    // Past its time budget (or failing): the question goes to the owner now, the caller is told so.
+    env.logger?.warn({ err }, 'knowledge search failed');
+    await env.tools.recordQuestion({ text: a.query, transcript: env.transcript }, env.lifetime);
+    return {
+      result: {
+        ok: false,
+        note: 'The search did not finish in time. Tell the caller you will check with the team; the question has been passed on to them.',
+      },
+      outputs: [{ type: 'question-for-owner', text: a.query }],
+    };
+  }
   if (hits.length === 0) {
     return {
       result: { ok: true, results: [], note: 'Nothing found. Do not guess: offer to pass the question on.' },

@@ -35,10 +35,13 @@ export async function* answerQuestion(env: TurnEnv): Flow<'answered' | 'unknown'
   }
   if (!isSearchable(env.text)) return 'skipped';
   let hits: KnowledgeHit[] = [];
+  let failed = false;
   try {
     hits = await env.tools.searchKnowledge(env.text, env.signal);
   } catch (err) {
     if (env.signal.aborted) return 'answered';
+    // Past its time budget (or failing): the caller is not kept waiting; the team answers instead.
+    failed = true;
     env.logger?.warn({ err }, 'knowledge search failed');
   }
   const best = hits[0];
@@ -51,6 +54,12 @@ export async function* answerQuestion(env: TurnEnv): Flow<'answered' | 'unknown'
     .recordQuestion({ text: question, transcript: transcriptWithTurn(env) }, env.lifetime)
     .catch((err: unknown) => env.logger?.warn({ err }, 'recording the question failed'));
   yield { type: 'question-for-owner', text: question };
-  yield* say("I'm not sure about that one, so I'll pass your question on to the team.");
+  yield* say(
+    failed ? CHECK_WITH_TEAM : "I'm not sure about that one, so I'll pass your question on to the team.",
+  );
   return 'unknown';
 }
+
+/** What the caller hears when the search could not answer in time. */
+export const CHECK_WITH_TEAM =
+  "Let me check with the team on that one. I've passed your question on, and they'll get back to you.";
