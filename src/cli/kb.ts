@@ -77,7 +77,9 @@ export async function kbCommand(argv: string[], deps: KbCommandDeps = {}): Promi
     const text = await res.text();
     const body = (text ? JSON.parse(text) : {}) as Json;
     if (!res.ok)
-      throw new Error(`${res.status}: ${typeof body['error'] === 'string' ? body['error'] : text}`);
+      throw new Error(
+        `${res.status}: ${typeof body['error'] === 'string' ? body['error'] : text}${typeof body['message'] === 'string' ? ` (${body['message']})` : ''}`,
+      );
     return body;
   };
   const business = values.business ? `businessId=${encodeURIComponent(values.business)}` : '';

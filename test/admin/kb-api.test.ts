@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKbApi } from '../../src/admin/kb-api.js';
+import { registerHttpEdge } from '../../src/http/edge.js';
 import type { BusinessId } from '../../src/ids.js';
 import { KnowledgeBase, KnowledgeRepo } from '../../src/knowledge/index.js';
 import { HashingEmbedder } from '../../src/providers/embed/index.js';
@@ -27,6 +28,8 @@ describe('knowledge base over the admin API', () => {
     second = (await businesses.create({ name: 'Bright Smiles', greeting: 'Hi' })).id;
     const kb = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder: new HashingEmbedder() });
     app = Fastify();
+    // The server's error shape and input guard, as in app.ts.
+    registerHttpEdge(app);
     registerKbApi(app, { apiKey: KEY, kb, businesses, maxUploadBytes: 64 * 1024 });
     // Routes outside the plugin keep Fastify's own parsers.
     app.post('/echo', async (req) => ({ body: req.body }));
@@ -116,7 +119,7 @@ describe('knowledge base over the admin API', () => {
 
   it('answers bad input with 400 and a message that says what is wrong', async () => {
     const cases: { payload?: unknown; url?: string; type?: string; status: number; error: RegExp }[] = [
-      { payload: { content: 'x' }, status: 400, error: /title: .*required|title/ },
+      { payload: { content: 'x' }, status: 400, error: /title/ },
       { payload: { title: 'T', content: '' }, status: 400, error: /content is required/ },
       {
         payload: { title: 'T', content: 'x', businessId: 'nope' },
@@ -159,13 +162,92 @@ describe('knowledge base over the admin API', () => {
         payload: c.payload as string,
       });
       expect(res.statusCode, JSON.stringify(c.payload)).toBe(c.status);
-      expect(res.json<Json>().error).toMatch(c.error);
+      expect(res.json<Json>().message).toMatch(c.error);
+      expect(res.json<Json>().error).toMatch(/^[a-z_]+$/);
     }
     const search = await app.inject({ method: 'GET', url: '/api/kb/search', headers: auth });
     expect(search.statusCode).toBe(400);
-    expect(search.json<Json>().error).toMatch(/q \(the question\) is required/);
+    expect(search.json<Json>().message).toMatch(/q \(the question\) is required/);
     const del = await app.inject({ method: 'DELETE', url: '/api/kb/documents/123', headers: auth });
     expect(del.statusCode).toBe(400);
+  });
+
+  it('refuses NUL bytes, 100 KB strings and out-of-range numbers with 400 in the one error shape', async () => {
+    const big = 'x'.repeat(100_000);
+    const requests: { method: 'GET' | 'POST' | 'DELETE'; url: string; payload?: unknown; type?: string }[] = [
+      {
+        method: 'POST',
+        url: '/api/kb/documents',
+        payload: { title: 'Fee\u0000', content: 'We charge $95.' },
+      },
+      {
+        method: 'POST',
+        url: '/api/kb/documents',
+        payload: { title: 'Fee', content: 'We charge\u0000 $95.' },
+      },
+      {
+        method: 'POST',
+        url: '/api/kb/documents',
+        payload: { title: big.slice(0, 50_000), content: 'We charge $95.' },
+      },
+      { method: 'POST', url: '/api/kb/documents?title=a%00b', type: 'text/plain', payload: 'Text.' },
+      { method: 'POST', url: `/api/kb/documents?title=${big}`, type: 'text/plain', payload: 'Text.' },
+      { method: 'POST', url: '/api/kb/documents?title=x', type: 'text/plain', payload: 'bad\u0000text' },
+      { method: 'GET', url: `/api/kb/search?q=${big}` },
+      { method: 'GET', url: '/api/kb/search?q=fee%00' },
+      { method: 'GET', url: '/api/kb/search?q=fee&k=abc' },
+      { method: 'GET', url: '/api/kb/search?q=fee&k=0' },
+      { method: 'GET', url: '/api/kb/search?q=fee&k=-3' },
+      { method: 'GET', url: '/api/kb/search?q=fee&k=2.5' },
+      { method: 'GET', url: '/api/kb/search?q=fee&k=100000000000000000000' },
+      { method: 'GET', url: '/api/kb/search?q=fee&mode=everything' },
+      { method: 'GET', url: '/api/kb/documents?businessId=%00' },
+      { method: 'GET', url: '/api/kb/documents/not-a-uuid' },
+    ];
+    for (const r of requests) {
+      const res = await app.inject({
+        method: r.method,
+        url: r.url,
+        headers: { ...auth, ...(r.type ? { 'content-type': r.type } : {}) },
+        ...(r.payload === undefined ? {} : { payload: r.payload as string }),
+      });
+      const what = `${r.method} ${r.url.slice(0, 80)}`;
+      expect(res.statusCode, what).toBe(400);
+      const body = res.json<Json>();
+      expect(
+        Object.keys(body).filter((k) => k !== 'details'),
+        what,
+      ).toEqual(['error', 'message']);
+      expect(body.error, what).toMatch(/^[a-z_]+$/);
+      expect(body.message, what).toMatch(/\.$/);
+      expect(JSON.stringify(body), what).not.toContain(big.slice(0, 1000));
+    }
+  });
+
+  it('answers a missing document with 404 in the one error shape, and shows a document status', async () => {
+    const missing = await app.inject({
+      method: 'GET',
+      url: '/api/kb/documents/00000000-0000-4000-8000-000000000000',
+      headers: auth,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json<Json>()).toEqual({
+      error: 'document_not_found',
+      message: expect.stringMatching(/\.$/),
+    });
+    const added = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      headers: auth,
+      payload: { title: 'Parking', content: 'Park behind the building.' },
+    });
+    expect(added.json<Json>().status).toBe('ready');
+    const got = await app.inject({
+      method: 'GET',
+      url: `/api/kb/documents/${added.json<Json>().id}`,
+      headers: auth,
+    });
+    expect(got.json<Json>()).toMatchObject({ title: 'Parking', status: 'ready', chunkCount: 1 });
   });
 
   it('refuses uploads over the size limit', async () => {
@@ -176,6 +258,7 @@ describe('knowledge base over the admin API', () => {
       payload: 'word '.repeat(20_000),
     });
     expect(res.statusCode).toBe(413);
+    expect(res.json<Json>()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
   });
 
   it('deletes a document, then 404s it', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKbApi } from '../../src/admin/kb-api.js';
+import { registerHttpEdge } from '../../src/http/edge.js';
 import { kbCommand } from '../../src/cli/kb.js';
 import { KnowledgeBase, KnowledgeRepo } from '../../src/knowledge/index.js';
 import { HashingEmbedder } from '../../src/providers/embed/index.js';
@@ -28,6 +29,7 @@ describe('switchboard kb', () => {
     await businesses.create({ name: 'Acme Plumbing', greeting: 'Hi' });
     const kb = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder: new HashingEmbedder() });
     app = Fastify();
+    registerHttpEdge(app); // the server's error shape, as in app.ts
     registerKbApi(app, { apiKey: KEY, kb, businesses });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     dir = mkdtempSync(join(tmpdir(), 'switchboard-kb-cli-'));
@@ -78,7 +80,7 @@ describe('switchboard kb', () => {
       .find((l) => l.endsWith('Payment'))!
       .split(' ')[0]!;
     expect((await run(['delete', id])).out).toBe(`deleted ${id}`);
-    expect((await run(['delete', id])).err).toContain('404: document not found');
+    expect((await run(['delete', id])).err).toContain('404: document_not_found');
   });
 
   it('takes the API key from the local secrets the server wrote', async () => {
