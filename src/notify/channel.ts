@@ -37,6 +37,11 @@ export interface NotificationChannel {
    * asked (Twilio's message and call lists); without it an unconfirmed send is sent again.
    */
   findSent?(n: OutboundNotification, since: Date, signal: AbortSignal): Promise<SendResult[]>;
+  /**
+   * Takes back what a send placed after its row was cancelled while the send was in flight (an
+   * alert call superseded by an acknowledgement or the next step), where the provider allows it.
+   */
+  recall?(providerId: string, signal: AbortSignal): Promise<void>;
 }
 
 /** Which channel delivers each kind. */

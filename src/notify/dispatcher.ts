@@ -414,7 +414,7 @@ export class OutboxDispatcher {
     try {
       // Known: it went (sent or found), or this attempt's send surely did not.
       const confirmed = failure === undefined || (sent && !describeFailure(failure).maybeDelivered);
-      const finished = await this.record(
+      const { stillOurs, ...finished } = await this.record(
         row,
         startedAt,
         finishedAt,
@@ -431,11 +431,29 @@ export class OutboxDispatcher {
       });
       if (found)
         this.log.info({ id: row.id, kind: row.kind }, 'notification found at the provider: not sent again');
+      if (!stillOurs && result?.providerId) await this.recallIfCancelled(row, result.providerId);
     } catch (err) {
       // The lease will expire and another attempt follow: at least once, never lost.
       this.log.error({ id: row.id, err: (err as Error).message }, 'outbox attempt could not be recorded');
     } finally {
       this.sending.delete(row.id);
+    }
+  }
+
+  /** A send that went out after its row was cancelled (e.g. an alert call superseded) is recalled. */
+  private async recallIfCancelled(row: OutboxRow, providerId: string): Promise<void> {
+    const channel = this.channels[row.kind];
+    if (!channel?.recall) return;
+    const [now] = await this.db.select({ status: outbox.status }).from(outbox).where(eq(outbox.id, row.id));
+    if (now?.status !== 'cancelled') return;
+    try {
+      await channel.recall(providerId, AbortSignal.timeout(this.sendTimeoutMs));
+      this.log.info(
+        { id: row.id, kind: row.kind },
+        'outbox: recalled a send made after its row was cancelled',
+      );
+    } catch (err) {
+      this.log.warn({ id: row.id, kind: row.kind, code: describeFailure(err).code }, 'outbox: recall failed');
     }
   }
 
@@ -482,7 +500,7 @@ export class OutboxDispatcher {
     failure: unknown,
     shuttingDown: boolean,
     confirmed: boolean,
-  ): Promise<Pick<AttemptFinished, 'outcome' | 'status' | 'errorCode'>> {
+  ): Promise<Pick<AttemptFinished, 'outcome' | 'status' | 'errorCode'> & { stillOurs: boolean }> {
     const now = new Date(finishedAt);
     let outcome: AttemptFinished['outcome'];
     let status: OutboxRow['status'];
@@ -570,7 +588,7 @@ export class OutboxDispatcher {
     } else {
       this.log.debug(logFields, 'notification sent');
     }
-    return { outcome, status: stillOurs ? status : row.status, errorCode };
+    return { outcome, status: stillOurs ? status : row.status, errorCode, stillOurs };
   }
 }
 

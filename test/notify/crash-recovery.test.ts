@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  AlertEscalations,
   enqueue,
   OutboxDispatcher,
   PRIORITY,
@@ -88,6 +89,7 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
     api.messages.length = 0;
     api.calls.length = 0;
     api.outage = undefined;
+    api.delayMs = 0;
   });
 
   const channels = (): Record<'sms' | 'voice-call', NotificationChannel> => ({
@@ -203,6 +205,40 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
     expect(await rowOf(db, second!.id)).toMatchObject({ status: 'sent' });
     expect(lists()).toHaveLength(0);
     expect(posts()).toHaveLength(2);
+  });
+
+  it('an alert call placed after the escalation was acknowledged meanwhile is cancelled at Twilio (Status=canceled)', async () => {
+    const esc = new AlertEscalations({ db, clock });
+    const started = (await db.transaction((tx) =>
+      esc.start(tx, {
+        businessId,
+        cause: 'emergency',
+        message: 'Emergency alert for Acme.',
+        contacts: [OWNER, '+15005550102'],
+        callsPerContact: 1,
+      }),
+    ))!;
+    const d = dispatcher('node-1');
+    await d.runOnce();
+    // The owner does not answer; the deputy's call is on its way when the owner presses 1 after all.
+    await esc.callEnded({
+      escalationId: started.escalationId,
+      step: 0,
+      callSid: 'CA-0',
+      status: 'no-answer',
+    });
+    api.delayMs = 300;
+    const sending = d.runOnce();
+    await waitFor(() => posts().length === 2);
+    expect(await esc.acknowledge({ escalationId: started.escalationId, step: 0, callSid: 'CA-0' })).toBe(
+      'acknowledged',
+    );
+    await sending;
+    api.delayMs = 0;
+    await waitFor(() => posts().length === 3);
+    const recall = posts()[2]!;
+    expect(recall.path).toBe(`/2010-04-01/Accounts/${api.accountSid}/Calls/${api.calls[1]!.sid}.json`);
+    expect(recall.form).toEqual([['Status', 'canceled']]);
   });
 
   it('a lookup Twilio refuses for good (no permission to list) does not hold the alert: it is sent; one that fails for now is retried', async () => {

@@ -61,6 +61,18 @@ export class TwilioVoiceChannel implements NotificationChannel {
   }
 
   /**
+   * Cancels a call still queued or ringing (Status=canceled); one already answered is left alone:
+   * a person is listening. Twilio refuses to cancel a call past ringing, which is fine here.
+   */
+  async recall(providerId: string, signal: AbortSignal): Promise<void> {
+    try {
+      await this.opts.client.updateCall(providerId, { status: 'canceled' }, signal);
+    } catch (err) {
+      throw fromTwilioError(err);
+    }
+  }
+
+  /**
    * Calls from our number to this recipient created since `since` that Twilio did place (not
    * failed or canceled). Calls carry no text to match, so the dispatcher skips any SID another
    * outbox row already owns. Filtered by To and From at Twilio, by date_created here: a StartTime
