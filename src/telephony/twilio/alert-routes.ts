@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
+import { sendError } from '../../http/errors.js';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { SignatureVerifier } from './signature.js';
@@ -116,7 +117,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
     if (!ok) {
       deps.metrics?.rejectedWebhooks.inc({ route, reason: signature ? 'bad-signature' : 'no-signature' });
       deps.log.warn({ route }, 'Twilio request refused: signature check failed');
-      await reply.code(403).type('text/plain').send('Forbidden');
+      await sendError(reply, 403, 'forbidden', 'The Twilio signature of this request is not valid.');
     }
   };
 
@@ -132,7 +133,13 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
   app.post(ALERT_ACK_PATH, { preHandler: checkSignature('alert-ack') }, async (req, reply) => {
     const q = parse('alert-ack', req);
     const p = AckParams.safeParse(flatten((req.body ?? {}) as FormBody));
-    if (!q || !p.success) return reply.code(400).type('text/plain').send('Bad request');
+    if (!q || !p.success)
+      return sendError(
+        reply,
+        400,
+        'bad_request',
+        'The alert callback is missing its alert, step or call fields.',
+      );
     if (p.data.Digits === '1') {
       const result = await ports.acknowledge({ escalationId: q.e, step: q.s, callSid: p.data.CallSid });
       deps.log.info({ escalationId: q.e, step: q.s, result }, 'alert acknowledgement');
@@ -158,7 +165,13 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRouteDeps):
   app.post(ALERT_STATUS_PATH, { preHandler: checkSignature('alert-status') }, async (req, reply) => {
     const q = parse('alert-status', req);
     const p = StatusParams.safeParse(flatten((req.body ?? {}) as FormBody));
-    if (!q || !p.success) return reply.code(400).type('text/plain').send('Bad request');
+    if (!q || !p.success)
+      return sendError(
+        reply,
+        400,
+        'bad_request',
+        'The alert callback is missing its alert, step or call fields.',
+      );
     if (TERMINAL.has(p.data.CallStatus)) {
       await ports.callEnded({
         escalationId: q.e,

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '../../http/errors.js';
 import { handleMediaStream, type MediaStreamDeps } from './media-stream.js';
 import type { SignatureVerifier } from './signature.js';
 
@@ -27,7 +28,7 @@ export function registerMediaStreamRoutes(
         reason: signature ? 'bad-signature' : 'no-signature',
       });
       deps.log.warn('media stream upgrade refused: signature check failed');
-      await reply.code(403).send({ error: 'Forbidden' });
+      await sendError(reply, 403, 'forbidden', 'The Twilio signature of this stream is not valid.');
     }
   };
 

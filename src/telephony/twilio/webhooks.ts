@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { sendError, validationFailed } from '../../http/errors.js';
 import type { Logger } from '../../http/logger.js';
 import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
@@ -122,23 +123,15 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
     if (!verifier.webhook(typeof signature === 'string' ? signature : undefined, url, body)) {
       metrics.rejectedWebhooks.inc({ route, reason: signature ? 'bad-signature' : 'no-signature' });
       deps.log.warn({ route }, 'Twilio request refused: signature check failed');
-      await reply.code(403).type('text/plain').send('Forbidden');
+      await sendError(reply, 403, 'forbidden', 'The Twilio signature of this request is not valid.');
     }
   };
 
   /** 400 in the API's one error shape; nothing from the request is stored. */
   const badRequest = async (reply: FastifyReply, route: string, error: z.ZodError) => {
     metrics.rejectedWebhooks.inc({ route, reason: 'bad-params' });
-    const details = error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
-    const first = details[0];
-    await reply
-      .code(400)
-      .type('application/json; charset=utf-8')
-      .send({
-        error: 'validation_failed',
-        message: `The Twilio request is not valid (${first ? `${first.path}: ${first.message}` : 'invalid'}).`,
-        details,
-      });
+    const e = validationFailed(error, 'Twilio request');
+    await sendError(reply, 400, e.code, e.message, e.details);
   };
 
   app.post('/twilio/voice', { preHandler: checkSignature('voice') }, async (req, reply) => {

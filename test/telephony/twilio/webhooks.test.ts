@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { TWILIO_CALL_STATUSES } from '../../../src/telephony/twilio/webhooks.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { hex, placeCall, postForm, voiceParams, type Twilio } from './stream-peer.js';
@@ -63,5 +64,41 @@ describe('Twilio call status values', () => {
     expect(call?.statusHistory.map((s) => s.status)).toEqual(
       expect.arrayContaining([...TWILIO_CALL_STATUSES]),
     );
+  });
+});
+
+describe('Twilio routes refuse forged requests in the one error shape', () => {
+  const forged: Twilio = {
+    get baseUrl() {
+      return server.baseUrl;
+    },
+    authToken: 'not-the-token',
+  };
+
+  it.each(['/twilio/voice', '/twilio/status', '/twilio/alert-ack?e=x&s=1', '/twilio/alert-status?e=x&s=1'])(
+    '%s with a wrong signature gets 403 {error, message} and stores nothing',
+    async (path) => {
+      const callSid = `CA${hex(16)}`;
+      const res = await postForm(forged, path, voiceParams(callSid));
+      expect(res.status).toBe(403);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(await res.json()).toEqual({ error: 'forbidden', message: expect.stringMatching(/signature/) });
+      expect(await storedCall(callSid)).toBeUndefined();
+    },
+  );
+
+  it('an unsigned media stream upgrade gets 403 in the same shape', async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const ws = new WebSocket(`${server.baseUrl.replace(/^http/, 'ws')}/twilio/stream`);
+      ws.on('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      ws.on('open', () => reject(new Error('an unsigned upgrade was accepted')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(403);
+    expect(JSON.parse(body)).toEqual({ error: 'forbidden', message: expect.stringMatching(/signature/) });
   });
 });
