@@ -128,3 +128,20 @@ export const knowledgeTerms = pgTable(
   },
   (t) => [primaryKey({ columns: [t.businessId, t.lexeme] })],
 );
+
+/**
+ * A large document's extracted text, in parts of at most 256 KiB (KnowledgeRepo): one statement
+ * copying 10 MB into the embedded database holds it (and every call's writes) for about a second;
+ * a part at a time, no statement does. Small documents keep their text in `content` alone.
+ */
+export const knowledgeDocumentParts = pgTable(
+  'knowledge_document_parts',
+  {
+    documentId: uuid('document_id')
+      .notNull()
+      .references(() => knowledgeDocuments.id, { onDelete: 'cascade' }),
+    part: integer('part').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.documentId, t.part] })],
+);
