@@ -105,7 +105,10 @@ export const knowledgeChunks = pgTable(
     createdAt: tsColumn('created_at').notNull().defaultNow(),
   },
   (t) => [
-    index('knowledge_chunks_search_idx').using('gin', t.search),
+    // fastupdate off: with the pending list, the insert that overflows it merges megabytes of
+    // entries in one statement (hundreds of ms on PGlite, every call's writes waiting); without
+    // it each insert pays its own small share.
+    index('knowledge_chunks_search_idx').using('gin', t.search).with({ fastupdate: false }),
     index('knowledge_chunks_business_idx').on(t.businessId),
     unique('knowledge_chunks_document_ordinal_unique').on(t.documentId, t.ordinal),
   ],
@@ -130,7 +133,7 @@ export const knowledgeTerms = pgTable(
 );
 
 /**
- * A large document's extracted text, in parts of at most 256 KiB (KnowledgeRepo): one statement
+ * A large document's extracted text, in parts of at most 128 KiB (KnowledgeRepo): one statement
  * copying 10 MB into the embedded database holds it (and every call's writes) for about a second;
  * a part at a time, no statement does. Small documents keep their text in `content` alone.
  */
