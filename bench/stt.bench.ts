@@ -3,9 +3,10 @@
  *
  * Callers are Debian's espeak-ng and festival voices reading receptionist utterances, put through
  * the phone path (8 kHz mu-law and back with sox), then streamed in 20 ms frames through
- * PocketSphinxStt (worker thread) as a call would, but faster than real time. CPU figures are
+ * PocketSphinxStt (worker thread) as a call would (one stream, an utterance per sentence ended by
+ * flush()), but faster than real time. CPU figures are
  * the worker thread's own CPU time (getrusage), so other load on the machine does not inflate
- * them; "final pass" is the work finish() waits for once the audio has been decoded. Needs espeak-ng, festival voices, sox and the
+ * them; "final pass" is the work flush() waits for once the audio has been decoded. Needs espeak-ng, festival voices, sox and the
  * built addon (scripts/setup-debian.sh, scripts/build-native.sh).
  *
  *   npx tsx bench/stt.bench.ts                    every condition, every voice
@@ -76,19 +77,32 @@ async function run(condition: Condition, corpus: readonly Item[]): Promise<void>
   let audioSeconds = 0;
   let pushMs = 0;
   let pushes = 0;
+  // One stream for the whole corpus, as for a call: each sentence is one utterance, ended by flush().
+  const stream = stt.stream({ track: 'inbound', signal: new AbortController().signal });
+  const events = stream[Symbol.asyncIterator]();
+  const nextFinal = async (): Promise<string> => {
+    let text = '';
+    for (;;) {
+      const { value, done } = await events.next();
+      if (done) throw new Error('stt stream ended early');
+      if (value.type === 'final') text = value.text;
+      if (value.type === 'utterance-end') return text;
+    }
+  };
   for (const item of corpus) {
     const pcm = condition.wideband ? item.wide : item.phone;
-    const stream = stt.start(new AbortController().signal);
     for (let i = 0; i < pcm.length; i += frame) {
       const t = performance.now();
       stream.push(pcm.subarray(i, i + frame));
       pushMs += performance.now() - t;
       pushes++;
     }
-    const { text } = await stream.finish();
+    stream.flush();
+    const text = await nextFinal();
     audioSeconds += pcm.length / rate;
     results.push({ reference: item.text, hypothesis: text, voice: item.voice });
   }
+  stream.close();
   const usage = stt.usage();
   await stt.close();
   const processCpu = usage.process?.cpuMs ?? 0;

@@ -1,16 +1,28 @@
+/*
+ * For call-session (issue 8): the outward face is unchanged in shape: `new Listener({detector,
+ * stt, config, clock, onEvent, onError})`, push(), positionMs, close(). Added: an optional
+ * `track` (default 'inbound', also on `listener.track`), and two events: 'speech-end' (once per
+ * caller turn, right before its 'utterance' or 'noise': where the speech really stopped) and
+ * 'interim' (the recognizer's words so far, when they change). Inside, the recognizer is now one
+ * event stream per call (SpeechToText.stream) instead of one per utterance.
+ */
 import { Resampler } from '../audio/resample.js';
-import type { SpeechStream, SpeechToText } from '../providers/stt/stt.js';
+import type { SpeechToText, SttEvent, SttStream, Track } from '../providers/stt/stt.js';
 import type { SpeechDetector, SpeechEvent } from '../providers/vad/speech-detector.js';
 import type { Clock } from './playout.js';
 import { looksUnfinished, type TurnTakingConfig } from './turn-taking.js';
 
-/** What the caller's side of the call produces, in order. Times in ms of stream audio. */
+/** What one side of the call produces, in order. Times in ms of stream audio. */
 export type ListenerEvent =
-  /** The caller started speaking (VAD, past the minimum speech length). */
+  /** Speech started (VAD, past the minimum speech length). */
   | { type: 'speech-start'; atMs: number }
-  /** The caller is still speaking, `speechMs` since the start: barge-in decisions use it. */
+  /** Still speaking, `speechMs` since the start: barge-in decisions use it. */
   | { type: 'speech-progress'; speechMs: number; partial: string }
-  /** A finished caller turn with its transcript (empty when nothing was recognised). */
+  /** The recognizer's words so far for the turn under way (each replaces the previous one). */
+  | { type: 'interim'; text: string }
+  /** The turn's speech ended at `atMs` (emitted once the turn is over, before its result). */
+  | { type: 'speech-end'; atMs: number; durationMs: number }
+  /** A finished turn with its transcript (empty when nothing was recognised). */
   | {
       type: 'utterance';
       text: string;
@@ -35,29 +47,50 @@ const PREROLL_MS = 1000;
 export const SPEECH_PAD_MS = 300;
 /** A window at least this likely to be speech counts as voiced (the detector's end threshold). */
 const VOICED_PROBABILITY = 0.35;
+/** Shorter than this and nothing recognised: noise, not a turn. */
+const NOISE_MS = 400;
 
-interface OpenUtterance {
-  stt: SpeechStream;
+/** A caller turn: from the VAD's start to its result. */
+interface Turn {
   startMs: number;
+  /** VAD mode: the stream this turn's audio went to (dead stream: the turn is lost). */
+  stream: SttStream | undefined;
   resampler: Resampler | undefined;
   holdTimer: unknown;
-  /** The last speech-end while held: the turn ends there unless speech resumes. */
+  /** VAD mode, while held: the last speech-end; the turn ends there unless speech resumes. */
   heldEnd: { atMs: number } | undefined;
-  abort: AbortController;
-  /** The recognizer failed on this utterance: it gets no more audio (one error, not one per frame). */
-  failed: boolean;
+  /** Engine mode: the last VAD speech-end, undefined while speech goes on. */
+  lastEndMs: number | undefined;
+  partial: string;
+  finals: string[];
+  confidence: number | undefined;
+  /** VAD mode: flushed, waiting for the recognizer's final. */
+  endAtMs: number | undefined;
+  endOfSpeechAt: number;
+  endpointingMs: number;
 }
 
 /**
- * The caller's side: VAD decides when speech starts and ends, the recognizer is fed from the
- * start of speech (with a pre-roll so the first syllable is not lost) while the caller talks,
- * and a turn ends after the silence window, held longer when the words are plainly unfinished.
+ * One side of a call: VAD decides when speech starts (and barge-in), the recognizer gets the
+ * audio as one stream for the call, and a turn ends either where our VAD says (after the silence
+ * window, held longer when the words are plainly unfinished; the recognizer is fed from just
+ * before the start of speech and flushed at the end) or where the engine's own endpointing says,
+ * as the provider declares (capabilities.turnEnd).
  */
 export class Listener {
+  readonly track: Track;
   private streamMs = 0;
   private readonly preroll: Array<{ atMs: number; ms: number; pcm: Int16Array }> = [];
-  private utterance: OpenUtterance | undefined;
+  /** The turn taking audio now. */
+  private turn: Turn | undefined;
+  /** VAD mode: turns flushed and waiting for their final, oldest first (the stream keeps order). */
+  private readonly finishing: Turn[] = [];
   private speechStartMs: number | undefined;
+  private stream: SttStream | undefined;
+  /** Engine mode: the stream's resampler (one for the call). */
+  private streamResampler: Resampler | undefined;
+  private readonly lifetime = new AbortController();
+  private readonly engineEndpointing: boolean;
   private closed = false;
 
   constructor(
@@ -68,24 +101,35 @@ export class Listener {
       clock: Clock;
       onEvent: (e: ListenerEvent) => void;
       onError: (err: unknown) => void;
+      /** Which side of the call this listens to; default 'inbound' (the caller). */
+      track?: Track;
     },
-  ) {}
+  ) {
+    this.track = deps.track ?? 'inbound';
+    this.engineEndpointing = deps.stt.capabilities.turnEnd === 'engine';
+  }
 
-  /** ms of caller audio received so far. */
+  /** ms of audio received so far. */
   get positionMs(): number {
     return this.streamMs;
   }
 
-  /** Caller audio as it arrives (8 kHz PCM16, normally one 20 ms frame). */
+  /** Audio as it arrives (8 kHz PCM16, normally one 20 ms frame). */
   push(pcm: Int16Array): void {
     if (this.closed) return;
     const atMs = this.streamMs;
     const ms = pcm.length / 8; // 8 kHz
     this.streamMs += ms;
-    this.preroll.push({ atMs, ms, pcm });
-    while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
-      this.preroll.shift();
-    if (this.utterance) this.feed(this.utterance, pcm);
+    if (this.engineEndpointing) {
+      // The engine hears everything and decides where turns end.
+      const stream = this.open();
+      if (stream) this.send(stream, this.streamResampler, pcm);
+    } else {
+      this.preroll.push({ atMs, ms, pcm });
+      while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
+        this.preroll.shift();
+      if (this.turn) this.feed(this.turn, pcm);
+    }
     // Nothing in this chain may reject unhandled: the detector, the recognizer and the event
     // handler can each fail, and each failure is this call's to report, not the process's.
     this.deps.detector
@@ -94,14 +138,67 @@ export class Listener {
       .catch((err: unknown) => this.deps.onError(err));
   }
 
-  private feed(u: OpenUtterance, pcm: Int16Array): void {
-    if (u.failed) return;
+  /** The call's recognizer stream, opened on first use and again after one failed. */
+  private open(): SttStream | undefined {
+    if (this.stream) return this.stream;
+    let stream: SttStream;
     try {
-      u.stt.push(u.resampler ? u.resampler.push(pcm) : pcm);
+      stream = this.deps.stt.stream({ track: this.track, signal: this.lifetime.signal });
     } catch (err) {
-      u.failed = true;
       this.deps.onError(err);
+      return undefined;
     }
+    this.stream = stream;
+    const rate = this.deps.stt.sampleRate;
+    this.streamResampler = this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined;
+    void this.read(stream);
+    return stream;
+  }
+
+  /** Never rejects. A stream that fails is reported and dropped: the next turn opens another. */
+  private async read(stream: SttStream): Promise<void> {
+    try {
+      for await (const e of stream) {
+        if (this.closed) break;
+        try {
+          this.onSttEvent(e);
+        } catch (err) {
+          this.deps.onError(err);
+        }
+      }
+    } catch (err) {
+      if (!this.closed) this.deps.onError(err);
+    } finally {
+      this.dropStream(stream);
+    }
+  }
+
+  private dropStream(stream: SttStream): void {
+    if (this.stream !== stream) return;
+    this.stream = undefined;
+    try {
+      stream.close();
+    } catch (err) {
+      if (!this.closed) this.deps.onError(err);
+    }
+    // Turns whose words were in that stream will get no result.
+    this.finishing.length = 0;
+    if (this.turn?.stream === stream) this.turn.stream = undefined;
+    if (this.engineEndpointing) this.turn = undefined;
+  }
+
+  private send(stream: SttStream, resampler: Resampler | undefined, pcm: Int16Array): void {
+    try {
+      stream.push(resampler ? resampler.push(pcm) : pcm);
+    } catch (err) {
+      // One error, not one per frame: the stream is done for.
+      this.deps.onError(err);
+      this.dropStream(stream);
+    }
+  }
+
+  private feed(t: Turn, pcm: Int16Array): void {
+    if (t.stream && t.stream === this.stream) this.send(t.stream, t.resampler, pcm);
   }
 
   /** Hands an event on; a handler's fault is reported and the listener goes on. */
@@ -125,103 +222,181 @@ export class Listener {
     }
     // Progress counts voiced audio only: the silence before a speech-end is not more speech.
     const voiced = this.deps.detector.lastProbability >= VOICED_PROBABILITY;
-    if (voiced && this.deps.detector.speaking && this.speechStartMs !== undefined && this.utterance) {
+    if (voiced && this.deps.detector.speaking && this.speechStartMs !== undefined && this.turn) {
       this.emit({
         type: 'speech-progress',
         speechMs: this.deps.detector.processedMs - this.speechStartMs,
-        partial: this.utterance.stt.partial(),
+        partial: this.turn.partial,
       });
     }
+  }
+
+  private newTurn(startMs: number, stream: SttStream | undefined): Turn {
+    const rate = this.deps.stt.sampleRate;
+    return {
+      startMs,
+      stream,
+      resampler: !this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined,
+      holdTimer: undefined,
+      heldEnd: undefined,
+      lastEndMs: undefined,
+      partial: '',
+      finals: [],
+      confidence: undefined,
+      endAtMs: undefined,
+      endOfSpeechAt: 0,
+      endpointingMs: 0,
+    };
   }
 
   private onSpeechStart(atMs: number): void {
     this.speechStartMs = atMs;
-    const held = this.utterance;
-    if (held?.heldEnd) {
-      // The caller went on after an unfinished phrase: same turn, same recognizer.
-      this.deps.clock.clearTimeout(held.holdTimer);
-      held.heldEnd = undefined;
+    const held = this.turn;
+    if (held) {
+      // Same turn goes on: after an unfinished phrase (VAD mode), or before the engine ended it.
+      if (held.heldEnd) {
+        this.deps.clock.clearTimeout(held.holdTimer);
+        held.heldEnd = undefined;
+      }
+      held.lastEndMs = undefined;
       return;
     }
-    if (held) return;
-    const abort = new AbortController();
-    const u: OpenUtterance = {
-      stt: this.deps.stt.start(abort.signal),
-      startMs: atMs,
-      resampler:
-        this.deps.stt.sampleRate === 8000 ? undefined : new Resampler(8000, this.deps.stt.sampleRate),
-      holdTimer: undefined,
-      heldEnd: undefined,
-      abort,
-      failed: false,
-    };
-    this.utterance = u;
+    if (this.engineEndpointing) {
+      this.turn = this.newTurn(atMs, undefined);
+      this.emit({ type: 'speech-start', atMs });
+      return;
+    }
+    const t = this.newTurn(atMs, this.open());
+    this.turn = t;
     // Audio from just before the start of speech up to now went by before we knew: replay it.
     const from = atMs - SPEECH_PAD_MS;
-    for (const f of this.preroll) if (f.atMs + f.ms > from) this.feed(u, f.pcm);
+    for (const f of this.preroll) if (f.atMs + f.ms > from) this.feed(t, f.pcm);
     this.emit({ type: 'speech-start', atMs });
   }
 
   private onSpeechEnd(atMs: number): void {
-    const u = this.utterance;
+    const t = this.turn;
     this.speechStartMs = undefined;
-    if (!u) return;
+    if (!t) return;
+    if (this.engineEndpointing) {
+      t.lastEndMs = atMs; // the engine's utterance-end ends the turn
+      return;
+    }
     const silenceSoFar = this.deps.detector.processedMs - atMs;
-    if (this.deps.config.unfinishedExtraMs > 0 && looksUnfinished(u.stt.partial())) {
-      u.heldEnd = { atMs };
+    if (this.deps.config.unfinishedExtraMs > 0 && looksUnfinished(t.partial)) {
+      t.heldEnd = { atMs };
       const wait = Math.max(
         0,
         this.deps.config.unfinishedExtraMs - (silenceSoFar - this.deps.config.endOfTurnSilenceMs),
       );
-      u.holdTimer = this.deps.clock.setTimeout(() => void this.finalize(u, atMs), wait);
+      t.holdTimer = this.deps.clock.setTimeout(() => this.finishTurn(t, atMs), wait);
       return;
     }
-    void this.finalize(u, atMs);
+    this.finishTurn(t, atMs);
   }
 
-  /** Never rejects: callers fire and forget it. */
-  private async finalize(u: OpenUtterance, endAtMs: number): Promise<void> {
-    if (this.utterance !== u || this.closed) return;
-    this.utterance = undefined;
-    const now = this.deps.clock.now();
-    const endOfSpeechAt = now - Math.max(0, this.streamMs - endAtMs);
-    const durationMs = endAtMs - u.startMs;
+  /** VAD mode: the turn's speech is over; its transcript comes as the stream's final. */
+  private finishTurn(t: Turn, endAtMs: number): void {
+    if (this.turn !== t || this.closed) return;
+    this.turn = undefined;
+    this.stamp(t, endAtMs);
+    this.emit({ type: 'speech-end', atMs: endAtMs, durationMs: endAtMs - t.startMs });
+    const stream = t.stream;
+    if (!stream || stream !== this.stream) return; // its recognizer failed (reported): no result
     try {
-      if (u.resampler && !u.failed) u.stt.push(u.resampler.flush());
-      const result = await u.stt.finish();
-      if (this.closed) return;
-      const text = result.text.trim();
-      if (!text && durationMs < 400) {
-        this.emit({ type: 'noise', durationMs });
-        return;
-      }
-      this.emit({
-        type: 'utterance',
-        text,
-        ...(result.confidence !== undefined ? { confidence: result.confidence } : {}),
-        durationMs,
-        endOfSpeechAt,
-        sttFinalAt: this.deps.clock.now(),
-        endpointingMs: Math.round(now - endOfSpeechAt),
-      });
+      if (t.resampler) stream.push(t.resampler.flush());
+      stream.flush();
+      this.finishing.push(t);
     } catch (err) {
       this.deps.onError(err);
+      this.dropStream(stream);
     }
+  }
+
+  /** Where the turn's speech ended, in clock time, and the silence waited after it. */
+  private stamp(t: Turn, endAtMs: number): void {
+    const now = this.deps.clock.now();
+    t.endAtMs = endAtMs;
+    t.endOfSpeechAt = now - Math.max(0, this.streamMs - endAtMs);
+    t.endpointingMs = Math.round(now - t.endOfSpeechAt);
+  }
+
+  private onSttEvent(e: SttEvent): void {
+    // VAD mode: events of flushed turns come first, in order; then those of the turn under way.
+    const t = this.finishing[0] ?? this.turn;
+    switch (e.type) {
+      case 'speech-started':
+        // Speech start and barge-in come from our VAD, which hears every provider alike.
+        return;
+      case 'interim':
+        if (!t || t !== this.turn || t.partial === e.text) return;
+        t.partial = e.text;
+        this.emit({ type: 'interim', text: e.text });
+        return;
+      case 'final': {
+        // Engine mode: words the VAD did not count as speech still make a turn.
+        const target = t ?? (this.engineEndpointing ? this.startEngineTurn() : undefined);
+        if (!target) return;
+        if (e.text.trim()) target.finals.push(e.text.trim());
+        if (e.confidence !== undefined) target.confidence = Math.min(target.confidence ?? 1, e.confidence);
+        return;
+      }
+      case 'utterance-end':
+        if (this.engineEndpointing) this.endEngineTurn();
+        else if (this.finishing[0]) this.result(this.finishing.shift()!);
+        return;
+    }
+  }
+
+  private startEngineTurn(): Turn {
+    const t = this.newTurn(this.streamMs, undefined);
+    this.turn = t;
+    this.emit({ type: 'speech-start', atMs: t.startMs });
+    return t;
+  }
+
+  private endEngineTurn(): void {
+    const t = this.turn;
+    if (!t) return;
+    this.turn = undefined;
+    const endAtMs = t.lastEndMs ?? this.streamMs;
+    this.stamp(t, endAtMs);
+    this.emit({ type: 'speech-end', atMs: endAtMs, durationMs: endAtMs - t.startMs });
+    this.result(t);
+  }
+
+  private result(t: Turn): void {
+    const text = t.finals.join(' ');
+    const durationMs = (t.endAtMs ?? this.streamMs) - t.startMs;
+    if (!text && durationMs < NOISE_MS) {
+      this.emit({ type: 'noise', durationMs });
+      return;
+    }
+    this.emit({
+      type: 'utterance',
+      text,
+      ...(t.confidence !== undefined ? { confidence: t.confidence } : {}),
+      durationMs,
+      endOfSpeechAt: t.endOfSpeechAt,
+      sttFinalAt: this.deps.clock.now(),
+      endpointingMs: t.endpointingMs,
+    });
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const u = this.utterance;
-    this.utterance = undefined;
-    if (u) {
-      this.deps.clock.clearTimeout(u.holdTimer);
-      u.abort.abort();
-      try {
-        u.stt.close();
-      } catch (err) {
-        this.deps.onError(err);
-      }
+    const t = this.turn;
+    this.turn = undefined;
+    this.finishing.length = 0;
+    if (t) this.deps.clock.clearTimeout(t.holdTimer);
+    const stream = this.stream;
+    this.stream = undefined;
+    this.lifetime.abort();
+    try {
+      stream?.close();
+    } catch (err) {
+      this.deps.onError(err);
     }
   }
 }

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpeechStream, SpeechToText } from '../../src/providers/stt/stt.js';
+import { EventChannel } from '../../src/providers/stt/event-channel.js';
+import type {
+  SpeechToText,
+  SttCapabilities,
+  SttEvent,
+  SttStream,
+  SttStreamOptions,
+} from '../../src/providers/stt/stt.js';
 import { createFliteTts } from '../../src/providers/tts/index.js';
 import { callerAudioSource } from '../../src/sim/caller-audio.js';
 import { parseCallScript } from '../../src/sim/script.js';
@@ -14,22 +21,24 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
 class BreakingStt implements SpeechToText {
   readonly name = 'breaking';
   readonly sampleRate = 8000;
+  readonly capabilities: SttCapabilities = { turnEnd: 'vad', interimResults: false };
   started = 0;
-  start(): SpeechStream {
+  stream(options: SttStreamOptions): SttStream {
     this.started++;
+    const out = new EventChannel<SttEvent>();
     return {
+      track: options.track,
       push: () => {
         throw new Error('recognizer lost its connection');
       },
-      partial: () => '',
-      finish: async () => {
-        throw new Error('recognizer lost its connection');
-      },
+      flush: () => out.fail(new Error('recognizer lost its connection')),
       close: () => {
         throw new Error('recognizer close failed');
       },
+      [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
     };
   }
+  async close(): Promise<void> {}
 }
 
 let server: TestServer;

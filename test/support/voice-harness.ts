@@ -1,13 +1,13 @@
 import type { Brain, BrainOutput, ConversationContext, TurnInput } from '../../src/agent/brain.js';
 import { pcmToMulaw } from '../../src/audio/mulaw.js';
 import { businessProfileSchema } from '../../src/business/profile.js';
-import type { SpeechStream, SpeechToText, Transcript } from '../../src/providers/stt/stt.js';
 import type { TextToSpeech } from '../../src/providers/tts/tts.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
 import type { VoiceActivityDetector } from '../../src/providers/vad/vad.js';
 import { CallSession, type CallLogPort, type SessionTurn } from '../../src/voice/call-session.js';
 import type { MediaTransport } from '../../src/voice/playout.js';
 import { DEFAULT_TURN_TAKING, type TurnTakingConfig } from '../../src/voice/turn-taking.js';
+import { ScriptedStt } from '../providers/stt/support/scripted-stt.js';
 import { FakeClock } from './fake-clock.js';
 
 /**
@@ -33,28 +33,6 @@ export class EnergyVad implements VoiceActivityDetector {
   }
   reset(): void {}
   async close(): Promise<void> {}
-}
-
-/** Recognizes each utterance as the next scripted text. */
-class ScriptedStt implements SpeechToText {
-  readonly name = 'scripted';
-  readonly sampleRate = 8000;
-  readonly started: number[] = [];
-  constructor(
-    private readonly texts: string[],
-    private readonly clock: FakeClock,
-  ) {}
-  start(): SpeechStream {
-    this.started.push(this.clock.now());
-    let samples = 0;
-    const text = this.texts.shift() ?? '';
-    return {
-      push: (s) => void (samples += s.length),
-      partial: () => (samples > 2400 ? text.split(' ').slice(0, 2).join(' ') : ''),
-      finish: async (): Promise<Transcript> => ({ text }),
-      close: () => undefined,
-    };
-  }
 }
 
 /** 100 ms of a 440 Hz tone per word, in 40 ms chunks. */
@@ -124,7 +102,7 @@ export class VoiceHarness {
   finished = false;
 
   constructor(opts: HarnessOptions) {
-    this.stt = new ScriptedStt(opts.transcripts ?? [], this.clock);
+    this.stt = new ScriptedStt(opts.transcripts ?? [], () => this.clock.now());
     const delayMs = opts.brainDelayMs ?? 50;
     this.brain = new ScriptedBrain(opts.brain, () => new Promise((r) => this.clock.setTimeout(r, delayMs)));
     const transport: MediaTransport = {

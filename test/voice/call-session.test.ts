@@ -300,13 +300,20 @@ describe('CallSession conversation context', () => {
 describe('CallSession faults and shutdown', () => {
   it('a recognizer that throws while closing does not stop the end: summary and recording are still written', async () => {
     const h = new VoiceHarness({ brain: simpleBrain(['Sure.']), transcripts: ['hello'] });
-    const start = h.stt.start.bind(h.stt);
-    h.stt.start = () => ({
-      ...start(),
-      close: () => {
-        throw new Error('native recognizer crashed on close');
-      },
-    });
+    const open = h.stt.stream.bind(h.stt);
+    h.stt.stream = (options) => {
+      const s = open(options);
+      return {
+        track: s.track,
+        push: (pcm) => s.push(pcm),
+        flush: () => s.flush(),
+        close: () => {
+          s.close();
+          throw new Error('native recognizer crashed on close');
+        },
+        [Symbol.asyncIterator]: () => s[Symbol.asyncIterator](),
+      };
+    };
     await afterGreeting(h);
     h.callerSpeaks(600);
     await h.run(300); // mid-utterance: the recognizer is open

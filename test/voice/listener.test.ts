@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { SpeechStream, SpeechToText, Transcript } from '../../src/providers/stt/stt.js';
+import { EventChannel } from '../../src/providers/stt/event-channel.js';
+import type {
+  SpeechToText,
+  SttCapabilities,
+  SttEvent,
+  SttStream,
+  SttStreamOptions,
+} from '../../src/providers/stt/stt.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
 import { Listener, SPEECH_PAD_MS, type ListenerEvent } from '../../src/voice/listener.js';
 import { DEFAULT_TURN_TAKING } from '../../src/voice/turn-taking.js';
+import { ScriptedStt } from '../providers/stt/support/scripted-stt.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { EnergyVad } from '../support/voice-harness.js';
 
@@ -13,43 +21,49 @@ const LOUD = 8000;
 /** Speech only where the signal is loud, as Silero is only sure once a vowel is under way. */
 const loudnessVad = () => new EnergyVad(0.1);
 
-/** Keeps every sample the recognizer was given. */
-class RecordingStt implements SpeechToText {
-  readonly name = 'recording';
-  readonly sampleRate = 8000;
-  readonly heard: number[] = [];
-  start(): SpeechStream {
-    return {
-      push: (s) => void this.heard.push(...s),
-      partial: () => '',
-      finish: async (): Promise<Transcript> => ({ text: 'yes' }),
-      close: () => undefined,
-    };
-  }
-}
-
-describe('Listener', () => {
-  it('gives the recognizer the soft onset before the VAD start of speech', async () => {
-    const stt = new RecordingStt();
-    const events: ListenerEvent[] = [];
-    const clock = new FakeClock();
-    const listener = new Listener({
-      detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 500 }),
-      stt,
-      config: DEFAULT_TURN_TAKING,
-      clock,
-      onEvent: (e) => events.push(e),
-      onError: (err) => {
-        throw err;
-      },
-    });
-    // 1 s of silence, 200 ms of soft onset, 400 ms of loud speech, 1 s of silence.
-    const level = (ms: number) => (ms < 1000 ? 0 : ms < 1200 ? SOFT : ms < 1600 ? LOUD : 0);
-    for (let ms = 0; ms < 2600; ms += 20) {
-      listener.push(new Int16Array(FRAME).fill(level(ms)));
+function makeListener(
+  stt: SpeechToText,
+  opts: { minSilenceMs?: number; onEvent?: (e: ListenerEvent) => void } = {},
+) {
+  const events: ListenerEvent[] = [];
+  const errors: unknown[] = [];
+  const clock = new FakeClock();
+  const listener = new Listener({
+    detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: opts.minSilenceMs ?? 300 }),
+    stt,
+    config: DEFAULT_TURN_TAKING,
+    clock,
+    onEvent: (e) => {
+      events.push(e);
+      opts.onEvent?.(e);
+    },
+    onError: (err) => errors.push(err),
+  });
+  /** Feeds `ms` of audio at the level `level(t)` gives for each frame's stream time. */
+  const play = async (fromMs: number, toMs: number, level: (ms: number) => number) => {
+    for (let ms = fromMs; ms < toMs; ms += 20) {
+      try {
+        listener.push(new Int16Array(FRAME).fill(level(ms)));
+      } catch {
+        // push() may throw synchronously to its caller (the stream dispatcher catches it).
+      }
       clock.advance(20);
       await new Promise((r) => setImmediate(r));
     }
+    await new Promise((r) => setImmediate(r));
+  };
+  return { listener, events, errors, clock, play };
+}
+
+const types = (events: ListenerEvent[]) => events.map((e) => e.type).filter((t) => t !== 'speech-progress');
+
+describe('Listener', () => {
+  it('gives the recognizer the soft onset before the VAD start of speech', async () => {
+    const stt = new ScriptedStt(['yes']);
+    const { events, errors, play } = makeListener(stt, { minSilenceMs: 500 });
+    // 1 s of silence, 200 ms of soft onset, 400 ms of loud speech, 1 s of silence.
+    await play(0, 2600, (ms) => (ms < 1000 ? 0 : ms < 1200 ? SOFT : ms < 1600 ? LOUD : 0));
+    expect(errors).toEqual([]);
     const start = events.find((e) => e.type === 'speech-start');
     expect(start).toBeDefined();
     expect(events.some((e) => e.type === 'utterance' && e.text === 'yes')).toBe(true);
@@ -62,6 +76,101 @@ describe('Listener', () => {
       ((2600 - (start as { atMs: number }).atMs + SPEECH_PAD_MS + 20) * 8000) / 1000,
     );
   });
+
+  it('one recognizer stream serves every turn of the call, each turn its own transcript in order', async () => {
+    const stt = new ScriptedStt(['my sink is leaking', 'at twelve main street']);
+    const { events, errors, play } = makeListener(stt);
+    const speaking = (ms: number) => (ms >= 200 && ms < 800) || (ms >= 1800 && ms < 2600);
+    await play(0, 3600, (ms) => (speaking(ms) ? LOUD : 0));
+    expect(errors).toEqual([]);
+    expect(stt.streams).toHaveLength(1);
+    expect(stt.started).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'utterance').map((e) => (e as { text: string }).text)).toEqual([
+      'my sink is leaking',
+      'at twelve main street',
+    ]);
+    // Per turn: start, the recognizer's words so far, where the speech ended, then the result.
+    expect(types(events)).toEqual([
+      'speech-start',
+      'interim',
+      'speech-end',
+      'utterance',
+      'speech-start',
+      'interim',
+      'speech-end',
+      'utterance',
+    ]);
+    const ends = events.filter((e) => e.type === 'speech-end') as Array<{ atMs: number; durationMs: number }>;
+    expect(ends[0]!.atMs).toBeGreaterThanOrEqual(800);
+    expect(ends[0]!.atMs).toBeLessThan(1000);
+    expect(ends[0]!.durationMs).toBeGreaterThan(400);
+  });
+
+  it('the recognizer hears nothing between turns (VAD-driven providers are fed speech only)', async () => {
+    const stt = new ScriptedStt(['hello']);
+    const { play } = makeListener(stt);
+    await play(0, 4000, (ms) => (ms >= 2000 && ms < 2600 ? LOUD : 0));
+    // 600 ms of speech, the pad before it and the silence window after it; not 4 s of audio.
+    expect(stt.heard.length / 8).toBeLessThan(600 + SPEECH_PAD_MS + 400);
+    expect(stt.heard.length / 8).toBeGreaterThanOrEqual(600);
+  });
+
+  it('speech progress carries the interim words, so barge-in and the unfinished-phrase hold can use them', async () => {
+    const stt = new ScriptedStt(['my address is'], () => 0, 800);
+    const { events, play } = makeListener(stt);
+    await play(0, 1200, (ms) => (ms >= 200 && ms < 1000 ? LOUD : 0));
+    const progress = events.filter((e) => e.type === 'speech-progress') as Array<{ partial: string }>;
+    expect(progress.at(-1)?.partial).toBe('my address');
+  });
+});
+
+/** A recognizer that ends turns itself (as Deepgram's speech_final / UtteranceEnd do). */
+class EndpointingStt implements SpeechToText {
+  readonly name = 'endpointing';
+  readonly sampleRate = 8000;
+  readonly capabilities: SttCapabilities = { turnEnd: 'engine', interimResults: true };
+  samples = 0;
+  flushes = 0;
+  out: EventChannel<SttEvent> | undefined;
+  stream(options: SttStreamOptions): SttStream {
+    const out = new EventChannel<SttEvent>();
+    this.out = out;
+    options.signal.addEventListener('abort', () => out.discard(), { once: true });
+    return {
+      track: options.track,
+      push: (s) => void (this.samples += s.length),
+      flush: () => void this.flushes++,
+      close: () => out.discard(),
+      [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
+    };
+  }
+  /** The engine decides the utterance is over. */
+  endpoint(text: string): void {
+    this.out!.push({ type: 'final', track: 'inbound', text, alternatives: [{ text }] });
+    this.out!.push({ type: 'utterance-end', track: 'inbound' });
+  }
+  async close(): Promise<void> {}
+}
+
+describe('Listener with a recognizer that endpoints itself', () => {
+  it('ends the turn at the engine utterance end, not at the VAD silence, and feeds it every frame', async () => {
+    const stt = new EndpointingStt();
+    const { events, errors, play } = makeListener(stt);
+    await play(0, 2000, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
+    // The VAD heard the speech end long ago; only the engine ends the turn.
+    expect(types(events)).toEqual(['speech-start']);
+    expect(stt.flushes).toBe(0);
+    expect(stt.samples).toBe(2000 * 8);
+    stt.endpoint('what are your hours');
+    await play(2000, 2040, () => 0);
+    expect(errors).toEqual([]);
+    expect(types(events)).toEqual(['speech-start', 'speech-end', 'utterance']);
+    const end = events.find((e) => e.type === 'speech-end') as { atMs: number };
+    // Where the VAD heard the speech stop, not when the engine said so.
+    expect(end.atMs).toBeGreaterThanOrEqual(800);
+    expect(end.atMs).toBeLessThan(1000);
+    expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'what are your hours' });
+  });
 });
 
 describe('Listener faults', () => {
@@ -69,49 +178,33 @@ describe('Listener faults', () => {
   class BrokenStt implements SpeechToText {
     readonly name = 'broken';
     readonly sampleRate = 8000;
-    constructor(private readonly breaks: 'start' | 'push' | 'finish') {}
-    start(): SpeechStream {
-      if (this.breaks === 'start') throw new Error('recognizer could not start');
+    readonly capabilities: SttCapabilities = { turnEnd: 'vad', interimResults: false };
+    constructor(private readonly breaks: 'stream' | 'push' | 'flush') {}
+    stream(options: SttStreamOptions): SttStream {
+      if (this.breaks === 'stream') throw new Error('recognizer could not start');
+      const out = new EventChannel<SttEvent>();
       return {
+        track: options.track,
         push: () => {
           if (this.breaks === 'push') throw new Error('recognizer push failed');
         },
-        partial: () => '',
-        finish: async (): Promise<Transcript> => {
-          throw new Error('recognizer finish failed');
-        },
-        close: () => undefined,
+        flush: () => out.fail(new Error('recognizer flush failed')),
+        close: () => out.discard(),
+        [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
       };
     }
+    async close(): Promise<void> {}
   }
 
-  it.each(['start', 'push', 'finish'] as const)(
+  it.each(['stream', 'push', 'flush'] as const)(
     'a recognizer failing on %s is reported through onError, never as an unhandled rejection',
     async (breaks) => {
       const unhandled: unknown[] = [];
       const onUnhandled = (reason: unknown) => unhandled.push(reason);
       process.on('unhandledRejection', onUnhandled);
       try {
-        const errors: unknown[] = [];
-        const clock = new FakeClock();
-        const listener = new Listener({
-          detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 300 }),
-          stt: new BrokenStt(breaks),
-          config: DEFAULT_TURN_TAKING,
-          clock,
-          onEvent: () => undefined,
-          onError: (err) => errors.push(err),
-        });
-        const level = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
-        for (let ms = 0; ms < 1600; ms += 20) {
-          try {
-            listener.push(new Int16Array(FRAME).fill(level(ms)));
-          } catch {
-            // push() may throw synchronously to its caller (the stream dispatcher catches it).
-          }
-          clock.advance(20);
-          await new Promise((r) => setImmediate(r));
-        }
+        const { errors, play } = makeListener(new BrokenStt(breaks));
+        await play(0, 1600, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
         await new Promise((r) => setTimeout(r, 20));
         expect(unhandled).toEqual([]);
         expect(errors.length).toBeGreaterThan(0);
@@ -121,35 +214,49 @@ describe('Listener faults', () => {
     },
   );
 
+  it('after its recognizer stream fails, the next turn opens a fresh one and is heard', async () => {
+    const stt = new ScriptedStt(['lost words', 'hello again']);
+    const open = stt.stream.bind(stt);
+    let opened = 0;
+    stt.stream = (options) => {
+      const s = open(options);
+      if (++opened > 1) return s;
+      // The first stream dies mid-turn, as a crashed decoder or a dropped connection does.
+      return {
+        track: s.track,
+        push: (pcm) => {
+          s.push(pcm);
+          throw new Error('connection lost');
+        },
+        flush: () => s.flush(),
+        close: () => s.close(),
+        [Symbol.asyncIterator]: () => s[Symbol.asyncIterator](),
+      };
+    };
+    const { events, errors, play } = makeListener(stt);
+    const speaking = (ms: number) => (ms >= 200 && ms < 800) || (ms >= 1800 && ms < 2600);
+    await play(0, 3600, (ms) => (speaking(ms) ? LOUD : 0));
+    expect(errors).toHaveLength(1);
+    expect(opened).toBe(2);
+    const utterances = events.filter((e) => e.type === 'utterance') as Array<{ text: string }>;
+    expect(utterances.map((u) => u.text)).toEqual(['hello again']);
+  });
+
   it('an event handler that throws is reported through onError, and listening goes on', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const errors: unknown[] = [];
-      const events: string[] = [];
-      const clock = new FakeClock();
-      const listener = new Listener({
-        detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 300 }),
-        stt: new RecordingStt(),
-        config: DEFAULT_TURN_TAKING,
-        clock,
+      const { events, errors, play } = makeListener(new ScriptedStt(['yes']), {
         onEvent: (e) => {
-          events.push(e.type);
           if (e.type === 'speech-start') throw new Error('handler bug');
         },
-        onError: (err) => errors.push(err),
       });
-      const level = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
-      for (let ms = 0; ms < 1600; ms += 20) {
-        listener.push(new Int16Array(FRAME).fill(level(ms)));
-        clock.advance(20);
-        await new Promise((r) => setImmediate(r));
-      }
+      await play(0, 1600, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
       await new Promise((r) => setTimeout(r, 20));
       expect(unhandled).toEqual([]);
       expect(errors).toHaveLength(1);
-      expect(events).toContain('utterance');
+      expect(events.map((e) => e.type)).toContain('utterance');
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }

@@ -1,4 +1,12 @@
-export type { SpeechStream, SpeechToText, Transcript } from './stt.js';
+export type {
+  SpeechToText,
+  SttAlternative,
+  SttCapabilities,
+  SttEvent,
+  SttStream,
+  SttStreamOptions,
+  Track,
+} from './stt.js';
 export {
   PocketSphinxStt,
   createPocketSphinxStt,

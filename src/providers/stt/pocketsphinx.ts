@@ -15,7 +15,16 @@ import {
   checkModel,
   debianEnUsModel,
 } from './pocketsphinx-addon.js';
-import type { SpeechStream, SpeechToText, Transcript } from './stt.js';
+import { EventChannel } from './event-channel.js';
+import type {
+  SpeechToText,
+  SttAlternative,
+  SttCapabilities,
+  SttEvent,
+  SttStream,
+  SttStreamOptions,
+  Track,
+} from './stt.js';
 
 /** pino-compatible subset. */
 export interface SttLogger {
@@ -60,7 +69,7 @@ export interface PocketSphinxOptions {
   readonly resetChannel?: boolean;
   /** Ask for the partial hypothesis after this much audio (ms). Default 200. */
   readonly partialEveryMs?: number;
-  /** Compute a posterior confidence on finish (a lattice pass). Default true. */
+  /** Compute a posterior confidence at the end of each utterance (a lattice pass). Default true. */
   readonly confidence?: boolean;
   readonly addonPath?: string;
   readonly logger?: SttLogger;
@@ -217,6 +226,7 @@ const toArgs = (model: ModelPaths, settings: Readonly<Record<string, string>>): 
 export class PocketSphinxStt implements SpeechToText {
   readonly name = 'pocketsphinx';
   readonly sampleRate: 8000 | 16000;
+  readonly capabilities: SttCapabilities = { turnEnd: 'vad', interimResults: true };
 
   readonly #args: string[];
   readonly #cmn: number[] | undefined;
@@ -283,7 +293,7 @@ export class PocketSphinxStt implements SpeechToText {
 
   /**
    * Worker time so far by request kind, summed over threads: 'process' is streaming decoding,
-   * 'end' the final pass at finish(), 'create' making decoders.
+   * 'end' the final pass at flush(), 'create' making decoders.
    */
   usage(): Record<string, OpUsage> {
     const out: Record<string, OpUsage> = {};
@@ -296,7 +306,17 @@ export class PocketSphinxStt implements SpeechToText {
     return out;
   }
 
-  start(signal: AbortSignal): SpeechStream {
+  /**
+   * One call's recognition. The engine has no endpointing of its own (turn end comes from our
+   * VAD): each utterance, from its first audio to flush(), runs on a decoder lent from the pool
+   * and given back at its end, so an idle call holds none.
+   */
+  stream(options: SttStreamOptions): SttStream {
+    if (this.#closed) throw new PocketSphinxError('provider closed');
+    return new PocketSphinxStream(() => this.#lease(), this.#opts, options);
+  }
+
+  #lease(): DecoderLease {
     if (this.#closed) throw new PocketSphinxError('provider closed');
     const host = this.#pickHost();
     let id = host.idle.pop();
@@ -308,12 +328,20 @@ export class PocketSphinxStt implements SpeechToText {
     }
     const decoderId = id;
     host.active++;
-    return new PocketSphinxStream(host, decoderId, created, this.#opts, signal, (reusable) => {
-      host.active--;
-      if (!host.alive || this.#closed) return;
-      if (reusable) host.idle.push(decoderId);
-      else void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
-    });
+    let released = false;
+    return {
+      host,
+      id: decoderId,
+      created,
+      release: (reusable) => {
+        if (released) return;
+        released = true;
+        host.active--;
+        if (!host.alive || this.#closed) return;
+        if (reusable) host.idle.push(decoderId);
+        else void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
+      },
+    };
   }
 
   /** Stops the workers (and frees every decoder with them). */
@@ -345,105 +373,203 @@ export class PocketSphinxStt implements SpeechToText {
   }
 }
 
-class PocketSphinxStream implements SpeechStream {
-  readonly #host: DecoderHost;
-  readonly #id: number;
+/** A decoder lent to one utterance; release() gives it back (once). */
+interface DecoderLease {
+  readonly host: DecoderHost;
+  readonly id: number;
+  /** Set when the decoder is being made for this lease; rejects if it could not be. */
+  readonly created: Promise<unknown> | undefined;
+  release(reusable: boolean): void;
+}
+
+/** One utterance on its decoder. An empty flush() makes one without a decoder. */
+interface Utterance {
+  readonly lease: DecoderLease | undefined;
+  readonly fill: BandFill | undefined;
+  sinceHyp: number;
+  interim: string;
+  /** open: taking audio; ending: final pass in flight; done: decoder given back. */
+  state: 'open' | 'ending' | 'done';
+  /** Events held back while an earlier utterance is still ending. */
+  readonly pending: SttEvent[];
+  /** Its utterance-end has been emitted (or is pending). */
+  over: boolean;
+  error: Error | undefined;
+}
+
+class PocketSphinxStream implements SttStream {
+  readonly track: Track;
+  readonly #lease: () => DecoderLease;
   readonly #signal: AbortSignal;
-  readonly #fill: BandFill | undefined;
+  readonly #opts: PocketSphinxOptions;
   readonly #partialEvery: number;
   readonly #confidence: boolean;
-  readonly #logger: SttLogger | undefined;
-  readonly #done: (reusable: boolean) => void;
+  readonly #out = new EventChannel<SttEvent>();
+  /** Utterances whose utterance-end has not gone out yet, oldest first: events leave in this order. */
+  readonly #queue: Utterance[] = [];
   readonly #onAbort = () => this.close();
-  #partial = '';
-  #sinceHyp = 0;
-  #state: 'open' | 'finishing' | 'done' = 'open';
-  /** First failure from the worker; finish() rejects with it. */
-  #error: Error | undefined;
+  #current: Utterance | undefined;
+  #closed = false;
 
-  constructor(
-    host: DecoderHost,
-    id: number,
-    created: Promise<unknown> | undefined,
-    opts: PocketSphinxOptions,
-    signal: AbortSignal,
-    done: (reusable: boolean) => void,
-  ) {
-    this.#host = host;
-    this.#id = id;
-    this.#signal = signal;
-    this.#done = done;
-    this.#fill = (opts.inputRate ?? 8000) === 8000 ? new BandFill(opts.bandFill) : undefined;
+  constructor(lease: () => DecoderLease, opts: PocketSphinxOptions, options: SttStreamOptions) {
+    this.track = options.track;
+    this.#lease = lease;
+    this.#opts = opts;
+    this.#signal = options.signal;
     this.#partialEvery = ((opts.partialEveryMs ?? 200) * MODEL_RATE) / 1000;
     this.#confidence = opts.confidence ?? true;
-    this.#logger = opts.logger;
-    created?.catch(this.#fail);
-    this.#send({ op: 'start', id, resetChannel: opts.resetChannel ?? true });
-    if (signal.aborted) this.close();
-    else signal.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal.aborted) this.close();
+    else this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SttEvent> {
+    return this.#out[Symbol.asyncIterator]();
   }
 
   push(samples: Int16Array): void {
-    if (this.#state !== 'open' || samples.length === 0) return;
-    const pcm = this.#fill ? this.#fill.push(samples) : samples.slice();
+    if (this.#closed || samples.length === 0) return;
+    const u = this.#current ?? this.#begin();
+    if (u === undefined) return;
+    const pcm = u.fill ? u.fill.push(samples) : samples.slice();
     if (pcm.length === 0) return;
-    this.#sinceHyp += pcm.length;
-    const wantHyp = this.#sinceHyp >= this.#partialEvery;
-    if (wantHyp) this.#sinceHyp = 0;
-    this.#host.call({ op: 'process', id: this.#id, samples: pcm, hyp: wantHyp }).then((hyp) => {
-      if (typeof hyp === 'string' && this.#state === 'open') this.#partial = hyp;
-    }, this.#fail);
+    u.sinceHyp += pcm.length;
+    const wantHyp = u.sinceHyp >= this.#partialEvery;
+    if (wantHyp) u.sinceHyp = 0;
+    u.lease!.host.call({ op: 'process', id: u.lease!.id, samples: pcm, hyp: wantHyp }).then(
+      (hyp) => {
+        if (typeof hyp !== 'string' || u.state !== 'open' || hyp === u.interim) return;
+        u.interim = hyp;
+        this.#emit(u, { type: 'interim', track: this.track, text: hyp });
+      },
+      (err: unknown) => this.#fail(u, err),
+    );
   }
 
-  partial(): string {
-    return this.#partial;
-  }
-
-  async finish(): Promise<Transcript> {
-    if (this.#state !== 'open') throw this.#signal.reason ?? new PocketSphinxError('stream closed');
-    this.#state = 'finishing';
-    const tail = this.#fill?.flush();
-    if (tail !== undefined && tail.length > 0) {
-      this.#send({ op: 'process', id: this.#id, samples: tail, hyp: false });
+  flush(): void {
+    if (this.#closed) return;
+    const u = this.#current;
+    this.#current = undefined;
+    if (u !== undefined) {
+      void this.#end(u);
+      return;
     }
-    let r: EndResult;
-    try {
-      r = (await this.#host.call({ op: 'end', id: this.#id, prob: this.#confidence })) as EndResult;
-    } catch (err) {
-      this.#fail(err);
-      throw err;
-    } finally {
-      this.#state = 'done';
-      this.#release();
-    }
-    if (this.#error !== undefined) throw this.#error;
-    this.#signal.throwIfAborted();
-    this.#partial = r.text;
-    return r.prob === undefined ? { text: r.text } : { text: r.text, confidence: r.prob };
+    // Nothing heard since the last utterance: an empty one, after those still ending.
+    const empty = this.#utterance(undefined);
+    empty.state = 'done';
+    this.#queue.push(empty);
+    this.#emit(empty, { type: 'final', track: this.track, text: '', alternatives: [{ text: '' }] });
+    this.#emit(empty, { type: 'utterance-end', track: this.track });
   }
 
   close(): void {
-    if (this.#state !== 'open') return; // finish() releases the decoder itself
-    this.#state = 'done';
-    this.#send({ op: 'abort', id: this.#id });
-    this.#release();
+    this.#shutdown(undefined);
   }
 
-  #release(): void {
-    this.#signal.removeEventListener('abort', this.#onAbort);
-    this.#done(this.#error === undefined);
+  #utterance(lease: DecoderLease | undefined): Utterance {
+    const phone = (this.#opts.inputRate ?? 8000) === 8000;
+    return {
+      lease,
+      fill: lease && phone ? new BandFill(this.#opts.bandFill) : undefined,
+      sinceHyp: 0,
+      interim: '',
+      state: 'open',
+      pending: [],
+      over: false,
+      error: undefined,
+    };
   }
 
-  #send(req: Request): void {
-    this.#host.call(req).catch(this.#fail);
+  #begin(): Utterance | undefined {
+    let lease: DecoderLease;
+    try {
+      lease = this.#lease();
+    } catch (err) {
+      this.#shutdown(toError(err));
+      return undefined;
+    }
+    const u = this.#utterance(lease);
+    this.#current = u;
+    this.#queue.push(u);
+    lease.created?.catch((err: unknown) => this.#fail(u, err));
+    lease.host
+      .call({ op: 'start', id: lease.id, resetChannel: this.#opts.resetChannel ?? true })
+      .catch((err: unknown) => this.#fail(u, err));
+    this.#emit(u, { type: 'speech-started', track: this.track });
+    return u;
   }
 
-  readonly #fail = (err: unknown): void => {
-    if (this.#error !== undefined) return;
-    this.#error = err instanceof Error ? err : new PocketSphinxError(String(err));
-    this.#logger?.warn({ err: this.#error }, 'pocketsphinx stream failed');
+  async #end(u: Utterance): Promise<void> {
+    const lease = u.lease!;
+    u.state = 'ending';
+    const tail = u.fill?.flush();
+    if (tail !== undefined && tail.length > 0) {
+      lease.host
+        .call({ op: 'process', id: lease.id, samples: tail, hyp: false })
+        .catch((err: unknown) => this.#fail(u, err));
+    }
+    let r: EndResult;
+    try {
+      r = (await lease.host.call({ op: 'end', id: lease.id, prob: this.#confidence })) as EndResult;
+    } catch (err) {
+      u.state = 'done';
+      lease.release(false);
+      this.#fail(u, err);
+      return;
+    }
+    u.state = 'done';
+    // A decoder that failed on this utterance is not lent again.
+    lease.release(u.error === undefined);
+    if (u.error !== undefined) return; // the stream already failed with it
+    const best: SttAlternative =
+      r.prob === undefined ? { text: r.text } : { text: r.text, confidence: r.prob };
+    this.#emit(u, { type: 'final', track: this.track, ...best, alternatives: [best] });
+    this.#emit(u, { type: 'utterance-end', track: this.track });
+  }
+
+  #emit(u: Utterance, e: SttEvent): void {
+    if (this.#closed) return;
+    const head = this.#queue[0] === u;
+    if (head) this.#out.push(e);
+    else u.pending.push(e);
+    if (e.type !== 'utterance-end') return;
+    u.over = true;
+    if (!head) return;
+    this.#queue.shift();
+    // The next utterances' held-back events, up to the first still under way.
+    for (let next = this.#queue[0]; next !== undefined; next = this.#queue[0]) {
+      for (const held of next.pending.splice(0)) this.#out.push(held);
+      if (!next.over) break;
+      this.#queue.shift();
+    }
+  }
+
+  readonly #fail = (u: Utterance, err: unknown): void => {
+    u.error ??= toError(err);
+    if (this.#closed) return;
+    this.#opts.logger?.warn({ err: u.error }, 'pocketsphinx stream failed');
+    this.#shutdown(u.error);
   };
+
+  /** Closes (err undefined) or fails the stream; decoders of open utterances go back to the pool. */
+  #shutdown(err: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    for (const u of this.#queue) {
+      if (u.state !== 'open' || u.lease === undefined) continue; // ending ones give theirs back at the end
+      u.state = 'done';
+      const { host, id } = u.lease;
+      host.call({ op: 'abort', id }).catch(() => undefined);
+      u.lease.release(u.error === undefined);
+    }
+    this.#queue.length = 0;
+    this.#current = undefined;
+    if (err === undefined) this.#out.discard();
+    else this.#out.fail(err);
+  }
 }
+
+const toError = (err: unknown): Error => (err instanceof Error ? err : new PocketSphinxError(String(err)));
 
 /**
  * The offline recognizer as Switchboard ships it: 8 kHz phone audio in, band-filled, and the

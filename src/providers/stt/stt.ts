@@ -1,28 +1,79 @@
 /**
- * Streaming speech to text: one stream per caller utterance, fed while the caller speaks.
+ * Streaming speech to text: one stream per call and track, fed audio for the call's life, read
+ * as a stream of events. Modelled on the event streams of LiveKit agents and Deepgram live.
  */
-export interface SpeechToText {
-  readonly name: string;
-  /** Sample rate the stream expects for push() (mono PCM16). */
-  readonly sampleRate: number;
-  start(signal: AbortSignal): SpeechStream;
-  /** Release workers or native decoders the provider holds. */
-  close?(): Promise<void>;
+
+/** Which side of a call: the caller (inbound) or whoever answers (outbound: agent assist). */
+export type Track = 'inbound' | 'outbound';
+
+/** One reading of an utterance; the first of `alternatives` is the transcript itself. */
+export interface SttAlternative {
+  readonly text: string;
+  /** 0..1 where the engine gives one. */
+  readonly confidence?: number;
 }
 
-export interface SpeechStream {
-  /** Feed audio as it arrives. Cheap; heavy decoding may run elsewhere. */
+/**
+ * What a stream says, in order. Per utterance: `speech-started`, any `interim`s, one or more
+ * `final`s (engines that endpoint themselves may finalise an utterance in pieces), then
+ * `utterance-end`. Events of one utterance never interleave with the next one's.
+ */
+export type SttEvent =
+  | { readonly type: 'speech-started'; readonly track: Track }
+  /** The best guess so far for the utterance under way (replaces the previous interim). */
+  | { readonly type: 'interim'; readonly track: Track; readonly text: string; readonly confidence?: number }
+  /** Text that will not change; may be empty when nothing was recognised. */
+  | {
+      readonly type: 'final';
+      readonly track: Track;
+      readonly text: string;
+      readonly confidence?: number;
+      readonly alternatives: readonly SttAlternative[];
+    }
+  /** The utterance is over: every `final` of it has been emitted. */
+  | { readonly type: 'utterance-end'; readonly track: Track };
+
+export interface SttCapabilities {
+  /**
+   * Who ends a caller's turn. 'vad': our voice activity detector; the listener pushes audio from
+   * just before speech starts and calls flush() when it ends (the engine has no endpointing).
+   * 'engine': the engine's own endpointing; the listener pushes all audio and waits for
+   * `utterance-end`.
+   */
+  readonly turnEnd: 'vad' | 'engine';
+  /** Whether `interim` events come at all. */
+  readonly interimResults: boolean;
+}
+
+export interface SttStreamOptions {
+  readonly track: Track;
+  /** Aborting it closes the stream, as close() does. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One call's (one track's) recognition. Iterate it once for its events; iteration ends after
+ * close() or abort, and throws when the engine failed (the stream is then dead: open another).
+ */
+export interface SttStream extends AsyncIterable<SttEvent> {
+  readonly track: Track;
+  /** Feed audio (mono PCM16 at the provider's sampleRate) as it arrives. Cheap: decoding runs elsewhere. */
   push(samples: Int16Array): void;
-  /** The best hypothesis so far (may change). */
-  partial(): string;
-  /** End of utterance: resolves with the final transcript. */
-  finish(): Promise<Transcript>;
-  /** Drop the stream without a result. */
+  /**
+   * End the utterance under way now: its `final` (possibly empty text) and `utterance-end`
+   * follow, also when no audio came since the last one.
+   */
+  flush(): void;
+  /** Stop at once: no more events, audio in flight dropped. Idempotent. */
   close(): void;
 }
 
-export interface Transcript {
-  readonly text: string;
-  /** 0..1 where the engine gives one, else undefined. */
-  readonly confidence?: number;
+export interface SpeechToText {
+  readonly name: string;
+  /** Sample rate push() expects (mono PCM16). */
+  readonly sampleRate: number;
+  readonly capabilities: SttCapabilities;
+  stream(options: SttStreamOptions): SttStream;
+  /** Release workers, native decoders or connections the provider holds. */
+  close(): Promise<void>;
 }

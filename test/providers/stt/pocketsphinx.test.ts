@@ -6,6 +6,8 @@ import {
   PocketSphinxUnavailableError,
   RECEPTIONIST_PHRASES,
   createPocketSphinxStt,
+  type SttEvent,
+  type SttStream,
 } from '../../../src/providers/stt/index.js';
 import {
   DEBIAN_EN_US_MODEL_DIR,
@@ -49,14 +51,36 @@ describe.skipIf(missing.length > 0)(
       await stt?.close();
     });
 
-    const transcribe = async (pcm: Int16Array, chunk: number): Promise<string> => {
-      const stream = stt.start(new AbortController().signal);
-      for (let i = 0; i < pcm.length; i += chunk) stream.push(pcm.subarray(i, i + chunk));
-      return (await stream.finish()).text;
+    const open = (signal = new AbortController().signal) => stt.stream({ track: 'inbound', signal });
+
+    /** Reads a stream's events into a list as they come (the listener's for-await, in a test). */
+    const collect = (stream: SttStream) => {
+      const events: SttEvent[] = [];
+      const done = (async () => {
+        for await (const e of stream) events.push(e);
+      })();
+      const finals = async (n: number) => {
+        await expect
+          .poll(() => events.filter((e) => e.type === 'utterance-end').length, { timeout: 20_000 })
+          .toBeGreaterThanOrEqual(n);
+        return events.filter((e) => e.type === 'final').map((e) => (e as { text: string }).text);
+      };
+      return { events, done, finals };
     };
 
-    it('takes 8 kHz audio', () => {
+    const transcribe = async (pcm: Int16Array, chunk: number): Promise<string> => {
+      const stream = open();
+      const read = collect(stream);
+      for (let i = 0; i < pcm.length; i += chunk) stream.push(pcm.subarray(i, i + chunk));
+      stream.flush();
+      const [text] = await read.finals(1);
+      stream.close();
+      return text!;
+    };
+
+    it('takes 8 kHz audio and ends turns by our VAD (no endpointing of its own)', () => {
       expect(stt.sampleRate).toBe(8000);
+      expect(stt.capabilities.turnEnd).toBe('vad');
     });
 
     it('hears the key word of a clear caller', async () => {
@@ -70,39 +94,104 @@ describe.skipIf(missing.length > 0)(
       expect(await transcribe(hours, 37)).toBe(whole);
     });
 
-    it('offers a partial hypothesis while the caller speaks', async () => {
-      const stream = stt.start(new AbortController().signal);
-      stream.push(hours);
-      // The partial arrives from the worker asynchronously.
-      await expect.poll(() => stream.partial(), { timeout: 5000 }).not.toBe('');
-      await stream.finish();
+    it('one stream carries a call: each flush ends one utterance, events in order, same text every time', async () => {
+      const stream = open();
+      const read = collect(stream);
+      for (let n = 0; n < 3; n++) {
+        for (let i = 0; i < hours.length; i += 160) stream.push(hours.subarray(i, i + 160));
+        stream.flush();
+      }
+      const finals = await read.finals(3);
+      expect(finals).toHaveLength(3);
+      expect(new Set(finals).size).toBe(1);
+      expect(words(finals[0]!)).toContain('hours');
+      // Per utterance: speech-started, interims, one final, utterance-end; never interleaved.
+      const kinds = read.events.map((e) => e.type).filter((t) => t !== 'interim');
+      expect(kinds).toEqual(Array(3).fill(['speech-started', 'final', 'utterance-end']).flat());
+      expect(read.events.every((e) => e.track === 'inbound')).toBe(true);
+      stream.close();
+      await read.done;
     });
 
-    it('reports a confidence between 0 and 1', async () => {
-      const stream = stt.start(new AbortController().signal);
+    it('an utterance begun while the previous one is still being finalised waits its turn in the events', async () => {
+      const stream = open();
+      const read = collect(stream);
       stream.push(hours);
-      const { confidence } = await stream.finish();
-      expect(confidence).toBeGreaterThanOrEqual(0);
-      expect(confidence).toBeLessThanOrEqual(1);
+      stream.flush();
+      // The caller speaks again at once: the second utterance runs on another decoder meanwhile.
+      for (let i = 0; i < hours.length; i += 160) stream.push(hours.subarray(i, i + 160));
+      stream.flush();
+      const finals = await read.finals(2);
+      expect(finals[0]).toBe(finals[1]);
+      const kinds = read.events.map((e) => e.type).filter((t) => t !== 'interim');
+      expect(kinds).toEqual([
+        'speech-started',
+        'final',
+        'utterance-end',
+        'speech-started',
+        'final',
+        'utterance-end',
+      ]);
+      const firstEnd = read.events.findIndex((e) => e.type === 'utterance-end');
+      expect(read.events.slice(0, firstEnd).filter((e) => e.type === 'speech-started')).toHaveLength(1);
+      stream.close();
     });
 
-    it('close after abort frees the stream, and the provider keeps working', async () => {
+    it('a flush with no audio since the last utterance gives an empty final', async () => {
+      const stream = open();
+      const read = collect(stream);
+      stream.flush();
+      expect(await read.finals(1)).toEqual(['']);
+      stream.close();
+    });
+
+    it('offers interim transcripts while the caller speaks', async () => {
+      const stream = open();
+      const read = collect(stream);
+      stream.push(hours);
+      // Interims arrive from the worker asynchronously.
+      await expect
+        .poll(() => read.events.some((e) => e.type === 'interim' && e.text !== ''), { timeout: 5000 })
+        .toBe(true);
+      stream.flush();
+      await read.finals(1);
+      stream.close();
+    });
+
+    it('reports a confidence between 0 and 1 on the final, as its one alternative', async () => {
+      const stream = open();
+      const read = collect(stream);
+      stream.push(hours);
+      stream.flush();
+      await read.finals(1);
+      const final = read.events.find((e) => e.type === 'final') as Extract<SttEvent, { type: 'final' }>;
+      expect(final.confidence).toBeGreaterThanOrEqual(0);
+      expect(final.confidence).toBeLessThanOrEqual(1);
+      expect(final.alternatives).toEqual([{ text: final.text, confidence: final.confidence }]);
+      stream.close();
+    });
+
+    it('abort mid-utterance ends the events without a final, and the provider keeps working', async () => {
       const ac = new AbortController();
-      const stream = stt.start(ac.signal);
+      const stream = open(ac.signal);
+      const read = collect(stream);
       stream.push(hours.subarray(0, 4000));
       ac.abort();
       stream.push(hours); // ignored once aborted
+      stream.flush();
       stream.close();
-      stream.close();
-      await expect(stream.finish()).rejects.toThrow();
+      await read.done;
+      expect(read.events.some((e) => e.type === 'final')).toBe(false);
       expect(words(await transcribe(hours, 160))).toContain('hours');
     });
 
-    it('a stream started on an aborted signal produces nothing', async () => {
-      const stream = stt.start(AbortSignal.abort());
+    it('a stream opened on an aborted signal produces nothing', async () => {
+      const stream = open(AbortSignal.abort());
+      const read = collect(stream);
       stream.push(hours);
-      expect(stream.partial()).toBe('');
-      await expect(stream.finish()).rejects.toThrow();
+      stream.flush();
+      await read.done;
+      expect(read.events).toEqual([]);
     });
 
     it('runs overlapping streams independently', async () => {
@@ -119,9 +208,13 @@ describe.skipIf(missing.length > 0)(
     it('also runs the general English model', async () => {
       const general = await PocketSphinxStt.create();
       try {
-        const stream = general.start(new AbortController().signal);
+        const stream = general.stream({ track: 'inbound', signal: new AbortController().signal });
+        const read = collect(stream);
         stream.push(hours);
-        expect(words((await stream.finish()).text)).toContain('what');
+        stream.flush();
+        const [text] = await read.finals(1);
+        stream.close();
+        expect(words(text!)).toContain('what');
       } finally {
         await general.close();
       }
