@@ -1,10 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
-import { writeWav } from './audio/wav.js';
 import type { Config } from './config.js';
 import { streamUrl } from './config.js';
 import { registerCallsApi } from './admin/calls-api.js';
@@ -14,7 +12,7 @@ import { registerHealthRoutes } from './http/health.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
-import { parseE164, type CallSid } from './ids.js';
+import { parseE164 } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
 import { preparePrivateDataDir } from './store/private-files.js';
 import { resolveNodeId } from './node-id.js';
@@ -22,7 +20,6 @@ import type { Brain } from './agent/brain.js';
 import { RulesBrain } from './agent/index.js';
 import { LlmBrain } from './agent/llm-brain.js';
 import { createStoreTools } from './agent/store-tools.js';
-import type { AgentTools } from './agent/tools.js';
 import { registerBusinessApi } from './admin/business-api.js';
 import { registerKbApi } from './admin/kb-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
@@ -41,11 +38,11 @@ import {
 import { OpenAiChatModel } from './providers/llm/openai-chat.js';
 import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
 import { TwilioRestClient } from './telephony/twilio/rest.js';
-import { dialTwiml } from './telephony/twilio/twiml.js';
+import { createCallController, type BrainRequest } from './telephony/twilio/call-controller.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
 import { createWorkerFliteTts, type WorkerFliteTts } from './providers/tts/index.js';
-import { SileroVadModel, SpeechDetector } from './providers/vad/index.js';
+import { SileroVadModel } from './providers/vad/index.js';
 import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
 import {
   acceptAllSignatures,
@@ -53,11 +50,10 @@ import {
   registerVoiceWebhooks,
   StreamTokens,
   twilioSignatureVerifier,
-  type StartedStream,
-  type StreamCall,
 } from './telephony/twilio/index.js';
-import { CallSession, type CallLogPort } from './voice/call-session.js';
-import { turnTakingFor } from './voice/turn-taking.js';
+import { InProcessBus, type EventBus } from './store/bus/index.js';
+import type { CallEvent } from './voice/events.js';
+import { LiveCalls } from './voice/live-calls.js';
 
 /**
  * The one place that wires Switchboard together: configuration in, a ready server out.
@@ -75,6 +71,10 @@ export interface App {
   readonly connections: ConnectionGuard;
   /** This node's identity on the calls it serves (NODE_ID or DATA_DIR/node-id). */
   readonly nodeId: string;
+  /** Every call's events, by call and by business. */
+  readonly bus: EventBus<CallEvent>;
+  /** The calls live on this node, by CallSid. */
+  readonly liveCalls: LiveCalls;
   listen(): Promise<string>;
   /**
    * Graceful stop: new calls are told to call back, live calls may finish for `graceMs`
@@ -88,10 +88,6 @@ export interface App {
 const HEARTBEAT_MS = 10_000;
 /** ...and a call whose node has been silent this long is taken for abandoned (its node is gone). */
 const STALE_AFTER_MS = 90_000;
-/** Said to a caller still on the line when the shutdown grace runs out. */
-const SHUTDOWN_GOODBYE = "I'm sorry, I have to end the call now. Please call back. Goodbye.";
-/** How long that goodbye may take to play before the call is closed anyway. */
-const GOODBYE_MAX_MS = 5000;
 
 export interface AppOverrides {
   logger?: Logger;
@@ -203,8 +199,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         timeoutMs: config.llm.timeoutMs,
       })
     : undefined;
-  const brainFor = (tools: AgentTools, lifetime: AbortSignal): Brain => {
+  const brainFor = ({ business, callSid, callerId, log: callLog, lifetime }: BrainRequest): Brain => {
     if (overrides.brain) return overrides.brain;
+    const tools = createStoreTools(
+      {
+        db: database.db,
+        notifier,
+        searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
+        logger: callLog,
+      },
+      { business, callSid, channel: 'phone', callerId },
+    );
     const rules = new RulesBrain({ tools, lifetime, logger: log });
     if (!chatModel || !config.llm) return rules;
     return new LlmBrain({
@@ -238,11 +243,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // The demo's FAQ answers from the first call on.
     for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);
   }
-  const recordingsDir = path.join(config.dataDir, 'recordings');
-  /** Live calls on this node, and how to end each one (shutdown). */
-  const sessions = new Map<CallSession, { end(reason: string): Promise<void>; hangup(): void }>();
-  /** Ends in progress, so close() waits for their writes before closing the database. */
-  const ending = new Set<Promise<void>>();
+  const liveCalls = new LiveCalls();
+  const bus = new InProcessBus<CallEvent>({
+    onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
+  });
   let accepting = true;
 
   const connections = new ConnectionGuard({
@@ -266,7 +270,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   registerHealthRoutes(server, {
     metrics,
     startedAt: new Date(),
-    activeSessions: () => sessions.size,
+    activeSessions: () => liveCalls.size,
     webSockets: () => ({ twilio: server.websocketServer?.clients.size ?? 0 }),
     dependencies: async () => {
       try {
@@ -336,166 +340,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
 
-  const startCall = async (stream: StartedStream): Promise<StreamCall> => {
-    try {
-      return await startSession(stream);
-    } catch (err) {
-      // The stream claimed the call: give it an end, or it would look live until a restart.
-      await calls
-        .recordStatus({
-          callSid: stream.callSid,
-          status: 'failed',
-          source: 'stream',
-          occurredAt: new Date(),
-          endReason: 'start-failed',
-        })
-        .catch((e: unknown) => stream.log.error({ err: e }, 'could not record a failed start'));
-      throw err;
-    }
-  };
-
-  const startSession = async (stream: StartedStream): Promise<StreamCall> => {
-    const business = await businesses.getById(stream.businessId);
-    if (!business) throw new Error('business of this call is gone');
-    const callSid: CallSid = stream.callSid;
-    /** Moved to a human by <Dial>: the call goes on without us, Twilio reports its end. */
-    let transferred = false;
-    await calls.appendEvent(callSid, 'stream-started', { streamSid: stream.streamSid });
-    const streamStartedAt = Date.now();
-    const callLog: CallLogPort = {
-      appendTurn: async (t) => {
-        await calls.appendTurn(callSid, {
-          speaker: t.speaker,
-          text: t.text,
-          startOffsetMs: t.startMs,
-          endOffsetMs: t.endMs,
-          startedAt: new Date(streamStartedAt + t.startMs),
-          endedAt: new Date(streamStartedAt + t.endMs),
-          interrupted: t.interrupted,
-          heardText: t.heardText ?? null,
-          latency: t.latency ?? null,
-        });
-      },
-      appendEvent: async (type, payload) => {
-        await calls.appendEvent(callSid, type, payload);
-      },
-      // Each step on its own: a failed recording write must not cost the summary or the call's end.
-      finish: async ({ recording, sampleRate, summary }) => {
-        const step = async (what: string, run: () => unknown) => {
-          try {
-            await run();
-          } catch (err) {
-            stream.log.error({ err }, `call end: ${what} failed`);
-          }
-        };
-        await step('recording', async () => {
-          mkdirSync(recordingsDir, { recursive: true, mode: 0o700 });
-          const file = path.join(recordingsDir, `${callSid}.wav`);
-          // 'wx': a recording is never overwritten, whatever reaches this path.
-          writeFileSync(file, writeWav({ sampleRate, channels: recording }), { flag: 'wx', mode: 0o600 });
-          await calls.setRecording(callSid, path.relative(config.dataDir, file));
-        });
-        await step('summary', () => calls.setSummary(callSid, { ...summary }));
-        await step('event', () =>
-          calls.appendEvent(callSid, 'stream-stopped', { reason: summary.endReason }),
-        );
-        await step('end', () =>
-          transferred
-            ? calls.setEndReason(callSid, 'transferred')
-            : calls.recordStatus({
-                callSid,
-                status: 'completed',
-                source: 'stream',
-                occurredAt: new Date(),
-                endReason: summary.endReason,
-              }),
-        );
-      },
-    };
-    const turnTaking = turnTakingFor(business.settings.turnTaking);
-    const { profile, problems } = profileFromStored(business);
-    if (problems.length > 0)
-      stream.log.warn({ problems }, 'business profile has problems; using what is valid');
-    const lifetime = new AbortController();
-    const tools = createStoreTools(
-      {
-        db: database.db,
-        notifier,
-        searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
-        logger: stream.log,
-      },
-      { business, callSid, channel: 'phone', callerId: stream.callerId },
-    );
-    const session = new CallSession({
-      transport: stream.transport,
-      hangup: stream.hangup,
-      transfer: async (to, summary) => {
-        const number = to ?? profile.transferNumber;
-        await calls.appendEvent(callSid, 'transfer', { hasNumber: number !== undefined, summary });
-        if (!number) return false;
-        if (!rest) {
-          // Embedded default: no Twilio account to move the call with; the stream ends here.
-          stream.log.warn('transfer requested but no Twilio REST credentials are configured');
-          return false;
-        }
-        await rest.updateCall(callSid, { twiml: dialTwiml({ number, callerId: business.phoneNumbers[0] }) });
-        transferred = true;
-        return true;
-      },
-      tts,
-      brain: brainFor(tools, lifetime.signal),
-      business: profile,
-      callerId: stream.callerId,
-      ...(stt
-        ? {
-            listening: {
-              stt,
-              detector: new SpeechDetector(vad.createStream(8000), {
-                minSpeechMs: turnTaking.minTurnSpeechMs,
-                minSilenceMs: turnTaking.endOfTurnSilenceMs,
-              }),
-            },
-          }
-        : {}),
-      turnTaking,
-      callLog,
-      log: stream.log,
-      playoutLeadMs: config.playoutLeadMs,
-      onTurnLatency: (l) => {
-        const stages = {
-          sttFinal: l.sttFinalMs,
-          firstText: l.firstTextMs,
-          firstAudio: l.firstAudioMs,
-          firstFrameSent: l.firstFrameSentMs,
-        };
-        for (const [stage, ms] of Object.entries(stages))
-          if (ms !== undefined) metrics.turnLatency.observe({ stage }, ms / 1000);
-      },
-      onBargeIn: () => metrics.bargeIns.inc(),
-    });
-    let ended: Promise<void> | undefined;
-    const end = (reason: string): Promise<void> => {
-      ended ??= (async () => {
-        try {
-          await session.end(reason);
-        } finally {
-          lifetime.abort();
-          sessions.delete(session);
-        }
-      })();
-      ending.add(ended);
-      void ended.finally(() => ending.delete(ended!)).catch(() => undefined);
-      return ended;
-    };
-    sessions.set(session, { end, hangup: stream.hangup });
-    session.start();
-    return {
-      onAudio: (b) => session.onAudio(b),
-      onDtmf: (d) => session.onDtmf(d),
-      onMarkEcho: (n) => session.onMarkEcho(n),
-      end,
-    };
-  };
+  const { startCall } = createCallController({
+    calls,
+    businesses,
+    brainFor,
+    tts,
+    stt,
+    vad,
+    ...(rest
+      ? { updateCallTwiml: async (callSid, twiml) => void (await rest.updateCall(callSid, { twiml })) }
+      : {}),
+    bus,
+    liveCalls,
+    metrics,
+    log,
+    dataDir: config.dataDir,
+    recordingsDir: path.join(config.dataDir, 'recordings'),
+    playoutLeadMs: config.playoutLeadMs,
+  });
 
   registerMediaStreamRoutes(server, {
     verifier,
@@ -535,26 +397,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     apiKey,
     nodeId,
     connections,
+    bus,
+    liveCalls,
     async listen() {
       return server.listen({ port: config.port, host: config.host });
     },
     async shutdown(opts = {}) {
       const graceMs = opts.graceMs ?? config.shutdownGraceMs;
       accepting = false;
-      log.info({ liveCalls: sessions.size, graceMs }, 'shutting down: no new calls; live calls may finish');
-      const deadline = Date.now() + graceMs;
-      while (sessions.size > 0 && Date.now() < deadline) await sleep(Math.min(100, deadline - Date.now()));
-      if (sessions.size > 0) {
-        log.info({ liveCalls: sessions.size }, 'shutdown grace over: ending live calls with a goodbye');
-        await Promise.all(
-          [...sessions].map(async ([session, call]) => {
-            await session.sayGoodbye(SHUTDOWN_GOODBYE, GOODBYE_MAX_MS);
-            await call.end('shutdown');
-            // A normal close (1000): with nothing after <Connect>, Twilio hangs up, no error.
-            call.hangup();
-          }),
-        );
-      }
+      log.info({ liveCalls: liveCalls.size, graceMs }, 'shutting down: no new calls; live calls may finish');
+      await liveCalls.drain(graceMs, (live) =>
+        log.info({ liveCalls: live }, 'shutdown grace over: ending live calls with a goodbye'),
+      );
       await app.close();
     },
     async close() {
@@ -563,7 +417,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       accepting = false;
       await server.close();
       // Streams closed by server.close() end asynchronously: their writes go before the database.
-      await Promise.allSettled([...ending]);
+      await liveCalls.settled();
+      await bus.close();
       background.abort();
       await Promise.all(backgroundRuns);
       await vad.close();

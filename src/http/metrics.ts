@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallEvent } from '../voice/events.js';
 
 /**
  * Prometheus metrics for one server instance. Its own Registry, never prom-client's global,
@@ -63,7 +64,47 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly callsEnded = new Counter({
+    name: 'switchboard_calls_ended_total',
+    help: 'Calls whose stream ended on this node, by how they ended',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly callDuration = new Histogram({
+    name: 'switchboard_call_duration_seconds',
+    help: 'Length of calls from stream start to end',
+    buckets: [10, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchboard_' });
   }
+
+  /** A listener on a call's events: latency per stage, barge-ins, how calls end. */
+  readonly observeCall = (e: CallEvent): void => {
+    switch (e.type) {
+      case 'turn-latency': {
+        const l = e.latency;
+        const stages = {
+          sttFinal: l.sttFinalMs,
+          firstText: l.firstTextMs,
+          firstAudio: l.firstAudioMs,
+          firstFrameSent: l.firstFrameSentMs,
+        };
+        for (const [stage, ms] of Object.entries(stages))
+          if (ms !== undefined) this.turnLatency.observe({ stage }, ms / 1000);
+        return;
+      }
+      case 'agent-turn-interrupted':
+        if (e.reason === 'barge-in') this.bargeIns.inc();
+        return;
+      case 'call-ended':
+        this.callsEnded.inc({ outcome: e.outcome });
+        this.callDuration.observe(e.summary.durationMs / 1000);
+        return;
+      default:
+        return;
+    }
+  };
 }

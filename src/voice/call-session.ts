@@ -6,12 +6,13 @@ import type { SpeechToText } from '../providers/stt/stt.js';
 import type { TextToSpeech } from '../providers/tts/tts.js';
 import type { SpeechDetector } from '../providers/vad/speech-detector.js';
 import { AsyncQueue } from './async-queue.js';
+import type { CallEventBody, CallOutcome, CallSummary, CutReason } from './events.js';
 import { LatencyMarks, type TurnLatency } from './latency.js';
 import { Listener, type ListenerEvent } from './listener.js';
 import { Playout, systemClock, type Clock, type MediaTransport } from './playout.js';
 import { CallRecorder } from './recorder.js';
 import { speak } from './speaker.js';
-import { SpeechHandle } from './speech-handle.js';
+import { SpeechHandle, type SpeechOutcome } from './speech-handle.js';
 import { isBackchannel, type TurnTakingConfig } from './turn-taking.js';
 
 /** A turn as the session stores it. Times are ms since the stream started. */
@@ -25,31 +26,17 @@ export interface SessionTurn {
   latency?: TurnLatency;
 }
 
-/** Where a session writes what happened; app.ts adapts the store to it. */
-export interface CallLogPort {
-  appendTurn(turn: SessionTurn): Promise<void>;
-  appendEvent(type: string, payload: Record<string, unknown>): Promise<void>;
-  /** The brain reported a lead, emergency, booking or question: the channel-free side effects. */
-  onBrainOutput?(output: Exclude<BrainOutput, { type: 'say' } | { type: 'listen' }>): Promise<void>;
-  /** The stream ended: recording (stereo, 8 kHz) and the call-level summary. */
-  finish(result: {
-    recording: [Int16Array, Int16Array];
-    sampleRate: number;
-    summary: CallSummary;
-  }): Promise<void>;
+export type { CallSummary } from './events.js';
+
+/** Where the session's events go: the call's event stream (CallEventStream). */
+export interface CallEventSink {
+  emit(event: CallEventBody): void;
 }
 
-export interface CallSummary {
-  durationMs: number;
-  turns: number;
-  callerTurns: number;
-  agentTurns: number;
-  interruptions: number;
-  framesIn: number;
-  framesOut: number;
-  endReason: string;
-  /** Median and worst per-stage latency over the call's agent turns (ms after end of speech). */
-  latency?: { turns: number; firstFrameSentP50?: number; firstFrameSentMax?: number };
+/** The call's audio at its end: caller left, agent right, 8 kHz. */
+export interface CallRecording {
+  channels: [Int16Array, Int16Array];
+  sampleRate: number;
 }
 
 export interface SessionLogger {
@@ -76,14 +63,14 @@ export interface CallSessionDeps {
   brain: Brain;
   business: BusinessProfile;
   callerId?: E164 | undefined;
-  callLog: CallLogPort;
+  /** Everything the call does is told here, in order; the call log and metrics listen to it. */
+  events: CallEventSink;
+  /** Keeps the recording at the end; resolves to where it was kept, or undefined. */
+  saveRecording?(recording: CallRecording): Promise<string | undefined>;
   log: SessionLogger;
   turnTaking: TurnTakingConfig;
   playoutLeadMs: number;
   clock?: Clock;
-  /** Observers for metrics. */
-  onTurnLatency?(latency: TurnLatency): void;
-  onBargeIn?(): void;
 }
 
 const TRANSFER_FAILED_LINE =
@@ -94,7 +81,12 @@ interface AgentTurn {
   latency: LatencyMarks | undefined;
   /** Audio of this turn has reached the playout. */
   audible: boolean;
+  /** Why it was cut, once it was. */
+  cutReason?: CutReason;
 }
+
+/** What an agent turn speaks: the brain's answer to an input, or a fixed line. */
+type TurnSource = { kind: 'brain'; input: TurnInput; brain: Brain } | { kind: 'say'; text: string };
 
 /**
  * One phone call's voice session: listens, takes turns with the caller, lets the caller
@@ -112,8 +104,6 @@ export class CallSession {
   /** Agent turns run one after another. */
   private agentChain: Promise<void> = Promise.resolve();
   private current: AgentTurn | undefined;
-  /** Persistence happens in order, off the audio path; failures are logged, never thrown. */
-  private writes: Promise<void> = Promise.resolve();
   private framesIn = 0;
   private framesOut = 0;
   private ended = false;
@@ -127,6 +117,10 @@ export class CallSession {
   private lastCallerText = '';
   /** The caller's current utterance began while agent audio was playing. */
   private spokeOverAgent = false;
+  /** The last interim transcript told, so an unchanged one is not told again. */
+  private lastInterim = '';
+  private agentHungUp = false;
+  private transferred = false;
   private readonly latencies: TurnLatency[] = [];
   /** The stored caller turn each brain input came from. */
   private readonly inputTurns = new WeakMap<TurnInput, SessionTurn>();
@@ -159,7 +153,16 @@ export class CallSession {
     return Math.round(this.clock.now() - this.startedAt);
   }
 
+  private emit(event: CallEventBody): void {
+    try {
+      this.deps.events.emit(event);
+    } catch (err) {
+      this.deps.log.error({ err }, 'call event listener failed');
+    }
+  }
+
   start(): void {
+    this.emit({ type: 'call-started', channel: 'phone' });
     this.enqueueAgentTurn({ kind: 'call-started' });
   }
 
@@ -180,7 +183,7 @@ export class CallSession {
     if (this.ended) return;
     this.lastDtmfAt = this.clock.now();
     this.clock.clearTimeout(this.noInputTimer);
-    this.persist(() => this.deps.callLog.appendEvent('dtmf', { digit, atMs: this.elapsed() }));
+    this.emit({ type: 'dtmf', digit, atMs: this.elapsed() });
     const finishOnKey = this.listenHint?.finishOnKey ?? '#';
     if (digit !== finishOnKey) this.digits += digit;
     this.clock.clearTimeout(this.digitTimer);
@@ -198,6 +201,7 @@ export class CallSession {
     this.digits = '';
     if (!digits) return;
     const at = this.elapsed();
+    this.emit({ type: 'digits-entered', digits, atMs: at });
     const turn = this.recordTurn({
       speaker: 'caller',
       text: `[keys] ${digits}`,
@@ -215,25 +219,52 @@ export class CallSession {
     switch (e.type) {
       case 'speech-start': {
         this.clock.clearTimeout(this.noInputTimer);
+        this.lastInterim = '';
+        this.emit({ type: 'speech-started', track: 'inbound', atMs: this.elapsed() });
         this.spokeOverAgent = this.playout.isPlaying();
         const turn = this.current;
         // The caller went on talking before any of our answer was heard: drop that answer
-        // and answer everything they said together.
-        if (turn && !turn.audible && !turn.handle.isSettled && this.lastCallerText) {
+        // and answer everything they said together (unless it must be heard, e.g. safety advice).
+        if (
+          turn &&
+          !turn.audible &&
+          !turn.handle.isSettled &&
+          turn.handle.allowInterruptions &&
+          this.lastCallerText
+        ) {
           this.carriedCallerText = this.lastCallerText;
-          turn.handle.markInterrupted(this.playout.heardPosition());
+          this.cut(turn, 'caller-continued', this.playout.heardPosition());
         }
         break;
       }
       case 'speech-progress':
+        if (e.partial && e.partial !== this.lastInterim) {
+          this.lastInterim = e.partial;
+          this.emit({ type: 'transcript-interim', track: 'inbound', text: e.partial });
+        }
         this.maybeBargeIn(e.speechMs, e.partial);
         break;
       case 'noise':
+        this.emit({
+          type: 'speech-stopped',
+          track: 'inbound',
+          atMs: this.elapsed(),
+          durationMs: e.durationMs,
+        });
         break;
       case 'utterance': {
         const text = [this.carriedCallerText, e.text].filter(Boolean).join(' ');
         this.carriedCallerText = '';
         const endMs = Math.round(e.endOfSpeechAt - this.startedAt);
+        this.emit({ type: 'speech-stopped', track: 'inbound', atMs: endMs, durationMs: e.durationMs });
+        this.emit({
+          type: 'transcript-final',
+          track: 'inbound',
+          text: e.text,
+          ...(e.confidence !== undefined ? { confidence: e.confidence } : {}),
+          startMs: endMs - e.durationMs,
+          endMs,
+        });
         const turn = this.recordTurn({
           speaker: 'caller',
           text: e.text,
@@ -273,31 +304,45 @@ export class CallSession {
   }
 
   private interrupt(turn: AgentTurn): void {
+    this.cutPlaying(turn, 'barge-in');
+  }
+
+  /** Stops the agent's audio at the caller's end now and settles the turn with what was heard. */
+  private cutPlaying(turn: AgentTurn, reason: CutReason): void {
     const heard = this.playout.clear();
     this.recorder.truncateAgent(this.elapsed());
-    turn.handle.markInterrupted(heard);
-    this.deps.onBargeIn?.();
-    this.persist(() =>
-      this.deps.callLog.appendEvent('barge-in', { atMs: this.elapsed(), heardPosition: heard }),
-    );
+    this.cut(turn, reason, heard);
+  }
+
+  private cut(turn: AgentTurn, reason: CutReason, heardPosition: number): void {
+    if (turn.handle.isSettled) return;
+    turn.cutReason = reason;
+    turn.handle.markInterrupted(heardPosition);
   }
 
   private enqueueAgentTurn(input: TurnInput, latency?: LatencyMarks): void {
+    this.enqueue(new SpeechHandle(true), { kind: 'brain', input, brain: this.deps.brain }, latency);
+  }
+
+  private enqueue(handle: SpeechHandle, source: TurnSource, latency?: LatencyMarks): void {
     this.agentChain = this.agentChain
-      .then(() => (this.ended ? undefined : this.runAgentTurn(input, latency)))
+      .then(() => {
+        if (!this.ended) return this.runAgentTurn(handle, source, latency);
+        // Never spoken: whoever waits on the handle learns that nothing was heard.
+        handle.markInterrupted(0);
+      })
       .catch((err: unknown) => this.deps.log.error({ err }, 'agent turn failed'));
   }
 
-  /** Lines the voice layer itself must say (when the brain cannot know, e.g. a failed transfer). */
-  private enqueueAgentLines(lines: string[]): void {
-    const brain: Brain = {
-      async *respond() {
-        for (const text of lines) yield { type: 'say', text };
-      },
-    };
-    this.agentChain = this.agentChain
-      .then(() => (this.ended ? undefined : this.runAgentTurn({ kind: 'no-input' }, undefined, brain)))
-      .catch((err: unknown) => this.deps.log.error({ err }, 'agent turn failed'));
+  /**
+   * Speaks a fixed line after whatever the agent is saying now, without asking the brain (a
+   * failed transfer, the shutdown goodbye). With `allowInterruptions: false` the caller cannot
+   * talk over it. Resolves once it has played, or with what was heard when it was cut.
+   */
+  say(text: string, opts: { allowInterruptions?: boolean } = {}): Promise<SpeechOutcome> {
+    const handle = new SpeechHandle(opts.allowInterruptions ?? true);
+    this.enqueue(handle, { kind: 'say', text });
+    return handle.done;
   }
 
   /** The conversation before `input`: the brain gets the current turn as input, not in the history. */
@@ -321,47 +366,32 @@ export class CallSession {
 
   /** One agent turn: the brain's sentences are spoken as they come, under one AbortSignal. */
   private async runAgentTurn(
-    input: TurnInput,
+    handle: SpeechHandle,
+    source: TurnSource,
     latency?: LatencyMarks,
-    brain: Brain = this.deps.brain,
   ): Promise<void> {
-    const handle = new SpeechHandle(true);
     const turn: AgentTurn = { handle, latency, audible: false };
     this.current = turn;
-    const signal = handle.abort.signal;
     const sentences = new AsyncQueue<string>();
     const after: BrainOutput[] = [];
     const startMs = this.elapsed();
+    let audibleAtMs = startMs;
     this.listenHint = undefined;
+    this.emit({
+      type: 'agent-turn-started',
+      turnId: handle.id,
+      source: source.kind,
+      allowInterruptions: handle.allowInterruptions,
+      atMs: startMs,
+    });
 
-    const thinking = (async () => {
-      let said = false;
-      try {
-        for await (const out of brain.respond(input, this.context(input), signal)) {
-          if (signal.aborted) break;
-          if (out.type === 'say') {
-            said = true;
-            latency?.mark('firstText', this.clock.now());
-            sentences.push(out.text);
-          } else if (out.type === 'listen') {
-            this.listenHint = out;
-          } else if (out.type === 'end-call' || out.type === 'transfer') {
-            after.push(out);
-          }
-          if (out.type !== 'say' && out.type !== 'listen' && this.deps.callLog.onBrainOutput) {
-            const o = out;
-            this.persist(() => this.deps.callLog.onBrainOutput!(o));
-          }
-        }
-      } catch (err) {
-        if (!signal.aborted) {
-          this.deps.log.error({ err }, 'brain failed during a turn');
-          if (!said) sentences.push("Sorry, I'm having trouble right now. Could you say that again?");
-        }
-      } finally {
-        sentences.end();
-      }
-    })();
+    const thinking =
+      source.kind === 'say'
+        ? (async () => {
+            sentences.push(source.text);
+            sentences.end();
+          })()
+        : this.think(source, turn, sentences, after);
 
     try {
       await speak(
@@ -371,37 +401,66 @@ export class CallSession {
         {
           onFirstAudio: (at) => latency?.mark('firstAudio', at),
           onAudio: (pcm) => {
-            turn.audible = true;
+            if (!turn.audible) {
+              turn.audible = true;
+              audibleAtMs = this.elapsed() + this.playout.bufferedMs();
+              this.emit({ type: 'speech-started', track: 'outbound', atMs: audibleAtMs });
+            }
             this.recorder.addAgent(pcm, this.elapsed() + this.playout.bufferedMs());
           },
         },
       );
     } catch (err) {
       this.deps.log.error({ err }, 'agent speech failed');
-      handle.markInterrupted(this.playout.heardPosition());
+      this.cut(turn, 'failed', this.playout.heardPosition());
     }
     await thinking;
     const outcome = await handle.done;
     if (this.current === turn) this.current = undefined;
+    const endMs = this.elapsed();
+    // Before the turn's end: the call log stores the latency with the turn.
+    if (latency) {
+      this.latencies.push(latency.value);
+      this.emit({ type: 'turn-latency', turnId: handle.id, latency: { ...latency.value } });
+    }
+    if (turn.audible) {
+      this.emit({
+        type: 'speech-stopped',
+        track: 'outbound',
+        atMs: endMs,
+        durationMs: Math.max(0, endMs - audibleAtMs),
+      });
+    }
+    if (outcome.interrupted) {
+      this.emit({
+        type: 'agent-turn-interrupted',
+        turnId: handle.id,
+        reason: turn.cutReason ?? 'cut-off',
+        text: outcome.text,
+        heardText: outcome.heardText,
+        heardMs: outcome.heardMs,
+        startMs,
+        endMs,
+      });
+    } else {
+      this.emit({ type: 'agent-turn-ended', turnId: handle.id, text: outcome.text, startMs, endMs });
+    }
     if (outcome.text) {
       this.recordTurn({
         speaker: 'agent',
         text: outcome.text,
         startMs,
-        endMs: this.elapsed(),
+        endMs,
         interrupted: outcome.interrupted,
         ...(outcome.interrupted ? { heardText: outcome.heardText } : {}),
         ...(latency ? { latency: latency.value } : {}),
       });
     }
-    if (latency) {
-      this.latencies.push(latency.value);
-      this.deps.onTurnLatency?.(latency.value);
-    }
     if (outcome.interrupted) return;
     const ending = after.find((o) => o.type === 'end-call' || o.type === 'transfer');
     if (ending?.type === 'end-call') {
-      this.persist(() => this.deps.callLog.appendEvent('agent-hangup', { reason: ending.reason }));
+      this.agentHungUp = true;
+      this.emit({ type: 'agent-hangup', reason: ending.reason });
       this.deps.hangup();
       return;
     }
@@ -412,12 +471,88 @@ export class CallSession {
           return false;
         },
       );
+      this.emit({ type: 'transfer-result', transferred: moved });
       // Twilio now runs the <Dial>: this stream is over. If it could not be done, keep the caller.
-      if (moved) return;
-      this.enqueueAgentLines([TRANSFER_FAILED_LINE]);
+      if (moved) {
+        this.transferred = true;
+        return;
+      }
+      void this.say(TRANSFER_FAILED_LINE);
       return;
     }
     this.armNoInput();
+  }
+
+  /** The brain's side of a turn: its sentences into `sentences`, its decisions told as events. */
+  private async think(
+    source: Extract<TurnSource, { kind: 'brain' }>,
+    turn: AgentTurn,
+    sentences: AsyncQueue<string>,
+    after: BrainOutput[],
+  ): Promise<void> {
+    const { handle, latency } = turn;
+    const signal = handle.abort.signal;
+    let said = false;
+    try {
+      for await (const out of source.brain.respond(source.input, this.context(source.input), signal)) {
+        if (signal.aborted) break;
+        switch (out.type) {
+          case 'say':
+            said = true;
+            latency?.mark('firstText', this.clock.now());
+            sentences.push(out.text);
+            break;
+          case 'listen':
+            this.listenHint = out;
+            break;
+          case 'end-call':
+            after.push(out);
+            break;
+          case 'transfer':
+            after.push(out);
+            this.emit({
+              type: 'transfer',
+              summary: out.summary,
+              reason: out.reason,
+              ...(out.to ? { to: out.to } : {}),
+            });
+            break;
+          case 'emergency':
+            // What the agent says from here (what to do to stay safe) cannot be talked over.
+            handle.disallowInterruptions();
+            this.emit({
+              type: 'emergency',
+              category: out.category,
+              trigger: out.trigger,
+              summary: out.summary,
+            });
+            break;
+          case 'lead':
+            this.emit({ type: 'lead', fields: { ...out.fields }, complete: out.complete });
+            break;
+          case 'booking':
+            this.emit({
+              type: 'booking',
+              action: out.action,
+              bookingId: out.bookingId,
+              serviceId: out.serviceId,
+              start: out.start,
+              end: out.end,
+            });
+            break;
+          case 'question-for-owner':
+            this.emit({ type: 'question', text: out.text });
+            break;
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) {
+        this.deps.log.error({ err }, 'brain failed during a turn');
+        if (!said) sentences.push("Sorry, I'm having trouble right now. Could you say that again?");
+      }
+    } finally {
+      sentences.end();
+    }
   }
 
   private armNoInput(): void {
@@ -428,16 +563,10 @@ export class CallSession {
     }, this.deps.turnTaking.noInputTimeoutMs);
   }
 
+  /** The conversation as the brain will see it (the stored turns come from the events). */
   private recordTurn(turn: SessionTurn): SessionTurn {
     this.turns.push(turn);
-    this.persist(() => this.deps.callLog.appendTurn(turn));
     return turn;
-  }
-
-  private persist(write: () => Promise<void>): void {
-    this.writes = this.writes
-      .then(write)
-      .catch((err: unknown) => this.deps.log.error({ err }, 'call log write failed'));
   }
 
   /**
@@ -452,22 +581,21 @@ export class CallSession {
     // Nothing the caller says now starts another turn.
     this.listener?.close();
     const turn = this.current;
-    if (turn && !turn.handle.isSettled) {
-      const heard = this.playout.clear();
-      this.recorder.truncateAgent(this.elapsed());
-      turn.handle.markInterrupted(heard);
-    }
-    this.persist(() => this.deps.callLog.appendEvent('goodbye', { atMs: this.elapsed() }));
-    this.enqueueAgentLines([text]);
+    if (turn && !turn.handle.isSettled) this.cutPlaying(turn, 'cut-off');
+    this.emit({ type: 'goodbye', atMs: this.elapsed() });
+    const said = this.say(text, { allowInterruptions: false });
     let timer: unknown;
     await Promise.race([
-      this.agentChain,
+      said,
       new Promise<void>((resolve) => (timer = this.clock.setTimeout(resolve, maxMs))),
     ]);
     this.clock.clearTimeout(timer);
   }
 
-  /** Never rejects: whatever fails while releasing the call, its summary and recording are written. */
+  /**
+   * Never rejects: whatever fails while releasing the call, its recording is kept and its
+   * `call-ended` event (with the summary) is emitted, last.
+   */
   async end(reason: string): Promise<void> {
     if (this.ended) return;
     this.ended = true;
@@ -483,7 +611,7 @@ export class CallSession {
     attempt('closing the listener', () => this.listener?.close());
     const turn = this.current;
     attempt('cutting the current turn', () => {
-      if (turn && !turn.handle.isSettled) turn.handle.markInterrupted(this.playout.heardPosition());
+      if (turn) this.cut(turn, 'cut-off', this.playout.heardPosition());
     });
     attempt('closing the playout', () => this.playout.close());
     // The turn that was cut off records itself before the summary is written.
@@ -511,13 +639,35 @@ export class CallSession {
           }
         : {}),
     };
-    this.persist(() =>
-      this.deps.callLog.finish({
-        recording: this.recorder.channels(),
+    const recording = await this.saveRecording();
+    this.emit({
+      type: 'call-ended',
+      reason,
+      outcome: this.outcome(reason),
+      summary,
+      ...(recording ? { recording } : {}),
+    });
+  }
+
+  private async saveRecording(): Promise<string | undefined> {
+    if (!this.deps.saveRecording) return undefined;
+    try {
+      return await this.deps.saveRecording({
+        channels: this.recorder.channels(),
         sampleRate: this.recorder.sampleRate,
-        summary,
-      }),
-    );
-    await this.writes;
+      });
+    } catch (err) {
+      this.deps.log.error({ err }, 'call end: recording failed');
+      return undefined;
+    }
+  }
+
+  private outcome(reason: string): CallOutcome {
+    if (this.transferred) return 'transferred';
+    if (this.agentHungUp) return 'agent-hung-up';
+    if (reason === 'shutdown') return 'server-shutdown';
+    // Twilio's `stop`: the call ended at Twilio's side (the caller hung up).
+    if (reason === 'stop') return 'caller-hung-up';
+    return 'dropped';
   }
 }

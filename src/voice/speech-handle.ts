@@ -24,7 +24,17 @@ export class SpeechHandle {
   private resolveDone!: (o: SpeechOutcome) => void;
   readonly done: Promise<SpeechOutcome> = new Promise((r) => (this.resolveDone = r));
 
-  constructor(readonly allowInterruptions = true) {}
+  constructor(private interruptible = true) {}
+
+  /** Whether the caller may talk over this utterance. */
+  get allowInterruptions(): boolean {
+    return this.interruptible;
+  }
+
+  /** From now on the caller cannot talk over it (an emergency's safety advice must be heard). */
+  disallowInterruptions(): void {
+    this.interruptible = false;
+  }
 
   get text(): string {
     return this.segments.map((s) => s.text).join(' ');

@@ -4,7 +4,11 @@ import { businessProfileSchema } from '../../src/business/profile.js';
 import type { TextToSpeech } from '../../src/providers/tts/tts.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
 import type { VoiceActivityDetector } from '../../src/providers/vad/vad.js';
-import { CallSession, type CallLogPort, type SessionTurn } from '../../src/voice/call-session.js';
+import { asBusinessId, asCallSid } from '../../src/ids.js';
+import { CallEventStream } from '../../src/voice/call-event-stream.js';
+import { CallLog, type CallLogStore, type LoggedTurn } from '../../src/voice/call-log.js';
+import { CallSession, type CallRecording, type SessionTurn } from '../../src/voice/call-session.js';
+import type { CallEvent } from '../../src/voice/events.js';
 import type { MediaTransport } from '../../src/voice/playout.js';
 import { DEFAULT_TURN_TAKING, type TurnTakingConfig } from '../../src/voice/turn-taking.js';
 import { ScriptedStt } from '../providers/stt/support/scripted-stt.js';
@@ -73,6 +77,30 @@ class ScriptedBrain implements Brain {
   }
 }
 
+/** The calls repository's part in a call log, in memory. */
+export class MemoryCallLogStore implements CallLogStore {
+  readonly turns: LoggedTurn[] = [];
+  readonly events: Array<{ type: string; payload: Record<string, unknown> }> = [];
+  recording: string | undefined;
+  summary: Record<string, unknown> | undefined;
+  ended: { reason: string; transferred: boolean } | undefined;
+  async appendTurn(_sid: string, t: LoggedTurn) {
+    this.turns.push(t);
+  }
+  async appendEvent(_sid: string, type: string, payload: Record<string, unknown>) {
+    this.events.push({ type, payload });
+  }
+  async setRecording(_sid: string, path: string) {
+    this.recording = path;
+  }
+  async setSummary(_sid: string, summary: Record<string, unknown>) {
+    this.summary = summary;
+  }
+  async endCall(_sid: string, end: { reason: string; transferred: boolean }) {
+    this.ended = { reason: end.reason, transferred: end.transferred };
+  }
+}
+
 type Sent = { kind: 'media' } | { kind: 'mark'; name: string } | { kind: 'clear' };
 
 export interface HarnessOptions {
@@ -89,8 +117,18 @@ export class VoiceHarness {
   readonly session: CallSession;
   readonly brain: ScriptedBrain;
   readonly stt: ScriptedStt;
-  readonly turns: SessionTurn[] = [];
-  readonly events: Array<{ type: string; payload: Record<string, unknown> }> = [];
+  /** The call's event stream: every event the session emitted, in order, in `events`. */
+  readonly stream = new CallEventStream(asCallSid('CAtest'), asBusinessId('b-test'), {
+    onListenerError: (err) => {
+      throw err;
+    },
+  });
+  readonly events: CallEvent[] = [];
+  /** The call log, written from the events as in production, into `store`. */
+  readonly callLog: CallLog;
+  readonly store = new MemoryCallLogStore();
+  /** Recordings the session asked to keep. */
+  readonly recordings: CallRecording[] = [];
   /** What the server sent, in order, with the fake time. */
   readonly wire: Array<Sent & { at: number }> = [];
   hungUp = false;
@@ -99,7 +137,6 @@ export class VoiceHarness {
   private readonly playback: Sent[] = [];
   private callerQueue: Uint8Array[] = [];
   framesPlayed = 0;
-  finished = false;
 
   constructor(opts: HarnessOptions) {
     this.stt = new ScriptedStt(opts.transcripts ?? [], () => this.clock.now());
@@ -121,11 +158,9 @@ export class VoiceHarness {
         for (const p of pending) if (p.kind === 'mark') queueMicrotask(() => this.session.onMarkEcho(p.name));
       },
     };
-    const callLog: CallLogPort = {
-      appendTurn: async (t) => void this.turns.push(t),
-      appendEvent: async (type, payload) => void this.events.push({ type, payload }),
-      finish: async () => void (this.finished = true),
-    };
+    this.callLog = new CallLog({ store: this.store, streamSid: 'MZtest', log: { error: () => undefined } });
+    this.stream.subscribe((e) => this.events.push(e));
+    this.stream.subscribe(this.callLog.listener);
     const turnTaking = { ...DEFAULT_TURN_TAKING, ...opts.turnTaking };
     this.session = new CallSession({
       transport,
@@ -146,11 +181,39 @@ export class VoiceHarness {
         }),
       },
       turnTaking,
-      callLog,
+      events: this.stream,
+      saveRecording: async (r) => {
+        this.recordings.push(r);
+        return 'recordings/CAtest.wav';
+      },
       log: { info: () => undefined, warn: () => undefined, error: () => undefined },
       playoutLeadMs: opts.leadMs ?? 100,
       clock: this.clock,
     });
+  }
+
+  /** The turns as the call log stored them (offsets since the stream started). */
+  get turns(): SessionTurn[] {
+    return this.store.turns.map((t) => ({
+      speaker: t.speaker,
+      text: t.text,
+      startMs: t.startOffsetMs,
+      endMs: t.endOffsetMs,
+      interrupted: t.interrupted,
+      ...(t.heardText !== null ? { heardText: t.heardText } : {}),
+      ...(t.latency ? { latency: t.latency } : {}),
+    }));
+  }
+
+  /** The call's end has been written (summary, recording, end). */
+  get finished(): boolean {
+    return this.store.ended !== undefined;
+  }
+
+  /** Ends the session and waits for the call log to be written. */
+  async end(reason: string): Promise<void> {
+    await this.session.end(reason);
+    await this.callLog.flushed();
   }
 
   private echoLeadingMarks(): void {

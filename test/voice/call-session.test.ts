@@ -208,7 +208,7 @@ describe('CallSession end', () => {
     h.callerSpeaks(400);
     await h.runUntil(() => h.agentAudible);
     await h.run(300);
-    await h.session.end('stop');
+    await h.end('stop');
     expect(h.finished).toBe(true);
     const last = h.turns.at(-1)!;
     expect(last).toMatchObject({ speaker: 'agent', interrupted: true });
@@ -317,7 +317,7 @@ describe('CallSession faults and shutdown', () => {
     await afterGreeting(h);
     h.callerSpeaks(600);
     await h.run(300); // mid-utterance: the recognizer is open
-    await expect(h.session.end('stop')).resolves.toBeUndefined();
+    await expect(h.end('stop')).resolves.toBeUndefined();
     expect(h.finished).toBe(true);
   });
 
@@ -341,7 +341,7 @@ describe('CallSession faults and shutdown', () => {
     const agentTurns = h.turns.filter((t) => t.speaker === 'agent');
     expect(agentTurns.at(-2)).toMatchObject({ interrupted: true });
     expect(agentTurns.at(-1)).toMatchObject({ text: 'We have to hang up now. Goodbye.', interrupted: false });
-    await h.session.end('shutdown');
+    await h.end('shutdown');
     expect(h.finished).toBe(true);
   });
 

@@ -1,0 +1,9 @@
+export {
+  topicKey,
+  type BusEvent,
+  type BusHandler,
+  type BusTopic,
+  type EventBus,
+  type Subscription,
+} from './event-bus.js';
+export { InProcessBus, type InProcessBusOptions } from './in-process-bus.js';

@@ -1,0 +1,221 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Brain } from '../../agent/brain.js';
+import { writeWav } from '../../audio/wav.js';
+import type { BusinessProfile } from '../../business/profile.js';
+import { profileFromStored } from '../../business/stored-profile.js';
+import type { Logger } from '../../http/logger.js';
+import type { Metrics } from '../../http/metrics.js';
+import type { CallSid, E164 } from '../../ids.js';
+import type { SpeechToText } from '../../providers/stt/stt.js';
+import type { TextToSpeech } from '../../providers/tts/tts.js';
+import { SpeechDetector } from '../../providers/vad/speech-detector.js';
+import type { VoiceActivityDetector } from '../../providers/vad/vad.js';
+import type { EventBus } from '../../store/bus/index.js';
+import type { Business, CallsRepo } from '../../store/index.js';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../../store/private-files.js';
+import { callEndLine } from '../../voice/call-end-line.js';
+import { CallEventStream } from '../../voice/call-event-stream.js';
+import { CallLog, type CallLogStore } from '../../voice/call-log.js';
+import { CallSession, type CallRecording } from '../../voice/call-session.js';
+import type { CallEvent } from '../../voice/events.js';
+import type { LiveCalls } from '../../voice/live-calls.js';
+import { turnTakingFor } from '../../voice/turn-taking.js';
+import type { StartedStream, StreamCall } from './media-stream.js';
+import { dialTwiml } from './twiml.js';
+
+/** Said to a caller still on the line when the shutdown grace runs out. */
+export const SHUTDOWN_GOODBYE = "I'm sorry, I have to end the call now. Please call back. Goodbye.";
+/** How long that goodbye may take to play before the call is closed anyway. */
+const GOODBYE_MAX_MS = 5000;
+
+/** What one call's brain is built from; the app decides which brain and which tools. */
+export interface BrainRequest {
+  business: Business;
+  profile: BusinessProfile;
+  callSid: CallSid;
+  callerId: E164 | undefined;
+  log: Logger;
+  /** Aborted once the call is over: the brain's writes that must outlive a barge-in use it. */
+  lifetime: AbortSignal;
+}
+
+export interface CallControllerDeps {
+  calls: CallsRepo;
+  businesses: { getById(id: Business['id']): Promise<Business | undefined> };
+  brainFor(req: BrainRequest): Brain;
+  tts: TextToSpeech;
+  /** Without it the agent only speaks. */
+  stt: SpeechToText | undefined;
+  /** Makes one voice activity detector per call, at 8 kHz. */
+  vad: { createStream(sampleRate: 8000): VoiceActivityDetector };
+  /** Moves a live call to new TwiML (Twilio REST); absent without an account (embedded default). */
+  updateCallTwiml?: (callSid: CallSid, twiml: string) => Promise<void>;
+  /** Every call's events are published here, for listeners anywhere (assist feed, dashboard). */
+  bus: EventBus<CallEvent>;
+  liveCalls: LiveCalls;
+  metrics: Metrics;
+  log: Logger;
+  /** Recordings go to `recordingsDir`, stored relative to `dataDir`. */
+  dataDir: string;
+  recordingsDir: string;
+  playoutLeadMs: number;
+}
+
+/**
+ * A phone call from the moment its media stream starts: builds the session (brain, listening,
+ * turn-taking from the business's settings), gives the call its event stream with its
+ * listeners (call log, metrics, the end-of-call log line, the bus), keeps the recording, does
+ * transfers, and enters the call in the registry of live calls until its end is written.
+ */
+export function createCallController(deps: CallControllerDeps): {
+  startCall(stream: StartedStream): Promise<StreamCall>;
+} {
+  const { calls } = deps;
+
+  const startCall = async (stream: StartedStream): Promise<StreamCall> => {
+    try {
+      return await startSession(stream);
+    } catch (err) {
+      // The stream claimed the call: give it an end, or it would look live until a restart.
+      await calls
+        .recordStatus({
+          callSid: stream.callSid,
+          status: 'failed',
+          source: 'stream',
+          occurredAt: new Date(),
+          endReason: 'start-failed',
+        })
+        .catch((e: unknown) => stream.log.error({ err: e }, 'could not record a failed start'));
+      throw err;
+    }
+  };
+
+  const startSession = async (stream: StartedStream): Promise<StreamCall> => {
+    const business = await deps.businesses.getById(stream.businessId);
+    if (!business) throw new Error('business of this call is gone');
+    const callSid = stream.callSid;
+    const log = stream.log;
+
+    const events = new CallEventStream(callSid, stream.businessId, {
+      onListenerError: (err, e) => log.error({ err, event: e.type }, 'a call event listener failed'),
+    });
+    const callLog = new CallLog({ store: callLogStore(calls), streamSid: stream.streamSid, log });
+    events.subscribe(callLog.listener);
+    events.subscribe(deps.metrics.observeCall);
+    events.subscribe(callEndLine(log));
+    events.subscribe((e) => {
+      deps.bus.publish(e).catch((err: unknown) => log.warn({ err }, 'publishing a call event failed'));
+    });
+
+    const turnTaking = turnTakingFor(business.settings.turnTaking);
+    const { profile, problems } = profileFromStored(business);
+    if (problems.length > 0) log.warn({ problems }, 'business profile has problems; using what is valid');
+    const lifetime = new AbortController();
+    const session = new CallSession({
+      transport: stream.transport,
+      hangup: stream.hangup,
+      transfer: async (to, _summary) => {
+        const number = to ?? profile.transferNumber;
+        if (!number) return false;
+        if (!deps.updateCallTwiml) {
+          // Embedded default: no Twilio account to move the call with; the stream ends here.
+          log.warn('transfer requested but no Twilio REST credentials are configured');
+          return false;
+        }
+        await deps.updateCallTwiml(callSid, dialTwiml({ number, callerId: business.phoneNumbers[0] }));
+        return true;
+      },
+      tts: deps.tts,
+      brain: deps.brainFor({
+        business,
+        profile,
+        callSid,
+        callerId: stream.callerId,
+        log,
+        lifetime: lifetime.signal,
+      }),
+      business: profile,
+      callerId: stream.callerId,
+      ...(deps.stt
+        ? {
+            listening: {
+              stt: deps.stt,
+              detector: new SpeechDetector(deps.vad.createStream(8000), {
+                minSpeechMs: turnTaking.minTurnSpeechMs,
+                minSilenceMs: turnTaking.endOfTurnSilenceMs,
+              }),
+            },
+          }
+        : {}),
+      turnTaking,
+      events,
+      saveRecording: (r) => saveRecording(deps, callSid, r),
+      log,
+      playoutLeadMs: deps.playoutLeadMs,
+    });
+
+    const end = deps.liveCalls.add({
+      callSid,
+      businessId: stream.businessId,
+      startedAt: Date.now(),
+      end: async (reason) => {
+        try {
+          await session.end(reason);
+          // The database may be closed right after this resolves: the log is written first.
+          await callLog.flushed();
+        } finally {
+          lifetime.abort();
+        }
+      },
+      endWithGoodbye: async () => {
+        await session.sayGoodbye(SHUTDOWN_GOODBYE, GOODBYE_MAX_MS);
+        await end('shutdown');
+        // A normal close (1000): with nothing after <Connect>, Twilio hangs up, no error.
+        stream.hangup();
+      },
+    });
+    session.start();
+    return {
+      onAudio: (b) => session.onAudio(b),
+      onDtmf: (d) => session.onDtmf(d),
+      onMarkEcho: (n) => session.onMarkEcho(n),
+      end,
+    };
+  };
+
+  return { startCall };
+}
+
+/** The calls repository as the call log's store. */
+function callLogStore(calls: CallsRepo): CallLogStore {
+  return {
+    appendTurn: (sid, t) => calls.appendTurn(sid, t),
+    appendEvent: (sid, type, payload, at) => calls.appendEvent(sid, type, payload, at),
+    setRecording: (sid, p) => calls.setRecording(sid, p),
+    setSummary: (sid, s) => calls.setSummary(sid, s),
+    endCall: (sid, end) =>
+      end.transferred
+        ? calls.setEndReason(sid, 'transferred')
+        : calls.recordStatus({
+            callSid: sid,
+            status: 'completed',
+            source: 'stream',
+            occurredAt: end.at,
+            endReason: end.reason,
+          }),
+  };
+}
+
+/** Written without blocking the event loop, owner-only, and never over an existing recording. */
+async function saveRecording(
+  deps: Pick<CallControllerDeps, 'dataDir' | 'recordingsDir'>,
+  callSid: CallSid,
+  r: CallRecording,
+): Promise<string> {
+  await mkdir(deps.recordingsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const file = path.join(deps.recordingsDir, `${callSid}.wav`);
+  // 'wx': a recording is never overwritten, whatever reaches this path.
+  await writePrivateFile(file, writeWav({ sampleRate: r.sampleRate, channels: r.channels }), { flag: 'wx' });
+  return path.relative(deps.dataDir, file);
+}
