@@ -25,7 +25,6 @@ import { registerKbApi } from './admin/kb-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import { profileFromStored } from './business/stored-profile.js';
 import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
-import { HashingEmbedder, OpenAiEmbedder } from './providers/embed/index.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import {
   AlertEscalations,
@@ -35,14 +34,12 @@ import {
   OutboxDispatcher,
   OutboxRepo,
 } from './notify/index.js';
-import { OpenAiChatModel } from './providers/llm/openai-chat.js';
 import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
 import { TwilioRestClient } from './telephony/twilio/rest.js';
 import { createCallController, type BrainRequest } from './telephony/twilio/call-controller.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
-import { createWorkerFliteTts, type WorkerFliteTts } from './providers/tts/index.js';
-import { SileroVadModel } from './providers/vad/index.js';
+import { buildProviders } from './providers/registry.js';
 import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
 import {
   acceptAllSignatures,
@@ -133,10 +130,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       'closed calls left open by a crash as failed',
     );
   const { seeded } = await seedDemoBusiness(database.db, log);
-  let ownTts: WorkerFliteTts | undefined;
-  const tts = overrides.tts ?? (ownTts = await createWorkerFliteTts({ logger: log }));
-  const vad = await SileroVadModel.load();
-  const stt = overrides.stt === undefined ? await loadOfflineStt(log) : (overrides.stt ?? undefined);
+  // Speech, VAD, LLM and embeddings as configured (STT_PROVIDERS, TTS_PROVIDERS, ...), or a test's.
+  const providers = await buildProviders(config, { log, overrides });
+  const { tts, vad, stt } = providers;
   const metrics = new Metrics();
 
   // Notifications: written to the outbox with their cause, delivered (or kept local) by the dispatcher.
@@ -191,14 +187,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   ];
 
   // The brain: rules offline; an OpenAI-compatible LLM leads when configured, rules as its fallback.
-  const chatModel = config.llm
-    ? new OpenAiChatModel({
-        baseUrl: config.llm.baseUrl,
-        apiKey: config.llm.apiKey,
-        model: config.llm.model,
-        timeoutMs: config.llm.timeoutMs,
-      })
-    : undefined;
+  const chatModel = providers.llm;
   const brainFor = ({ business, callSid, callerId, log: callLog, lifetime }: BrainRequest): Brain => {
     if (overrides.brain) return overrides.brain;
     const tools = createStoreTools(
@@ -224,14 +213,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
 
   // Knowledge: documents and FAQ, searched by full text and vectors together.
-  const embedder = config.embeddings
-    ? new OpenAiEmbedder({
-        baseUrl: config.embeddings.baseUrl,
-        apiKey: config.embeddings.apiKey,
-        model: config.embeddings.model,
-        dimensions: config.embeddings.dimensions,
-      })
-    : new HashingEmbedder();
+  const embedder = providers.embedder;
   const knowledge = new KnowledgeBase(
     { repo: new KnowledgeRepo(database.db), embedder },
     { searchTimeoutMs: config.kbSearchTimeoutMs },
@@ -277,11 +259,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await database.db.execute('select 1');
         return {
           database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
+          ...providers.health(),
         };
       } catch (err) {
         // /health is public: the reason goes to the log, not to the answer.
         log.warn({ err }, 'health: database check failed');
-        return { database: { status: 'down', detail: 'database check failed' } };
+        return { database: { status: 'down', detail: 'database check failed' }, ...providers.health() };
       }
     },
   });
@@ -421,9 +404,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await bus.close();
       background.abort();
       await Promise.all(backgroundRuns);
-      await vad.close();
-      await ownTts?.close();
-      await stt?.close?.();
+      await providers.close();
       await database.close();
     },
   };
@@ -448,19 +429,5 @@ async function keepCallsAlive(calls: CallsRepo, nodeId: string, log: Logger, sig
       if (!signal.aborted) log.error({ err }, 'call heartbeat failed');
     }
     await sleep(HEARTBEAT_MS, undefined, { signal }).catch(() => undefined);
-  }
-}
-
-/** The offline recognizer, or undefined (with the reason logged) when its system packages are missing. */
-async function loadOfflineStt(log: Logger): Promise<SpeechToText | undefined> {
-  try {
-    const { createPocketSphinxStt } = await import('./providers/stt/index.js');
-    return await createPocketSphinxStt();
-  } catch (err) {
-    log.error(
-      { err: (err as Error).message },
-      'offline speech recognition unavailable: calls will not be heard. Run scripts/setup.sh',
-    );
-    return undefined;
   }
 }

@@ -1,5 +1,11 @@
 import path from 'node:path';
 import { z } from 'zod';
+import {
+  STT_PROVIDER_NAMES,
+  TTS_PROVIDER_NAMES,
+  type SttProviderName,
+  type TtsProviderName,
+} from './providers/registry.js';
 
 /**
  * Every setting Switchboard reads, parsed and checked once at start. Nothing else reads
@@ -18,7 +24,26 @@ const url = (protocols: string[]) =>
       message: `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`,
     });
 
-const EnvSchema = z
+/** A comma-separated list of provider names, in order of preference; only known names pass. */
+const providerList = <N extends string>(known: readonly N[], fallback: N) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const names = v
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter(Boolean);
+      const unknown = names.filter((n) => !known.includes(n as N));
+      if (names.length === 0 || unknown.length > 0) {
+        const what = names.length === 0 ? 'lists no provider' : `names unknown ${unknown.join(', ')}`;
+        ctx.addIssue({ code: 'custom', message: `${what} (known: ${known.join(', ')})` });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as N[];
+    });
+
+export const EnvSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -88,6 +113,10 @@ const EnvSchema = z
     EMBEDDINGS_DIMENSIONS: z.coerce.number().int().min(8).max(4096).default(384),
     /** Time budget of one knowledge search during a call; past it the caller is told the team will check. */
     KB_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(20).max(10_000).default(300),
+    /** Speech recognizers to try in order; the first that loads is used (none: calls are not heard). */
+    STT_PROVIDERS: providerList(STT_PROVIDER_NAMES, 'pocketsphinx'),
+    /** Speech synthesizers to try in order; the first that loads is used. */
+    TTS_PROVIDERS: providerList(TTS_PROVIDER_NAMES, 'flite'),
   })
   .superRefine((e, ctx) => {
     if (e.LLM_BASE_URL && !e.LLM_MODEL)
@@ -155,6 +184,9 @@ export interface Config {
   embeddings: { baseUrl: string; apiKey: string | undefined; model: string; dimensions: number } | undefined;
   /** Budget of one knowledge search during a call (KB_SEARCH_TIMEOUT_MS). */
   kbSearchTimeoutMs: number;
+  /** STT_PROVIDERS and TTS_PROVIDERS: known names, in order of preference, no repeats. */
+  sttProviders: readonly SttProviderName[];
+  ttsProviders: readonly TtsProviderName[];
 }
 
 export class ConfigError extends Error {
@@ -226,6 +258,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
           }
         : undefined,
     kbSearchTimeoutMs: e.KB_SEARCH_TIMEOUT_MS,
+    sttProviders: e.STT_PROVIDERS,
+    ttsProviders: e.TTS_PROVIDERS,
     embeddings: e.EMBEDDINGS_BASE_URL
       ? {
           baseUrl: e.EMBEDDINGS_BASE_URL,

@@ -1,0 +1,178 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import {
+  NoProviderError,
+  STT_PROVIDER_NAMES,
+  TTS_PROVIDER_NAMES,
+  buildProviders,
+  firstAvailable,
+  type Entry,
+  type ProviderSettings,
+  type RegistryLogger,
+} from '../../src/providers/registry.js';
+import type { TextToSpeech } from '../../src/providers/tts/tts.js';
+import {
+  DEBIAN_EN_US_MODEL_DIR,
+  POCKETSPHINX_ADDON_PATH,
+} from '../../src/providers/stt/pocketsphinx-addon.js';
+
+/** Keeps what was logged, by level. */
+function memoryLog() {
+  const lines: Array<{ level: string; obj: object; msg: string | undefined }> = [];
+  const at =
+    (level: string) =>
+    (obj: object, msg?: string): void =>
+      void lines.push({ level, obj, msg });
+  const log: RegistryLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+  return { log, lines };
+}
+
+const offline = (over: Partial<ProviderSettings> = {}): ProviderSettings => ({
+  sttProviders: ['pocketsphinx'],
+  ttsProviders: ['flite'],
+  llm: undefined,
+  embeddings: undefined,
+  ...over,
+});
+
+describe('STT_PROVIDERS and TTS_PROVIDERS', () => {
+  it('default to the offline engines', () => {
+    const config = loadConfig({});
+    expect(config.sttProviders).toEqual(['pocketsphinx']);
+    expect(config.ttsProviders).toEqual(['flite']);
+  });
+
+  it('read an ordered list, spaces and case forgiven, repeats dropped', () => {
+    expect(loadConfig({ STT_PROVIDERS: ' PocketSphinx , pocketsphinx' }).sttProviders).toEqual([
+      'pocketsphinx',
+    ]);
+  });
+
+  it.each([
+    [
+      'STT_PROVIDERS',
+      'deepgram,pocketsphinx',
+      /STT_PROVIDERS: names unknown deepgram \(known: pocketsphinx\)/,
+    ],
+    ['TTS_PROVIDERS', 'elevenlabs', /TTS_PROVIDERS: names unknown elevenlabs \(known: flite\)/],
+    ['STT_PROVIDERS', ' , ', /STT_PROVIDERS: lists no provider \(known: pocketsphinx\)/],
+  ])('%s=%j stops the start, naming the setting and the known names', (name, value, message) => {
+    const err = (() => {
+      try {
+        loadConfig({ [name]: value });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('know exactly the names the registry can build', () => {
+    expect(STT_PROVIDER_NAMES).toEqual(['pocketsphinx']);
+    expect(TTS_PROVIDER_NAMES).toEqual(['flite']);
+  });
+});
+
+describe('the fallback walk', () => {
+  const tts = (name: string): TextToSpeech & { close(): Promise<void> } => ({
+    name,
+    sampleRate: 8000,
+    // eslint-disable-next-line require-yield
+    async *synthesize() {
+      return;
+    },
+    close: async () => undefined,
+  });
+  const table: Record<string, Entry<TextToSpeech>> = {
+    broken: {
+      offline: true,
+      create: async () => {
+        throw new Error('libbroken.so: cannot open shared object file');
+      },
+    },
+    working: { offline: true, create: async () => tts('working') },
+  };
+
+  it('an offline provider that fails to load is logged with its reason, and the next one is used', async () => {
+    const { log, lines } = memoryLog();
+    const built = await firstAvailable('TTS_PROVIDERS', ['broken', 'working'], table, offline(), log);
+    expect(built?.name).toBe('working');
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        obj: { provider: 'broken', reason: 'libbroken.so: cannot open shared object file' },
+        msg: 'TTS_PROVIDERS: broken could not be loaded; trying working',
+      },
+    ]);
+  });
+
+  it('gives nothing when none loads, each failure logged', async () => {
+    const { log, lines } = memoryLog();
+    expect(await firstAvailable('TTS_PROVIDERS', ['broken'], table, offline(), log)).toBeUndefined();
+    expect(lines.map((l) => l.msg)).toEqual(['TTS_PROVIDERS: broken could not be loaded']);
+  });
+});
+
+describe('buildProviders', () => {
+  it('without any speech synthesizer the start fails, naming TTS_PROVIDERS', async () => {
+    const { log } = memoryLog();
+    await expect(buildProviders(offline({ ttsProviders: [] }), { log })).rejects.toThrow(NoProviderError);
+    await expect(buildProviders(offline({ ttsProviders: [] }), { log })).rejects.toThrow(/TTS_PROVIDERS/);
+  });
+
+  it('runs without listening when the recognizer is turned off, and says so for /health', async () => {
+    const { log } = memoryLog();
+    const providers = await buildProviders(offline(), { log, overrides: { stt: null } });
+    try {
+      expect(providers.stt).toBeUndefined();
+      expect(providers.health().stt).toEqual({ status: 'disabled', detail: 'calls are not heard' });
+      expect(providers.health().tts).toEqual({ status: 'embedded', detail: 'flite' });
+      expect(providers.llm).toBeUndefined();
+      expect(providers.embedder.name).toMatch(/^hashing/);
+    } finally {
+      await providers.close();
+    }
+  });
+
+  it('an LLM and embeddings endpoint in the settings give the OpenAI-compatible clients', async () => {
+    const { log } = memoryLog();
+    const providers = await buildProviders(
+      offline({
+        llm: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: undefined, model: 'llama3.2', timeoutMs: 1000 },
+        embeddings: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: undefined, model: 'nomic', dimensions: 64 },
+      }),
+      { log, overrides: { stt: null } },
+    );
+    try {
+      expect(providers.llm?.name).toBe('openai-chat:llama3.2');
+      expect(providers.embedder.dimensions).toBe(64);
+    } finally {
+      await providers.close();
+    }
+  });
+
+  const pocketsphinxMissing = !existsSync(POCKETSPHINX_ADDON_PATH) || !existsSync(DEBIAN_EN_US_MODEL_DIR);
+  it.skipIf(pocketsphinxMissing)(
+    'builds the configured offline recognizer and synthesizer, reports them, and closes them',
+    async () => {
+      const { log, lines } = memoryLog();
+      const providers = await buildProviders(offline(), { log });
+      expect(providers.stt?.name).toBe('pocketsphinx');
+      expect(providers.tts.name).toMatch(/flite/);
+      expect(providers.health()).toEqual({
+        stt: { status: 'embedded', detail: 'pocketsphinx' },
+        tts: { status: 'embedded', detail: 'flite' },
+      });
+      expect(lines.filter((l) => l.level !== 'info' && l.level !== 'debug')).toEqual([]);
+      await providers.close();
+      // Closed for real: the recognizer takes no new call.
+      expect(() => providers.stt!.stream({ track: 'inbound', signal: new AbortController().signal })).toThrow(
+        /closed/,
+      );
+      await providers.close(); // twice is harmless
+    },
+    60_000,
+  );
+});
