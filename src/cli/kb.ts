@@ -23,7 +23,40 @@ Options:
   --all                 also show passages judged not relevant (search)
   --json                print the server's JSON
   --url URL             server's URL (default PUBLIC_URL, else http://localhost:PORT)
+  -h, --help            show this help ("switchboard kb <command> --help" for one command's)
 The admin API key comes from SWITCHBOARD_API_KEY, else from DATA_DIR/secrets.json made by a local server.`;
+
+const COMMON = `  --business ID         business UUID (default: the first business, e.g. the demo)
+  --json                print the server's JSON
+  --url URL             server's URL (default PUBLIC_URL, else http://localhost:PORT)`;
+
+/** One command's help: `switchboard kb add --help`. */
+const SUB_HELP: Record<string, string> = {
+  add: `Usage: switchboard kb add FILE [--title TEXT] [options]
+
+Adds a document to the knowledge base; it is searchable when the command returns.
+FILE is .txt, .md, .html or .pdf.
+
+  --title TEXT          document title (default: the document's own title or file name)
+${COMMON}`,
+  search: `Usage: switchboard kb search QUESTION... [-k N] [--all] [options]
+
+Shows the passages the receptionist would answer QUESTION from (nothing: it passes the question on).
+
+  -k N                  passages to show (default 3)
+  --all                 also show passages judged not relevant
+${COMMON}`,
+  list: `Usage: switchboard kb list [options]
+
+Lists the documents: ID, source, chunk count and title.
+
+${COMMON}`,
+  delete: `Usage: switchboard kb delete ID [options]
+
+Deletes a document (IDs from "switchboard kb list").
+
+${COMMON}`,
+};
 
 export interface KbCommandDeps {
   env?: Env;
@@ -51,7 +84,7 @@ export async function kbCommand(argv: string[], deps: KbCommandDeps = {}): Promi
   });
   const [sub, ...args] = positionals;
   if (values.help || !sub) {
-    (sub || values.help ? out : err)(HELP);
+    (sub || values.help ? out : err)((sub && SUB_HELP[sub]) || HELP);
     return values.help ? 0 : 1;
   }
   const config = loadConfig(deps.env ?? process.env);

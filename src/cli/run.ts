@@ -1,21 +1,54 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { callCommand } from './call.js';
+import { loadDotEnv } from './dotenv.js';
 import { kbCommand } from './kb.js';
 import { serveCommand } from './serve.js';
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  serve                 start the server (PORT, PUBLIC_URL, DATA_DIR, DATABASE_URL, ...)
-  call [options]        simulate a phone call against a running server, as Twilio would
-  kb add FILE | kb search QUERY
-                        add a document to the knowledge base / search it (through the running server)
-  help                  show this help
+  serve [--port N]            start the server
+  call [options]              play Twilio's part of a phone call against a running server
+  kb add|search|list|delete   manage the knowledge base of a running server
 
-Run "switchboard <command> --help" for a command's options.`;
+Options:
+  -h, --help                  show this help ("switchboard <command> --help" for a command's)
+  -v, --version               print the version
+
+Settings come from the environment, and from .env in the working directory (see .env.example);
+a variable set in the environment wins over .env.`;
+
+/** package.json sits two folders up from both src/cli/ and dist/cli/. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 export async function runCli(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      console.error(USAGE);
+      return 1;
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    case '--version':
+    case '-v':
+    case 'version':
+      console.log(version());
+      return 0;
+  }
+  const dotenv = loadDotEnv();
+  if (dotenv.kind === 'unsupported')
+    console.error(
+      `switchboard: ${dotenv.file} was not read: this Node.js (${process.version}) cannot parse .env files; use Node 20.12 or newer, or export its settings`,
+    );
   try {
     switch (command) {
       case 'serve':
@@ -24,12 +57,6 @@ export async function runCli(argv: string[]): Promise<number> {
         return await callCommand(rest);
       case 'kb':
         return await kbCommand(rest);
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 1 : 0;
       default:
         console.error(`switchboard: unknown command "${command}"\n\n${USAGE}`);
         return 1;
@@ -38,6 +65,13 @@ export async function runCli(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       console.error(`switchboard: ${err.message}`);
       return 2;
+    }
+    // parseArgs refuses unknown or malformed options with this code.
+    if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(
+        `switchboard ${command}: ${(err as Error).message}\nRun "switchboard ${command} --help" for its options.`,
+      );
+      return 1;
     }
     console.error(`switchboard: ${(err as Error).message}`);
     return 1;

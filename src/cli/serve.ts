@@ -1,22 +1,69 @@
 import { parseArgs } from 'node:util';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
+import { createApp, type App } from '../app.js';
+import { loadConfig, type Config } from '../config.js';
 import { secretsPath } from '../local-secrets.js';
+import { checkListenAddress, listenProblem } from './listen-check.js';
 import { installProcessPolicy } from './process-policy.js';
 
 /** After shutdown, anything still holding the event loop gets this long before the process exits anyway. */
 const EXIT_BACKSTOP_MS = 3000;
 
-export async function serveCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean' } } });
+export const SERVE_HELP = `Usage: switchboard serve [options]
+
+Starts the server: Twilio webhooks and media streams, the admin API, health and metrics.
+
+Options:
+  -p, --port N      listen on port N (overrides PORT; default 3000)
+  -h, --help        show this help
+
+Every other setting comes from the environment or from .env in the working directory
+(see .env.example and README.md, "Configuration"). SIGTERM or Ctrl-C stops it gracefully;
+a second one stops it at once.`;
+
+export interface ServeDeps {
+  createApp(config: Config): Promise<App>;
+  /** The address's problem before anything is opened, or undefined when it is free. */
+  checkListenAddress(at: { port: number; host: string }): Promise<string | undefined>;
+  /** Ends the process with `code` if something still holds the event loop after `ms`. */
+  exitAfter(code: number, ms: number): void;
+  err(line: string): void;
+}
+
+const processDeps: ServeDeps = {
+  createApp: (config) => createApp(config),
+  checkListenAddress,
+  exitAfter: (code, ms) => setTimeout(() => process.exit(code), ms).unref(),
+  err: (line) => console.error(line),
+};
+
+export async function serveCommand(argv: string[], deps: ServeDeps = processDeps): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean', short: 'h' }, port: { type: 'string', short: 'p' } },
+  });
   if (values.help) {
-    console.log(
-      'Usage: switchboard serve\nSettings come from the environment: see README.md, "Configuration".',
-    );
+    console.log(SERVE_HELP);
     return 0;
   }
-  const config = loadConfig();
-  const app = await createApp(config);
+  const config = loadConfig(values.port !== undefined ? { ...process.env, PORT: values.port } : process.env);
+  const at = { port: config.port, host: config.host };
+
+  // Before the database opens (seconds on a cold start) and takes DATA_DIR's lock.
+  const busy = await deps.checkListenAddress(at);
+  if (busy) {
+    deps.err(`switchboard: ${busy}`);
+    return 1;
+  }
+
+  let app: App;
+  try {
+    app = await deps.createApp(config);
+  } catch (err) {
+    deps.err(`switchboard: could not start: ${(err as Error).message}`);
+    // Whatever the half-built app opened must not keep a failed start alive.
+    deps.exitAfter(1, EXIT_BACKSTOP_MS);
+    return 1;
+  }
 
   // One graceful shutdown, whatever asks for it first; a second signal does not wait for it.
   let shuttingDown: Promise<number> | undefined;
@@ -43,8 +90,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const uninstall = () => {
+    policy.uninstall();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 
-  const address = await app.listen();
+  let address: string;
+  try {
+    address = await app.listen();
+  } catch (err) {
+    // Another process took the port after the check, or the listen failed otherwise: close what
+    // createApp opened (the database, and with it DATA_DIR's lock) and stop.
+    deps.err(`switchboard: ${listenProblem(err, at) ?? `could not listen: ${(err as Error).message}`}`);
+    uninstall();
+    await app
+      .close()
+      .catch((closeErr: unknown) => app.log.error({ err: closeErr }, 'close after failed start'));
+    deps.exitAfter(1, EXIT_BACKSTOP_MS);
+    return 1;
+  }
   const usesLocalSecrets = !config.twilio.authToken || !config.apiKey;
   console.log(`Switchboard is listening on ${address} (public URL ${config.publicUrl})`);
   console.log(
@@ -54,11 +119,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (usesLocalSecrets) console.log(`  Local Twilio token and admin API key: ${secretsPath(config.dataDir)}`);
 
   const code = await done;
-  policy.uninstall();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  uninstall();
   app.log.info({ code }, 'stopped');
   // Everything is closed; a stray handle (a library's timer or worker) must not keep the process up.
-  setTimeout(() => process.exit(code), EXIT_BACKSTOP_MS).unref();
+  deps.exitAfter(code, EXIT_BACKSTOP_MS);
   return code;
 }

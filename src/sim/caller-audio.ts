@@ -9,9 +9,9 @@ import type { TextToSpeech } from '../providers/tts/tts.js';
 import type { CallerAudio } from './simulated-call.js';
 
 /**
- * Caller voices for the simulator. They must not be the agent's own voice, so the recognizer is
- * not tested on the voice it hears best: Debian's espeak-ng when installed, else a different
- * flite voice than the agent's.
+ * Caller voices for the simulator. They must not be the agent's own voice (flite "slt"), so the
+ * recognizer is not tested on the voice it hears best: Debian's festival and espeak-ng when
+ * installed, else a different flite voice than the agent's.
  */
 export type CallerAudioSource = (turn: { say?: string; wav?: string }) => Promise<CallerAudio>;
 
@@ -88,7 +88,72 @@ export function festivalCallerAudio(voice = 'ked_diphone'): CallerAudioSource {
   };
 }
 
-/** espeak-ng when it is installed, else flite's "rms" voice through `fallback`. */
+/**
+ * The caller voices `switchboard call --voice` offers, most natural first. Festival's HTS voice
+ * sounds most like a person (the same recorded speaker as the agent's flite voice, through
+ * another synthesizer); the diphone voices and espeak-ng are robotic; flite's "rms" is built in
+ * and always there.
+ */
+export const CALLER_VOICES = [
+  {
+    name: 'slt',
+    engine: 'festival',
+    voice: 'cmu_us_slt_arctic_hts',
+    about: 'US English, female (festival HTS, most natural)',
+  },
+  { name: 'kal', engine: 'festival', voice: 'kal_diphone', about: 'US English, male (festival diphone)' },
+  { name: 'ked', engine: 'festival', voice: 'ked_diphone', about: 'US English, male (festival diphone)' },
+  { name: 'espeak', engine: 'espeak-ng', voice: 'en-us+m3', about: 'US English, male (espeak-ng, robotic)' },
+  { name: 'rms', engine: 'flite', voice: 'rms', about: 'US English, male (flite, built in)' },
+] as const;
+
+export type CallerVoiceName = (typeof CALLER_VOICES)[number]['name'];
+type FliteCallerVoice = Extract<(typeof CALLER_VOICES)[number], { engine: 'flite' }>['voice'];
+
+export function isCallerVoiceName(name: string): name is CallerVoiceName {
+  return CALLER_VOICES.some((v) => v.name === name);
+}
+
+function runs(cmd: string, args: string[]): Promise<{ ok: boolean; stdout: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.on('error', () => resolve({ ok: false, stdout }));
+    p.on('close', (code) => resolve({ ok: code === 0, stdout }));
+  });
+}
+
+/** The voices installed on this machine, in CALLER_VOICES order (flite's is always there). */
+export async function installedCallerVoices(): Promise<CallerVoiceName[]> {
+  const [festival, espeak] = await Promise.all([
+    // Prints e.g. "(cmu_us_slt_arctic_hts ked_diphone kal_diphone)".
+    runs('festival', ['-b', '(print (voice.list))']),
+    runs('espeak-ng', ['--version']),
+  ]);
+  const festivalVoices = new Set(festival.ok ? festival.stdout.replace(/[()]/g, ' ').split(/\s+/) : []);
+  return CALLER_VOICES.filter((v) =>
+    v.engine === 'festival' ? festivalVoices.has(v.voice) : v.engine === 'espeak-ng' ? espeak.ok : true,
+  ).map((v) => v.name);
+}
+
+/** The caller audio of a named voice; `flite` makes flite's voice (loaded only when asked for). */
+export async function callerVoice(
+  name: CallerVoiceName,
+  flite: (voice: FliteCallerVoice) => Promise<TextToSpeech>,
+): Promise<CallerAudioSource> {
+  const v = CALLER_VOICES.find((c) => c.name === name)!;
+  switch (v.engine) {
+    case 'festival':
+      return festivalCallerAudio(v.voice);
+    case 'espeak-ng':
+      return espeakCallerAudio(v.voice);
+    case 'flite':
+      return callerAudioSource(await flite(v.voice));
+  }
+}
+
+/** espeak-ng when it is installed, else flite's "rms" voice through `fallback` (the voice bench's caller). */
 export async function defaultCallerAudio(fallback: () => Promise<TextToSpeech>): Promise<CallerAudioSource> {
   const hasEspeak = await new Promise<boolean>((resolve) => {
     const p = spawn('espeak-ng', ['--version'], { stdio: 'ignore' });

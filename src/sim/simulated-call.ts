@@ -4,6 +4,7 @@ import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } f
 import { mulawToPcm, pcmToMulaw } from '../audio/mulaw.js';
 import { signTwilioRequest } from '../telephony/twilio/signature.js';
 import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/stream-protocol.js';
+import { CallRefusedError, fetchFailureReason, ServerUnreachableError } from './errors.js';
 import type { CallScript } from './script.js';
 import { readTwiml } from './twiml-reader.js';
 
@@ -128,15 +129,18 @@ export async function simulateCall(
 
   const post = async (path: string, params: Record<string, string>) => {
     const url = base + path;
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': signTwilioRequest(deps.authToken, url, params),
-      },
-      body: new URLSearchParams(params).toString(),
-    });
-    return res;
+    try {
+      return await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signTwilioRequest(deps.authToken, url, params),
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+    } catch (err) {
+      throw new ServerUnreachableError(url, fetchFailureReason(err));
+    }
   };
 
   const callParams = {
@@ -152,7 +156,7 @@ export async function simulateCall(
   };
   const res = await post('/twilio/voice', callParams);
   event('webhook', String(res.status));
-  if (res.status !== 200) throw new Error(`voice webhook answered HTTP ${res.status}`);
+  if (res.status !== 200) throw new CallRefusedError('voice webhook', `${base}/twilio/voice`, res.status);
   const twiml = readTwiml(await res.text());
   const empty = (answered: SimulationReport['answered'], say?: string[]): SimulationReport => ({
     callSid,
@@ -193,7 +197,7 @@ export async function simulateCall(
     ws.once('open', () => resolve());
     ws.once('error', reject);
     ws.once('unexpected-response', (_req, r) =>
-      reject(new Error(`stream upgrade answered HTTP ${r.statusCode}`)),
+      reject(new CallRefusedError('stream upgrade', twiml.url, r.statusCode ?? 0)),
     );
   });
   event('stream-open');
