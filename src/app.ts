@@ -8,6 +8,7 @@ import { streamUrl } from './config.js';
 import { registerCallsApi } from './admin/calls-api.js';
 import { ConnectionGuard } from './http/connection-limits.js';
 import { registerHttpEdge } from './http/edge.js';
+import { registerApiDocs } from './http/openapi.js';
 import { registerHealthRoutes } from './http/health.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger, type Logger } from './http/logger.js';
@@ -246,6 +247,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Per-address connection limit at accept, then error shape and input guard before any route.
   connections.attach(server.server);
   registerHttpEdge(server, connections);
+  // Before any route: the OpenAPI document is built from the routes added after it.
+  await registerApiDocs(server);
   await server.register(formbody);
   await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
 

@@ -1,11 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PLAN_LIMITS } from '../business/plans.js';
 import { businessProfileSchema, TRADES, type BusinessProfile } from '../business/profile.js';
 import { profileFromStored, profileIssues, profileSettingsOf } from '../business/stored-profile.js';
 import { requireApiKey } from '../http/auth.js';
 import { ApiError, type ErrorDetail } from '../http/errors.js';
+import { adminRoute, queryObject } from '../http/route-schemas.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
 import {
   notificationSettingsSchema,
@@ -14,6 +16,8 @@ import {
 } from '../notify/settings.js';
 import { BusinessesRepo, type Business, type Db } from '../store/index.js';
 import { businesses } from '../store/schema/index.js';
+import { pageInMemory, pageOf, pageQuery } from './paging.js';
+import { idParams, timestamp } from './schemas.js';
 
 /**
  * The business profile and notification settings over the admin API (bearer API key):
@@ -87,6 +91,37 @@ const legacyNotificationsBody = z
   .partial()
   .strict();
 
+const notificationsView = z
+  .looseObject({ emergency: z.looseObject({}), leads: z.looseObject({}), bookings: z.looseObject({}) })
+  .describe('Who is told of emergencies, leads and bookings, by SMS, call, email or Slack (URLs masked)');
+
+const businessSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  trade: z.string(),
+  plan: z.string(),
+  phoneNumbers: z.array(z.string()),
+  profile: z.looseObject({
+    greeting: z.string().nullable(),
+    afterHoursGreeting: z.string().nullable(),
+    timezone: z.string(),
+  }),
+  notifications: notificationsView,
+  limits: z.object({ leadQuestions: z.number().nullable(), emergencyVoiceCalls: z.boolean() }),
+  problems: z.array(z.string()).describe('Stored settings that could not be read (defaults used instead)'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+const legacySchema = z.looseObject({
+  businessId: z.uuid(),
+  notificationEmail: z.string().nullable(),
+  notificationPhoneNumber: z.string().nullable(),
+  emergency: z.looseObject({}),
+  leads: z.looseObject({}),
+  bookings: z.looseObject({}),
+});
+
 class Invalid extends Error {
   constructor(readonly issues: ErrorDetail[]) {
     super('invalid business settings');
@@ -98,70 +133,139 @@ type Sections = Partial<Record<Section, unknown>>;
 export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps): void {
   const auth = requireApiKey(deps.apiKey);
   const repo = new BusinessesRepo(deps.db);
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['business'];
 
-  app.get('/api/business', { preHandler: auth }, async () => ({ items: (await repo.list()).map(view) }));
+  api.get(
+    '/api/business',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'Businesses, oldest first (the first is the default one)',
+        tags,
+        querystring: queryObject({ ...pageQuery }),
+        response: { 200: pageOf(businessSchema) },
+      }),
+    },
+    async (req) =>
+      pageInMemory(
+        (await repo.list()).map(view),
+        req.query.limit,
+        req.query.cursor,
+        (b) => ({ at: b.createdAt, id: b.id }),
+        'oldest',
+      ),
+  );
 
-  app.get('/api/business/:id', { preHandler: auth }, async (req) => {
-    const b = await find(repo, (req.params as { id: string }).id);
-    if (!b) throw businessNotFound();
-    return { business: view(b) };
-  });
+  api.get(
+    '/api/business/:id',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'One business: profile, notification settings, plan limits',
+        tags,
+        params: idParams,
+        querystring: queryObject({}),
+        response: { 200: z.object({ business: businessSchema }) },
+      }),
+    },
+    async (req) => {
+      const b = await repo.getById(asBusinessId(req.params.id));
+      if (!b) throw businessNotFound();
+      return { business: view(b) };
+    },
+  );
 
-  app.put('/api/business/:id', { preHandler: auth }, async (req) => {
-    const body = updateBody.safeParse(req.body ?? {});
-    if (!body.success) throw badRequest(body.error.issues.map(issueDetail));
-    const { name, trade, profile, notifications } = body.data;
-    const res = await change((req.params as { id: string }).id, (b) => ({
-      profile: mergedProfile(b, { ...(name ? { name } : {}), ...(trade ? { trade } : {}) }, profile ?? {}),
-      notifications: mergedNotifications(b, notifications ?? {}),
-    }));
-    if (res.status === 404) throw businessNotFound();
-    if (res.status === 400) throw badRequest(res.issues);
-    const warnings = warningsFor(res.business);
-    if (profile && deps.onProfileChanged) {
-      try {
-        await deps.onProfileChanged(res.business.id, profileFromStored(res.business).profile);
-      } catch (err) {
-        req.log.warn({ err, businessId: res.business.id }, 'after-change hook failed');
-        // Its message may come from the database: it stays in the log.
-        warnings.push(
-          'saved, but updating what depends on the profile (the FAQ search) failed; see the server log',
-        );
+  api.put(
+    '/api/business/:id',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'Changes a business: each part given replaces the stored one; the next call reads it',
+        tags,
+        params: idParams,
+        querystring: queryObject({}),
+        body: updateBody,
+        response: { 200: z.object({ business: businessSchema, warnings: z.array(z.string()) }) },
+      }),
+    },
+    async (req) => {
+      const { name, trade, profile, notifications } = req.body;
+      const res = await change(req.params.id, (b) => ({
+        profile: mergedProfile(b, { ...(name ? { name } : {}), ...(trade ? { trade } : {}) }, profile ?? {}),
+        notifications: mergedNotifications(b, notifications ?? {}),
+      }));
+      if (res.status === 404) throw businessNotFound();
+      if (res.status === 400) throw badRequest(res.issues);
+      const warnings = warningsFor(res.business);
+      if (profile && deps.onProfileChanged) {
+        try {
+          await deps.onProfileChanged(res.business.id, profileFromStored(res.business).profile);
+        } catch (err) {
+          req.log.warn({ err, businessId: res.business.id }, 'after-change hook failed');
+          // Its message may come from the database: it stays in the log.
+          warnings.push(
+            'saved, but updating what depends on the profile (the FAQ search) failed; see the server log',
+          );
+        }
       }
-    }
-    return { business: view(res.business), warnings };
-  });
+      return { business: view(res.business), warnings };
+    },
+  );
 
-  app.get('/api/admin/business/notifications', { preHandler: auth }, async () => {
-    const b = await defaultBusiness();
-    if (!b) throw noBusiness();
-    return legacyView(b);
-  });
+  api.get(
+    '/api/admin/business/notifications',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: "The default business's notification settings (the product's original shape)",
+        tags,
+        querystring: queryObject({}),
+        response: { 200: legacySchema },
+      }),
+    },
+    async () => {
+      const b = await defaultBusiness();
+      if (!b) throw noBusiness();
+      return legacyView(b);
+    },
+  );
 
-  app.put('/api/admin/business/notifications', { preHandler: auth }, async (req) => {
-    const body = legacyNotificationsBody.safeParse(req.body ?? {});
-    if (!body.success) throw badRequest(body.error.issues.map(issueDetail));
-    const b = await defaultBusiness();
-    if (!b) throw noBusiness();
-    const { notificationEmail, notificationPhoneNumber, businessId: _ignored, ...sections } = body.data;
-    const res = await change(b.id, (current) => {
-      const merged = checkedNotifications(mergedNotifications(current, sections));
-      if (notificationEmail !== undefined) {
-        const email = notificationEmail === null ? [] : [notificationEmail];
-        merged.leads.email = email;
-        merged.emergency.email = email;
-      }
-      if (notificationPhoneNumber !== undefined) {
-        const phone = notificationPhoneNumber === null ? [] : [notificationPhoneNumber];
-        merged.emergency.sms = phone;
-        merged.emergency.calls = phone;
-      }
-      return { profile: profileFromStored(current).profile, notifications: merged };
-    });
-    if (res.status === 404) throw noBusiness();
-    if (res.status === 400) throw badRequest(res.issues);
-    return { ...legacyView(res.business), warnings: warningsFor(res.business) };
-  });
+  api.put(
+    '/api/admin/business/notifications',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: "Changes the default business's notification settings",
+        tags,
+        querystring: queryObject({}),
+        body: legacyNotificationsBody,
+        response: { 200: legacySchema.extend({ warnings: z.array(z.string()) }) },
+      }),
+    },
+    async (req) => {
+      const b = await defaultBusiness();
+      if (!b) throw noBusiness();
+      const { notificationEmail, notificationPhoneNumber, businessId: _ignored, ...sections } = req.body;
+      const res = await change(b.id, (current) => {
+        const merged = checkedNotifications(mergedNotifications(current, sections));
+        if (notificationEmail !== undefined) {
+          const email = notificationEmail === null ? [] : [notificationEmail];
+          merged.leads.email = email;
+          merged.emergency.email = email;
+        }
+        if (notificationPhoneNumber !== undefined) {
+          const phone = notificationPhoneNumber === null ? [] : [notificationPhoneNumber];
+          merged.emergency.sms = phone;
+          merged.emergency.calls = phone;
+        }
+        return { profile: profileFromStored(current).profile, notifications: merged };
+      });
+      if (res.status === 404) throw noBusiness();
+      if (res.status === 400) throw badRequest(res.issues);
+      return { ...legacyView(res.business), warnings: warningsFor(res.business) };
+    },
+  );
 
   async function defaultBusiness(): Promise<Business | undefined> {
     if (deps.defaultBusinessId) return repo.getById(deps.defaultBusinessId);
@@ -209,14 +313,12 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   }
 }
 
-async function find(repo: BusinessesRepo, id: string): Promise<Business | undefined> {
-  return z.uuid().safeParse(id).success ? repo.getById(asBusinessId(id)) : undefined;
-}
-
+/** Settings that fail once merged with the stored ones: a 400 like the route schema's own. */
 function badRequest(issues: ErrorDetail[]): ApiError {
-  const first = issues[0];
-  const what = first ? `${first.path ? `${first.path}: ` : ''}${first.message}` : 'invalid';
-  return new ApiError(400, 'validation_failed', `The business settings are not valid (${what}).`, issues);
+  const details = issues.map((i) => ({ ...i, path: i.path ? `body.${i.path}` : 'body' }));
+  const first = details[0];
+  const what = first ? `${first.path}: ${first.message}` : 'invalid';
+  return new ApiError(400, 'validation_failed', `The body is not valid (${what}).`, details);
 }
 
 const businessNotFound = () => new ApiError(404, 'not_found', 'No business with this id.');

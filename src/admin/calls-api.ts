@@ -1,46 +1,96 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
-import { ApiError, validationFailed } from '../http/errors.js';
+import { adminRoute, queryObject } from '../http/route-schemas.js';
+import { ApiError } from '../http/errors.js';
 import { asBusinessId, asCallSid } from '../ids.js';
 import { InvalidCursorError, type CallsRepo } from '../store/index.js';
+import { encodeCursor, pageOf, pageQuery } from './paging.js';
+import { timestamp } from './schemas.js';
 
-const ListQuery = z.object({
-  businessId: z.string().uuid().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.string().max(200).optional(),
+const ListQuery = queryObject({
+  businessId: z.uuid().optional().describe('Only this business'),
+  ...pageQuery,
 });
 
-/** GET /api/calls and GET /api/calls/:callSid behind the admin API key. */
+const callSchema = z.looseObject({
+  id: z.uuid(),
+  callSid: z.string(),
+  businessId: z.uuid(),
+  fromNumber: z.string().nullable(),
+  toNumber: z.string().nullable(),
+  direction: z.string(),
+  channel: z.string(),
+  status: z.string(),
+  startedAt: timestamp,
+  answeredAt: timestamp.nullable(),
+  endedAt: timestamp.nullable(),
+  durationSec: z.number().int().nullable(),
+  recordingPath: z.string().nullable().describe('Where the recording is on the server'),
+});
+
+const callDetail = callSchema.extend({
+  statusHistory: z.array(z.looseObject({})).describe("Twilio's status callbacks, in order"),
+  turns: z.array(z.looseObject({})).describe('Who said what, with per-turn latency'),
+  events: z.array(z.looseObject({})),
+});
+
+/** GET /api/calls (newest first, paged) and GET /api/calls/:callSid behind the admin API key. */
 export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; calls: CallsRepo }): void {
   const auth = requireApiKey(deps.apiKey);
+  const api = app.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/api/calls', { preHandler: auth }, async (req) => {
-    const q = ListQuery.safeParse(req.query);
-    if (!q.success) throw validationFailed(q.error, 'query', 'query');
-    try {
-      const page = await deps.calls.list({
-        limit: q.data.limit,
-        ...(q.data.businessId ? { businessId: asBusinessId(q.data.businessId) } : {}),
-        ...(q.data.before ? { before: q.data.before } : {}),
-      });
-      return page;
-    } catch (err) {
-      if (err instanceof InvalidCursorError)
-        throw new ApiError(
-          400,
-          'validation_failed',
-          'The query is not valid (before: not a cursor from a previous page).',
-          [{ path: 'query.before', message: err.message }],
-        );
-      throw err;
-    }
-  });
+  api.get(
+    '/api/calls',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'Calls, newest first',
+        tags: ['calls'],
+        querystring: ListQuery,
+        response: { 200: pageOf(callSchema) },
+      }),
+    },
+    async (req) => {
+      const q = req.query;
+      try {
+        const page = await deps.calls.list({
+          limit: q.limit,
+          ...(q.businessId ? { businessId: asBusinessId(q.businessId) } : {}),
+          // The repository's cursor is the same sort key (start time, id).
+          ...(q.cursor ? { before: encodeCursor(q.cursor.at, q.cursor.id) } : {}),
+        });
+        return { items: page.items, nextCursor: page.nextCursor ?? null };
+      } catch (err) {
+        if (err instanceof InvalidCursorError)
+          throw new ApiError(
+            400,
+            'validation_failed',
+            'The query is not valid (query.cursor: not a cursor).',
+            [{ path: 'query.cursor', message: 'not a cursor from a previous page' }],
+          );
+        throw err;
+      }
+    },
+  );
 
-  app.get('/api/calls/:callSid', { preHandler: auth }, async (req) => {
-    const { callSid } = req.params as { callSid: string };
-    const call = callSid.length <= 64 ? await deps.calls.get(asCallSid(callSid)) : undefined;
-    if (!call) throw new ApiError(404, 'not_found', 'No call with this CallSid.');
-    return { call };
-  });
+  api.get(
+    '/api/calls/:callSid',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'One call with its status history, turns, events and recording path',
+        tags: ['calls'],
+        params: z.object({ callSid: z.string().min(1).max(64) }),
+        querystring: queryObject({}),
+        response: { 200: z.object({ call: callDetail }) },
+      }),
+    },
+    async (req) => {
+      const call = await deps.calls.get(asCallSid(req.params.callSid));
+      if (!call) throw new ApiError(404, 'not_found', 'No call with this CallSid.');
+      return { call: { ...call } };
+    },
+  );
 }

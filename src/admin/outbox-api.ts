@@ -1,47 +1,63 @@
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
-import { ApiError, validationFailed } from '../http/errors.js';
+import { ApiError } from '../http/errors.js';
+import { adminRoute, queryObject } from '../http/route-schemas.js';
 import type { OutboxItem, OutboxRepo } from '../notify/outbox-repo.js';
 import { NOTIFICATION_KINDS, OUTBOX_STATUSES } from '../store/schema/outbox.js';
+import { page, pageOf, pageQuery } from './paging.js';
+import { idParams, timestamp } from './schemas.js';
 
 /** `?status=failed,dead` and `?status=failed&status=dead` alike. */
 const listOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.preprocess(
-    (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(','))),
-    z.array(z.enum(values)).optional(),
-  );
+  z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')))
+    .pipe(z.array(z.enum(values)))
+    .optional()
+    .describe(`One or more of ${values.join(', ')}, comma-separated or repeated`);
 
-const ListQuery = z.object({
-  callSid: z.string().min(1).max(64).optional(),
-  businessId: z.string().uuid().optional(),
+const ListQuery = queryObject({
+  callSid: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe("One call's notifications (and its alert escalations)"),
+  businessId: z.uuid().optional(),
   status: listOf(OUTBOX_STATUSES),
   kind: listOf(NOTIFICATION_KINDS),
-  cause: z.string().min(1).max(64).optional(),
-  /** The previous page's `next` cursor. */
-  after: z
-    .string()
-    .max(100)
-    .transform((s, ctx) => {
-      const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)_([0-9a-f-]{36})$/.exec(s);
-      const createdAt = m ? new Date(m[1]!) : undefined;
-      // The shape alone lets "2026-13-45T99:99:99Z" through: the date must be a real one.
-      if (!m || !createdAt || Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== toMs(m[1]!)) {
-        ctx.addIssue({ code: 'custom', message: 'not a cursor from a previous page' });
-        return z.NEVER;
-      }
-      return { createdAt, id: m[2]! };
-    })
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cause: z.string().min(1).max(64).optional().describe('e.g. emergency, lead, booking'),
+  ...pageQuery,
 });
 
-/** "2026-01-02T03:04:05Z" -> "2026-01-02T03:04:05.000Z", as toISOString writes it. */
-const toMs = (iso: string) =>
-  iso.replace(/(?:\.(\d{1,3}))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(3, '0')}Z`);
+const attemptSchema = z.looseObject({ outcome: z.string(), startedAt: timestamp });
+const itemSchema = z.looseObject({
+  id: z.uuid(),
+  businessId: z.uuid(),
+  kind: z.enum(NOTIFICATION_KINDS),
+  recipient: z.string().describe('A Slack webhook URL shows only its origin'),
+  subject: z.string().nullable(),
+  body: z.string(),
+  cause: z.string(),
+  callSid: z.string().nullable(),
+  status: z.enum(OUTBOX_STATUSES),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  createdAt: timestamp,
+  sentAt: timestamp.nullable(),
+  history: z.array(attemptSchema).describe('Every delivery attempt, oldest first'),
+});
+const listSchema = pageOf(itemSchema).extend({
+  escalations: z
+    .array(z.looseObject({ id: z.uuid(), status: z.string() }))
+    .optional()
+    .describe("With ?callSid=: the call's alert escalations"),
+});
 
 /** A Slack webhook URL is a secret: show where it goes, not the token in its path. */
-function shown(item: OutboxItem & { history: unknown[] }) {
+function shown<T extends OutboxItem>(item: T): T {
   if (item.kind !== 'slack') return item;
   try {
     return { ...item, recipient: `${new URL(item.recipient).origin}/…` };
@@ -51,40 +67,62 @@ function shown(item: OutboxItem & { history: unknown[] }) {
 }
 
 /**
- * GET /api/outbox (filterable by ?callSid=, ?status=, ?kind=, ?businessId=, ?cause=) and
+ * GET /api/outbox (filterable by ?callSid=, ?status=, ?kind=, ?businessId=, ?cause=; paged) and
  * GET /api/outbox/:id: every notification with its delivery status and attempt history, behind the
  * admin API key. With ?callSid= the call's alert escalations come along.
  */
 export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; outbox: OutboxRepo }): void {
   const auth = requireApiKey(deps.apiKey);
+  const api = app.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/api/outbox', { preHandler: auth }, async (req) => {
-    const q = ListQuery.safeParse(req.query);
-    if (!q.success) throw validationFailed(q.error, 'query', 'query');
-    const f = q.data;
-    const items = await deps.outbox.list({
-      callSid: f.callSid,
-      businessId: f.businessId,
-      status: f.status,
-      kind: f.kind,
-      cause: f.cause,
-      after: f.after,
-      limit: f.limit,
-    });
-    const last = items.at(-1);
-    return {
-      items: items.map(shown),
-      next: items.length === f.limit && last ? `${last.createdAt.toISOString()}_${last.id}` : null,
-      ...(f.callSid
-        ? { escalations: await deps.outbox.escalations({ callSid: f.callSid, businessId: f.businessId }) }
-        : {}),
-    };
-  });
+  api.get(
+    '/api/outbox',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'Notifications (SMS, calls, email, Slack) with their delivery history, newest first',
+        tags: ['notifications'],
+        querystring: ListQuery,
+        response: { 200: listSchema },
+      }),
+    },
+    async (req) => {
+      const f = req.query;
+      const rows = await deps.outbox.list({
+        callSid: f.callSid,
+        businessId: f.businessId,
+        status: f.status,
+        kind: f.kind,
+        cause: f.cause,
+        after: f.cursor ? { createdAt: f.cursor.at, id: f.cursor.id } : undefined,
+        limit: f.limit + 1,
+      });
+      const listed = page(rows.map(shown), f.limit, (r) => ({ at: r.createdAt, id: r.id }));
+      return {
+        ...listed,
+        ...(f.callSid
+          ? { escalations: await deps.outbox.escalations({ callSid: f.callSid, businessId: f.businessId }) }
+          : {}),
+      };
+    },
+  );
 
-  app.get('/api/outbox/:id', { preHandler: auth }, async (req) => {
-    const { id } = req.params as { id: string };
-    const item = z.string().uuid().safeParse(id).success ? await deps.outbox.get(id) : undefined;
-    if (!item) throw new ApiError(404, 'not_found', 'No notification with this id.');
-    return { item: shown(item) };
-  });
+  api.get(
+    '/api/outbox/:id',
+    {
+      onRequest: auth,
+      schema: adminRoute({
+        summary: 'One notification with its delivery history',
+        tags: ['notifications'],
+        params: idParams,
+        querystring: queryObject({}),
+        response: { 200: z.object({ item: itemSchema }) },
+      }),
+    },
+    async (req) => {
+      const item = await deps.outbox.get(req.params.id);
+      if (!item) throw new ApiError(404, 'not_found', 'No notification with this id.');
+      return { item: shown(item) };
+    },
+  );
 }

@@ -5,7 +5,7 @@ import { registerOutboxApi } from '../../src/admin/outbox-api.js';
 import { AlertEscalations, enqueue, OutboxDispatcher, OutboxRepo } from '../../src/notify/index.js';
 import type { Database } from '../../src/store/index.js';
 import { createTestTarget, type TestTarget } from '../store/drivers.js';
-import { allKinds, createBusiness, ScriptedChannel } from './support/notify-fixtures.js';
+import { allKinds, createBusiness, ScriptedChannel } from '../notify/support/notify-fixtures.js';
 
 const KEY = 'admin-key-0123456789abcdef';
 const CALL = `CA${'c'.repeat(32)}`;
@@ -133,22 +133,26 @@ describe('GET /api/outbox', () => {
   });
 
   it('pages with limit and a cursor, also through rows written in one transaction, and shows one by id', async () => {
-    type Page = { items: Array<{ id: string }>; next: string | null };
+    type Page = { items: Array<{ id: string }>; nextCursor: string | null };
     const page = (await get('/api/outbox?limit=2')).json() as Page;
     expect(page.items).toHaveLength(2);
     const seen = page.items.map((i) => i.id);
-    let cursor = page.next;
+    let cursor = page.nextCursor;
+    let pages = 1;
     while (cursor) {
-      const next = (await get(`/api/outbox?limit=2&after=${encodeURIComponent(cursor)}`)).json() as Page;
+      const next = (await get(`/api/outbox?limit=2&cursor=${encodeURIComponent(cursor)}`)).json() as Page;
       seen.push(...next.items.map((i) => i.id));
-      cursor = next.next;
+      cursor = next.nextCursor;
+      pages++;
     }
     expect(seen).toHaveLength(5);
     expect(new Set(seen).size).toBe(5);
-    expect((await get('/api/outbox?after=yesterday')).statusCode).toBe(400);
+    // 2 + 2 + 1: the last page says it is the last, no empty page after it.
+    expect(pages).toBe(3);
+    expect((await get('/api/outbox?cursor=yesterday')).statusCode).toBe(400);
     const one = await get(`/api/outbox/${page.items[0]!.id}`);
     expect(one.json()).toMatchObject({ item: { id: page.items[0]!.id } });
     expect((await get('/api/outbox/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
-    expect((await get('/api/outbox/nope')).statusCode).toBe(404);
+    expect((await get('/api/outbox/nope')).statusCode).toBe(400);
   });
 });

@@ -166,4 +166,64 @@ describe('receptionist records over the admin API', () => {
     ]);
     expect(await get('/api/questions?status=answered')).toEqual([]);
   });
+
+  it('pages every list with ?limit=&cursor=, nextCursor null on the last page', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const url: string = `/api/leads?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const res = await app.inject({ method: 'GET', url, headers: auth });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as { items: { name: string }[]; nextCursor: string | null };
+      seen.push(...body.items.map((l) => l.name));
+      cursor = body.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(seen).toEqual(['Sam', 'Lee', 'Dana']);
+    expect(pages).toBe(2);
+    for (const url of ['/api/emergencies', '/api/bookings', '/api/questions']) {
+      const body = (await app.inject({ method: 'GET', url, headers: auth })).json() as Json;
+      expect(Object.keys(body).sort(), url).toEqual(['items', 'nextCursor']);
+      expect(body.nextCursor).toBeNull();
+    }
+    const first = (
+      await app.inject({ method: 'GET', url: '/api/bookings?limit=1', headers: auth })
+    ).json() as Json;
+    const rest = (
+      await app.inject({
+        method: 'GET',
+        url: `/api/bookings?limit=1&cursor=${first.nextCursor}`,
+        headers: auth,
+      })
+    ).json() as Json;
+    expect([...first.items, ...rest.items].map((b: Json) => b.serviceId)).toEqual(['leak', 'drain']);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it('refuses a tampered cursor and an unknown filter with 400 naming the parameter', async () => {
+    const first = (
+      await app.inject({ method: 'GET', url: '/api/leads?limit=1', headers: auth })
+    ).json() as Json;
+    const cursor = first.nextCursor as string;
+    const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+    const tampered = [
+      `${cursor.slice(0, -2)}!!`,
+      Buffer.from(decoded.replace(/"[0-9a-f-]{36}"/, '"not-a-uuid"')).toString('base64url'),
+      Buffer.from('["yesterday","00000000-0000-4000-8000-000000000000"]').toString('base64url'),
+      'e30',
+    ];
+    for (const bad of tampered) {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/api/leads?cursor=${encodeURIComponent(bad)}`,
+        headers: auth,
+      });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'validation_failed', details: [{ path: 'query.cursor' }] });
+    }
+    const unknown = await app.inject({ method: 'GET', url: '/api/leads?stauts=new', headers: auth });
+    expect(unknown.statusCode).toBe(400);
+    expect((unknown.json() as Json).message).toContain('"stauts"');
+  });
 });
