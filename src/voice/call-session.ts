@@ -117,8 +117,6 @@ export class CallSession {
   private lastCallerText = '';
   /** The caller's current utterance began while agent audio was playing. */
   private spokeOverAgent = false;
-  /** The last interim transcript told, so an unchanged one is not told again. */
-  private lastInterim = '';
   private agentHungUp = false;
   private transferred = false;
   private readonly latencies: TurnLatency[] = [];
@@ -219,8 +217,7 @@ export class CallSession {
     switch (e.type) {
       case 'speech-start': {
         this.clock.clearTimeout(this.noInputTimer);
-        this.lastInterim = '';
-        this.emit({ type: 'speech-started', track: 'inbound', atMs: this.elapsed() });
+        this.emit({ type: 'speech-started', track: 'inbound', atMs: e.atMs });
         this.spokeOverAgent = this.playout.isPlaying();
         const turn = this.current;
         // The caller went on talking before any of our answer was heard: drop that answer
@@ -238,25 +235,20 @@ export class CallSession {
         break;
       }
       case 'speech-progress':
-        if (e.partial && e.partial !== this.lastInterim) {
-          this.lastInterim = e.partial;
-          this.emit({ type: 'transcript-interim', track: 'inbound', text: e.partial });
-        }
         this.maybeBargeIn(e.speechMs, e.partial);
         break;
+      case 'interim':
+        this.emit({ type: 'transcript-interim', track: 'inbound', text: e.text });
+        break;
+      case 'speech-end':
+        this.emit({ type: 'speech-stopped', track: 'inbound', atMs: e.atMs, durationMs: e.durationMs });
+        break;
       case 'noise':
-        this.emit({
-          type: 'speech-stopped',
-          track: 'inbound',
-          atMs: this.elapsed(),
-          durationMs: e.durationMs,
-        });
         break;
       case 'utterance': {
         const text = [this.carriedCallerText, e.text].filter(Boolean).join(' ');
         this.carriedCallerText = '';
         const endMs = Math.round(e.endOfSpeechAt - this.startedAt);
-        this.emit({ type: 'speech-stopped', track: 'inbound', atMs: endMs, durationMs: e.durationMs });
         this.emit({
           type: 'transcript-final',
           track: 'inbound',
