@@ -11,6 +11,7 @@ import { registerHttpEdge } from './http/edge.js';
 import { registerApiDocs } from './http/openapi.js';
 import { registerHealthRoutes } from './http/health.js';
 import { httpServerOptions } from './http/server-options.js';
+import { RequestLogController } from './http/request-log.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164 } from './ids.js';
@@ -243,6 +244,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
     // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
     forceCloseConnections: true,
+    // Health and metrics probes log their requests at debug.
+    logController: new RequestLogController(),
   });
   // Per-address connection limit at accept, then error shape and input guard before any route.
   connections.attach(server.server);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics.js';
+import { DEBUG_REQUEST_LOG } from './request-log.js';
 
 export interface HealthSources {
   metrics: Metrics;
@@ -17,7 +18,9 @@ export interface HealthSources {
 const MB = 1024 * 1024;
 
 export function registerHealthRoutes(app: FastifyInstance, src: HealthSources): void {
-  app.get('/health', async (req, reply) => {
+  // Probed every few seconds by load balancers and scrapers: their request lines log at debug.
+  const quiet = { config: DEBUG_REQUEST_LOG };
+  app.get('/health', quiet, async (req, reply) => {
     const deps = await src.dependencies();
     const degraded = Object.values(deps).some((d) => d.status === 'down');
     const mem = process.memoryUsage();
@@ -42,7 +45,7 @@ export function registerHealthRoutes(app: FastifyInstance, src: HealthSources): 
     return reply.code(degraded ? 503 : 200).send(body);
   });
 
-  app.get('/health/metrics', async () => {
+  app.get('/health/metrics', quiet, async () => {
     const json = await src.metrics.registry.getMetricsAsJSON();
     return Object.fromEntries(
       json
@@ -61,7 +64,7 @@ export function registerHealthRoutes(app: FastifyInstance, src: HealthSources): 
     );
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', quiet, async (_req, reply) => {
     return reply.type(src.metrics.registry.contentType).send(await src.metrics.registry.metrics());
   });
 }

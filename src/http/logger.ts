@@ -1,12 +1,13 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { safeLogArgs, safeLogObject, serializeError, serializeRequest } from './log-safety.js';
 
 export type { Logger };
 
 /**
- * The one logger. Secrets and callers' personal data are redacted by path, so a careless
- * `log.info({ req })` cannot leak them; code must still never put them in messages.
+ * Secrets and callers' personal data are redacted by path, so a careless `log.info({ req })`
+ * cannot leak them; code must still never put them in messages.
  */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -29,7 +30,32 @@ export const REDACTED_PATHS = [
   '*.transcript',
 ];
 
-export function createLogger(opts: { level: string; destination?: pino.DestinationStream }): Logger {
+/**
+ * Lines for a person at a terminal: time, level, message and fields, colored. Formatted in the
+ * process (no worker thread), after redaction, so nothing hidden from JSON shows here.
+ */
+export function prettyDestination(
+  opts: { colorize?: boolean; destination?: NodeJS.WritableStream } = {},
+): pino.DestinationStream {
+  return pretty({
+    colorize: opts.colorize ?? true,
+    ...(opts.destination ? { destination: opts.destination } : {}),
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,service',
+    singleLine: true,
+  });
+}
+
+/**
+ * The one logger. JSON lines (for log collectors) unless stdout is a terminal, where they are
+ * pretty-printed; a given `destination` is written as JSON.
+ */
+export function createLogger(opts: {
+  level: string;
+  destination?: pino.DestinationStream;
+  pretty?: boolean;
+}): Logger {
+  const usePretty = opts.destination === undefined && (opts.pretty ?? process.stdout.isTTY === true);
   return pino(
     {
       level: opts.level,
@@ -44,7 +70,7 @@ export function createLogger(opts: { level: string; destination?: pino.Destinati
         },
       },
     },
-    opts.destination,
+    usePretty ? prettyDestination() : opts.destination,
   );
 }
 
