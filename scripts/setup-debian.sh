@@ -39,7 +39,9 @@ fi
 
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-echo "setup-debian: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+echo "setup-debian: updating the package lists (apt-get update)"
 "${sudo[@]}" apt-get update -qq
+echo "setup-debian: installing ${#missing[@]} packages: ${missing[*]}"
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup-debian: installed ${missing[*]}"
