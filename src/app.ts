@@ -51,8 +51,7 @@ import {
   twilioSignatureVerifier,
 } from './telephony/twilio/index.js';
 import { InProcessBus, type EventBus } from './store/bus/index.js';
-import type { CallEvent } from './voice/events.js';
-import { LiveCalls } from './voice/live-calls.js';
+import { LiveCalls, type CallEvent } from './voice/index.js';
 
 /**
  * The one place that wires Switchboard together: configuration in, a ready server out.

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CallEvent } from '../voice/events.js';
+import type { CallEvent } from '../voice/index.js';
 
 /**
  * Prometheus metrics for one server instance. Its own Registry, never prom-client's global,

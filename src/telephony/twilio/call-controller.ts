@@ -14,13 +14,17 @@ import type { VoiceActivityDetector } from '../../providers/vad/vad.js';
 import type { EventBus } from '../../store/bus/index.js';
 import type { Business, CallsRepo } from '../../store/index.js';
 import { PRIVATE_DIR_MODE, writePrivateFile } from '../../store/private-files.js';
-import { callEndLine } from '../../voice/call-end-line.js';
-import { CallEventStream } from '../../voice/call-event-stream.js';
-import { CallLog, type CallLogStore } from '../../voice/call-log.js';
-import { CallSession, type CallRecording } from '../../voice/call-session.js';
-import type { CallEvent } from '../../voice/events.js';
-import type { LiveCalls } from '../../voice/live-calls.js';
-import { turnTakingFor } from '../../voice/turn-taking.js';
+import {
+  callEndLine,
+  CallEventStream,
+  CallLog,
+  CallSession,
+  turnTakingFor,
+  type CallEvent,
+  type CallLogStore,
+  type CallRecording,
+  type LiveCalls,
+} from '../../voice/index.js';
 import type { StartedStream, StreamCall } from './media-stream.js';
 import { dialTwiml } from './twiml.js';
 
