@@ -91,7 +91,9 @@ type TurnSource = { kind: 'brain'; input: TurnInput; brain: Brain } | { kind: 's
 /**
  * One phone call's voice session: listens, takes turns with the caller, lets the caller
  * interrupt, and keeps in the conversation only what the caller heard. Events of one call are
- * handled in arrival order; everything the call owns is released when the stream ends.
+ * handled in arrival order; everything the call owns is released when the stream ends. It
+ * stores and counts nothing itself: it tells what happens as typed events (events.ts), ending
+ * with `call-ended`, and the call log and metrics listen.
  */
 export class CallSession {
   private readonly clock: Clock;
@@ -119,6 +121,8 @@ export class CallSession {
   private spokeOverAgent = false;
   private agentHungUp = false;
   private transferred = false;
+  /** `call-ended` was emitted: it is the call's last event. */
+  private silenced = false;
   private readonly latencies: TurnLatency[] = [];
   /** The stored caller turn each brain input came from. */
   private readonly inputTurns = new WeakMap<TurnInput, SessionTurn>();
@@ -152,6 +156,7 @@ export class CallSession {
   }
 
   private emit(event: CallEventBody): void {
+    if (this.silenced) return;
     try {
       this.deps.events.emit(event);
     } catch (err) {
@@ -639,6 +644,7 @@ export class CallSession {
       summary,
       ...(recording ? { recording } : {}),
     });
+    this.silenced = true;
   }
 
   private async saveRecording(): Promise<string | undefined> {
