@@ -104,7 +104,11 @@ export interface KnowledgeBaseOptions extends RelevanceOptions {
    * worker). Default 64 KiB.
    */
   workerThreshold?: number;
-  /** Chunks per transaction when a large document is stored. Default 100. */
+  /**
+   * Chunks per transaction when a large document is stored. Default 4: on PGlite a chunk's
+   * insert (tsvector, GIN entries, vector) costs a few milliseconds, and the event loop waits
+   * for each statement.
+   */
   storeBatch?: number;
 }
 
@@ -177,11 +181,16 @@ export class KnowledgeBase {
     };
     const id = await this.deps.repo.begin(head);
     try {
-      const batch = Math.max(1, this.opts.storeBatch ?? 100);
+      const batch = Math.max(1, this.opts.storeBatch ?? 4);
       for (let i = 0; i < prepared.chunks.length; i += batch) {
+        const started = performance.now();
         const embedded = await this.embed(prepared.chunks.slice(i, i + batch), signal);
         signal.throwIfAborted();
         await this.deps.repo.append(id, head, embedded, i);
+        // Rest as long as the batch worked (at most half the event loop's and the embedded
+        // database's time goes to indexing): calls' timers and writes get in between.
+        const worked = performance.now() - started;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(worked, 100)));
       }
       if (!(await this.deps.repo.finish(id)))
         throw new Error('the document was deleted while it was indexed');
@@ -281,6 +290,8 @@ export class KnowledgeBase {
     const text = searchableText(query);
     if (!text) return [];
     signal.throwIfAborted();
+    // Once per repository (it may create the extension): not part of any one search's budget.
+    await this.deps.repo.vectorSupport();
     const budgetMs = opts.budgetMs ?? 10_000;
     const deadline = performance.now() + budgetMs;
     const vector =

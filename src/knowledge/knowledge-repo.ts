@@ -5,6 +5,7 @@ import { KnowledgeTimeoutError } from './errors.js';
 import type { Db } from '../store/index.js';
 import {
   knowledgeChunks,
+  knowledgeDocumentParts,
   knowledgeDocuments,
   type KnowledgeSource,
   type KnowledgeStatus,
@@ -142,8 +143,10 @@ type Runner = Db | Tx;
 
 /** Chunks inserted per statement (each carries a few hundred floats). */
 const INSERT_BATCH = 50;
+/** Characters of a document's text per statement (see knowledgeDocumentParts). */
+const TEXT_PART = 128 * 1024;
 /** Chunks removed per transaction when a document is deleted. */
-const DELETE_BATCH = 250;
+const DELETE_BATCH = 50;
 /** Full-text candidates ordered by weight before ts_rank_cd breaks ties among the best of them. */
 const RERANK_FACTOR = 3;
 /** Vector candidates shortlisted by Hamming distance for each one returned by exact cosine. */
@@ -233,9 +236,20 @@ export class KnowledgeRepo {
     });
   }
 
-  /** A document row with status 'indexing', not searched until `finish()`. */
+  /**
+   * A document row with status 'indexing', not searched until `finish()`. Its text goes in parts,
+   * a statement each, with a yield between them.
+   */
   async begin(doc: Omit<NewKnowledgeDocument, 'chunks'>): Promise<string> {
-    return this.insertDocument(this.db, doc, 'indexing');
+    if (doc.content.length <= TEXT_PART) return this.insertDocument(this.db, doc, 'indexing');
+    const id = await this.insertDocument(this.db, { ...doc, content: '' }, 'indexing');
+    for (let i = 0, part = 0; i < doc.content.length; i += TEXT_PART, part++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.db
+        .insert(knowledgeDocumentParts)
+        .values({ documentId: id, part, text: doc.content.slice(i, i + TEXT_PART) });
+    }
+    return id;
   }
 
   /** Chunks `from`.. of a document being indexed, in one short transaction. */
@@ -443,7 +457,9 @@ export class KnowledgeRepo {
       created_at: Date | string;
     }>(
       await this.db.execute(sql`
-        select d.id, d.business_id, d.title, d.source, d.origin, d.status, length(d.content)::int as characters,
+        select d.id, d.business_id, d.title, d.source, d.origin, d.status,
+          (length(d.content) + coalesce((select sum(length(p.text)) from knowledge_document_parts p
+                                         where p.document_id = d.id), 0))::int as characters,
           (select count(*) from knowledge_chunks c where c.document_id = d.id)::int as chunk_count, d.created_at
         from knowledge_documents d
         where ${sql.join(conditions, sql` and `)}

@@ -50,7 +50,11 @@ describe.each(drivers)('large knowledge documents on $name', (driver) => {
     const db = store.database.db;
     businessId = (await new BusinessesRepo(db).create({ name: 'Acme', greeting: 'Hi' })).id;
     repo = new KnowledgeRepo(db);
-    kb = new KnowledgeBase({ repo, embedder: new HashingEmbedder() }, { workerThreshold: 16 * 1024 });
+    kb = new KnowledgeBase(
+      { repo, embedder: new HashingEmbedder() },
+      // A generous search budget: these tests are about storing, not timing.
+      { workerThreshold: 16 * 1024, storeBatch: 50, searchTimeoutMs: 10_000 },
+    );
   });
 
   it('stores a large document through the worker in batches and keeps lexeme frequencies equal to a recount', async () => {
@@ -58,7 +62,11 @@ describe.each(drivers)('large knowledge documents on $name', (driver) => {
     const added = await kb.add({ businessId, title: doc.title, content: doc.markdown, format: 'markdown' });
     expect(added.chunkCount).toBeGreaterThan(200);
     expect(await kb.get(added.id)).toMatchObject({ status: 'ready', chunkCount: added.chunkCount });
-    const small = await kb.add({ businessId, title: 'Hangar', content: 'The zeppelin hangar is open on Sundays.' });
+    const small = await kb.add({
+      businessId,
+      title: 'Hangar',
+      content: 'The zeppelin hangar is open on Sundays.',
+    });
     let f = await frequencies(store.database.db, businessId);
     expect(f.stored).toEqual(f.recount);
     const hits = await kb.search(businessId, 'is the zeppelin hangar open', 3, never);
@@ -76,17 +84,17 @@ describe.each(drivers)('large knowledge documents on $name', (driver) => {
       businessId,
       title: 'Half',
       source: 'text' as const,
-      content: 'The zeppelin hangar opens at dawn.',
+      content: 'The quokka enclosure opens at dawn.',
       embeddingModel: 'hashing-384/384',
     };
     const id = await repo.begin(head);
     await repo.append(
       id,
       head,
-      [{ heading: 'Half', text: 'The zeppelin hangar opens at dawn.', embedding: null }],
+      [{ heading: 'Half', text: 'The quokka enclosure opens at dawn.', embedding: null }],
       0,
     );
-    expect(await kb.search(businessId, 'when does the zeppelin hangar open', 3, never)).toEqual([]);
+    expect(await kb.search(businessId, 'when does the quokka enclosure open', 3, never)).toEqual([]);
     expect((await kb.get(id))?.status).toBe('indexing');
     // A restart: what is left 'indexing' was never answered as added.
     expect(await kb.removeInterrupted(0)).toBe(1);
@@ -120,11 +128,11 @@ describe.each(drivers)('large knowledge documents on $name', (driver) => {
 describe('a large upload and the event loop', () => {
   const store = useDatabase(drivers.find((d) => d.name === 'pglite')!);
 
-  it('keeps the event loop turning while a 2 MB document is parsed, embedded and stored', async () => {
+  it('keeps the event loop turning while a 1 MB document is parsed, embedded and stored', async () => {
     const db = store.database.db;
     const businessId = (await new BusinessesRepo(db).create({ name: 'Acme', greeting: 'Hi' })).id;
     const kb = new KnowledgeBase({ repo: new KnowledgeRepo(db), embedder: new HashingEmbedder() });
-    const doc = makeDocument(8, 2_000_000);
+    const doc = makeDocument(8, 1_000_000);
     // A 10 ms timer stands in for a call's audio: the longest wait between its ticks is how
     // long the loop was held. Before the worker and the batches, parsing alone held it for
     // seconds; now each piece of work between two ticks is a batch.
@@ -142,7 +150,7 @@ describe('a large upload and the event loop', () => {
     }
     // The wait since the last tick counts too (a loop held throughout never ticks at all).
     longest = Math.max(longest, performance.now() - last);
-    // Generous (a loaded CI machine), yet far below what one unbroken parse of 2 MB takes.
+    // Generous (a loaded CI machine), yet far below what one unbroken parse of 1 MB takes.
     expect(longest).toBeLessThan(750);
   });
 });
