@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECK_WITH_TEAM } from '../../src/agent/rules/knowledge-flow.js';
 import { RulesBrain } from '../../src/agent/rules/rules-brain.js';
 import { createStoreTools } from '../../src/agent/store-tools.js';
+import { loadLlmState } from '../../src/agent/llm-state.js';
+import { runTool } from '../../src/agent/llm-tools.js';
 import { KnowledgeBase, KnowledgeRepo, KnowledgeTimeoutError } from '../../src/knowledge/index.js';
 import type { CandidateQuery } from '../../src/knowledge/knowledge-repo.js';
 import { AlertEscalations, Notifier, OutboxDispatcher } from '../../src/notify/index.js';
@@ -15,7 +17,7 @@ import {
   type Database,
 } from '../../src/store/index.js';
 import { chicago, plumber } from '../agent/fixtures/businesses.js';
-import { Conversation } from '../agent/helpers.js';
+import { Conversation, makeCtx } from '../agent/helpers.js';
 import { createTestTarget, drivers, type TestTarget } from '../store/drivers.js';
 
 /**
@@ -86,7 +88,7 @@ describe.skipIf(Boolean(postgres.skipReason))('a knowledge search past its budge
     expect((running as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(0);
   });
 
-  it('makes the receptionist say it will check, and stores the question for the owner', async () => {
+  const storeTools = (callSid: string) => {
     const unused = { name: 'unused', send: async () => ({}) };
     const dispatcher = new OutboxDispatcher({
       db: database.db,
@@ -98,14 +100,18 @@ describe.skipIf(Boolean(postgres.skipReason))('a knowledge search past its budge
       outbox: dispatcher,
       escalations: new AlertEscalations({ db: database.db }),
     });
-    const tools = createStoreTools(
+    return createStoreTools(
       {
         db: database.db,
         notifier,
         searchKnowledge: (businessId, query, signal) => kb.search(businessId, query, 3, signal),
       },
-      { business, callSid: `CA${'5'.repeat(32)}`, channel: 'phone' },
+      { business, callSid, channel: 'phone' },
     );
+  };
+
+  it('makes the receptionist say it will check, and stores the question for the owner', async () => {
+    const tools = storeTools(`CA${'5'.repeat(32)}`);
     const now = chicago('2025-06-11T10:00:00');
     const c = new Conversation(new RulesBrain({ tools }), { business: plumber, channel: 'phone', now });
     const r = await c.turn('do you repair garage doors');
@@ -113,5 +119,33 @@ describe.skipIf(Boolean(postgres.skipReason))('a knowledge search past its budge
     expect(r.outs).toContainEqual({ type: 'question-for-owner', text: 'do you repair garage doors' });
     const stored = await new QuestionsRepo(database.db).list(business.id);
     expect(stored.map((q) => q.question)).toEqual(['do you repair garage doors']);
+  });
+
+  it('tells the LLM brain the search did not finish, and files the question itself', async () => {
+    const callSid = `CA${'6'.repeat(32)}`;
+    const ctx = makeCtx(plumber, chicago('2025-06-11T10:00:00'));
+    const outcome = await runTool(
+      {
+        id: 't1',
+        name: 'search_knowledge',
+        arguments: { query: 'do you service boilers' },
+        rawArguments: '{"query":"do you service boilers"}',
+      },
+      {
+        ctx,
+        st: loadLlmState(ctx.state),
+        tools: storeTools(callSid),
+        signal: never,
+        lifetime: never,
+        logger: undefined,
+        callerText: 'do you service boilers',
+        transcript: [],
+        voice: true,
+      },
+    );
+    expect(outcome.result).toMatchObject({ ok: false, note: expect.stringMatching(/check with the team/) });
+    expect(outcome.outputs).toContainEqual({ type: 'question-for-owner', text: 'do you service boilers' });
+    const stored = await new QuestionsRepo(database.db).list(business.id, { callSid });
+    expect(stored.map((q) => q.question)).toEqual(['do you service boilers']);
   });
 });
