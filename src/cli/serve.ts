@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
@@ -115,7 +116,8 @@ export async function serveCommand(argv: string[], deps: ServeDeps = processDeps
   console.log(
     `  Twilio voice webhook: ${config.publicUrl}/twilio/voice   status: ${config.publicUrl}/twilio/status`,
   );
-  console.log(`  Try a call:           npx switchboard call --say "What are your hours?"`);
+  const url = config.publicUrl === 'http://localhost:3000' ? '' : ` --url ${config.publicUrl}`;
+  console.log(`  Try a call:           ${invokedAs()} call${url} --say "What are your hours?"`);
   if (usesLocalSecrets) console.log(`  Local Twilio token and admin API key: ${secretsPath(config.dataDir)}`);
 
   const code = await done;
@@ -124,4 +126,11 @@ export async function serveCommand(argv: string[], deps: ServeDeps = processDeps
   // Everything is closed; a stray handle (a library's timer or worker) must not keep the process up.
   deps.exitAfter(code, EXIT_BACKSTOP_MS);
   return code;
+}
+
+/** How this CLI was started, for hints: `switchboard` when installed on PATH, else its path from here. */
+export function invokedAs(script: string = process.argv[1] ?? '', cwd: string = process.cwd()): string {
+  if (path.basename(script) === 'switchboard') return 'switchboard';
+  const rel = path.relative(cwd, script);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : script;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
+import { invokedAs } from '../../src/cli/serve.js';
 
 /** Runs the CLI in this process, collecting what it prints. */
 async function cli(...argv: string[]) {
@@ -66,5 +67,15 @@ describe('switchboard --version and --help', () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain('unknown command "start"');
     expect(r.err).toContain('Usage: switchboard <command>');
+  });
+});
+
+describe('the command a hint shows', () => {
+  it('is "switchboard" when installed on PATH, else the script’s path from the working directory', () => {
+    expect(invokedAs('/usr/local/bin/switchboard', '/home/me')).toBe('switchboard');
+    expect(invokedAs('/srv/switchboard/bin/switchboard.js', '/srv/switchboard')).toBe('bin/switchboard.js');
+    expect(invokedAs('/srv/switchboard/bin/switchboard.js', '/home/me')).toBe(
+      '/srv/switchboard/bin/switchboard.js',
+    );
   });
 });
