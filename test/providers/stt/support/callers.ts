@@ -79,6 +79,12 @@ export function missingSpeechTools(engines: ReadonlyArray<CallerVoice['engine']>
 /** Rate of what synthesize() returns. */
 export const SYNTH_RATE = 16000;
 
+/**
+ * sox dithers when it resamples, with a new random seed each run: without -R the same sentence
+ * gave different samples every time, and benchmark runs could not be compared word for word.
+ */
+const REPEATABLE = ['-R'];
+
 const RAW16 = ['-t', 'raw', '-e', 'signed-integer', '-b', '16', '-L', '-c', '1'];
 
 const toInt16 = (b: Buffer): Int16Array =>
@@ -89,7 +95,9 @@ export function synthesize(voice: CallerVoice, text: string): Int16Array {
   if (voice.engine === 'espeak-ng') {
     // espeak-ng writes a streamable WAV to a pipe; sox resamples it.
     const wav = run('espeak-ng', ['-v', voice.voice, '--stdout', text]);
-    return toInt16(run('sox', ['-t', 'wav', '-', ...RAW16, '-r', String(SYNTH_RATE), '-'], wav));
+    return toInt16(
+      run('sox', [...REPEATABLE, '-t', 'wav', '-', ...RAW16, '-r', String(SYNTH_RATE), '-'], wav),
+    );
   }
   // text2wave's WAV header is wrong on a pipe, so ask for raw samples at our rate.
   const raw = run(
@@ -108,10 +116,29 @@ export function throughPhoneLine(pcm16k: Int16Array): Int16Array {
   const input = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength);
   const ulaw = run(
     'sox',
-    [...RAW16, '-r', String(SYNTH_RATE), '-', '-t', 'raw', '-r', '8000', '-c', '1', '-e', 'mu-law', '-'],
+    [
+      ...REPEATABLE,
+      ...RAW16,
+      '-r',
+      String(SYNTH_RATE),
+      '-',
+      '-t',
+      'raw',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-e',
+      'mu-law',
+      '-',
+    ],
     input,
   );
   return toInt16(
-    run('sox', ['-t', 'raw', '-r', '8000', '-c', '1', '-e', 'mu-law', '-', ...RAW16, '-'], ulaw),
+    run(
+      'sox',
+      [...REPEATABLE, '-t', 'raw', '-r', '8000', '-c', '1', '-e', 'mu-law', '-', ...RAW16, '-'],
+      ulaw,
+    ),
   );
 }
