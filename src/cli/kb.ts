@@ -127,7 +127,9 @@ export async function kbCommand(argv: string[], deps: KbCommandDeps = {}): Promi
         }
         const filename = basename(file);
         const type = mimeOf(detectFormat({ filename }));
-        const bytes = await readFile(file);
+        const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+          throw new Error(e.code === 'ENOENT' ? `no file ${file} (in ${process.cwd()})` : e.message);
+        });
         const query = new URLSearchParams({ filename });
         if (values.title) query.set('title', values.title);
         if (values.business) query.set('businessId', values.business);
