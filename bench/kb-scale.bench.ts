@@ -113,6 +113,7 @@ async function emergencyTimes(
       { db, notifier, searchKnowledge: async () => [], logger: silent },
       { business, callSid, callId: call.id, channel: 'phone' },
     );
+    if (process.argv.includes('--verbose')) console.log(`    emergency ${i + 1}/${n}`);
     const t0 = performance.now();
     await tools.raiseEmergency(
       {
@@ -168,6 +169,9 @@ async function searchAndEmergencies(): Promise<void> {
     for (let i = 0; !stop; i = (i + 1) % qs.length) {
       await env.kb.search(env.business.id, qs[i]!, 3, never).catch(overBudget);
       searches++;
+      // PGlite answers without a macrotask (WebAssembly, in-memory files): a loop of searches
+      // alone would never let a timer run. Calls search between their other events.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   };
   const loops = [loop(11), loop(12)];
