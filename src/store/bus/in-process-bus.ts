@@ -31,10 +31,11 @@ export class InProcessBus<E extends BusEvent> implements EventBus<E> {
 
   async publish(event: E): Promise<void> {
     if (this.closed) return;
-    const wire = JSON.stringify(event);
     const targets = new Set<Subscriber<E>>();
     for (const key of [topicKey({ callSid: event.callSid }), topicKey({ businessId: event.businessId })])
       for (const s of this.byKey.get(key) ?? []) targets.add(s);
+    if (targets.size === 0) return;
+    const wire = JSON.stringify(event);
     for (const s of targets) s.offer(JSON.parse(wire) as E);
   }
 
