@@ -1,7 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
 import { ApiError, validationFailed } from '../http/errors.js';
+import { adminRoute, describedOnly, errorBodySchema, queryObject } from '../http/route-schemas.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
 import {
   DOCUMENT_FORMATS,
@@ -12,13 +15,17 @@ import {
   UnsupportedDocumentError,
   type KnowledgeBase,
 } from '../knowledge/index.js';
+import { pageInMemory, pageOf, pageQuery } from './paging.js';
+import { timestamp } from './schemas.js';
 
 /**
  * The knowledge base behind the admin API key:
- *   POST   /api/kb/documents        JSON {title, content, format?, businessId?}, or a raw upload
+ *   POST   /api/kb/documents        JSON {title, content, format?, businessId?}; a raw upload
  *                                   (Content-Type application/pdf, text/html, text/markdown or
- *                                   text/plain) with ?title=&businessId=&filename=
- *   GET    /api/kb/documents        ?businessId=
+ *                                   text/plain) with ?title=&businessId=&filename=; or a form
+ *                                   (multipart/form-data: a `file` part, `title`, `businessId`),
+ *                                   as `curl -F file=@prices.md -F title=Prices` sends it
+ *   GET    /api/kb/documents        ?businessId=&limit=&cursor=
  *   GET    /api/kb/documents/:id    ?businessId=   (status: 'indexing' or 'ready')
  *   DELETE /api/kb/documents/:id    ?businessId=
  *   GET    /api/kb/search?q=        &businessId=&k=&mode=hybrid|fulltext|vector&all=true
@@ -63,15 +70,27 @@ const JsonDocument = z.object({
   businessId: businessIdField,
 });
 
-const UploadQuery = z.object({
-  title: line('title', 300).optional(),
-  filename: line('filename', 300).optional(),
+const UploadQuery = queryObject({
+  title: line('title', 300).optional().describe('For a raw upload: the title (default: the file name)'),
+  filename: line('filename', 300).optional().describe('For a raw upload: the file name'),
   businessId: businessIdField,
 });
 
-const ListQuery = z.object({ businessId: businessIdField });
+/** The text fields of a form upload; the file comes in the `file` part. */
+const FormFields = z.strictObject(
+  { title: line('title', 300).optional(), businessId: businessIdField },
+  {
+    error: (i) =>
+      i.code === 'unrecognized_keys'
+        ? `unknown form field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')} (this form takes file, title, businessId)`
+        : undefined,
+  },
+);
 
-const SearchQuery = z.object({
+const OneQuery = queryObject({ businessId: businessIdField });
+const ListQuery = queryObject({ businessId: businessIdField, ...pageQuery });
+
+const SearchQuery = queryObject({
   q: line('q (the question)', 1000),
   businessId: businessIdField,
   k: z.coerce
@@ -85,22 +104,57 @@ const SearchQuery = z.object({
   all: z
     .enum(['true', 'false', '1', '0'])
     .transform((v) => v === 'true' || v === '1')
-    .default(false),
+    .default(false)
+    .describe('Also show candidates the relevance gate drops'),
 });
 
-const IdParam = z.object({ id: z.string().uuid('id must be a document UUID') });
+const IdParam = z.object({ id: z.uuid('id must be a document UUID') });
+
+const documentSchema = z.looseObject({
+  id: z.uuid(),
+  businessId: z.uuid(),
+  title: z.string(),
+  source: z.string().describe('text, markdown, html, pdf or faq'),
+  status: z.enum(['indexing', 'ready']),
+  chunkCount: z.number().int(),
+  characters: z.number().int(),
+  createdAt: timestamp,
+});
+const addedSchema = z.looseObject({
+  id: z.uuid(),
+  businessId: z.uuid(),
+  title: z.string(),
+  source: z.string(),
+  chunkCount: z.number().int(),
+  status: z.literal('ready'),
+});
+const hitSchema = z.looseObject({
+  text: z.string(),
+  title: z.string().optional(),
+  score: z.number(),
+  documentId: z.uuid(),
+  relevant: z.boolean(),
+});
 
 /** Upload media types, and anything else: the handler answers unknown types with the list it takes. */
 const RAW_TYPES = [...SUPPORTED_TYPES, 'text/x-markdown', 'application/octet-stream'];
 
+/** The raw upload's body in the OpenAPI document (not validated: the handler reads the bytes). */
+const rawFile = describedOnly({ type: 'string', format: 'binary', description: 'The file itself' });
+const formBody = describedOnly({
+  type: 'object',
+  properties: {
+    file: { type: 'string', format: 'binary', description: 'The document (.txt, .md, .html or .pdf)' },
+    title: { type: 'string', maxLength: 300, description: 'Default: the file name' },
+    businessId: { type: 'string', format: 'uuid' },
+  },
+  required: ['file'],
+});
+
 /** The input, or a 400 naming its first problem (all of them in `details`). */
-function parse<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  where: 'body' | 'query' | 'params',
-): z.infer<S> {
+function parse<S extends z.ZodType>(schema: S, input: unknown, what: string, where: string): z.infer<S> {
   const r = schema.safeParse(input ?? {});
-  if (!r.success) throw validationFailed(r.error, where === 'body' ? 'document' : where, where);
+  if (!r.success) throw validationFailed(r.error, what, where);
   return r.data;
 }
 
@@ -115,9 +169,48 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
+const emptyBody = () =>
+  new ApiError(
+    400,
+    'empty_body',
+    `Send the document as the request body (Content-Type one of ${SUPPORTED_TYPES.join(', ')}), as a form with a file part, or JSON {title, content}.`,
+  );
+
+/**
+ * A form upload read part by part (curl sends the file before the title), the file at most
+ * `maxBytes`: past it the read stops and the request is answered 413.
+ */
+async function readForm(
+  req: FastifyRequest,
+  maxBytes: number,
+): Promise<{ file?: { bytes: Buffer; mime: string; filename: string }; fields: Record<string, string> }> {
+  const fields: Record<string, string> = {};
+  let file: { bytes: Buffer; mime: string; filename: string } | undefined;
+  for await (const part of req.parts({
+    limits: { fileSize: maxBytes, files: 1, fields: 10, fieldSize: 4096, parts: 11 },
+  })) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file') {
+        await part.toBuffer(); // drained, so the request can be answered
+        throw new ApiError(
+          400,
+          'validation_failed',
+          `The form is not valid (the file goes in a part named "file", not "${part.fieldname.slice(0, 40)}").`,
+          [{ path: `body.${part.fieldname.slice(0, 40)}`, message: 'the file goes in a part named "file"' }],
+        );
+      }
+      file = { bytes: await part.toBuffer(), mime: part.mimetype, filename: part.filename };
+    } else {
+      fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+    }
+  }
+  return { ...(file ? { file } : {}), fields };
+}
+
 export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
   const auth = requireApiKey(deps.apiKey);
   const maxUpload = deps.maxUploadBytes ?? 10 * 1024 * 1024;
+  const tags = ['knowledge'];
 
   const businessFor = async (id: string | undefined): Promise<BusinessId> => {
     if (id) {
@@ -138,8 +231,9 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     return first.id;
   };
 
-  // Its own scope, so the raw-body parsers apply to these routes only.
-  void app.register(async (scope) => {
+  // Its own scope, so the raw-body and form parsers apply to these routes only.
+  void app.register(async (parent) => {
+    const scope = parent.withTypeProvider<ZodTypeProvider>();
     // Fastify parses text/plain into a string and refuses other types; here uploads arrive as bytes.
     scope.removeContentTypeParser(['text/plain']);
     scope.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: maxUpload }, (_req, body, done) =>
@@ -148,20 +242,39 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxUpload }, (_req, body, done) =>
       done(null, body),
     );
+    // Forms: read in the handler (readForm), the file bounded by the same limit as a raw upload.
+    await scope.register(multipart, { limits: { fileSize: maxUpload }, throwFileSizeLimit: true });
 
     scope.post(
       '/api/kb/documents',
       {
-        preHandler: auth,
+        onRequest: auth,
         bodyLimit: maxUpload,
         // A JSON document's content is one long string (the server-wide default allows 16 KiB).
         config: { jsonLimits: { maxStringLength: maxUpload } },
+        schema: adminRoute({
+          summary: 'Adds a document: JSON, the raw file, or a form (curl -F file=@prices.md -F title=Prices)',
+          tags,
+          querystring: UploadQuery,
+          body: {
+            content: {
+              'application/json': { schema: JsonDocument },
+              'multipart/form-data': { schema: formBody },
+              ...Object.fromEntries(SUPPORTED_TYPES.map((t) => [t, { schema: rawFile }])),
+            },
+          },
+          response: {
+            201: addedSchema.describe('Stored and searchable'),
+            413: errorBodySchema.describe('Larger than the upload limit (10 MiB)'),
+            415: errorBodySchema.describe('Not a document type the knowledge base reads'),
+          },
+        }),
       },
       async (req, reply) => {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         try {
           if (contentType === 'application/json') {
-            const body = parse(JsonDocument, req.body, 'body');
+            const body = parse(JsonDocument, req.body, 'document', 'body');
             const businessId = await businessFor(body.businessId);
             const added = await deps.kb.add({
               businessId,
@@ -169,16 +282,22 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
               content: body.content,
               format: body.format,
             });
-            return await reply.code(201).send({ ...added, businessId, status: 'ready' });
+            return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
           }
-          const query = parse(UploadQuery, req.query, 'query');
-          if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
-            throw new ApiError(
-              400,
-              'empty_body',
-              `Send the document as the request body (Content-Type one of ${SUPPORTED_TYPES.join(', ')}), or JSON {title, content}.`,
-            );
+          const query = req.query;
+          if (contentType === 'multipart/form-data') {
+            const form = await readForm(req, maxUpload);
+            const fields = parse(FormFields, form.fields, 'form', 'body');
+            if (!form.file || form.file.bytes.length === 0) throw emptyBody();
+            const businessId = await businessFor(fields.businessId ?? query.businessId);
+            const added = await deps.kb.add({
+              businessId,
+              title: fields.title ?? query.title,
+              file: { bytes: form.file.bytes, mime: form.file.mime, filename: form.file.filename },
+            });
+            return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
           }
+          if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw emptyBody();
           if (!query.title && !query.filename) {
             throw new ApiError(
               400,
@@ -192,51 +311,107 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
             title: query.title,
             file: { bytes: req.body, mime: contentType, filename: query.filename },
           });
-          return await reply.code(201).send({ ...added, businessId, status: 'ready' });
+          return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
         } catch (err) {
           throw asApiError(err);
         }
       },
     );
 
-    scope.get('/api/kb/documents', { preHandler: auth }, async (req) => {
-      const q = parse(ListQuery, req.query, 'query');
-      const documents = await deps.kb.list(q.businessId ? asBusinessId(q.businessId) : undefined);
-      return { documents };
-    });
+    scope.get(
+      '/api/kb/documents',
+      {
+        onRequest: auth,
+        schema: adminRoute({
+          summary: 'Documents, newest first',
+          tags,
+          querystring: ListQuery,
+          response: { 200: pageOf(documentSchema) },
+        }),
+      },
+      async (req) => {
+        const q = req.query;
+        const all = await deps.kb.list(q.businessId ? asBusinessId(q.businessId) : undefined);
+        // Newest first by (created_at, id), as the repository lists them; a business has few.
+        const listed = pageInMemory(all, q.limit, q.cursor, (d) => ({ at: new Date(d.createdAt), id: d.id }));
+        return { ...listed, items: listed.items.map((d) => ({ ...d })) };
+      },
+    );
 
-    scope.get('/api/kb/documents/:id', { preHandler: auth }, async (req) => {
-      const p = parse(IdParam, req.params, 'params');
-      const q = parse(ListQuery, req.query, 'query');
-      const doc = await deps.kb.get(p.id, q.businessId ? asBusinessId(q.businessId) : undefined);
-      if (!doc)
-        throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
-      return doc;
-    });
+    scope.get(
+      '/api/kb/documents/:id',
+      {
+        onRequest: auth,
+        schema: adminRoute({
+          summary: "One document's summary; its status says whether it is searchable yet",
+          tags,
+          params: IdParam,
+          querystring: OneQuery,
+          response: { 200: documentSchema },
+        }),
+      },
+      async (req) => {
+        const q = req.query;
+        const doc = await deps.kb.get(req.params.id, q.businessId ? asBusinessId(q.businessId) : undefined);
+        if (!doc)
+          throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
+        return { ...doc };
+      },
+    );
 
-    scope.delete('/api/kb/documents/:id', { preHandler: auth }, async (req, reply) => {
-      const p = parse(IdParam, req.params, 'params');
-      const q = parse(ListQuery, req.query, 'query');
-      const deleted = await deps.kb.delete(p.id, q.businessId ? asBusinessId(q.businessId) : undefined);
-      if (!deleted)
-        throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
-      return reply.code(204).send();
-    });
-
-    scope.get('/api/kb/search', { preHandler: auth }, async (req) => {
-      const q = parse(SearchQuery, req.query, 'query');
-      try {
-        const businessId = await businessFor(q.businessId);
-        const hits = await deps.kb.searchDetailed(
-          businessId,
-          q.q,
-          { k: q.k, mode: q.mode, includeIrrelevant: q.all },
-          AbortSignal.timeout(10_000),
+    scope.delete(
+      '/api/kb/documents/:id',
+      {
+        onRequest: auth,
+        schema: adminRoute({
+          summary: 'Deletes a document and its chunks',
+          tags,
+          params: IdParam,
+          querystring: OneQuery,
+          response: { 204: z.undefined().describe('Deleted') },
+        }),
+      },
+      async (req, reply) => {
+        const q = req.query;
+        const deleted = await deps.kb.delete(
+          req.params.id,
+          q.businessId ? asBusinessId(q.businessId) : undefined,
         );
-        return { businessId, hits };
-      } catch (err) {
-        throw asApiError(err);
-      }
-    });
+        if (!deleted)
+          throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
+        return reply.code(204).send();
+      },
+    );
+
+    scope.get(
+      '/api/kb/search',
+      {
+        onRequest: auth,
+        schema: adminRoute({
+          summary: 'Searches the knowledge base as a call would',
+          tags,
+          querystring: SearchQuery,
+          response: {
+            200: z.object({ businessId: z.uuid(), hits: z.array(hitSchema) }),
+            503: errorBodySchema.describe('The search took longer than its budget'),
+          },
+        }),
+      },
+      async (req) => {
+        const q = req.query;
+        try {
+          const businessId = await businessFor(q.businessId);
+          const hits = await deps.kb.searchDetailed(
+            businessId,
+            q.q,
+            { k: q.k, mode: q.mode, includeIrrelevant: q.all },
+            AbortSignal.timeout(10_000),
+          );
+          return { businessId, hits: hits.map((h) => ({ ...h })) };
+        } catch (err) {
+          throw asApiError(err);
+        }
+      },
+    );
   });
 }

@@ -163,9 +163,18 @@ export async function kbCommand(argv: string[], deps: KbCommandDeps = {}): Promi
         return 0;
       }
       case 'list': {
-        const listed = await call('GET', `/api/kb/documents${business ? `?${business}` : ''}`);
-        const docs = (listed['documents'] as Json[] | undefined) ?? [];
-        if (values.json) out(JSON.stringify(listed, null, 2));
+        // Every page (?limit=&cursor=, answered {items, nextCursor}): the list is the whole base.
+        const docs: Json[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = new URLSearchParams(business);
+          page.set('limit', '200');
+          if (cursor) page.set('cursor', cursor);
+          const listed = await call('GET', `/api/kb/documents?${page}`);
+          docs.push(...((listed['items'] as Json[] | undefined) ?? []));
+          cursor = typeof listed['nextCursor'] === 'string' ? listed['nextCursor'] : null;
+        } while (cursor);
+        if (values.json) out(JSON.stringify({ items: docs, nextCursor: null }, null, 2));
         else if (docs.length === 0) out('no documents');
         else
           for (const d of docs)

@@ -42,12 +42,16 @@ function transform(input: TransformInput): ReturnType<typeof zodTransform> {
   const out = zodTransform({ ...input, schema: rest } as TransformInput);
   const content: Record<string, { schema: unknown }> = {};
   for (const [type, media] of Object.entries(perType)) {
-    content[type] = {
-      schema:
-        media.schema instanceof z.ZodType
-          ? z.toJSONSchema(media.schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' })
-          : media.schema,
-    };
+    if (!(media.schema instanceof z.ZodType)) {
+      content[type] = media;
+      continue;
+    }
+    const { $schema: _dialect, ...json } = z.toJSONSchema(media.schema, {
+      target: 'draft-2020-12',
+      io: 'input',
+      unrepresentable: 'any',
+    });
+    content[type] = { schema: json };
   }
   return { ...out, schema: { ...(out.schema as object), body: { content } } } as ReturnType<
     typeof zodTransform

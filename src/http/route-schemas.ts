@@ -9,12 +9,12 @@ import { validationFailed } from './errors.js';
  * the one error shape (`validation_failed`, the first problem in the message, all in details).
  */
 
-/** The word for each part of a request in a validation message and in a detail's path. */
-const PARTS: Record<string, string> = {
-  body: 'body',
-  querystring: 'query',
-  params: 'params',
-  headers: 'headers',
+/** Each part of a request: the word for it in a validation message, and its prefix in a detail's path. */
+const PARTS: Record<string, [what: string, prefix: string]> = {
+  body: ['body', 'body'],
+  querystring: ['query', 'query'],
+  params: ['path', 'params'],
+  headers: ['request headers', 'headers'],
 };
 
 /** Validates with zod; a failure is our ApiError, which Fastify passes on to the error handler as is. */
@@ -22,11 +22,11 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema,
   if (!(schema instanceof z.ZodType)) {
     throw new Error(`route schemas are zod schemas (got a plain object for ${httpPart ?? 'a part'})`);
   }
-  const part = PARTS[httpPart ?? 'body'] ?? 'request';
+  const [what, prefix] = PARTS[httpPart ?? 'body'] ?? ['request', 'request'];
   return (data: unknown) => {
     // Fastify hands a missing body over as null; routes treat "no body" as "nothing given".
-    const r = schema.safeParse(part === 'body' && data == null ? {} : data);
-    return r.success ? { value: r.data } : { error: validationFailed(r.error, part, part) };
+    const r = schema.safeParse(prefix === 'body' && data == null ? {} : data);
+    return r.success ? { value: r.data } : { error: validationFailed(r.error, what, prefix) };
   };
 };
 
@@ -72,8 +72,13 @@ export function queryObject<S extends z.ZodRawShape>(shape: S) {
   });
 }
 
-/** A query with no parameters at all: anything given is refused. */
-export const noQuery = queryObject({});
+/**
+ * A body the handler reads itself (a raw file, a form streamed part by part), described in the
+ * OpenAPI document by the given JSON Schema but not validated here.
+ */
+export function describedOnly(jsonSchema: Record<string, unknown>) {
+  return z.unknown().meta(jsonSchema);
+}
 
 /** Marks a route schema as part of the admin API (bearer key): security and error answers. */
 export function adminRoute<S extends FastifySchema & { response?: Record<number | string, unknown> }>(

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKbApi } from '../../src/admin/kb-api.js';
@@ -10,6 +15,7 @@ import { createTestTarget, type TestTarget } from '../store/drivers.js';
 import { makePdf } from '../knowledge/pdf-fixture.js';
 
 const KEY = 'admin-key-0123456789abcdef';
+const run = promisify(execFile);
 const auth = { authorization: `Bearer ${KEY}` };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -92,7 +98,7 @@ describe('knowledge base over the admin API', () => {
       url: `/api/kb/documents?businessId=${second}`,
       headers: auth,
     });
-    expect(list.json<Json>().documents.map((d: Json) => d.title)).toEqual([
+    expect(list.json<Json>().items.map((d: Json) => d.title)).toEqual([
       'pdf-doc',
       'text-doc',
       'html-doc',
@@ -312,5 +318,119 @@ describe('knowledge base over the admin API', () => {
       payload: 'x',
     });
     expect(pdf.statusCode).toBe(415);
+  });
+
+  describe('form uploads (multipart/form-data, what curl -F sends)', () => {
+    /** A form as a browser or curl encodes it: the body bytes and its Content-Type with the boundary. */
+    async function encoded(form: FormData): Promise<{ payload: Buffer; type: string }> {
+      const r = new Response(form);
+      return { payload: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
+    }
+    const post = async (
+      form: FormData,
+      url = '/api/kb/documents',
+      headers: Record<string, string> = auth,
+    ) => {
+      const { payload, type } = await encoded(form);
+      return app.inject({ method: 'POST', url, headers: { ...headers, 'content-type': type }, payload });
+    };
+    const markdown = (text: string, name = 'prices.md') =>
+      new File([text], name, { type: 'application/octet-stream' });
+
+    it('adds a file sent before its title, as curl -F file=@prices.md -F title=Prices does', async () => {
+      const form = new FormData();
+      form.append('file', markdown('# Price list\n\nA blocked drain costs 120 dollars to clear.'));
+      form.append('title', 'Prices');
+      form.append('businessId', second);
+      const res = await post(form);
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json<Json>()).toMatchObject({ title: 'Prices', source: 'markdown', businessId: second });
+      const hit = await app.inject({
+        method: 'GET',
+        url: `/api/kb/search?q=${encodeURIComponent('how much to clear a blocked drain')}&businessId=${second}`,
+        headers: auth,
+      });
+      expect(hit.json<Json>().hits[0]).toMatchObject({ documentId: res.json<Json>().id });
+    });
+
+    it('takes the title from the document when the form has none', async () => {
+      const form = new FormData();
+      form.append('file', markdown('# Opening hours\n\nWe open at 7 a.m. on weekdays.', 'hours.md'));
+      const res = await post(form);
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json<Json>()).toMatchObject({ title: 'Opening hours', businessId: first });
+    });
+
+    it('refuses a file over the upload limit with 413 in the one error shape, as a raw upload', async () => {
+      const form = new FormData();
+      form.append('title', 'Big');
+      form.append('file', markdown('word '.repeat(20_000)));
+      const res = await post(form);
+      expect(res.statusCode).toBe(413);
+      expect(res.json<Json>()).toEqual({ error: 'payload_too_large', message: expect.any(String) });
+    });
+
+    it('refuses a form without a file, with an unknown field, a NUL in the title or the file under another name', async () => {
+      const noFile = new FormData();
+      noFile.append('title', 'Prices');
+      const unknown = new FormData();
+      unknown.append('file', markdown('Text.'));
+      unknown.append('tilte', 'Prices');
+      const nul = new FormData();
+      nul.append('file', markdown('Text.'));
+      nul.append('title', 'Pri\u0000ces');
+      const elsewhere = new FormData();
+      elsewhere.append('document', markdown('Text.'));
+      const cases: [FormData, string, RegExp][] = [
+        [noFile, 'empty_body', /form with a file part/],
+        [unknown, 'validation_failed', /unknown form field "tilte"/],
+        [nul, 'validation_failed', /NUL/],
+        [elsewhere, 'validation_failed', /part named "file"/],
+      ];
+      for (const [form, code, message] of cases) {
+        const res = await post(form);
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json<Json>()).toMatchObject({ error: code, message: expect.stringMatching(message) });
+      }
+    });
+
+    it('needs the API key, and takes forms on this route only', async () => {
+      const form = new FormData();
+      form.append('file', markdown('Text.'));
+      expect((await post(form, '/api/kb/documents', {})).statusCode).toBe(401);
+      const other = await post(form, '/echo', {});
+      expect(other.statusCode).toBe(415);
+    });
+
+    it('accepts what curl -F sends over a real connection', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'sb-kb-form-'));
+      const file = path.join(dir, 'prices.md');
+      writeFileSync(file, '# Call-out\n\nA call-out costs 60 dollars.');
+      const base = await app.listen({ port: 0, host: '127.0.0.1' });
+      try {
+        // Not execFileSync: the server answering curl runs on this event loop.
+        const { stdout: out } = await run('curl', [
+          '-s',
+          '-w',
+          '\n%{http_code}',
+          '-H',
+          `Authorization: Bearer ${KEY}`,
+          '-F',
+          `file=@${file}`,
+          '-F',
+          'title=Call-out fee',
+          `${base}/api/kb/documents`,
+        ]);
+        const [body, status] = out.split('\n');
+        expect(status, body).toBe('201');
+        expect(JSON.parse(body!)).toMatchObject({
+          title: 'Call-out fee',
+          source: 'markdown',
+          status: 'ready',
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
