@@ -36,8 +36,6 @@ import {
   OutboxDispatcher,
   OutboxRepo,
 } from './notify/index.js';
-import { registerAlertRoutes } from './telephony/twilio/alert-routes.js';
-import { TwilioRestClient } from './telephony/twilio/rest.js';
 import { createCallController, type BrainRequest } from './telephony/twilio/call-controller.js';
 import type { SpeechToText } from './providers/stt/stt.js';
 import type { TextToSpeech } from './providers/tts/tts.js';
@@ -47,7 +45,10 @@ import {
   acceptAllSignatures,
   registerMediaStreamRoutes,
   registerVoiceWebhooks,
+  registerAlertRoutes,
   StreamTokens,
+  twilioNotificationChannels,
+  TwilioRestClient,
   twilioSignatureVerifier,
 } from './telephony/twilio/index.js';
 import { InProcessBus, type EventBus } from './store/bus/index.js';
@@ -147,11 +148,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       : undefined;
   const { channels, localKinds } = buildChannels({
     dataDir: config.dataDir,
-    publicUrl: config.publicUrl,
     delivery: config.notify.delivery,
-    twilio:
+    telephony:
       rest && config.twilioRest.fromNumber
-        ? { client: rest, from: config.twilioRest.fromNumber, whatsappFrom: config.twilioRest.whatsappFrom }
+        ? twilioNotificationChannels({
+            client: rest,
+            from: config.twilioRest.fromNumber,
+            whatsappFrom: config.twilioRest.whatsappFrom,
+            publicUrl: config.publicUrl,
+          })
         : undefined,
     smtp: config.notify.smtpUrl ? { url: config.notify.smtpUrl, from: config.notify.mailFrom } : undefined,
     mailFrom: config.notify.mailFrom,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EmergenciesRepo } from '../store/emergencies-repo.js';
 import type { Db } from '../store/index.js';
 import type { outbox } from '../store/schema/outbox.js';
-import { alertPayloadSchema } from './channels/twilio-voice.js';
+import { alertPayloadSchema } from './alert-payload.js';
 import { silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
 import type { AlertEscalations } from './escalation.js';
 import { PRIORITY } from './outbox.js';

@@ -1,3 +1,4 @@
+export { alertPayloadSchema, type AlertPayload } from './alert-payload.js';
 export { DeliveryAlarms, type DeliveryAlarmOptions } from './alarms.js';
 export { DEFAULT_RETRY_POLICY, EMERGENCY_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff.js';
 export type { ChannelMap, NotificationChannel, OutboundNotification, SendResult } from './channel.js';

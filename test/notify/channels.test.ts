@@ -16,10 +16,13 @@ import {
   LocalOutboxChannel,
   SlackWebhookChannel,
   SmtpEmailChannel,
+} from '../../src/notify/channels/index.js';
+import {
+  twilioNotificationChannels,
+  TwilioRestClient,
   TwilioSmsChannel,
   TwilioVoiceChannel,
-} from '../../src/notify/channels/index.js';
-import { TwilioRestClient } from '../../src/telephony/twilio/rest.js';
+} from '../../src/telephony/twilio/index.js';
 import { FakeSmtpServer } from './support/fake-smtp.js';
 import { FakeTwilioApi } from './support/fake-twilio-api.js';
 
@@ -292,13 +295,16 @@ describe('SMTP email channel (nodemailer) against a local SMTP server', () => {
 describe('channel selection', () => {
   it('keeps everything local in the embedded default, and uses providers when live and configured', () => {
     const client = new TwilioRestClient({ accountSid: 'AC1', authToken: 'x' });
-    const local = buildChannels({ dataDir: '/tmp/x', publicUrl: 'http://localhost:3000', delivery: 'local' });
+    const local = buildChannels({ dataDir: '/tmp/x', delivery: 'local' });
     expect(Object.values(local.channels).map((c) => c.name)).toEqual(['local', 'local', 'local', 'local']);
     const live = buildChannels({
       dataDir: '/tmp/x',
-      publicUrl: 'https://sb.example.com',
       delivery: 'live',
-      twilio: { client, from: '+15005550001' },
+      telephony: twilioNotificationChannels({
+        client,
+        from: '+15005550001',
+        publicUrl: 'https://sb.example.com',
+      }),
     });
     expect(Object.fromEntries(Object.entries(live.channels).map(([k, c]) => [k, c.name]))).toEqual({
       sms: 'twilio-sms',

@@ -7,7 +7,7 @@ import {
   type NewNotification,
   type NotificationChannel,
 } from '../../src/notify/index.js';
-import { TwilioSmsChannel, TwilioVoiceChannel } from '../../src/notify/channels/index.js';
+import { TwilioSmsChannel, TwilioVoiceChannel } from '../../src/telephony/twilio/index.js';
 import type { Database, Db } from '../../src/store/index.js';
 import { outbox } from '../../src/store/schema/outbox.js';
 import { TwilioRestClient } from '../../src/telephony/twilio/rest.js';

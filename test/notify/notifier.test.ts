@@ -55,7 +55,7 @@ describe.each(drivers)('notifying an emergency end to end on $name (embedded def
   });
 
   it('stores the emergency with SMS, alert call, email and Slack atomically, all attempted within 2 s', async () => {
-    const { channels } = buildChannels({ dataDir, publicUrl: 'http://localhost:3000', delivery: 'local' });
+    const { channels } = buildChannels({ dataDir, delivery: 'local' });
     const firstAttempts: AttemptStarted[] = [];
     const dispatcher = new OutboxDispatcher({
       db,

@@ -1,25 +1,22 @@
 import type { NotificationKind } from '../../store/schema/outbox.js';
-import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
 import type { ChannelMap, NotificationChannel } from '../channel.js';
 import { LocalOutboxChannel } from './local.js';
 import { SlackWebhookChannel } from './slack.js';
 import { SmtpEmailChannel } from './smtp.js';
-import { TwilioSmsChannel } from './twilio-sms.js';
-import { TwilioVoiceChannel } from './twilio-voice.js';
 
 export { LocalOutboxChannel } from './local.js';
 export { SlackWebhookChannel } from './slack.js';
 export { classifySmtpError, SmtpEmailChannel } from './smtp.js';
-export { TwilioSmsChannel } from './twilio-sms.js';
-export { alertPayloadSchema, TwilioVoiceChannel, type AlertPayload } from './twilio-voice.js';
 
 export interface ChannelSettings {
   dataDir: string;
-  publicUrl: string;
   /** 'local': everything is recorded in the outbox only (embedded default); 'live': real providers. */
   delivery: 'local' | 'live';
-  /** SMS and voice alerts through Twilio, when live and configured. */
-  twilio?: { client: TwilioRestClient; from: string; whatsappFrom?: string | undefined } | undefined;
+  /**
+   * SMS and voice alerts through the telephony provider, when live and configured. Built by the app's
+   * wiring (src/telephony/twilio) and handed in, so notify does not import telephony.
+   */
+  telephony?: { sms: NotificationChannel; 'voice-call': NotificationChannel } | undefined;
   smtp?: { url: string; from: string } | undefined;
   /** From address on the local .eml files. */
   mailFrom?: string | undefined;
@@ -32,12 +29,10 @@ export interface ChannelSettings {
 export function buildChannels(s: ChannelSettings): { channels: ChannelMap; localKinds: NotificationKind[] } {
   const local = new LocalOutboxChannel({ dataDir: s.dataDir, from: s.smtp?.from ?? s.mailFrom });
   const live = s.delivery === 'live';
-  const twilio = live ? s.twilio : undefined;
+  const telephony = live ? s.telephony : undefined;
   const channels: ChannelMap = {
-    sms: twilio ? new TwilioSmsChannel(twilio) : local,
-    'voice-call': twilio
-      ? new TwilioVoiceChannel({ client: twilio.client, from: twilio.from, publicUrl: s.publicUrl })
-      : local,
+    sms: telephony?.sms ?? local,
+    'voice-call': telephony?.['voice-call'] ?? local,
     email: live && s.smtp ? new SmtpEmailChannel(s.smtp) : local,
     slack: live ? new SlackWebhookChannel() : local,
   };

@@ -9,3 +9,11 @@ export {
 } from './signature.js';
 export { StreamTokens } from './stream-token.js';
 export * as streamProtocol from './stream-protocol.js';
+export {
+  twilioNotificationChannels,
+  TwilioSmsChannel,
+  TwilioVoiceChannel,
+  type TwilioNotificationSettings,
+} from './notification-channels.js';
+export { TwilioError, TwilioRestClient } from './rest.js';
+export { registerAlertRoutes } from './alert-routes.js';

@@ -1,8 +1,12 @@
-import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
-import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
-import { PermanentNotificationError } from '../errors.js';
-import { fromTwilioError } from './twilio-error.js';
-import { createdSince } from './twilio-lookup.js';
+import {
+  PermanentNotificationError,
+  type NotificationChannel,
+  type OutboundNotification,
+  type SendResult,
+} from '../../notify/index.js';
+import { createdSince } from './created-since.js';
+import { fromTwilioError } from './notification-error.js';
+import type { TwilioRestClient } from './rest.js';
 
 export interface TwilioSmsOptions {
   client: TwilioRestClient;

@@ -1,5 +1,5 @@
-import { TwilioError } from '../../telephony/twilio/rest.js';
-import { PermanentNotificationError, RetryableNotificationError } from '../errors.js';
+import { PermanentNotificationError, RetryableNotificationError } from '../../notify/index.js';
+import { TwilioError } from './rest.js';
 
 /** Twilio's failure as the outbox's: same retryability, Twilio's code (or the HTTP status) kept. */
 export function fromTwilioError(err: unknown): unknown {

@@ -1,14 +1,13 @@
-import { z } from 'zod';
 import {
-  alertAckUrl,
-  alertCallTwiml,
-  alertStatusUrl,
-  announcementTwiml,
-} from '../../telephony/twilio/alert-routes.js';
-import type { TwilioRestClient } from '../../telephony/twilio/rest.js';
-import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
-import { fromTwilioError } from './twilio-error.js';
-import { createdSince } from './twilio-lookup.js';
+  alertPayloadSchema,
+  type NotificationChannel,
+  type OutboundNotification,
+  type SendResult,
+} from '../../notify/index.js';
+import { alertAckUrl, alertCallTwiml, alertStatusUrl, announcementTwiml } from './alert-routes.js';
+import { createdSince } from './created-since.js';
+import { fromTwilioError } from './notification-error.js';
+import type { TwilioRestClient } from './rest.js';
 
 export interface TwilioVoiceOptions {
   client: TwilioRestClient;
@@ -19,13 +18,6 @@ export interface TwilioVoiceOptions {
   /** Seconds to ring before Twilio reports no-answer. */
   ringTimeoutSec?: number | undefined;
 }
-
-/** What an escalation puts in a voice-call notification's payload. */
-export const alertPayloadSchema = z.object({
-  escalationId: z.string().uuid(),
-  step: z.number().int().min(0),
-});
-export type AlertPayload = z.infer<typeof alertPayloadSchema>;
 
 /**
  * Places a voice call through Twilio that speaks the notification body. For an escalation's call it
