@@ -16,16 +16,16 @@ import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { parseE164 } from './ids.js';
 import { loadOrCreateLocalSecrets } from './local-secrets.js';
-import { preparePrivateDataDir } from './store/private-files.js';
+import { preparePrivateDataDir } from './store/index.js';
 import { resolveNodeId } from './node-id.js';
-import type { Brain } from './agent/brain.js';
+import type { Brain } from './agent/index.js';
 import { RulesBrain } from './agent/index.js';
-import { LlmBrain } from './agent/llm-brain.js';
-import { createStoreTools } from './agent/store-tools.js';
+import { LlmBrain } from './agent/index.js';
+import { createStoreTools } from './agent/index.js';
 import { registerBusinessApi } from './admin/business-api.js';
 import { registerKbApi } from './admin/kb-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
-import { profileFromStored } from './business/stored-profile.js';
+import { profileFromStored } from './business/index.js';
 import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import {
@@ -36,9 +36,9 @@ import {
   OutboxDispatcher,
   OutboxRepo,
 } from './notify/index.js';
-import { createCallController, type BrainRequest } from './telephony/twilio/call-controller.js';
-import type { SpeechToText } from './providers/stt/stt.js';
-import type { TextToSpeech } from './providers/tts/tts.js';
+import { createCallController, type BrainRequest } from './telephony/twilio/index.js';
+import type { SpeechToText } from './providers/stt/index.js';
+import type { TextToSpeech } from './providers/tts/index.js';
 import { buildProviders } from './providers/registry.js';
 import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
 import {

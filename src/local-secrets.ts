@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ensurePrivateDir } from './store/private-files.js';
+import { ensurePrivateDir } from './store/index.js';
 
 /**
  * Secrets for the embedded default, so it runs with no keys yet stays locked: a local Twilio

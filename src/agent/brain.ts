@@ -1,4 +1,4 @@
-import type { BusinessProfile, LeadField } from '../business/profile.js';
+import type { BusinessProfile, LeadField } from '../business/index.js';
 import type { E164 } from '../ids.js';
 
 /**

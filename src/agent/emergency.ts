@@ -1,4 +1,4 @@
-import type { Trade } from '../business/profile.js';
+import type { Trade } from '../business/index.js';
 import type { EmergencyCategory } from './brain.js';
 import { NUMBER_WORDS } from './extract/numbers.js';
 import { findPhrase, hasAnyPhrase, tokens, type PhraseMatch } from './text.js';

@@ -23,5 +23,5 @@ export {
 } from './tools.js';
 export { detectEmergency, categoriesFor, type EmergencyDetection } from './emergency.js';
 export { parseRequestedTime, type RequestedTime } from './when.js';
-export type { Logger } from './rules/env.js';
 export { createStoreTools, type ConversationBinding, type StoreToolsDeps } from './store-tools.js';
+export { LlmBrain } from './llm-brain.js';

@@ -1,5 +1,5 @@
-import type { BusinessProfile, Faq, Service } from '../business/profile.js';
-import { joinAnd } from '../business/hours.js';
+import type { BusinessProfile, Faq, Service } from '../business/index.js';
+import { joinAnd } from '../business/index.js';
 import { findPhrase, tokens } from './text.js';
 
 /**

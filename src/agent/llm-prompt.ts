@@ -7,9 +7,9 @@ import {
   speakWhen,
   toLocal,
   isoDate,
-} from '../business/hours.js';
-import type { BusinessProfile, Trade } from '../business/profile.js';
-import type { ChatMessage } from '../providers/llm/llm.js';
+} from '../business/index.js';
+import type { BusinessProfile, Trade } from '../business/index.js';
+import type { ChatMessage } from '../providers/llm/index.js';
 import type { ConversationContext, TurnInput } from './brain.js';
 import type { LlmState } from './llm-state.js';
 import { leadQuestionsFor } from './rules/lead-flow.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LEAD_FIELDS } from '../business/profile.js';
+import { LEAD_FIELDS } from '../business/index.js';
 import type { BrainOutput, BrainState } from './brain.js';
 
 /**

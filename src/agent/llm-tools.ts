@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { addDays, fromLocal, openStatus, speakWhen, toLocal, type CivilDate } from '../business/hours.js';
-import type { BusinessProfile } from '../business/profile.js';
+import { addDays, fromLocal, openStatus, speakWhen, toLocal, type CivilDate } from '../business/index.js';
+import type { BusinessProfile } from '../business/index.js';
 import { parseE164, type E164 } from '../ids.js';
-import type { ToolCall, ToolSpec } from '../providers/llm/llm.js';
+import type { ToolCall, ToolSpec } from '../providers/llm/index.js';
 import type {
   BrainOutput,
   ConversationContext,
@@ -13,7 +13,7 @@ import type {
 import { categoriesFor } from './emergency.js';
 import { extractPhone, phoneFromDigits } from './extract/phone.js';
 import type { LlmState } from './llm-state.js';
-import type { Logger } from './rules/env.js';
+import type { Logger } from '../shared/index.js';
 import { leadQuestionsFor } from './rules/lead-flow.js';
 import type { AgentTools, BookingRecord } from './tools.js';
 

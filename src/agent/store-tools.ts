@@ -1,8 +1,8 @@
-import { openIntervals } from '../business/hours.js';
-import { PLAN_LIMITS } from '../business/plans.js';
-import type { BusinessProfile, Service } from '../business/profile.js';
-import { freeSlots } from '../business/availability.js';
-import { profileFromStored } from '../business/stored-profile.js';
+import { openIntervals } from '../business/index.js';
+import { PLAN_LIMITS } from '../business/index.js';
+import type { BusinessProfile, Service } from '../business/index.js';
+import { freeSlots } from '../business/index.js';
+import { profileFromStored } from '../business/index.js';
 import { asCallSid, parseE164, type BusinessId, type CallId, type E164 } from '../ids.js';
 import {
   resolveNotificationSettings,
@@ -23,7 +23,7 @@ import {
 import type { StoredTranscriptEntry } from '../store/schema/index.js';
 import { BOOKING_CELL_MINUTES } from '../store/schema/index.js';
 import type { Channel, TranscriptEntry } from './brain.js';
-import type { Logger } from './rules/env.js';
+import type { Logger } from '../shared/index.js';
 import type {
   AgentTools,
   BookingRecord,

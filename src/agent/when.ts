@@ -7,8 +7,8 @@ import {
   toLocal,
   weekdayOf,
   type CivilDate,
-} from '../business/hours.js';
-import type { BusinessHours } from '../business/hours.js';
+} from '../business/index.js';
+import type { BusinessHours } from '../business/index.js';
 import { normalize } from './text.js';
 import { readCardinal } from './extract/numbers.js';
 

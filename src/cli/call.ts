@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { writeWav } from '../audio/wav.js';
+import { writeWav } from '../audio/index.js';
 import { loadConfig } from '../config.js';
 import { readLocalSecrets, secretsPath } from '../local-secrets.js';
 import { createFliteTts } from '../providers/tts/index.js';

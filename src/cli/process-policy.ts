@@ -1,3 +1,5 @@
+import type { Logger } from '../shared/index.js';
+
 /**
  * What the serving process does with errors nothing else caught. An unhandled rejection is one
  * failed operation (a call's write, a timer's promise): it is logged at error and the server and
@@ -5,11 +7,6 @@
  * it cannot be trusted: it is logged at fatal and the process stops the way SIGTERM stops it
  * (no new calls, live calls finish or get a goodbye, ends written), with exit code 1.
  */
-
-export interface PolicyLogger {
-  error(obj: object, msg?: string): void;
-  fatal(obj: object, msg?: string): void;
-}
 
 /** The part of `process` the policy listens on (an EventEmitter in tests). */
 export interface ProcessEvents {
@@ -27,7 +24,7 @@ export interface ProcessPolicy {
 
 export function installProcessPolicy(
   proc: ProcessEvents,
-  opts: { log: PolicyLogger; onUncaughtException(err: Error): void },
+  opts: { log: Pick<Logger, 'error'> & { fatal: Logger['error'] }; onUncaughtException(err: Error): void },
 ): ProcessPolicy {
   let rejections = 0;
   const onRejection = (reason: unknown) => {

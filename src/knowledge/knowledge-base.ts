@@ -1,7 +1,7 @@
-import type { Faq } from '../business/profile.js';
+import type { Faq } from '../business/index.js';
 import type { BusinessId } from '../ids.js';
 import { l2Normalize, type Embedder } from '../providers/embed/index.js';
-import type { KnowledgeSource } from '../store/schema/knowledge.js';
+import type { KnowledgeSource } from '../store/schema/index.js';
 import { blocksToText, squash, type Block } from './blocks.js';
 import { HEADING_SEPARATOR, type ChunkOptions } from './chunk.js';
 import { DocumentWorker } from './document-worker.js';

@@ -9,8 +9,8 @@ import {
   knowledgeDocuments,
   type KnowledgeSource,
   type KnowledgeStatus,
-} from '../store/schema/knowledge.js';
-import { rowsOf } from '../store/raw-rows.js';
+} from '../store/schema/index.js';
+import { rowsOf } from '../store/index.js';
 
 /**
  * Every SQL statement of the knowledge base: documents with their chunks, listing, deleting, and

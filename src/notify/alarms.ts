@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { EmergenciesRepo } from '../store/emergencies-repo.js';
+import { EmergenciesRepo } from '../store/index.js';
 import type { Db } from '../store/index.js';
-import type { outbox } from '../store/schema/outbox.js';
+import type { outbox } from '../store/schema/index.js';
 import { alertPayloadSchema } from './alert-payload.js';
-import { silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
 import type { AlertEscalations } from './escalation.js';
 import { PRIORITY } from './outbox.js';
 
@@ -12,8 +12,8 @@ type OutboxRow = typeof outbox.$inferSelect;
 export interface DeliveryAlarmOptions {
   db: Db;
   escalations?: Pick<AlertEscalations, 'callGaveUp'> | undefined;
-  logger?: NotifyLogger | undefined;
-  clock?: NotifyClock | undefined;
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
   /** Counts alarms (the Prometheus counter), by notification kind. */
   onAlarm?: ((kind: OutboxRow['kind']) => void) | undefined;
 }
@@ -26,8 +26,8 @@ export interface DeliveryAlarmOptions {
  * Wire `givenUp` to the dispatcher's onGivenUp.
  */
 export class DeliveryAlarms {
-  private readonly log: NotifyLogger;
-  private readonly clock: NotifyClock;
+  private readonly log: Logger;
+  private readonly clock: Clock;
   private readonly emergencies: EmergenciesRepo;
 
   constructor(private readonly opts: DeliveryAlarmOptions) {

@@ -1,4 +1,4 @@
-import type { NotificationCause, NotificationKind } from '../store/schema/outbox.js';
+import type { NotificationCause, NotificationKind } from '../store/schema/index.js';
 
 /** One notification as a channel sees it when it is time to send it. */
 export interface OutboundNotification {

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { and, asc, desc, eq, gte, inArray, lte, ne, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/index.js';
-import { OUTBOX_OPEN_STATUSES, outbox, outboxAttempts, type AttemptOutcome } from '../store/schema/outbox.js';
+import { OUTBOX_OPEN_STATUSES, outbox, outboxAttempts, type AttemptOutcome } from '../store/schema/index.js';
 import { DEFAULT_RETRY_POLICY, EMERGENCY_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff.js';
 import type { ChannelMap, NotificationChannel, OutboundNotification, SendResult } from './channel.js';
-import { Sleeper, silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
+import { Sleeper } from './sleeper.js';
 import { describeFailure, PermanentNotificationError } from './errors.js';
 import { PRIORITY } from './outbox.js';
 
@@ -40,8 +41,8 @@ export interface AttemptFinished extends AttemptStarted {
 export interface DispatcherOptions {
   db: Db;
   channels: ChannelMap;
-  logger?: NotifyLogger;
-  clock?: NotifyClock;
+  logger?: Logger;
+  clock?: Clock;
   /** In [0, 1); for jitter. */
   random?: () => number;
   /**
@@ -103,8 +104,8 @@ export interface DispatcherOptions {
 export class OutboxDispatcher {
   private readonly db: Db;
   private readonly channels: ChannelMap;
-  private readonly log: NotifyLogger;
-  private readonly clock: NotifyClock;
+  private readonly log: Logger;
+  private readonly clock: Clock;
   private readonly random: () => number;
   readonly nodeId: string;
   private readonly pollIntervalMs: number;

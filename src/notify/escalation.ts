@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { OUTBOX_OPEN_STATUSES } from '../store/schema/outbox.js';
+import { OUTBOX_OPEN_STATUSES } from '../store/schema/index.js';
 import type { Db } from '../store/index.js';
-import { alertEscalations, outbox, type NotificationCause } from '../store/schema/outbox.js';
-import { Sleeper, silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
+import { alertEscalations, outbox, type NotificationCause } from '../store/schema/index.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
+import { Sleeper } from './sleeper.js';
 import { enqueue, PRIORITY, type DbOrTx } from './outbox.js';
 
 type EscalationRow = typeof alertEscalations.$inferSelect;
@@ -27,8 +28,8 @@ export type CallEndedResult = 'advanced' | 'ignored';
 
 export interface EscalationOptions {
   db: Db;
-  clock?: NotifyClock;
-  logger?: NotifyLogger;
+  clock?: Clock;
+  logger?: Logger;
   /** Woken when a new alert call has been written (the outbox dispatcher). */
   outbox?: { wake(): void } | undefined;
   /** How often to look for alert calls whose acknowledgement time ran out. */
@@ -58,8 +59,8 @@ export const DEFAULT_ACK_TIMEOUT_MS = 120_000;
  */
 export class AlertEscalations {
   private readonly db: Db;
-  private readonly clock: NotifyClock;
-  private readonly log: NotifyLogger;
+  private readonly clock: Clock;
+  private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly callMaxAttempts: number;
   private readonly sleeper: Sleeper;

@@ -3,7 +3,6 @@ export { DeliveryAlarms, type DeliveryAlarmOptions } from './alarms.js';
 export { DEFAULT_RETRY_POLICY, EMERGENCY_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff.js';
 export type { ChannelMap, NotificationChannel, OutboundNotification, SendResult } from './channel.js';
 export { buildChannels, LocalOutboxChannel, type ChannelSettings } from './channels/index.js';
-export { silentLogger, systemClock, type NotifyClock, type NotifyLogger } from './clock.js';
 export {
   OutboxDispatcher,
   type AttemptFinished,

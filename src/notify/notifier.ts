@@ -1,5 +1,5 @@
 import type { Db } from '../store/index.js';
-import { systemClock, type NotifyClock } from './clock.js';
+import { systemClock, type Clock } from '../shared/index.js';
 import type { AlertEscalations } from './escalation.js';
 import {
   bookingNotifications,
@@ -17,7 +17,7 @@ export interface NotifierDeps {
   /** The local dispatcher: woken after each commit so the first attempt starts at once. */
   outbox: { wake(): void };
   escalations: AlertEscalations;
-  clock?: NotifyClock;
+  clock?: Clock;
 }
 
 /**
@@ -26,7 +26,7 @@ export interface NotifierDeps {
  * `transaction()`, which commits and wakes in one go.
  */
 export class Notifier {
-  private readonly clock: NotifyClock;
+  private readonly clock: Clock;
   constructor(private readonly deps: NotifierDeps) {
     this.clock = deps.clock ?? systemClock;
   }

@@ -6,7 +6,7 @@ import {
   outboxAttempts,
   type NotificationKind,
   type OutboxStatus,
-} from '../store/schema/outbox.js';
+} from '../store/schema/index.js';
 
 export type OutboxItem = typeof outbox.$inferSelect;
 export type OutboxAttempt = typeof outboxAttempts.$inferSelect;

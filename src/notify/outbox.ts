@@ -5,7 +5,7 @@ import {
   type NotificationCause,
   type NotificationKind,
   type OutboxStatus,
-} from '../store/schema/outbox.js';
+} from '../store/schema/index.js';
 
 /** A transaction on the database, as `db.transaction(fn)` hands it to `fn`. */
 export type DbTx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pcmToMulaw } from '../audio/mulaw.js';
-import { resample } from '../audio/resample.js';
-import { readWav } from '../audio/wav.js';
-import type { TextToSpeech } from '../providers/tts/tts.js';
+import { pcmToMulaw } from '../audio/index.js';
+import { resample } from '../audio/index.js';
+import { readWav } from '../audio/index.js';
+import type { TextToSpeech } from '../providers/tts/index.js';
 import type { CallerAudio } from './simulated-call.js';
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/frames.js';
-import { mulawToPcm, pcmToMulaw } from '../audio/mulaw.js';
-import { signTwilioRequest } from '../telephony/twilio/signature.js';
-import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/stream-protocol.js';
+import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
+import { mulawToPcm, pcmToMulaw } from '../audio/index.js';
+import { signTwilioRequest } from '../telephony/twilio/index.js';
+import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/index.js';
 import { CallRefusedError, fetchFailureReason, ServerUnreachableError } from './errors.js';
 import type { CallScript } from './script.js';
 import { readTwiml } from './twiml-reader.js';

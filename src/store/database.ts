@@ -13,24 +13,17 @@ import { acquireDataDirLock } from './data-dir-lock.js';
 import { ensurePrivateDir, restrictUmask, tightenTree } from './private-files.js';
 import { rowsOf } from './raw-rows.js';
 import * as schema from './schema/index.js';
+import type { Logger } from '../shared/index.js';
 
 /** The database as repositories see it: the same type whichever driver is underneath. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DbKind = 'pglite' | 'postgres';
 
-/** Pino-compatible. */
-export interface StoreLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
 export interface OpenDatabaseOptions {
   /** When set, PostgreSQL; otherwise embedded PGlite in `${dataDir}/pglite`. */
   databaseUrl?: string | undefined;
   dataDir: string;
-  logger: StoreLogger;
+  logger: Logger;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
 }

@@ -1,4 +1,4 @@
-export type { Database, Db, DbKind, OpenDatabaseOptions, StoreLogger } from './database.js';
+export type { Database, Db, DbKind, OpenDatabaseOptions } from './database.js';
 export { appliedMigrations, MIGRATIONS_FOLDER, openDatabase } from './database.js';
 export { DataDirLockedError } from './data-dir-lock.js';
 export type { Business, BusinessInput, CreateBusinessInput, UpdateBusinessInput } from './businesses-repo.js';
@@ -58,3 +58,10 @@ export { LeadsRepo, type Lead, type SaveLeadInput } from './leads-repo.js';
 export { EmergenciesRepo, type Emergency, type NewEmergency } from './emergencies-repo.js';
 export { QuestionsRepo, type QuestionForOwner } from './questions-repo.js';
 export { isUniqueViolation } from './unique-violation.js';
+export { rowsOf } from './raw-rows.js';
+export {
+  ensurePrivateDir,
+  preparePrivateDataDir,
+  PRIVATE_DIR_MODE,
+  writePrivateFile,
+} from './private-files.js';

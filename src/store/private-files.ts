@@ -11,6 +11,7 @@ import {
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import type { Logger } from '../shared/index.js';
 
 /**
  * DATA_DIR holds callers' recordings and words, outbox mail, secrets and the embedded database:
@@ -21,11 +22,6 @@ import { isMainThread } from 'node:worker_threads';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
-
-/** Pino-compatible, enough to warn. */
-interface WarnLogger {
-  warn(obj: object, msg?: string): void;
-}
 
 /**
  * Makes later files of this process owner-only whatever the inherited umask (PGlite gives no
@@ -85,7 +81,7 @@ export function tightenTree(root: string): { tightened: number; failed: number }
  * At start: the umask narrowed, DATA_DIR made (0700), and anything in it that others could
  * read tightened, with a warning saying so.
  */
-export function preparePrivateDataDir(dataDir: string, log: WarnLogger): void {
+export function preparePrivateDataDir(dataDir: string, log: Pick<Logger, 'warn'>): void {
   restrictUmask();
   const { tightened, failed } = tightenTree(dataDir);
   ensurePrivateDir(dataDir);

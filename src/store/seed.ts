@@ -3,7 +3,8 @@ import type { BusinessId, E164 } from '../ids.js';
 import { asBusinessId } from '../ids.js';
 import { BusinessesRepo } from './businesses-repo.js';
 import type { CreateBusinessInput } from './businesses-repo.js';
-import type { Db, StoreLogger } from './database.js';
+import type { Logger } from '../shared/index.js';
+import type { Db } from './database.js';
 import { rowsOf } from './raw-rows.js';
 import { businesses } from './schema/index.js';
 
@@ -104,7 +105,7 @@ export const DEMO_BUSINESS: CreateBusinessInput = {
  * calls at once. Never runs again once any business exists, so an operator who deletes the demo
  * does not see it come back.
  */
-export async function seedDemoBusiness(db: Db, logger: StoreLogger): Promise<{ seeded: boolean }> {
+export async function seedDemoBusiness(db: Db, logger: Logger): Promise<{ seeded: boolean }> {
   const [any] = rowsOf<{ one: number }>(await db.execute(sql`select 1 as one from ${businesses} limit 1`));
   if (any) return { seeded: false };
   try {

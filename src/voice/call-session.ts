@@ -1,15 +1,16 @@
-import type { Brain, BrainOutput, BrainState, ConversationContext, TurnInput } from '../agent/brain.js';
-import { mulawToPcm } from '../audio/mulaw.js';
-import type { BusinessProfile } from '../business/profile.js';
+import type { Brain, BrainOutput, BrainState, ConversationContext, TurnInput } from '../agent/index.js';
+import { mulawToPcm } from '../audio/index.js';
+import type { BusinessProfile } from '../business/index.js';
 import type { E164 } from '../ids.js';
-import type { SpeechToText } from '../providers/stt/stt.js';
-import type { TextToSpeech } from '../providers/tts/tts.js';
-import type { SpeechDetector } from '../providers/vad/speech-detector.js';
+import type { SpeechToText } from '../providers/stt/index.js';
+import type { TextToSpeech } from '../providers/tts/index.js';
+import type { SpeechDetector } from '../providers/vad/index.js';
 import { AsyncQueue } from './async-queue.js';
 import type { CallEventBody, CallOutcome, CallSummary, CutReason } from './events.js';
 import { LatencyMarks, type TurnLatency } from './latency.js';
 import { Listener, type ListenerEvent } from './listener.js';
-import { Playout, systemClock, type Clock, type MediaTransport } from './playout.js';
+import { monotonicClock, type Clock, type Logger } from '../shared/index.js';
+import { Playout, type MediaTransport } from './playout.js';
 import { CallRecorder } from './recorder.js';
 import { speak } from './speaker.js';
 import { SpeechHandle, type SpeechOutcome } from './speech-handle.js';
@@ -39,12 +40,6 @@ export interface CallRecording {
   sampleRate: number;
 }
 
-export interface SessionLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /** The caller's side is optional: without it the session only speaks (greeting, announcements). */
 export interface ListeningDeps {
   stt: SpeechToText;
@@ -67,7 +62,7 @@ export interface CallSessionDeps {
   events: CallEventSink;
   /** Keeps the recording at the end; resolves to where it was kept, or undefined. */
   saveRecording?(recording: CallRecording): Promise<string | undefined>;
-  log: SessionLogger;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
   turnTaking: TurnTakingConfig;
   playoutLeadMs: number;
   clock?: Clock;
@@ -128,7 +123,7 @@ export class CallSession {
   private readonly inputTurns = new WeakMap<TurnInput, SessionTurn>();
 
   constructor(private readonly deps: CallSessionDeps) {
-    this.clock = deps.clock ?? systemClock;
+    this.clock = deps.clock ?? monotonicClock;
     this.startedAt = this.clock.now();
     this.playout = new Playout(deps.transport, {
       leadMs: deps.playoutLeadMs,

@@ -4,7 +4,6 @@ export {
   type CallRecording,
   type CallSessionDeps,
   type ListeningDeps,
-  type SessionLogger,
   type SessionTurn,
 } from './call-session.js';
 export { CallEventStream, type CallEventListener } from './call-event-stream.js';
@@ -27,7 +26,7 @@ export { CallLog, type CallLogOptions, type CallLogStore, type LoggedTurn } from
 export { callEndLine } from './call-end-line.js';
 export { LiveCalls, type LiveCall } from './live-calls.js';
 export type { TurnLatency } from './latency.js';
-export type { Clock, MediaTransport } from './playout.js';
+export type { MediaTransport } from './playout.js';
 export { SpeechHandle, type SpeechOutcome } from './speech-handle.js';
 export {
   DEFAULT_TURN_TAKING,

@@ -7,7 +7,8 @@
  * every pending mark at once, so marks pending at a clear are remembered and their echoes ignored.
  */
 
-import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE as SILENCE } from '../audio/frames.js';
+import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
+import { monotonicClock, type Clock } from '../shared/index.js';
 
 /** The wire the playout writes to: one implementation per telephony transport. */
 export interface MediaTransport {
@@ -16,17 +17,8 @@ export interface MediaTransport {
   sendClear(): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+// Re-exported for the listener, which takes the same clock as the playout.
+export type { Clock };
 
 export type MarkOutcome = 'played' | 'cleared';
 
@@ -66,7 +58,7 @@ export class Playout {
   ) {}
 
   private get clock(): Clock {
-    return this.opts.clock ?? systemClock;
+    return this.opts.clock ?? monotonicClock;
   }
 
   /** Audio position the caller has heard up to now (ms on the sent-audio timeline). */

@@ -1,6 +1,6 @@
-import { pcmToMulaw } from '../audio/mulaw.js';
-import { Resampler } from '../audio/resample.js';
-import type { TextToSpeech } from '../providers/tts/tts.js';
+import { pcmToMulaw } from '../audio/index.js';
+import { Resampler } from '../audio/index.js';
+import type { TextToSpeech } from '../providers/tts/index.js';
 import type { Playout } from './playout.js';
 import type { SpeechHandle } from './speech-handle.js';
 

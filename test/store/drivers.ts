@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
-import type { Database, StoreLogger } from '../../src/store/index.js';
+import type { Logger } from '../../src/shared/index.js';
+import type { Database } from '../../src/store/index.js';
 import { openDatabase } from '../../src/store/index.js';
 
 export type DriverName = 'pglite' | 'postgres';
@@ -31,7 +32,7 @@ export const drivers: TestDriver[] = [
       },
 ];
 
-export const silentLogger: StoreLogger = { info() {}, warn() {}, error() {}, debug() {} };
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
 /** Where a test opens its database: a temp folder, or a fresh database on the test server. */
 export interface TestTarget {

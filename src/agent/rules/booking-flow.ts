@@ -8,8 +8,8 @@ import {
   toLocal,
   weekdayOf,
   type CivilDate,
-} from '../../business/hours.js';
-import type { Service } from '../../business/profile.js';
+} from '../../business/index.js';
+import type { Service } from '../../business/index.js';
 import { parseE164 } from '../../ids.js';
 import { formatPhone } from '../extract/phone.js';
 import { isNo, isYes } from '../intent.js';

@@ -3,6 +3,7 @@ import type { IntentResult } from '../intent.js';
 import { sentences } from '../text.js';
 import type { AgentTools } from '../tools.js';
 import type { DialogState } from './state.js';
+import type { Logger } from '../../shared/index.js';
 
 /** Everything one turn's handlers need, passed down instead of held in globals. */
 export interface TurnEnv {
@@ -21,13 +22,6 @@ export interface TurnEnv {
   text: string;
   intents: IntentResult;
   logger?: Logger | undefined;
-}
-
-export interface Logger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
 }
 
 export type Flow<R = void> = AsyncGenerator<BrainOutput, R>;

@@ -1,4 +1,4 @@
-import { openStatus, speakWhen } from '../../business/hours.js';
+import { openStatus, speakWhen } from '../../business/index.js';
 import { parseE164 } from '../../ids.js';
 import { formatPhone } from '../extract/phone.js';
 import { isVoice, say, type Flow, type TurnEnv } from './env.js';

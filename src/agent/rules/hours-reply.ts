@@ -13,8 +13,8 @@ import {
   minutesOf,
   type CivilDate,
   type Weekday,
-} from '../../business/hours.js';
-import type { BusinessProfile } from '../../business/profile.js';
+} from '../../business/index.js';
+import type { BusinessProfile } from '../../business/index.js';
 import { hasAnyPhrase } from '../text.js';
 
 /** Answers to "what are your hours", "are you open on Saturday", "when do you close". */

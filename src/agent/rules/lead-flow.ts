@@ -1,6 +1,6 @@
-import { openStatus, speakWhen } from '../../business/hours.js';
-import { PLAN_LIMITS } from '../../business/plans.js';
-import type { BusinessProfile, LeadField, LeadQuestion, Trade } from '../../business/profile.js';
+import { openStatus, speakWhen } from '../../business/index.js';
+import { PLAN_LIMITS } from '../../business/index.js';
+import type { BusinessProfile, LeadField, LeadQuestion, Trade } from '../../business/index.js';
 import { parseE164 } from '../../ids.js';
 import {
   extractAddress,

@@ -1,4 +1,4 @@
-import { greetingFor } from '../../business/greeting.js';
+import { greetingFor } from '../../business/index.js';
 import type { Brain, BrainOutput, ConversationContext, TurnInput } from '../brain.js';
 import { detectEmergency } from '../emergency.js';
 import { classify, isNo, isYes } from '../intent.js';
@@ -6,7 +6,8 @@ import { contentWords } from '../knowledge.js';
 import { noTools, type AgentTools } from '../tools.js';
 import { afterDetails, answerBooking, reaskBooking, startBooking, startChange } from './booking-flow.js';
 import { alreadyRaised, raiseEmergency } from './emergency-flow.js';
-import { say, type Flow, type Logger, type TurnEnv } from './env.js';
+import type { Logger } from '../../shared/index.js';
+import { say, type Flow, type TurnEnv } from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
 import { answerQuestion } from './knowledge-flow.js';

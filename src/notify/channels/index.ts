@@ -1,4 +1,4 @@
-import type { NotificationKind } from '../../store/schema/outbox.js';
+import type { NotificationKind } from '../../store/schema/index.js';
 import type { ChannelMap, NotificationChannel } from '../channel.js';
 import { LocalOutboxChannel } from './local.js';
 import { SlackWebhookChannel } from './slack.js';

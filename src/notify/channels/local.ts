@@ -2,7 +2,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
-import { writePrivateFile } from '../../store/private-files.js';
+import { writePrivateFile } from '../../store/index.js';
 import { mailFor } from './email-message.js';
 
 export interface LocalChannelOptions {

@@ -6,10 +6,10 @@ import { z } from 'zod';
 export const tsColumn = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
 
 // The domain owns these shapes (src/business); the store keeps them, it does not redefine them.
-import { PLANS, type Trade } from '../../business/profile.js';
-import type { BusinessHours } from '../../business/hours.js';
-export { PLANS, TRADES, type Plan, type Trade } from '../../business/profile.js';
-export { WEEKDAYS, businessHoursSchema, type BusinessHours, type Weekday } from '../../business/hours.js';
+import { PLANS, type Trade } from '../../business/index.js';
+import type { BusinessHours } from '../../business/index.js';
+export { PLANS, TRADES, type Plan, type Trade } from '../../business/index.js';
+export { WEEKDAYS, businessHoursSchema, type BusinessHours, type Weekday } from '../../business/index.js';
 
 /**
  * Per-business overrides. Known sections are typed loosely here: their owners (voice turn-taking,

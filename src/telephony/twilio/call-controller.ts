@@ -1,19 +1,19 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Brain } from '../../agent/brain.js';
-import { writeWav } from '../../audio/wav.js';
-import type { BusinessProfile } from '../../business/profile.js';
-import { profileFromStored } from '../../business/stored-profile.js';
+import type { Brain } from '../../agent/index.js';
+import { writeWav } from '../../audio/index.js';
+import type { BusinessProfile } from '../../business/index.js';
+import { profileFromStored } from '../../business/index.js';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { CallSid, E164 } from '../../ids.js';
-import type { SpeechToText } from '../../providers/stt/stt.js';
-import type { TextToSpeech } from '../../providers/tts/tts.js';
-import { SpeechDetector } from '../../providers/vad/speech-detector.js';
-import type { VoiceActivityDetector } from '../../providers/vad/vad.js';
+import type { SpeechToText } from '../../providers/stt/index.js';
+import type { TextToSpeech } from '../../providers/tts/index.js';
+import { SpeechDetector } from '../../providers/vad/index.js';
+import type { VoiceActivityDetector } from '../../providers/vad/index.js';
 import type { EventBus } from '../../store/bus/index.js';
 import type { Business, CallsRepo } from '../../store/index.js';
-import { PRIVATE_DIR_MODE, writePrivateFile } from '../../store/private-files.js';
+import { PRIVATE_DIR_MODE, writePrivateFile } from '../../store/index.js';
 import {
   callEndLine,
   CallEventStream,

@@ -17,3 +17,5 @@ export {
 } from './notification-channels.js';
 export { TwilioError, TwilioRestClient } from './rest.js';
 export { registerAlertRoutes } from './alert-routes.js';
+export { createCallController, type BrainRequest } from './call-controller.js';
+export { parseOutbound, TwilioFrameBuilder } from './stream-protocol.js';

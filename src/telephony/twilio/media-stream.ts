@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import { parseE164, type BusinessId, type CallSid, type E164, type StreamSid } from '../../ids.js';
-import type { MediaTransport } from '../../voice/playout.js';
+import type { MediaTransport } from '../../voice/index.js';
 import {
   clearMessage,
   connectionFailedMessage,

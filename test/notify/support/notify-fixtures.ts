@@ -8,11 +8,11 @@ import type {
   OutboundNotification,
   SendResult,
 } from '../../../src/notify/index.js';
-import type { NotifyClock } from '../../../src/notify/index.js';
+import type { Clock } from '../../../src/shared/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 
 /** A wall clock for the outbox that only moves when the test says so (starts 2026-03-02 15:00 UTC). */
-export class FakeWallClock implements NotifyClock {
+export class FakeWallClock implements Clock {
   static readonly T0 = Date.parse('2026-03-02T15:00:00.000Z');
   readonly timers = new FakeClock();
   now(): number {

@@ -1,0 +1,2 @@
+export { monotonicClock, systemClock, type Clock } from './clock.js';
+export { silentLogger, type Logger } from './logger.js';
