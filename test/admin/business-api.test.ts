@@ -66,6 +66,16 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     );
   });
 
+  it('pages businesses oldest first (the default one first) with ?limit=&cursor=', async () => {
+    const first = (await get('/api/business?limit=1')).json() as Json;
+    expect(first.items.map((b: Json) => b.id)).toEqual([DEMO_BUSINESS_ID]);
+    expect(typeof first.nextCursor).toBe('string');
+    const second = (await get(`/api/business?limit=1&cursor=${first.nextCursor}`)).json() as Json;
+    expect(second.items.map((b: Json) => b.id)).toEqual([freeId]);
+    expect(second.nextCursor).toBeNull();
+    expect((await get('/api/business?limit=1&cursor=AAAA')).statusCode).toBe(400);
+  });
+
   it('lists businesses and shows one with its profile, notifications and plan limits', async () => {
     const list = (await get('/api/business')).json() as Json;
     expect(list.items.map((b: Json) => b.name)).toEqual(['Acme Plumbing', 'Bright Smiles Dental']);
