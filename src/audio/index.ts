@@ -1,4 +1,4 @@
-/** Audio: the phone-call hot path. G.711 mu-law, resampling, WAV, 20 ms framing and pacing, levels. */
+/** Audio: the phone-call hot path. G.711 mu-law, resampling, WAV, 20 ms framing, levels. */
 export type { PcmAudio } from './pcm.js';
 export { mulawToPcm, pcmToMulaw, encodeMulawSample, decodeMulawSample } from './mulaw.js';
 export { resample, Resampler, STOPBAND_DB, PASSBAND_FRACTION } from './resample.js';
@@ -14,6 +14,4 @@ export {
   mulawBytesForMs,
   mulawSilence,
 } from './frames.js';
-export { FramePacer, systemClock } from './pacer.js';
-export type { PacerClock, FramePacerOptions, JitterStats } from './pacer.js';
 export { rms, dbfs, peak, goertzelPower, dtmfDigit } from './level.js';

@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest';
 import * as audio from '../../src/audio/index.js';
 
 describe('audio public face', () => {
-  it('exports the codec, resampler, WAV, framing, pacing and level helpers', () => {
+  it('exports the codec, resampler, WAV, framing and level helpers', () => {
     const names = Object.keys(audio).sort();
     expect(names).toEqual(
       [
         'FRAME_BYTES',
         'FRAME_MS',
         'FrameChunker',
-        'FramePacer',
         'MULAW_SILENCE',
         'PASSBAND_FRACTION',
         'Resampler',
@@ -30,7 +29,6 @@ describe('audio public face', () => {
         'readWav',
         'resample',
         'rms',
-        'systemClock',
         'writeWav',
       ].sort(),
     );
