@@ -180,7 +180,7 @@ const emptyBody = () =>
  * A form upload read part by part (curl sends the file before the title), the file at most
  * `maxBytes`: past it the read stops and the request is answered 413.
  */
-async function readForm(
+async function readFormParts(
   req: FastifyRequest,
   maxBytes: number,
 ): Promise<{ file?: { bytes: Buffer; mime: string; filename: string }; fields: Record<string, string> }> {
@@ -205,6 +205,19 @@ async function readForm(
     }
   }
   return { ...(file ? { file } : {}), fields };
+}
+
+/** readFormParts, with a form that cannot be parsed (no boundary, cut short, bad headers) a 400. */
+async function readForm(req: FastifyRequest, maxBytes: number): ReturnType<typeof readFormParts> {
+  try {
+    return await readFormParts(req, maxBytes);
+  } catch (err) {
+    const status = (err as { statusCode?: unknown }).statusCode;
+    // Ours, and the size limits (413 in the error shape, as for a raw upload), go on as they are.
+    if (err instanceof ApiError || status === 413) throw err;
+    const why = String((err as Error).message ?? 'unreadable').slice(0, 200);
+    throw new ApiError(400, 'invalid_form', `The form could not be read as multipart/form-data (${why}).`);
+  }
 }
 
 export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {

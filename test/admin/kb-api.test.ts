@@ -394,6 +394,26 @@ describe('knowledge base over the admin API', () => {
       }
     });
 
+    it('answers a form it cannot read (no boundary, cut short) with 400 invalid_form', async () => {
+      const form = new FormData();
+      form.append('file', markdown('# Prices\n\nA drain is 120 dollars.'));
+      const { payload, type } = await encoded(form);
+      const bodies: [string, Buffer][] = [
+        ['multipart/form-data', payload],
+        [type, payload.subarray(0, payload.length - 30)],
+      ];
+      for (const [contentType, body] of bodies) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/api/kb/documents',
+          headers: { ...auth, 'content-type': contentType },
+          payload: body,
+        });
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json<Json>()).toEqual({ error: 'invalid_form', message: expect.stringMatching(/\.$/) });
+      }
+    });
+
     it('needs the API key, and takes forms on this route only', async () => {
       const form = new FormData();
       form.append('file', markdown('Text.'));
