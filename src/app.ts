@@ -39,7 +39,7 @@ import {
 import { createCallController, type BrainRequest } from './telephony/twilio/index.js';
 import type { SpeechToText } from './providers/stt/index.js';
 import type { TextToSpeech } from './providers/tts/index.js';
-import { buildProviders } from './providers/registry.js';
+import { buildProviders } from './providers/index.js';
 import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
 import {
   acceptAllSignatures,

@@ -5,7 +5,7 @@ import {
   TTS_PROVIDER_NAMES,
   type SttProviderName,
   type TtsProviderName,
-} from './providers/registry.js';
+} from './providers/index.js';
 
 /**
  * Every setting Switchboard reads, parsed and checked once at start. Nothing else reads

