@@ -2,9 +2,15 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PLAN_LIMITS } from '../business/plans.js';
-import { businessProfileSchema, TRADES, type BusinessProfile } from '../business/profile.js';
-import { profileFromStored, profileIssues, profileSettingsOf } from '../business/stored-profile.js';
+import {
+  businessProfileSchema,
+  PLAN_LIMITS,
+  profileFromStored,
+  profileIssues,
+  profileSettingsOf,
+  TRADES,
+  type BusinessProfile,
+} from '../business/index.js';
 import { requireApiKey } from '../http/auth.js';
 import { ApiError, type ErrorDetail } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
@@ -13,7 +19,7 @@ import {
   notificationSettingsSchema,
   resolveNotificationSettings,
   type NotificationSettings,
-} from '../notify/settings.js';
+} from '../notify/index.js';
 import { BusinessesRepo, type Business, type Db } from '../store/index.js';
 import { businesses } from '../store/schema/index.js';
 import { pageInMemory, pageOf, pageQuery } from './paging.js';

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { requireApiKey } from '../http/auth.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
-import type { OutboxItem, OutboxRepo } from '../notify/outbox-repo.js';
-import { NOTIFICATION_KINDS, OUTBOX_STATUSES } from '../store/schema/outbox.js';
+import type { OutboxItem, OutboxRepo } from '../notify/index.js';
+import { NOTIFICATION_KINDS, OUTBOX_STATUSES } from '../store/schema/index.js';
 import { page, pageOf, pageQuery } from './paging.js';
 import { idParams, timestamp } from './schemas.js';
 
