@@ -145,14 +145,3 @@ export function findPhrase(words: readonly string[], phrase: string, gap = 0): P
 export function hasAnyPhrase(words: readonly string[], phrases: readonly string[], gap = 0): boolean {
   return phrases.some((p) => findPhrase(words, p, gap) !== undefined);
 }
-
-/**
- * Split a reply into sentences so the voice layer can speak the first while the rest are built.
- * A sentence ends at . ! or ? followed by a capital: "8 a.m. to 6 p.m. We're closed" splits once.
- */
-export function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+(?=[A-Z0-9"'])/)
-    .map((s) => s.trim())
-    .filter(Boolean);
-}

@@ -1,5 +1,8 @@
 import { wordCount, type Block } from './blocks.js';
-import { splitSentences } from './sentences.js';
+import { splitSentences } from '../shared/index.js';
+
+/** Chunks keep whole sentences: the speech splitter's clause cutting is for the synthesizer. */
+const WHOLE_SENTENCES = { maxChars: Infinity };
 
 /**
  * Cuts a document into the passages that are searched and quoted. Each section (the text under
@@ -89,7 +92,7 @@ function packSection(
     if (parts.length === 0) return;
     const text = parts.join('');
     out.push(text);
-    const sentences = splitSentences(text);
+    const sentences = splitSentences(text, WHOLE_SENTENCES);
     lastSentence = sentences[sentences.length - 1] ?? '';
     parts = [];
     words = 0;
@@ -112,7 +115,7 @@ function packSection(
 
 /** A paragraph over `max` words, as sentences (a sentence over `max` words as runs of words). */
 function splitLong(p: string, max: number): string[] {
-  return splitSentences(p).flatMap((s) => {
+  return splitSentences(p, WHOLE_SENTENCES).flatMap((s) => {
     const w = s.split(/\s+/);
     if (w.length <= max) return [s];
     const runs: string[] = [];

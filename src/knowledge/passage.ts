@@ -1,5 +1,4 @@
-import { splitSentences } from './sentences.js';
-import { words } from './query-text.js';
+import { splitSentences, words } from '../shared/index.js';
 
 /**
  * The part of a chunk to quote: from the sentence that best matches the question to the end of
@@ -28,7 +27,7 @@ function terms(text: string): Set<string> {
 }
 
 export function bestPassage(chunkText: string, question: string): string {
-  const sentences = splitSentences(chunkText);
+  const sentences = splitSentences(chunkText, { maxChars: Infinity });
   if (sentences.length <= 1) return chunkText;
   const q = terms(question);
   if (q.size === 0) return chunkText;

@@ -5,6 +5,8 @@
  * make a good passage look irrelevant.
  */
 
+import { words } from '../shared/index.js';
+
 // prettier-ignore
 const SPOKEN_FILLERS = new Set([
   'um', 'umm', 'uh', 'uhh', 'er', 'erm', 'ah', 'hmm', 'mm', 'oh', 'yeah', 'yep', 'yes', 'no', 'nope',
@@ -20,17 +22,6 @@ const SPOKEN_FILLERS = new Set([
   'youre', 'youve', 'youll', 'were', 'weve', 'theyre', 'dont', 'doesnt', 'didnt', 'cant', 'wont',
   'isnt', 'arent', 'wasnt', 'havent', 'hasnt', 'shouldnt', 'wouldnt', 'couldnt', 'lets',
 ]);
-
-/** Lower-case words with apostrophes joined ("don't" -> "dont"). */
-export function words(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/(\p{L})['’](\p{L})/gu, '$1$2')
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w !== '');
-}
 
 /** The question without fillers, as words joined by spaces (what is searched and embedded). */
 export function searchableText(question: string): string {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Block } from '../../src/knowledge/blocks.js';
 import { wordCount } from '../../src/knowledge/blocks.js';
 import { chunkDocument } from '../../src/knowledge/chunk.js';
-import { splitSentences } from '../../src/knowledge/sentences.js';
+import { splitSentences } from '../../src/shared/index.js';
 
 const sentence = (i: number) => `Sentence number ${i} says something about drains and pipes here.`; // 10 words
 const para = (from: number, n: number) => Array.from({ length: n }, (_, i) => sentence(from + i)).join(' ');
@@ -41,7 +41,7 @@ describe('chunking', () => {
       expect(wordCount(c.text)).toBeGreaterThanOrEqual(100);
     }
     for (let i = 1; i < chunks.length; i++) {
-      const prev = splitSentences(chunks[i - 1]!.text);
+      const prev = splitSentences(chunks[i - 1]!.text, { maxChars: Infinity });
       expect(chunks[i]!.text.startsWith(prev[prev.length - 1]!)).toBe(true);
     }
     // Every sentence of the document is in some chunk.
@@ -62,11 +62,10 @@ describe('chunking', () => {
 
 describe('sentences', () => {
   it('splits after . ! ? but not after abbreviations or initials', () => {
-    expect(splitSentences('Call Dr. Lee at 9 a.m. on Monday. We open at 8! Is that early? Yes.')).toEqual([
-      'Call Dr. Lee at 9 a.m. on Monday.',
-      'We open at 8!',
-      'Is that early?',
-      'Yes.',
-    ]);
+    expect(
+      splitSentences('Call Dr. Lee at 9 a.m. on Monday. We open at 8! Is that early? Yes.', {
+        maxChars: Infinity,
+      }),
+    ).toEqual(['Call Dr. Lee at 9 a.m. on Monday.', 'We open at 8!', 'Is that early?', 'Yes.']);
   });
 });

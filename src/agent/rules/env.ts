@@ -1,9 +1,8 @@
 import type { BrainOutput, ConversationContext, TranscriptEntry, TurnInput } from '../brain.js';
 import type { IntentResult } from '../intent.js';
-import { sentences } from '../text.js';
 import type { AgentTools } from '../tools.js';
 import type { DialogState } from './state.js';
-import type { Logger } from '../../shared/index.js';
+import { splitSentences, type Logger } from '../../shared/index.js';
 
 /** Everything one turn's handlers need, passed down instead of held in globals. */
 export interface TurnEnv {
@@ -28,7 +27,7 @@ export type Flow<R = void> = AsyncGenerator<BrainOutput, R>;
 
 export async function* say(text: string): Flow {
   // "at 10 a.m." closing a sentence must not read "a.m..".
-  for (const s of sentences(text.replace(/(?<!\.)\.\.(?!\.)/g, '.'))) yield { type: 'say', text: s };
+  for (const s of splitSentences(text.replace(/(?<!\.)\.\.(?!\.)/g, '.'))) yield { type: 'say', text: s };
 }
 
 /** The transcript including the caller's current turn, for records made during this turn. */
