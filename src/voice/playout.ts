@@ -17,9 +17,6 @@ export interface MediaTransport {
   sendClear(): void;
 }
 
-// Re-exported for the listener, which takes the same clock as the playout.
-export type { Clock };
-
 export type MarkOutcome = 'played' | 'cleared';
 
 interface PendingMark {

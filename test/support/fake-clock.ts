@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/voice/playout.js';
+import type { Clock } from '../../src/shared/index.js';
 
 /** A clock tests drive by hand: timers fire only when time is advanced past them. */
 export class FakeClock implements Clock {
