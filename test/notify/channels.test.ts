@@ -4,12 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutboundNotification } from '../../src/notify/index.js';
-import {
-  NotificationError,
-  PermanentNotificationError,
-  RetryableNotificationError,
-} from '../../src/notify/index.js';
+import { PermanentNotificationError, RetryableNotificationError } from '../../src/notify/index.js';
 import {
   buildChannels,
   LocalOutboxChannel,
@@ -18,31 +13,7 @@ import {
 } from '../../src/notify/channels/index.js';
 import { twilioNotificationChannels, TwilioRestClient } from '../../src/telephony/twilio/index.js';
 import { FakeSmtpServer } from './support/fake-smtp.js';
-
-const note = (over: Partial<OutboundNotification> = {}): OutboundNotification => ({
-  id: randomUUID(),
-  businessId: randomUUID(),
-  kind: 'sms',
-  recipient: '+15005550006',
-  subject: null,
-  body: 'EMERGENCY (flooding) at Acme Plumbing',
-  payload: {},
-  cause: 'emergency',
-  causeId: null,
-  callSid: null,
-  attempt: 1,
-  createdAt: new Date(),
-  ...over,
-});
-const signal = () => new AbortController().signal;
-const failureOf = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotificationError);
-  return err as NotificationError;
-};
+import { failureOf, note, signal } from './support/outbound.js';
 
 describe('local outbox channel (embedded default)', () => {
   let dataDir: string;

@@ -1,43 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  NotificationError,
-  PermanentNotificationError,
-  RetryableNotificationError,
-  type OutboundNotification,
-} from '../../../src/notify/index.js';
+import { PermanentNotificationError, RetryableNotificationError } from '../../../src/notify/index.js';
 import {
   TwilioRestClient,
   TwilioSmsChannel,
   TwilioVoiceChannel,
 } from '../../../src/telephony/twilio/index.js';
 import { FakeTwilioApi } from '../../notify/support/fake-twilio-api.js';
-
-const note = (over: Partial<OutboundNotification> = {}): OutboundNotification => ({
-  id: randomUUID(),
-  businessId: randomUUID(),
-  kind: 'sms',
-  recipient: '+15005550006',
-  subject: null,
-  body: 'EMERGENCY (flooding) at Acme Plumbing',
-  payload: {},
-  cause: 'emergency',
-  causeId: null,
-  callSid: null,
-  attempt: 1,
-  createdAt: new Date(),
-  ...over,
-});
-const signal = () => new AbortController().signal;
-const failureOf = async (p: Promise<unknown>) => {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(NotificationError);
-  return err as NotificationError;
-};
+import { failureOf, note, signal } from '../../notify/support/outbound.js';
 
 describe('Twilio SMS and voice channels against a local Twilio', () => {
   const api = new FakeTwilioApi();
