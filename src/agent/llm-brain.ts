@@ -1,13 +1,12 @@
 import { greetingFor } from '../business/index.js';
 import type { Trade } from '../business/index.js';
 import type { ChatDelta, ChatMessage, ChatModel, ToolCall } from '../providers/llm/index.js';
-import { SentenceSplitter, splitSentences } from '../providers/tts/index.js';
 import type { Brain, BrainOutput, ConversationContext, TranscriptEntry, TurnInput } from './brain.js';
 import { detectEmergency as rulesDetector, type EmergencyDetection } from './emergency.js';
 import { buildMessages, speakable, ThinkFilter, turnText } from './llm-prompt.js';
 import { loadLlmState, noteOutput, type LlmState } from './llm-state.js';
 import { runTool, toolSpecs, type TerminalOutput, type ToolEnv } from './llm-tools.js';
-import type { Logger } from '../shared/index.js';
+import { SentenceSplitter, splitSentences, type Logger } from '../shared/index.js';
 import { noTools, type AgentTools } from './tools.js';
 
 /**

@@ -8,7 +8,6 @@ export {
   type ProviderOverrides,
   type ProviderSettings,
   type Providers,
-  type RegistryLogger,
   type SttProviderName,
   type TtsProviderName,
 } from './registry.js';

@@ -3,6 +3,7 @@ import type { ChatModel } from './llm/llm.js';
 import type { SpeechToText } from './stt/stt.js';
 import type { TextToSpeech } from './tts/tts.js';
 import type { SileroVadModel } from './vad/silero.js';
+import type { Logger } from '../shared/index.js';
 
 /*
  * The one place providers are built, from configuration. Each provider module is imported only
@@ -10,14 +11,6 @@ import type { SileroVadModel } from './vad/silero.js';
  * below without loading any engine. Adding a provider: its file under stt/ or tts/, and one line
  * in STT or TTS here (config.ts takes the name from these tables).
  */
-
-/** pino-compatible subset. */
-export interface RegistryLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
 
 /** What the registry reads from Config (a narrower view, so providers do not import config.ts). */
 export interface ProviderSettings {
@@ -46,7 +39,7 @@ export interface Entry<T> {
   /** Runs in-process with no network: /health calls it 'embedded' rather than 'up'. */
   readonly offline: boolean;
   /** Builds it, or throws when it cannot run here (missing system packages, model files). */
-  create(settings: ProviderSettings, log: RegistryLogger): Promise<T & { close(): Promise<void> }>;
+  create(settings: ProviderSettings, log: Logger): Promise<T & { close(): Promise<void> }>;
 }
 
 const STT = {
@@ -110,7 +103,7 @@ export class NoProviderError extends Error {
  */
 export async function buildProviders(
   settings: ProviderSettings,
-  opts: { log: RegistryLogger; overrides?: ProviderOverrides },
+  opts: { log: Logger; overrides?: ProviderOverrides },
 ): Promise<Providers> {
   const { log, overrides = {} } = opts;
   const owned: Array<{ close(): Promise<void> }> = [];
@@ -218,7 +211,7 @@ export async function firstAvailable<T>(
   names: readonly string[],
   table: Readonly<Record<string, Entry<T>>>,
   settings: ProviderSettings,
-  log: RegistryLogger,
+  log: Logger,
 ): Promise<{ name: string; offline: boolean; value: T & { close(): Promise<void> } } | undefined> {
   for (const name of names) {
     const entry = table[name];

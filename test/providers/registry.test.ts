@@ -9,13 +9,13 @@ import {
   firstAvailable,
   type Entry,
   type ProviderSettings,
-  type RegistryLogger,
 } from '../../src/providers/registry.js';
 import type { TextToSpeech } from '../../src/providers/tts/tts.js';
 import {
   DEBIAN_EN_US_MODEL_DIR,
   POCKETSPHINX_ADDON_PATH,
 } from '../../src/providers/stt/pocketsphinx-addon.js';
+import type { Logger } from '../../src/shared/index.js';
 
 /** Keeps what was logged, by level. */
 function memoryLog() {
@@ -24,7 +24,7 @@ function memoryLog() {
     (level: string) =>
     (obj: object, msg?: string): void =>
       void lines.push({ level, obj, msg });
-  const log: RegistryLogger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+  const log: Logger = { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
   return { log, lines };
 }
 

@@ -1,4 +1,5 @@
 import { l2Normalize, type Embedder } from './embedder.js';
+import { words } from '../../shared/index.js';
 
 /**
  * The offline embedder: no network, no model file. Feature hashing (the "hashing trick") of
@@ -104,13 +105,8 @@ export class HashingEmbedder implements Embedder {
  * plurals folded.
  */
 export function contentWords(text: string): string[] {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .toLowerCase()
-    .replace(/(\p{L})['’](\p{L})/gu, '$1$2')
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w !== '' && !STOP_WORDS.has(w))
+  return words(text)
+    .filter((w) => !STOP_WORDS.has(w))
     .map(sStem);
 }
 

@@ -13,7 +13,6 @@ export {
   defaultSttThreads,
   type OpUsage,
   type PocketSphinxOptions,
-  type SttLogger,
 } from './pocketsphinx.js';
 export {
   DEBIAN_EN_US_MODEL_DIR,

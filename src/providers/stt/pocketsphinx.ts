@@ -25,12 +25,7 @@ import type {
   SttStreamOptions,
   Track,
 } from './stt.js';
-
-/** pino-compatible subset. */
-export interface SttLogger {
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+import type { Logger } from '../../shared/index.js';
 
 export interface PocketSphinxOptions {
   /** Acoustic model, dictionary and language model. Default: Debian's pocketsphinx-en-us. */
@@ -72,7 +67,7 @@ export interface PocketSphinxOptions {
   /** Compute a posterior confidence at the end of each utterance (a lattice pass). Default true. */
   readonly confidence?: boolean;
   readonly addonPath?: string;
-  readonly logger?: SttLogger;
+  readonly logger?: Pick<Logger, 'warn' | 'debug'>;
 }
 
 /**
@@ -149,7 +144,7 @@ class DecoderHost {
   /** Worker time per kind of request, for cost figures. */
   readonly usage = new Map<Request['op'], OpUsage>();
 
-  constructor(addonPath: string, logger: SttLogger | undefined) {
+  constructor(addonPath: string, logger: Pick<Logger, 'warn' | 'debug'> | undefined) {
     this.#worker = new Worker(join(POCKETSPHINX_NATIVE_DIR, 'worker.mjs'), {
       workerData: { addonPath },
     });

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { TextToSpeech } from './tts.js';
 import { FLITE_VOICES, FliteWasm, type FliteVoice } from './flite-wasi.js';
 import { normalizeForSpeech } from './normalize.js';
-import { splitSentences } from './sentences.js';
+import { splitSentences } from '../../shared/index.js';
 
 export interface FliteTtsOptions {
   /** Built-in voice; default "slt" (16 kHz). "kal" is 8 kHz and ~8x cheaper but robotic. */

@@ -1,12 +1,6 @@
 export type { TextToSpeech } from './tts.js';
 export { FliteTts, createFliteTts, type FliteTtsOptions } from './flite.js';
 export { FliteWasm, FLITE_VOICES, isFliteVoice, type FliteVoice } from './flite-wasi.js';
-export { splitSentences, SentenceSplitter, type SplitOptions } from './sentences.js';
 export { normalizeForSpeech, spellDigits } from './normalize.js';
 export { WorkerFliteTts, createWorkerFliteTts, type WorkerFliteTtsOptions } from './worker-flite.js';
-export {
-  TtsWorkerPool,
-  type TtsWorkerPoolOptions,
-  type TtsPoolStats,
-  type TtsPoolLogger,
-} from './tts-worker-pool.js';
+export { TtsWorkerPool, type TtsWorkerPoolOptions, type TtsPoolStats } from './tts-worker-pool.js';

@@ -6,14 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FliteVoice } from './flite-wasi.js';
 import type { FliteWorkerConfig, FromFliteWorker, ToFliteWorker } from './flite-worker.js';
-
-/** pino-compatible; only the calls made here. Never given the text being spoken. */
-export interface TtsPoolLogger {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-  debug(obj: unknown, msg?: string): void;
-}
+import type { Logger } from '../../shared/index.js';
 
 export interface TtsWorkerPoolOptions {
   /** Worker threads; default max(1, availableParallelism() - 1), leaving a core for the event loop. */
@@ -22,7 +15,8 @@ export interface TtsWorkerPoolOptions {
   readonly wasmPath?: string;
   /** A request running longer than this is treated as a hung worker: killed and replaced. */
   readonly requestTimeoutMs?: number;
-  readonly logger?: TtsPoolLogger;
+  /** Never given the text being spoken. */
+  readonly logger?: Logger;
   /** Test-only: lets crashWorker() through to the workers. */
   readonly testHooks?: boolean;
 }

@@ -2,7 +2,7 @@ import type { TextToSpeech } from './tts.js';
 import { FLITE_VOICES, type FliteVoice } from './flite-wasi.js';
 import { FIRST_LEAD_IN_MS, NEXT_LEAD_IN_MS, type FliteTtsOptions } from './flite.js';
 import { normalizeForSpeech } from './normalize.js';
-import { splitSentences } from './sentences.js';
+import { splitSentences } from '../../shared/index.js';
 import { TtsWorkerPool, type SentenceAudio, type TtsWorkerPoolOptions } from './tts-worker-pool.js';
 
 export type WorkerFliteTtsOptions = FliteTtsOptions & TtsWorkerPoolOptions;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SentenceSplitter, splitSentences } from '../../../src/providers/tts/index.js';
+import { SentenceSplitter, splitSentences } from '../../src/shared/index.js';
 
 describe('splitSentences', () => {
   it.each<[string, string[]]>([
