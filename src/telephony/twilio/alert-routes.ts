@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
 import { sendError } from '../../http/errors.js';
-import type { Logger } from '../../http/logger.js';
+import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { SignatureVerifier } from './signature.js';
 

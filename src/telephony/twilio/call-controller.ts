@@ -4,7 +4,7 @@ import type { Brain } from '../../agent/index.js';
 import { writeWav } from '../../audio/index.js';
 import type { BusinessProfile } from '../../business/index.js';
 import { profileFromStored } from '../../business/index.js';
-import type { Logger } from '../../http/logger.js';
+import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { CallSid, E164 } from '../../ids.js';
 import type { SpeechToText } from '../../providers/stt/index.js';

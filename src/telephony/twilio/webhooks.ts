@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { sendError, validationFailed } from '../../http/errors.js';
-import type { Logger } from '../../http/logger.js';
+import type { Logger } from '../../shared/index.js';
 import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { BusinessId, CallSid } from '../../ids.js';
