@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { registerKbApi } from '../src/admin/kb-api.js';
+import { registerHttpEdge } from '../src/http/edge.js';
 import { createStoreTools } from '../src/agent/store-tools.js';
 import { asCallSid, type BusinessId } from '../src/ids.js';
 import { KnowledgeBase, KnowledgeRepo } from '../src/knowledge/index.js';
@@ -186,6 +187,8 @@ async function searchAndEmergencies(): Promise<void> {
 async function upload(): Promise<void> {
   const env = await openKb();
   const app = Fastify({ bodyLimit: 1024 * 1024 });
+  // The same edge as the server: error shape, input guard, zod route schemas.
+  registerHttpEdge(app);
   const apiKey = 'bench-key-0123456789abcdef';
   app.get('/health', async () => ({ ok: true }));
   registerKbApi(app, { apiKey, kb: env.kb, businesses: env.businesses });
@@ -235,7 +238,9 @@ async function upload(): Promise<void> {
   eld.disable();
   calls = false;
   await Promise.all([...running, pinger]);
-  const hits = await env.kb.searchDetailed(env.business.id, makeQuestions(3, 1)[0]!, { k: 3 }, never);
+  // A question about the uploaded handbook itself: its first section heading.
+  const topic = /^## (.+)$/m.exec(doc.markdown)?.[1] ?? doc.title;
+  const hits = await env.kb.searchDetailed(env.business.id, `tell me about ${topic}`, { k: 3 }, never);
   console.log(`\n10 MB text upload over HTTP (${body.length} bytes) with 5 simulated calls`);
   console.log(
     `  HTTP ${res.status}, ${state} after ${(totalMs / 1000).toFixed(1)} s, ${answer.chunkCount ?? '?'} chunks, search finds it: ${hits.length > 0}`,
