@@ -15,6 +15,7 @@ export const LAYERS = [
   ['main.ts'],
   ['cli'],
   ['app.ts'],
+  ['app'],
   ['config.ts', 'local-secrets.ts', 'node-id.ts'],
   ['sim'],
   ['telephony', 'admin'],

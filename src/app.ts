@@ -1,57 +1,48 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import formbody from '@fastify/formbody';
-import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { streamUrl } from './config.js';
+import { registerBusinessApi } from './admin/business-api.js';
 import { registerCallsApi } from './admin/calls-api.js';
-import { ConnectionGuard } from './http/connection-limits.js';
-import { registerHttpEdge } from './http/edge.js';
-import { registerApiDocs } from './http/openapi.js';
+import { registerKbApi } from './admin/kb-api.js';
+import { registerOutboxApi } from './admin/outbox-api.js';
+import { registerReceptionistApi } from './admin/receptionist-api.js';
+import type { Brain } from './agent/index.js';
+import { brainFactory } from './app/brain.js';
+import { keepCallsAlive } from './app/call-heartbeat.js';
+import { voiceWebhookPorts } from './app/call-records.js';
+import { createHttpServer } from './app/http-server.js';
+import { createNotifications } from './app/notifications.js';
+import { profileFromStored } from './business/index.js';
+import type { ConnectionGuard } from './http/connection-limits.js';
 import { registerHealthRoutes } from './http/health.js';
-import { httpServerOptions } from './http/server-options.js';
-import { RequestLogController } from './http/request-log.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
-import { parseE164 } from './ids.js';
-import { loadOrCreateLocalSecrets } from './local-secrets.js';
-import { preparePrivateDataDir } from './store/index.js';
-import { resolveNodeId } from './node-id.js';
-import type { Brain } from './agent/index.js';
-import { RulesBrain } from './agent/index.js';
-import { LlmBrain } from './agent/index.js';
-import { createStoreTools } from './agent/index.js';
-import { registerBusinessApi } from './admin/business-api.js';
-import { registerKbApi } from './admin/kb-api.js';
-import { registerReceptionistApi } from './admin/receptionist-api.js';
-import { profileFromStored } from './business/index.js';
 import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
-import { registerOutboxApi } from './admin/outbox-api.js';
-import {
-  AlertEscalations,
-  buildChannels,
-  DeliveryAlarms,
-  Notifier,
-  OutboxDispatcher,
-  OutboxRepo,
-} from './notify/index.js';
-import { createCallController, type BrainRequest } from './telephony/twilio/index.js';
+import { loadOrCreateLocalSecrets } from './local-secrets.js';
+import { resolveNodeId } from './node-id.js';
+import { OutboxRepo } from './notify/index.js';
+import { buildProviders } from './providers/index.js';
 import type { SpeechToText } from './providers/stt/index.js';
 import type { TextToSpeech } from './providers/tts/index.js';
-import { buildProviders } from './providers/index.js';
-import { BusinessesRepo, CallsRepo, openDatabase, seedDemoBusiness, type Database } from './store/index.js';
+import { InProcessBus, type EventBus } from './store/bus/index.js';
+import {
+  BusinessesRepo,
+  CallsRepo,
+  openDatabase,
+  preparePrivateDataDir,
+  seedDemoBusiness,
+  type Database,
+} from './store/index.js';
 import {
   acceptAllSignatures,
+  createCallController,
+  registerAlertRoutes,
   registerMediaStreamRoutes,
   registerVoiceWebhooks,
-  registerAlertRoutes,
   StreamTokens,
-  twilioNotificationChannels,
-  TwilioRestClient,
   twilioSignatureVerifier,
 } from './telephony/twilio/index.js';
-import { InProcessBus, type EventBus } from './store/bus/index.js';
 import { LiveCalls, type CallEvent } from './voice/index.js';
 
 /**
@@ -82,11 +73,6 @@ export interface App {
   shutdown(opts?: { graceMs?: number }): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Every node refreshes its live calls' last_seen_at this often... */
-const HEARTBEAT_MS = 10_000;
-/** ...and a call whose node has been silent this long is taken for abandoned (its node is gone). */
-const STALE_AFTER_MS = 90_000;
 
 export interface AppOverrides {
   logger?: Logger;
@@ -137,86 +123,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const { tts, vad, stt } = providers;
   const metrics = new Metrics();
 
-  // Notifications: written to the outbox with their cause, delivered (or kept local) by the dispatcher.
-  const rest =
-    config.twilio.accountSid && config.twilio.authToken
-      ? new TwilioRestClient({
-          accountSid: config.twilio.accountSid,
-          authToken: config.twilio.authToken,
-          baseUrl: config.twilioRest.baseUrl,
-        })
-      : undefined;
-  const { channels, localKinds } = buildChannels({
-    dataDir: config.dataDir,
-    delivery: config.notify.delivery,
-    telephony:
-      rest && config.twilioRest.fromNumber
-        ? twilioNotificationChannels({
-            client: rest,
-            from: config.twilioRest.fromNumber,
-            whatsappFrom: config.twilioRest.whatsappFrom,
-            publicUrl: config.publicUrl,
-          })
-        : undefined,
-    smtp: config.notify.smtpUrl ? { url: config.notify.smtpUrl, from: config.notify.mailFrom } : undefined,
-    mailFrom: config.notify.mailFrom,
-  });
-  if (config.notify.delivery === 'live' && localKinds.length > 0) {
-    log.warn(
-      { kinds: localKinds },
-      'live delivery: these notification kinds have no provider configured and stay local',
-    );
-  }
-  const dispatcher = new OutboxDispatcher({
-    db: database.db,
-    channels,
-    logger: log,
-    // Stable across restarts: a restarted node takes back its own in-flight sends at once.
-    nodeId,
-    pollIntervalMs: config.notify.pollIntervalMs,
-    onGivenUp: (row, why): Promise<void> => alarms.givenUp(row, why),
-  });
-  const escalations = new AlertEscalations({ db: database.db, logger: log, outbox: dispatcher });
-  // An emergency notification given up: error log, metric, alarm on the emergency, next alert call.
-  const alarms: DeliveryAlarms = new DeliveryAlarms({
-    db: database.db,
-    escalations,
-    logger: log,
-    onAlarm: (kind) => metrics.notificationAlarms.inc({ kind }),
-  });
-  const notifier = new Notifier({ db: database.db, outbox: dispatcher, escalations });
+  const notifications = createNotifications({ config, db: database.db, log, metrics, nodeId });
+  const { rest, escalations } = notifications;
   const background = new AbortController();
   const backgroundRuns = [
-    dispatcher.run(background.signal),
-    escalations.run(background.signal),
+    ...notifications.run(background.signal),
     keepCallsAlive(calls, nodeId, log, background.signal),
   ];
-
-  // The brain: rules offline; an OpenAI-compatible LLM leads when configured, rules as its fallback.
-  const chatModel = providers.llm;
-  const brainFor = ({ business, callSid, callerId, log: callLog, lifetime }: BrainRequest): Brain => {
-    if (overrides.brain) return overrides.brain;
-    const tools = createStoreTools(
-      {
-        db: database.db,
-        notifier,
-        searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
-        logger: callLog,
-      },
-      { business, callSid, channel: 'phone', callerId },
-    );
-    const rules = new RulesBrain({ tools, lifetime, logger: log });
-    if (!chatModel || !config.llm) return rules;
-    return new LlmBrain({
-      model: chatModel,
-      fallback: rules,
-      tools,
-      lifetime,
-      logger: log,
-      firstTokenTimeoutMs: config.llm.firstTokenTimeoutMs,
-      maxRounds: config.llm.maxRounds,
-    });
-  };
 
   // Knowledge: documents and FAQ, searched by full text and vectors together.
   const embedder = providers.embedder;
@@ -231,33 +144,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // The demo's FAQ answers from the first call on.
     for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);
   }
+  const makeBrain = brainFactory({
+    config,
+    db: database.db,
+    notifier: notifications.notifier,
+    knowledge,
+    chatModel: providers.llm,
+    log,
+  });
+  const brainFor = overrides.brain ? () => overrides.brain as Brain : makeBrain;
   const liveCalls = new LiveCalls();
   const bus = new InProcessBus<CallEvent>({
     onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
   });
   let accepting = true;
 
-  const connections = new ConnectionGuard({
-    maxPerIp: config.http.maxConnectionsPerIp,
-    log,
-    onRefused: () => metrics.refusedConnections.inc(),
-  });
-  const server = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    // Deadlines for slow clients, the one error shape for client errors, request ids.
-    ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
-    // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
-    forceCloseConnections: true,
-    // Health and metrics probes log their requests at debug.
-    logController: new RequestLogController(),
-  });
-  // Per-address connection limit at accept, then error shape and input guard before any route.
-  connections.attach(server.server);
-  registerHttpEdge(server, connections);
-  // Before any route: the OpenAPI document is built from the routes added after it.
-  await registerApiDocs(server);
-  await server.register(formbody);
-  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const { server, connections } = await createHttpServer({ config, log, metrics });
 
   registerHealthRoutes(server, {
     metrics,
@@ -287,50 +189,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     publicUrl: config.publicUrl,
     streamUrl: streamUrl(config.publicUrl),
     acceptingCalls: () => accepting,
-    ports: {
-      findBusinessByNumber: async (to) => {
-        const number = parseE164(to);
-        return number ? businesses.findByPhoneNumber(number) : undefined;
-      },
-      recordInboundCall: async (c) => {
-        const { call, created } = await calls.create({
-          callSid: c.callSid,
-          businessId: c.businessId,
-          from: c.from,
-          to: c.to,
-          direction: c.direction,
-          channel: 'phone',
-          status: c.status,
-        });
-        if (!created) return { state: CallsRepo.isFinishedOrServed(call) ? 'finished' : 'retry' };
-        await calls.recordStatus({
-          callSid: c.callSid,
-          status: c.status,
-          source: 'voice-webhook',
-          occurredAt: new Date(),
-        });
-        return { state: 'new' };
-      },
-      recordStatus: async (s) => {
-        const duration = Number(s.params['CallDuration']);
-        const r = await calls.recordStatus({
-          callSid: s.callSid,
-          status: s.status,
-          source: s.source,
-          sequenceNumber: s.sequenceNumber ?? null,
-          params: s.params,
-          occurredAt: s.at,
-          ...(Number.isFinite(duration) ? { durationSec: duration } : {}),
-        });
-        return r.outcome !== 'unknown-call';
-      },
-      recordStreamStatus: async (s) => {
-        await calls.appendEvent(s.callSid, 'stream-status', {
-          event: s.event,
-          ...(s.error ? { error: s.error } : {}),
-        });
-      },
-    },
+    ports: voiceWebhookPorts(calls, businesses),
   });
 
   const { startCall } = createCallController({
@@ -419,25 +278,4 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   };
   return app;
-}
-
-/**
- * This node's liveness on its calls (last_seen_at), and the calls of nodes that vanished: closed
- * as failed once silent past STALE_AFTER_MS. Errors are logged; the loop goes on until aborted.
- */
-async function keepCallsAlive(calls: CallsRepo, nodeId: string, log: Logger, signal: AbortSignal) {
-  while (!signal.aborted) {
-    try {
-      await calls.heartbeat(nodeId);
-      const lost = await calls.closeStale(nodeId, STALE_AFTER_MS, 'node-lost');
-      if (lost.length > 0)
-        log.warn(
-          { calls: lost.map((c) => c.callSid), nodes: [...new Set(lost.map((c) => c.nodeId))] },
-          'closed calls of a node that stopped answering as failed',
-        );
-    } catch (err) {
-      if (!signal.aborted) log.error({ err }, 'call heartbeat failed');
-    }
-    await sleep(HEARTBEAT_MS, undefined, { signal }).catch(() => undefined);
-  }
 }

@@ -1,0 +1,45 @@
+import { createStoreTools, LlmBrain, RulesBrain, type Brain } from '../agent/index.js';
+import type { ChatModel } from '../providers/llm/index.js';
+import type { Config } from '../config.js';
+import type { KnowledgeBase } from '../knowledge/index.js';
+import type { Notifier } from '../notify/index.js';
+import type { Db } from '../store/index.js';
+import type { BrainRequest } from '../telephony/twilio/index.js';
+import type { Logger } from '../http/logger.js';
+
+/**
+ * The brain for one call: rules offline; an OpenAI-compatible LLM leads when configured, with the
+ * rules as its fallback. Both act through the store-backed tools of that call.
+ */
+export function brainFactory(deps: {
+  config: Config;
+  db: Db;
+  notifier: Notifier;
+  knowledge: KnowledgeBase;
+  chatModel: ChatModel | undefined;
+  log: Logger;
+}): (req: BrainRequest) => Brain {
+  const { config, db, notifier, knowledge, chatModel, log } = deps;
+  return ({ business, callSid, callerId, log: callLog, lifetime }) => {
+    const tools = createStoreTools(
+      {
+        db,
+        notifier,
+        searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
+        logger: callLog,
+      },
+      { business, callSid, channel: 'phone', callerId },
+    );
+    const rules = new RulesBrain({ tools, lifetime, logger: log });
+    if (!chatModel || !config.llm) return rules;
+    return new LlmBrain({
+      model: chatModel,
+      fallback: rules,
+      tools,
+      lifetime,
+      logger: log,
+      firstTokenTimeoutMs: config.llm.firstTokenTimeoutMs,
+      maxRounds: config.llm.maxRounds,
+    });
+  };
+}
