@@ -168,18 +168,7 @@ export class AlertEscalations {
     callSid: string;
     status: string;
   }): Promise<CallEndedResult> {
-    const now = new Date(this.clock.now());
-    const advanced = await this.db.transaction(async (tx) => {
-      const [e] = await tx
-        .select()
-        .from(alertEscalations)
-        .where(eq(alertEscalations.id, a.escalationId))
-        .for('update');
-      if (!e || e.status !== 'calling' || e.step !== a.step) return false;
-      return this.advance(tx, e, now, `call ${a.status}`);
-    });
-    if (advanced) this.opts.outbox?.wake();
-    return advanced ? 'advanced' : 'ignored';
+    return this.advanceIfAt(a, `call ${a.status}`);
   }
 
   /**
@@ -187,6 +176,14 @@ export class AlertEscalations {
    * emergency window): move on to the next call now. Ignored if the escalation already moved on.
    */
   async callGaveUp(a: { escalationId: string; step: number }): Promise<CallEndedResult> {
+    return this.advanceIfAt(a, 'call could not be placed');
+  }
+
+  /** Moves escalation `escalationId` past call `step`, only if it is still calling at that step. */
+  private async advanceIfAt(
+    a: { escalationId: string; step: number },
+    why: string,
+  ): Promise<CallEndedResult> {
     const now = new Date(this.clock.now());
     const advanced = await this.db.transaction(async (tx) => {
       const [e] = await tx
@@ -195,7 +192,7 @@ export class AlertEscalations {
         .where(eq(alertEscalations.id, a.escalationId))
         .for('update');
       if (!e || e.status !== 'calling' || e.step !== a.step) return false;
-      return this.advance(tx, e, now, 'call could not be placed');
+      return this.advance(tx, e, now, why);
     });
     if (advanced) this.opts.outbox?.wake();
     return advanced ? 'advanced' : 'ignored';

@@ -20,8 +20,9 @@ export const CALL_CHANNELS = ['phone', 'whatsapp', 'web', 'chat'] as const;
 export type CallChannel = (typeof CALL_CHANNELS)[number];
 
 /**
- * Twilio's call status vocabulary, used for every channel. Stored without a database check: an
- * unexpected status from Twilio must still be recorded, not rejected.
+ * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2, `initiated` included), used for every
+ * channel. The webhooks refuse any other value; the column has no database check, so adding a
+ * status later needs no migration.
  */
 export const CALL_STATUSES = [
   'queued',

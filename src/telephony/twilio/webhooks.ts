@@ -6,26 +6,17 @@ import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { BusinessId, CallSid } from '../../ids.js';
 import { asCallSid } from '../../ids.js';
+import { CALL_STATUSES, type CallStatus } from '../../store/index.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
 import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
 
 /**
- * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2); anything else is refused, not stored.
- * `initiated` is listed for the voice webhook's CallStatus and is sent with the initiated event.
+ * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2), the one list the store keeps:
+ * anything else is refused, not stored.
  */
-export const TWILIO_CALL_STATUSES = [
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'failed',
-  'no-answer',
-  'canceled',
-] as const;
-export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number];
+export const TWILIO_CALL_STATUSES = CALL_STATUSES;
+export type TwilioCallStatus = CallStatus;
 
 export const TWILIO_CALL_DIRECTIONS = ['inbound', 'outbound-api', 'outbound-dial'] as const;
 export type TwilioCallDirection = (typeof TWILIO_CALL_DIRECTIONS)[number];
