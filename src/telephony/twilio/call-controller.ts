@@ -107,7 +107,8 @@ export function createCallController(deps: CallControllerDeps): {
     const callLog = new CallLog({ store: callLogStore(calls), streamSid: stream.streamSid, log });
     events.subscribe(callLog.listener);
     events.subscribe(deps.metrics.observeCall);
-    events.subscribe(callEndLine(log));
+    // The node's logger: the line names its call itself (the stream's logger would name it twice).
+    events.subscribe(callEndLine(deps.log));
     events.subscribe((e) => {
       deps.bus.publish(e).catch((err: unknown) => log.warn({ err }, 'publishing a call event failed'));
     });
