@@ -4,3 +4,5 @@ export { FliteWasm, FLITE_VOICES, isFliteVoice, type FliteVoice } from './flite-
 export { normalizeForSpeech, spellDigits } from './normalize.js';
 export { WorkerFliteTts, createWorkerFliteTts, type WorkerFliteTtsOptions } from './worker-flite.js';
 export { TtsWorkerPool, type TtsWorkerPoolOptions, type TtsPoolStats } from './tts-worker-pool.js';
+// Types only: the adapter (and the vendor SDK under it) loads when the registry builds it.
+export type { ElevenLabsTts, ElevenLabsTtsOptions } from './elevenlabs.js';
