@@ -25,3 +25,6 @@ export { detectEmergency, categoriesFor, type EmergencyDetection } from './emerg
 export { parseRequestedTime, type RequestedTime } from './when.js';
 export { createStoreTools, type ConversationBinding, type StoreToolsDeps } from './store-tools.js';
 export { LlmBrain } from './llm-brain.js';
+export { runTool, toolSpecs, type ToolEnv, type ToolOutcome } from './llm-tools.js';
+export { systemPrompt } from './llm-prompt.js';
+export { loadLlmState, type LlmState } from './llm-state.js';

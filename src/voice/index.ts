@@ -34,3 +34,11 @@ export {
   turnTakingSchema,
   type TurnTakingConfig,
 } from './turn-taking.js';
+export {
+  REALTIME_PROVIDER,
+  RealtimeSession,
+  type RealtimeHandover,
+  type RealtimeSessionDeps,
+  type SessionResume,
+  type TakeoverSession,
+} from './realtime/index.js';
