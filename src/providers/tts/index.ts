@@ -6,3 +6,4 @@ export { WorkerFliteTts, createWorkerFliteTts, type WorkerFliteTtsOptions } from
 export { TtsWorkerPool, type TtsWorkerPoolOptions, type TtsPoolStats } from './tts-worker-pool.js';
 // Types only: the adapter (and the vendor SDK under it) loads when the registry builds it.
 export type { ElevenLabsTts, ElevenLabsTtsOptions } from './elevenlabs.js';
+export { TtsChain, TTS_CHAIN_SAMPLE_RATE, type TtsChainOptions, type TtsSwitch } from './tts-chain.js';
