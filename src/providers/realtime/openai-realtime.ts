@@ -437,9 +437,11 @@ export function connectOpenAiRealtime(opts: ConnectOpenAiRealtimeOptions): Promi
       }
       if (parsed.type === 'error') {
         // Recoverable: the session stays open and the bridge decides. Kept to explain a close after it.
+        // The server's words may quote the key: redacted before anyone can log them.
+        parsed.error.message = redact(parsed.error.message);
         lastError = parsed.error;
         log.warn(
-          { code: parsed.error.code ?? parsed.error.type, message: redact(parsed.error.message) },
+          { code: parsed.error.code ?? parsed.error.type, message: parsed.error.message },
           'openai realtime error event',
         );
       }
@@ -483,7 +485,7 @@ export function connectOpenAiRealtime(opts: ConnectOpenAiRealtimeOptions): Promi
     });
 
     ws.on('close', (code, reasonBuf) => {
-      const err = closeError(code, redact(reasonBuf.toString()), lastError, redact);
+      const err = closeError(code, redact(reasonBuf.toString()), lastError);
       if (!open) failConnect(err);
       else if (!closing) failSession(err);
       else events.end();
@@ -500,11 +502,8 @@ function closeError(
   code: number,
   reason: string,
   lastError: z.infer<typeof errorDetail> | undefined,
-  redact: (s: string) => string,
 ): ProviderError {
-  const last = lastError
-    ? `; last error ${lastError.code ?? lastError.type}: ${redact(lastError.message)}`
-    : '';
+  const last = lastError ? `; last error ${lastError.code ?? lastError.type}: ${lastError.message}` : '';
   const retryable = !(code >= 4000 || code === 1002 || code === 1003 || code === 1007 || code === 1008);
   return new ProviderError(`${WHAT}: the socket closed (${code}${reason ? ` ${reason}` : ''})${last}`, {
     kind: 'network',
