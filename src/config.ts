@@ -6,6 +6,7 @@ import {
   type SttProviderName,
   type TtsProviderName,
 } from './providers/index.js';
+import type { DeepgramSettings, ElevenLabsSettings, OpenAiSettings } from './providers/index.js';
 
 /**
  * Every setting Switchboard reads, parsed and checked once at start. Nothing else reads
@@ -117,8 +118,45 @@ export const EnvSchema = z
     STT_PROVIDERS: providerList(STT_PROVIDER_NAMES, 'pocketsphinx'),
     /** Speech synthesizers to try in order; the first that loads is used. */
     TTS_PROVIDERS: providerList(TTS_PROVIDER_NAMES, 'flite'),
+    /** A cloud provider with no first result/audio within this is replaced for the rest of the call. */
+    PROVIDER_STALL_MS: z.coerce.number().int().min(200).max(30_000).default(1500),
+    /** `pipeline`: VAD, STT, brain, TTS. `realtime`: OpenAI speech to speech (a business may override it). */
+    VOICE_MODE: z.enum(['pipeline', 'realtime']).default('pipeline'),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: url(['http:', 'https:']).default('https://api.openai.com/v1'),
+    OPENAI_REALTIME_MODEL: z.string().min(1).default('gpt-realtime'),
+    OPENAI_REALTIME_VOICE: z.string().min(1).default('marin'),
+    DEEPGRAM_API_KEY: z.string().min(1).optional(),
+    DEEPGRAM_BASE_URL: url(['http:', 'https:']).default('https://api.deepgram.com'),
+    DEEPGRAM_STT_MODEL: z.string().min(1).default('nova-3'),
+    DEEPGRAM_TTS_MODEL: z.string().min(1).default('aura-2-thalia-en'),
+    ELEVENLABS_API_KEY: z.string().min(1).optional(),
+    ELEVENLABS_BASE_URL: url(['http:', 'https:']).default('https://api.elevenlabs.io'),
+    ELEVENLABS_VOICE_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9]{8,64}$/, 'must be an ElevenLabs voice id')
+      .optional(),
+    /** Flash: ElevenLabs' lowest-latency model, made for live conversation. */
+    ELEVENLABS_MODEL_ID: z.string().min(1).default('eleven_flash_v2_5'),
   })
   .superRefine((e, ctx) => {
+    // A cloud provider asked for without its key is a mistake to stop on, not to discover on a call.
+    const needs = (when: boolean, key: keyof typeof e, because: string) => {
+      if (when && !e[key]) ctx.addIssue({ code: 'custom', path: [key], message: `is required ${because}` });
+    };
+    needs(e.VOICE_MODE === 'realtime', 'OPENAI_API_KEY', 'when VOICE_MODE is realtime');
+    needs(e.STT_PROVIDERS.includes('deepgram'), 'DEEPGRAM_API_KEY', 'when STT_PROVIDERS lists deepgram');
+    needs(e.TTS_PROVIDERS.includes('deepgram'), 'DEEPGRAM_API_KEY', 'when TTS_PROVIDERS lists deepgram');
+    needs(
+      e.TTS_PROVIDERS.includes('elevenlabs'),
+      'ELEVENLABS_API_KEY',
+      'when TTS_PROVIDERS lists elevenlabs',
+    );
+    needs(
+      e.TTS_PROVIDERS.includes('elevenlabs'),
+      'ELEVENLABS_VOICE_ID',
+      'when TTS_PROVIDERS lists elevenlabs',
+    );
     if (e.LLM_BASE_URL && !e.LLM_MODEL)
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required when LLM_BASE_URL is set' });
     if (e.NOTIFY_DELIVERY === 'live' && !(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN) && !e.SMTP_URL) {
@@ -187,6 +225,16 @@ export interface Config {
   /** STT_PROVIDERS and TTS_PROVIDERS: known names, in order of preference, no repeats. */
   sttProviders: readonly SttProviderName[];
   ttsProviders: readonly TtsProviderName[];
+  /** PROVIDER_STALL_MS: no first result or audio within this and a cloud provider is replaced. */
+  providerStallMs: number;
+  /** VOICE_MODE: the default for businesses that do not choose. */
+  voiceMode: 'pipeline' | 'realtime';
+  /** Set with OPENAI_API_KEY (Realtime; and the LLM brain unless LLM_BASE_URL says otherwise). */
+  openai: OpenAiSettings | undefined;
+  /** Set with DEEPGRAM_API_KEY. */
+  deepgram: DeepgramSettings | undefined;
+  /** Set with ELEVENLABS_API_KEY and ELEVENLABS_VOICE_ID. */
+  elevenlabs: ElevenLabsSettings | undefined;
 }
 
 export class ConfigError extends Error {
@@ -246,20 +294,37 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       mailFrom: e.NOTIFY_MAIL_FROM,
       pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS,
     },
-    llm:
-      e.LLM_BASE_URL && e.LLM_MODEL
-        ? {
-            baseUrl: e.LLM_BASE_URL,
-            apiKey: e.LLM_API_KEY,
-            model: e.LLM_MODEL,
-            firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
-            timeoutMs: e.LLM_TIMEOUT_MS,
-            maxRounds: e.LLM_MAX_ROUNDS,
-          }
-        : undefined,
+    llm: llmSettings(e),
     kbSearchTimeoutMs: e.KB_SEARCH_TIMEOUT_MS,
     sttProviders: e.STT_PROVIDERS,
     ttsProviders: e.TTS_PROVIDERS,
+    providerStallMs: e.PROVIDER_STALL_MS,
+    voiceMode: e.VOICE_MODE,
+    openai: e.OPENAI_API_KEY
+      ? {
+          apiKey: e.OPENAI_API_KEY,
+          baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, ''),
+          realtimeModel: e.OPENAI_REALTIME_MODEL,
+          realtimeVoice: e.OPENAI_REALTIME_VOICE,
+        }
+      : undefined,
+    deepgram: e.DEEPGRAM_API_KEY
+      ? {
+          apiKey: e.DEEPGRAM_API_KEY,
+          baseUrl: e.DEEPGRAM_BASE_URL.replace(/\/+$/, ''),
+          sttModel: e.DEEPGRAM_STT_MODEL,
+          ttsModel: e.DEEPGRAM_TTS_MODEL,
+        }
+      : undefined,
+    elevenlabs:
+      e.ELEVENLABS_API_KEY && e.ELEVENLABS_VOICE_ID
+        ? {
+            apiKey: e.ELEVENLABS_API_KEY,
+            baseUrl: e.ELEVENLABS_BASE_URL.replace(/\/+$/, ''),
+            voiceId: e.ELEVENLABS_VOICE_ID,
+            modelId: e.ELEVENLABS_MODEL_ID,
+          }
+        : undefined,
     embeddings: e.EMBEDDINGS_BASE_URL
       ? {
           baseUrl: e.EMBEDDINGS_BASE_URL,
@@ -269,6 +334,31 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
         }
       : undefined,
   };
+}
+
+/** OpenAI's model when LLM_MODEL does not name one and OPENAI_API_KEY stands in for LLM_BASE_URL. */
+const DEFAULT_OPENAI_CHAT_MODEL = 'gpt-4.1-mini';
+
+/**
+ * LLM_BASE_URL wins; without it, OPENAI_API_KEY makes the brain use OpenAI's chat endpoint at
+ * OPENAI_BASE_URL (one key configures the whole cloud stack).
+ */
+function llmSettings(e: z.infer<typeof EnvSchema>): Config['llm'] {
+  const limits = {
+    firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+    timeoutMs: e.LLM_TIMEOUT_MS,
+    maxRounds: e.LLM_MAX_ROUNDS,
+  };
+  if (e.LLM_BASE_URL && e.LLM_MODEL)
+    return { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, ...limits };
+  if (!e.LLM_BASE_URL && e.OPENAI_API_KEY)
+    return {
+      baseUrl: e.OPENAI_BASE_URL,
+      apiKey: e.LLM_API_KEY ?? e.OPENAI_API_KEY,
+      model: e.LLM_MODEL ?? DEFAULT_OPENAI_CHAT_MODEL,
+      ...limits,
+    };
+  return undefined;
 }
 
 /** The media-stream URL exactly as our TwiML gives it (Twilio signs the upgrade over it). */

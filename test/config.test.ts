@@ -61,3 +61,81 @@ describe('loadConfig: providers and notifications', () => {
     expect(() => loadConfig({ NOTIFY_DELIVERY: 'live' })).toThrow(/NOTIFY_DELIVERY/);
   });
 });
+
+describe('loadConfig: cloud voice', () => {
+  it('runs offline by default: pipeline mode, no vendor configured, 1.5 s stall limit', () => {
+    const c = loadConfig({});
+    expect(c.voiceMode).toBe('pipeline');
+    expect(c.openai).toBeUndefined();
+    expect(c.deepgram).toBeUndefined();
+    expect(c.elevenlabs).toBeUndefined();
+    expect(c.providerStallMs).toBe(1500);
+  });
+
+  it('reports every key a configured cloud provider is missing, at once', () => {
+    const err = (() => {
+      try {
+        loadConfig({
+          VOICE_MODE: 'realtime',
+          STT_PROVIDERS: 'deepgram,pocketsphinx',
+          TTS_PROVIDERS: 'elevenlabs,flite',
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err!.problems).toEqual([
+      'OPENAI_API_KEY: is required when VOICE_MODE is realtime',
+      'DEEPGRAM_API_KEY: is required when STT_PROVIDERS lists deepgram',
+      'ELEVENLABS_API_KEY: is required when TTS_PROVIDERS lists elevenlabs',
+      'ELEVENLABS_VOICE_ID: is required when TTS_PROVIDERS lists elevenlabs',
+    ]);
+  });
+
+  it('rejects a VOICE_MODE it does not know and a base URL that is not http(s)', () => {
+    expect(() => loadConfig({ VOICE_MODE: 'duplex' })).toThrow(/VOICE_MODE/);
+    expect(() => loadConfig({ DEEPGRAM_BASE_URL: 'ftp://x' })).toThrow(/DEEPGRAM_BASE_URL/);
+  });
+
+  it('gives each vendor its own part with the documented defaults', () => {
+    const c = loadConfig({
+      OPENAI_API_KEY: 'sk-test',
+      DEEPGRAM_API_KEY: 'dg-test',
+      ELEVENLABS_API_KEY: 'el-test',
+      ELEVENLABS_VOICE_ID: 'EXAVITQu4vr4xnSDxMaL',
+    });
+    expect(c.openai).toEqual({
+      apiKey: 'sk-test',
+      baseUrl: 'https://api.openai.com/v1',
+      realtimeModel: 'gpt-realtime',
+      realtimeVoice: 'marin',
+    });
+    expect(c.deepgram).toEqual({
+      apiKey: 'dg-test',
+      baseUrl: 'https://api.deepgram.com',
+      sttModel: 'nova-3',
+      ttsModel: 'aura-2-thalia-en',
+    });
+    expect(c.elevenlabs).toMatchObject({
+      baseUrl: 'https://api.elevenlabs.io',
+      modelId: 'eleven_flash_v2_5',
+    });
+  });
+
+  it('with OPENAI_API_KEY and no LLM_BASE_URL the brain uses OpenAI too; LLM_BASE_URL wins when set', () => {
+    expect(
+      loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }).llm,
+    ).toMatchObject({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      apiKey: 'sk-test',
+    });
+    expect(
+      loadConfig({
+        OPENAI_API_KEY: 'sk-test',
+        LLM_BASE_URL: 'http://127.0.0.1:11434/v1',
+        LLM_MODEL: 'llama3',
+      }).llm,
+    ).toMatchObject({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3' });
+  });
+});

@@ -51,6 +51,8 @@ export interface ConversationContext {
   state: BrainState;
   /** The time the brain should reason with (injected so tests and replays are deterministic). */
   now: Date;
+  /** A model-backed brain calls this at its model's first token of the turn (the latency record). */
+  onFirstToken?: (() => void) | undefined;
 }
 
 export type EndReason =
@@ -113,6 +115,8 @@ export type BrainOutput =
   | { type: 'question-for-owner'; text: string };
 
 export interface Brain {
+  /** For the latency record: 'rules', or the model it runs on. */
+  readonly name?: string;
   /**
    * Respond to one turn. Yields outputs in order; stops producing once `signal` aborts (a barge-in),
    * and may then end without finishing the sentence list.

@@ -70,6 +70,10 @@ interface RoundResult {
 const TIMEOUT = Symbol('timeout');
 
 export class LlmBrain implements Brain {
+  /** The model's name; a turn the fallback took is still labelled with it (the model was asked first). */
+  get name(): string {
+    return this.opts.model.name;
+  }
   private readonly tools: AgentTools;
   private readonly lifetime: AbortSignal;
   private readonly firstTokenMs: number;
@@ -177,7 +181,9 @@ export class LlmBrain implements Brain {
       m.rounds += 1;
       const roundStart = this.clock();
       const onFirst = () => {
-        if (round === 0) m.firstTokenMs ??= this.clock() - t0;
+        if (round !== 0 || m.firstTokenMs !== undefined) return;
+        m.firstTokenMs = this.clock() - t0;
+        ctx.onFirstToken?.();
       };
       const r: RoundResult = yield* this.round(messages, specs, signal, onFirst, roundStart);
       if (signal.aborted) return;

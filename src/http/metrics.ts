@@ -42,9 +42,15 @@ export class Metrics {
   });
   readonly turnLatency = new Histogram({
     name: 'switchboard_turn_latency_seconds',
-    help: 'Per-stage latency of agent turns, from the caller end of speech',
-    labelNames: ['stage'] as const,
+    help: 'Per-stage latency of agent turns, from the caller end of speech (firstFrameSent is voice to voice), by the provider that did the stage',
+    labelNames: ['stage', 'provider'] as const,
     buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+    registers: [this.registry],
+  });
+  readonly providerSwitches = new Counter({
+    name: 'switchboard_provider_switches_total',
+    help: 'Providers replaced mid-call (failed, closed or stalled), by kind and from/to',
+    labelNames: ['kind', 'from', 'to'] as const,
     registers: [this.registry],
   });
   readonly refusedConnections = new Counter({
@@ -86,16 +92,23 @@ export class Metrics {
     switch (e.type) {
       case 'turn-latency': {
         const l = e.latency;
-        const stages = {
-          sttFinal: l.sttFinalMs,
-          firstText: l.firstTextMs,
-          firstAudio: l.firstAudioMs,
-          firstFrameSent: l.firstFrameSentMs,
-        };
-        for (const [stage, ms] of Object.entries(stages))
-          if (ms !== undefined) this.turnLatency.observe({ stage }, ms / 1000);
+        const p = l.providers ?? {};
+        const stages: Array<[string, number | undefined, string | undefined]> = [
+          ['sttFinal', l.sttFinalMs, p.stt],
+          ['llmFirstToken', l.llmFirstTokenMs, p.llm],
+          ['firstText', l.firstTextMs, p.llm],
+          ['firstAudio', l.firstAudioMs, p.tts],
+          // Voice to voice is the whole chain's: labelled by the synthesizer that spoke it.
+          ['firstFrameSent', l.firstFrameSentMs, p.tts],
+        ];
+        for (const [stage, ms, provider] of stages)
+          if (ms !== undefined)
+            this.turnLatency.observe({ stage, provider: provider ?? 'unknown' }, ms / 1000);
         return;
       }
+      case 'provider-switched':
+        this.providerSwitches.inc({ kind: e.kind, from: e.from, to: e.to });
+        return;
       case 'agent-turn-interrupted':
         if (e.reason === 'barge-in') this.bargeIns.inc();
         return;

@@ -11,3 +11,4 @@ export {
   type SttProviderName,
   type TtsProviderName,
 } from './registry.js';
+export type { DeepgramSettings, ElevenLabsSettings, OpenAiSettings } from './cloud-settings.js';

@@ -1,3 +1,4 @@
+import type { DeepgramSettings, ElevenLabsSettings, OpenAiSettings } from './cloud-settings.js';
 import type { Embedder } from './embed/embedder.js';
 import type { ChatModel } from './llm/llm.js';
 import type { SpeechToText } from './stt/stt.js';
@@ -33,6 +34,18 @@ export interface ProviderSettings {
         readonly dimensions: number;
       }
     | undefined;
+  /** Each cloud vendor's part, set when its key is configured. */
+  readonly openai?: OpenAiSettings | undefined;
+  readonly deepgram?: DeepgramSettings | undefined;
+  readonly elevenlabs?: ElevenLabsSettings | undefined;
+  /** A cloud stream that does not open within this is given up (PROVIDER_STALL_MS). */
+  readonly providerStallMs?: number;
+}
+
+/** The vendor's part of the settings, or the error a missing key is (config.ts stops earlier). */
+function need<T>(value: T | undefined, setting: string): T {
+  if (value === undefined) throw new Error(`${setting} is not set`);
+  return value;
 }
 
 export interface Entry<T> {
@@ -47,12 +60,37 @@ const STT = {
     offline: true,
     create: async (_s, log) => (await import('./stt/pocketsphinx.js')).createPocketSphinxStt({ logger: log }),
   },
+  deepgram: {
+    offline: false,
+    create: async (s, log) =>
+      (await import('./stt/deepgram.js')).createDeepgramStt({
+        settings: need(s.deepgram, 'DEEPGRAM_API_KEY'),
+        logger: log,
+        ...(s.providerStallMs !== undefined ? { connectTimeoutMs: s.providerStallMs } : {}),
+      }),
+  },
 } satisfies Record<string, Entry<SpeechToText>>;
 
 const TTS = {
   flite: {
     offline: true,
     create: async (_s, log) => (await import('./tts/worker-flite.js')).createWorkerFliteTts({ logger: log }),
+  },
+  elevenlabs: {
+    offline: false,
+    create: async (s, log) =>
+      (await import('./tts/elevenlabs.js')).createElevenLabsTts({
+        settings: need(s.elevenlabs, 'ELEVENLABS_API_KEY and ELEVENLABS_VOICE_ID'),
+        logger: log,
+      }),
+  },
+  deepgram: {
+    offline: false,
+    create: async (s, log) =>
+      (await import('./tts/deepgram-aura.js')).createDeepgramTts({
+        settings: need(s.deepgram, 'DEEPGRAM_API_KEY'),
+        logger: log,
+      }),
   },
 } satisfies Record<string, Entry<TextToSpeech>>;
 
@@ -72,9 +110,14 @@ export interface ProviderHealth {
 
 /** Everything a call needs from outside the house, built once at start. */
 export interface Providers {
-  /** Undefined when none of STT_PROVIDERS could load: calls run without listening. */
+  /** The first of `sttChain`; undefined when none of STT_PROVIDERS could load (calls run without listening). */
   readonly stt: SpeechToText | undefined;
+  /** Every STT_PROVIDERS entry that loaded, in order: a call fails over along it. */
+  readonly sttChain: readonly SpeechToText[];
+  /** The first of `ttsChain`. */
   readonly tts: TextToSpeech;
+  /** Every TTS_PROVIDERS entry that loaded, in order (never empty). */
+  readonly ttsChain: readonly TextToSpeech[];
   readonly vad: SileroVadModel;
   /** Set when an LLM endpoint is configured. */
   readonly llm: ChatModel | undefined;
@@ -97,9 +140,10 @@ export class NoProviderError extends Error {
 }
 
 /**
- * Builds the providers Config asks for: the first of STT_PROVIDERS and of TTS_PROVIDERS that
- * loads (one that cannot is logged and the next is tried), Silero VAD, the LLM and embedder.
- * Throws NoProviderError when no TTS loads; whatever was built by then is closed again.
+ * Builds the providers Config asks for: every entry of STT_PROVIDERS and of TTS_PROVIDERS that
+ * loads, in order (one that cannot is logged and left out; calls fail over along what is left),
+ * Silero VAD, the LLM and embedder. Throws NoProviderError when no TTS loads; whatever was built
+ * by then is closed again.
  */
 export async function buildProviders(
   settings: ProviderSettings,
@@ -115,41 +159,42 @@ export async function buildProviders(
   };
   try {
     let ttsHealth: ProviderHealth;
-    let tts: TextToSpeech;
+    let ttsChain: TextToSpeech[];
     if (overrides.tts) {
-      tts = overrides.tts;
-      ttsHealth = { status: 'embedded', detail: tts.name };
+      ttsChain = [overrides.tts];
+      ttsHealth = { status: 'embedded', detail: overrides.tts.name };
     } else {
-      const built = await firstAvailable('TTS_PROVIDERS', settings.ttsProviders, TTS, settings, log);
-      if (!built) {
+      const built = await allAvailable<TextToSpeech>('TTS_PROVIDERS', settings.ttsProviders, TTS, settings, log);
+      if (built.length === 0) {
         throw new NoProviderError(
           `no speech synthesizer could be loaded (TTS_PROVIDERS: ${settings.ttsProviders.join(', ')}); ` +
             'the reasons are logged above. Run scripts/setup.sh',
         );
       }
-      owned.push(built.value);
-      tts = built.value;
-      ttsHealth = { status: built.offline ? 'embedded' : 'up', detail: built.name };
+      owned.push(...built.map((b) => b.value));
+      ttsChain = built.map((b) => b.value);
+      ttsHealth = chainHealth(built);
     }
 
     const { SileroVadModel } = await import('./vad/silero.js');
     const vad = await SileroVadModel.load();
     owned.push(vad);
 
-    let stt: SpeechToText | undefined;
+    let sttChain: SpeechToText[];
     let sttHealth: ProviderHealth;
     if (overrides.stt !== undefined) {
-      stt = overrides.stt ?? undefined;
-      sttHealth = stt
-        ? { status: 'embedded', detail: stt.name }
+      sttChain = overrides.stt ? [overrides.stt] : [];
+      sttHealth = overrides.stt
+        ? { status: 'embedded', detail: overrides.stt.name }
         : { status: 'disabled', detail: 'calls are not heard' };
     } else {
-      const built = await firstAvailable('STT_PROVIDERS', settings.sttProviders, STT, settings, log);
-      if (built) {
-        owned.push(built.value);
-        stt = built.value;
-        sttHealth = { status: built.offline ? 'embedded' : 'up', detail: built.name };
+      const built = await allAvailable<SpeechToText>('STT_PROVIDERS', settings.sttProviders, STT, settings, log);
+      if (built.length > 0) {
+        owned.push(...built.map((b) => b.value));
+        sttChain = built.map((b) => b.value);
+        sttHealth = chainHealth(built);
       } else {
+        sttChain = [];
         log.error(
           { tried: settings.sttProviders },
           'no speech recognizer could be loaded: calls will not be heard. Run scripts/setup.sh',
@@ -157,6 +202,8 @@ export async function buildProviders(
         sttHealth = { status: 'disabled', detail: 'no speech recognizer loaded: calls are not heard' };
       }
     }
+    const stt = sttChain[0];
+    const tts = ttsChain[0]!;
 
     let llm: ChatModel | undefined;
     if (settings.llm) {
@@ -179,13 +226,20 @@ export async function buildProviders(
       : new embed.HashingEmbedder();
 
     log.info(
-      { stt: stt?.name ?? 'none', tts: tts.name, llm: llm?.name ?? 'rules', embedder: embedder.name },
+      {
+        stt: sttChain.map((p) => p.name).join(',') || 'none',
+        tts: ttsChain.map((p) => p.name).join(','),
+        llm: llm?.name ?? 'rules',
+        embedder: embedder.name,
+      },
       'providers ready',
     );
     let closed = false;
     return {
       stt,
+      sttChain,
       tts,
+      ttsChain,
       vad,
       llm,
       embedder,
@@ -202,29 +256,37 @@ export async function buildProviders(
   }
 }
 
+/** One line for /health: the chain in order; 'up' when calls start on a cloud provider. */
+function chainHealth(built: ReadonlyArray<{ name: string; offline: boolean }>): ProviderHealth {
+  return { status: built[0]!.offline ? 'embedded' : 'up', detail: built.map((b) => b.name).join(' > ') };
+}
+
 /**
- * The first of `names` that builds, or undefined when none does (each failure logged with its
- * reason). Exported for tests of the fallback walk; buildProviders is the way in.
+ * Every one of `names` that builds, in order (each failure logged with its reason; the list may be
+ * empty). Exported for tests of the walk; buildProviders is the way in.
  */
-export async function firstAvailable<T>(
+export async function allAvailable<T>(
   setting: string,
   names: readonly string[],
   table: Readonly<Record<string, Entry<T>>>,
   settings: ProviderSettings,
   log: Logger,
-): Promise<{ name: string; offline: boolean; value: T & { close(): Promise<void> } } | undefined> {
+): Promise<Array<{ name: string; offline: boolean; value: T & { close(): Promise<void> } }>> {
+  const built: Array<{ name: string; offline: boolean; value: T & { close(): Promise<void> } }> = [];
   for (const name of names) {
     const entry = table[name];
     if (!entry) continue; // config.ts refuses unknown names; nothing to build
     try {
-      return { name, offline: entry.offline, value: await entry.create(settings, log) };
+      built.push({ name, offline: entry.offline, value: await entry.create(settings, log) });
     } catch (err) {
-      const next = names[names.indexOf(name) + 1];
       log.warn(
         { provider: name, reason: err instanceof Error ? err.message : String(err) },
-        `${setting}: ${name} could not be loaded${next ? `; trying ${next}` : ''}`,
+        `${setting}: ${name} could not be loaded; calls go on without it`,
       );
     }
   }
-  return undefined;
+  if (built.length > 0 && built.every((b) => !b.offline)) {
+    log.warn({ setting }, `${setting} has no offline provider last: a cloud outage leaves calls without one`);
+  }
+  return built;
 }

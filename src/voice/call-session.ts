@@ -42,9 +42,12 @@ export interface CallRecording {
 
 /** The caller's side is optional: without it the session only speaks (greeting, announcements). */
 export interface ListeningDeps {
-  stt: SpeechToText;
+  /** One recognizer, or the call's failover order (the next takes over when one fails or stalls). */
+  stt: SpeechToText | readonly SpeechToText[];
   /** A detector made for this call with minSpeechMs/minSilenceMs from the turn-taking config. */
   detector: SpeechDetector;
+  /** No result this long after the caller stopped: the recognizer is replaced (PROVIDER_STALL_MS). */
+  stallMs?: number;
 }
 
 export interface CallSessionDeps {
@@ -141,6 +144,11 @@ export class CallSession {
         clock: this.clock,
         onEvent: (e) => this.onListenerEvent(e),
         onError: (err) => this.deps.log.error({ err }, 'listening failed on a frame'),
+        ...(deps.listening.stallMs !== undefined ? { stallMs: deps.listening.stallMs } : {}),
+        onSwitch: (sw) => {
+          this.deps.log.warn({ ...sw }, 'speech recognizer replaced for the rest of the call');
+          this.emit({ type: 'provider-switched', kind: 'stt', ...sw });
+        },
       });
     }
   }
@@ -274,6 +282,7 @@ export class CallSession {
         this.lastCallerText = text;
         const latency = new LatencyMarks(e.endOfSpeechAt, e.endpointingMs);
         latency.mark('sttFinal', e.sttFinalAt);
+        if (this.listener) latency.by({ stt: this.listener.stt.name });
         const input: TurnInput = text
           ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) }
           : { kind: 'unclear' };
@@ -363,6 +372,10 @@ export class CallSession {
     latency?: LatencyMarks,
   ): Promise<void> {
     const turn: AgentTurn = { handle, latency, audible: false };
+    latency?.by({
+      tts: this.deps.tts.name,
+      ...(source.kind === 'brain' ? { llm: source.brain.name ?? 'brain' } : {}),
+    });
     this.current = turn;
     const sentences = new AsyncQueue<string>();
     const after: BrainOutput[] = [];
@@ -391,7 +404,11 @@ export class CallSession {
         sentences,
         { tts: this.deps.tts, playout: this.playout, now: () => this.clock.now() },
         {
-          onFirstAudio: (at) => latency?.mark('firstAudio', at),
+          onFirstAudio: (at) => {
+            latency?.mark('firstAudio', at);
+            // A synthesizer chain may have switched for this very sentence: name who spoke.
+            latency?.by({ tts: this.deps.tts.name });
+          },
           onAudio: (pcm) => {
             if (!turn.audible) {
               turn.audible = true;
@@ -486,7 +503,11 @@ export class CallSession {
     const signal = handle.abort.signal;
     let said = false;
     try {
-      for await (const out of source.brain.respond(source.input, this.context(source.input), signal)) {
+      const ctx = {
+        ...this.context(source.input),
+        onFirstToken: () => latency?.mark('llmFirstToken', this.clock.now()),
+      };
+      for await (const out of source.brain.respond(source.input, ctx, signal)) {
         if (signal.aborted) break;
         switch (out.type) {
           case 'say':

@@ -34,9 +34,14 @@ function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
 const latencySchema = z.object({
   endpointingMs: z.number(),
   sttFinalMs: z.number().optional(),
+  /** The language model's first token (LLM brain only). */
+  llmFirstTokenMs: z.number().optional(),
   firstTextMs: z.number().optional(),
   firstAudioMs: z.number().optional(),
+  /** Voice to voice: the first agent audio of the answer left for the caller. */
   firstFrameSentMs: z.number().optional(),
+  /** Who did each stage: recognizer, brain (model name or 'rules'), synthesizer; 'openai-realtime' for all three in realtime mode. */
+  providers: z.object({ stt: z.string(), llm: z.string(), tts: z.string() }).partial().optional(),
 });
 
 export const callSummarySchema = z.object({
@@ -170,7 +175,8 @@ const events = [
   event('goodbye', { atMs: z.number() }),
   /** A provider failed over to the next one configured for its kind. */
   event('provider-switched', {
-    kind: z.enum(['stt', 'tts', 'llm', 'vad']),
+    /** 'realtime': the speech-to-speech session failed and the pipeline took the call over. */
+    kind: z.enum(['stt', 'tts', 'llm', 'vad', 'realtime']),
     from: z.string(),
     to: z.string(),
     reason: z.string(),

@@ -1,4 +1,9 @@
 /*
+ * Issue 9: `stt` may be a list (the call's failover order). A recognizer whose stream fails, or
+ * that gives no result within `stallMs` of the end of the caller's speech, is replaced for the
+ * rest of the call by the next one, which is given the audio of the turns still waiting for words
+ * (`onSwitch` tells). The last one is never timed out: it is the offline one that always answers.
+ *
  * For call-session (issue 8): the outward face is unchanged in shape: `new Listener({detector,
  * stt, config, clock, onEvent, onError})`, push(), positionMs, close(). Added: an optional
  * `track` (default 'inbound', also on `listener.track`), and two events: 'speech-end' (once per
@@ -49,6 +54,17 @@ export const SPEECH_PAD_MS = 300;
 const VOICED_PROBABILITY = 0.35;
 /** Shorter than this and nothing recognised: noise, not a turn. */
 const NOISE_MS = 400;
+/** A turn's audio kept for a recognizer taking over: longer turns keep their last 30 s. */
+const MAX_TURN_AUDIO_MS = 30_000;
+/** After a recognizer failed with nothing to fall back to, how long before a new stream is tried. */
+const REOPEN_AFTER_MS = 1000;
+
+/** The recognizer was replaced for the rest of the call. */
+export interface RecognizerSwitch {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+}
 
 /** A caller turn: from the VAD's start to its result. */
 interface Turn {
@@ -68,6 +84,9 @@ interface Turn {
   endAtMs: number | undefined;
   endOfSpeechAt: number;
   endpointingMs: number;
+  /** The turn's audio at 8 kHz, from just before its start: what a recognizer taking over hears. */
+  audio: Int16Array[];
+  audioMs: number;
 }
 
 /**
@@ -90,23 +109,45 @@ export class Listener {
   /** Engine mode: the stream's resampler (one for the call). */
   private streamResampler: Resampler | undefined;
   private readonly lifetime = new AbortController();
-  private readonly engineEndpointing: boolean;
+  private engineEndpointing: boolean;
   private closed = false;
+  /** The recognizers in failover order, and which one the call is on. */
+  private readonly chain: readonly SpeechToText[];
+  private current = 0;
+  private stallTimer: unknown = undefined;
+  /** Clock time before which no new stream is opened (the only recognizer just failed). */
+  private reopenAt = -Infinity;
 
   constructor(
     private readonly deps: {
       detector: SpeechDetector;
-      stt: SpeechToText;
+      /** One recognizer, or the call's failover order (first is used until it fails). */
+      stt: SpeechToText | readonly SpeechToText[];
       config: TurnTakingConfig;
       clock: Clock;
       onEvent: (e: ListenerEvent) => void;
       onError: (err: unknown) => void;
       /** Which side of the call this listens to; default 'inbound' (the caller). */
       track?: Track;
+      /** No result this long after the caller stopped: the recognizer is replaced (default 1500). */
+      stallMs?: number;
+      /** The recognizer was replaced (never called for the last one failing: onError is). */
+      onSwitch?: (s: RecognizerSwitch) => void;
     },
   ) {
     this.track = deps.track ?? 'inbound';
-    this.engineEndpointing = deps.stt.capabilities.turnEnd === 'engine';
+    this.chain = Array.isArray(deps.stt) ? deps.stt : [deps.stt as SpeechToText];
+    if (this.chain.length === 0) throw new Error('Listener needs at least one recognizer');
+    this.engineEndpointing = this.stt.capabilities.turnEnd === 'engine';
+  }
+
+  /** The recognizer the call is on now. */
+  get stt(): SpeechToText {
+    return this.chain[this.current]!;
+  }
+
+  private get hasFallback(): boolean {
+    return this.current < this.chain.length - 1;
   }
 
   /** ms of audio received so far. */
@@ -120,15 +161,17 @@ export class Listener {
     const atMs = this.streamMs;
     const ms = pcm.length / 8; // 8 kHz
     this.streamMs += ms;
+    // Kept in both modes: a recognizer taking over mid-call needs the start of the turn.
+    this.preroll.push({ atMs, ms, pcm });
+    while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
+      this.preroll.shift();
+    if (this.turn) keepAudio(this.turn, pcm);
     if (this.engineEndpointing) {
       // The engine hears everything and decides where turns end.
       const stream = this.open();
       if (stream) this.send(stream, this.streamResampler, pcm);
-    } else {
-      this.preroll.push({ atMs, ms, pcm });
-      while (this.preroll.length > 0 && this.preroll[0]!.atMs < this.streamMs - PREROLL_MS)
-        this.preroll.shift();
-      if (this.turn) this.feed(this.turn, pcm);
+    } else if (this.turn) {
+      this.feed(this.turn, pcm);
     }
     // Nothing in this chain may reject unhandled: the detector, the recognizer and the event
     // handler can each fail, and each failure is this call's to report, not the process's.
@@ -141,15 +184,18 @@ export class Listener {
   /** The call's recognizer stream, opened on first use and again after one failed. */
   private open(): SttStream | undefined {
     if (this.stream) return this.stream;
+    if (this.closed || this.deps.clock.now() < this.reopenAt) return undefined;
     let stream: SttStream;
     try {
-      stream = this.deps.stt.stream({ track: this.track, signal: this.lifetime.signal });
+      stream = this.stt.stream({ track: this.track, signal: this.lifetime.signal });
     } catch (err) {
+      if (this.hasFallback) return (this.failover(`error: ${describe(err)}`), this.stream);
       this.deps.onError(err);
+      this.reopenAt = this.deps.clock.now() + REOPEN_AFTER_MS;
       return undefined;
     }
     this.stream = stream;
-    const rate = this.deps.stt.sampleRate;
+    const rate = this.stt.sampleRate;
     this.streamResampler = this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined;
     void this.read(stream);
     return stream;
@@ -167,7 +213,14 @@ export class Listener {
         }
       }
     } catch (err) {
-      if (!this.closed) this.deps.onError(err);
+      if (!this.closed && this.stream === stream && this.hasFallback) {
+        this.failover(`error: ${describe(err)}`);
+        return;
+      }
+      if (!this.closed) {
+        this.deps.onError(err);
+        this.reopenAt = this.deps.clock.now() + REOPEN_AFTER_MS;
+      }
     } finally {
       this.dropStream(stream);
     }
@@ -192,6 +245,10 @@ export class Listener {
       stream.push(resampler ? resampler.push(pcm) : pcm);
     } catch (err) {
       // One error, not one per frame: the stream is done for.
+      if (this.hasFallback && this.stream === stream) {
+        this.failover(`error: ${describe(err)}`);
+        return;
+      }
       this.deps.onError(err);
       this.dropStream(stream);
     }
@@ -232,8 +289,8 @@ export class Listener {
   }
 
   private newTurn(startMs: number, stream: SttStream | undefined): Turn {
-    const rate = this.deps.stt.sampleRate;
-    return {
+    const rate = this.stt.sampleRate;
+    const t: Turn = {
       startMs,
       stream,
       resampler: !this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined,
@@ -246,7 +303,13 @@ export class Listener {
       endAtMs: undefined,
       endOfSpeechAt: 0,
       endpointingMs: 0,
+      audio: [],
+      audioMs: 0,
     };
+    // Audio from just before the start of speech: it went by before we knew.
+    const from = startMs - SPEECH_PAD_MS;
+    for (const f of this.preroll) if (f.atMs + f.ms > from) keepAudio(t, f.pcm);
+    return t;
   }
 
   private onSpeechStart(atMs: number): void {
@@ -259,6 +322,7 @@ export class Listener {
         held.heldEnd = undefined;
       }
       held.lastEndMs = undefined;
+      if (this.engineEndpointing) this.disarmStall();
       return;
     }
     if (this.engineEndpointing) {
@@ -269,8 +333,7 @@ export class Listener {
     const t = this.newTurn(atMs, this.open());
     this.turn = t;
     // Audio from just before the start of speech up to now went by before we knew: replay it.
-    const from = atMs - SPEECH_PAD_MS;
-    for (const f of this.preroll) if (f.atMs + f.ms > from) this.feed(t, f.pcm);
+    for (const pcm of t.audio) this.feed(t, pcm);
     this.emit({ type: 'speech-start', atMs });
   }
 
@@ -280,6 +343,7 @@ export class Listener {
     if (!t) return;
     if (this.engineEndpointing) {
       t.lastEndMs = atMs; // the engine's utterance-end ends the turn
+      this.armStall();
       return;
     }
     const silenceSoFar = this.deps.detector.processedMs - atMs;
@@ -307,7 +371,13 @@ export class Listener {
       if (t.resampler) stream.push(t.resampler.flush());
       stream.flush();
       this.finishing.push(t);
+      this.armStall();
     } catch (err) {
+      if (this.hasFallback) {
+        this.finishing.push(t);
+        this.failover(`error: ${describe(err)}`);
+        return;
+      }
       this.deps.onError(err);
       this.dropStream(stream);
     }
@@ -339,11 +409,15 @@ export class Listener {
         if (!target) return;
         if (e.text.trim()) target.finals.push(e.text.trim());
         if (e.confidence !== undefined) target.confidence = Math.min(target.confidence ?? 1, e.confidence);
+        // Words came: the engine is alive; the timer now only waits for it to end the turn.
+        if (this.engineEndpointing && target.lastEndMs !== undefined) this.armStall();
         return;
       }
       case 'utterance-end':
         if (this.engineEndpointing) this.endEngineTurn();
         else if (this.finishing[0]) this.result(this.finishing.shift()!);
+        this.disarmStall();
+        if (!this.engineEndpointing && this.finishing.length > 0) this.armStall();
         return;
     }
   }
@@ -383,6 +457,91 @@ export class Listener {
     });
   }
 
+  /**
+   * Starts waiting for the recognizer's result of the oldest turn that needs one (VAD mode: the
+   * first flushed turn; engine mode: the turn whose speech ended). Only while a recognizer
+   * remains to fall back to: the last one is never timed out.
+   */
+  private armStall(): void {
+    this.disarmStall();
+    if (!this.hasFallback || this.closed) return;
+    const ms = this.deps.stallMs ?? 1500;
+    this.stallTimer = this.deps.clock.setTimeout(() => {
+      this.stallTimer = undefined;
+      const t = this.engineEndpointing ? this.turn : this.finishing[0];
+      if (!t) return;
+      // Engine mode with words already: the engine only failed to say the turn is over.
+      if (this.engineEndpointing && t.finals.length > 0) return this.endEngineTurn();
+      this.failover(`stalled: no result ${ms} ms after the caller stopped`);
+    }, ms);
+  }
+
+  private disarmStall(): void {
+    if (this.stallTimer === undefined) return;
+    this.deps.clock.clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
+  /**
+   * The recognizer failed: the next one takes over for the rest of the call. Turns waiting for
+   * words are given to it again, whole (their partial words from the failed one are dropped, so
+   * nothing is said twice), in order; the turn under way goes on with it.
+   */
+  private failover(reason: string): void {
+    if (this.closed || !this.hasFallback) return;
+    this.disarmStall();
+    const from = this.stt.name;
+    const old = this.stream;
+    this.stream = undefined;
+    this.streamResampler = undefined;
+    try {
+      old?.close();
+    } catch {
+      // It failed already; closing it is only tidying.
+    }
+    this.current++;
+    this.engineEndpointing = this.stt.capabilities.turnEnd === 'engine';
+    try {
+      this.deps.onSwitch?.({ from, to: this.stt.name, reason });
+    } catch (err) {
+      this.deps.onError(err);
+    }
+    const waiting = this.finishing.splice(0);
+    const live = this.turn;
+    // Turns whose speech is over: the new recognizer hears each and ends it.
+    const ended = live && live.lastEndMs !== undefined && !this.engineEndpointing ? [live] : [];
+    if (ended.length > 0) this.turn = undefined;
+    const stream = this.open();
+    if (!stream) return;
+    for (const t of [...waiting, ...ended]) {
+      t.partial = '';
+      t.finals = [];
+      t.confidence = undefined;
+      if (this.engineEndpointing) continue; // an engine takes the live audio; old turns are lost
+      t.stream = stream;
+      t.resampler = this.stt.sampleRate !== 8000 ? new Resampler(8000, this.stt.sampleRate) : undefined;
+      for (const pcm of t.audio) this.feed(t, pcm);
+      if (t.resampler) stream.push(t.resampler.flush());
+      stream.flush();
+      if (t.endAtMs === undefined) {
+        // Ended by the engine-mode VAD but not yet stamped: it ends where the VAD said.
+        this.stamp(t, t.lastEndMs ?? this.streamMs);
+        this.emit({ type: 'speech-end', atMs: t.endAtMs!, durationMs: t.endAtMs! - t.startMs });
+      }
+      this.finishing.push(t);
+    }
+    if (live && this.turn === live) {
+      live.partial = '';
+      live.finals = [];
+      if (!this.engineEndpointing) {
+        live.stream = stream;
+        live.resampler = this.stt.sampleRate !== 8000 ? new Resampler(8000, this.stt.sampleRate) : undefined;
+        for (const pcm of live.audio) this.feed(live, pcm);
+      }
+    }
+    if (this.finishing.length > 0) this.armStall();
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -390,6 +549,7 @@ export class Listener {
     this.turn = undefined;
     this.finishing.length = 0;
     if (t) this.deps.clock.clearTimeout(t.holdTimer);
+    this.disarmStall();
     const stream = this.stream;
     this.stream = undefined;
     this.lifetime.abort();
@@ -399,4 +559,17 @@ export class Listener {
       this.deps.onError(err);
     }
   }
+}
+
+/** Keeps a turn's audio for a recognizer that may take over; the oldest goes past the cap. */
+function keepAudio(t: Turn, pcm: Int16Array): void {
+  t.audio.push(pcm);
+  t.audioMs += pcm.length / 8;
+  while (t.audioMs > MAX_TURN_AUDIO_MS && t.audio.length > 1) t.audioMs -= t.audio.shift()!.length / 8;
+}
+
+/** A failure in a few words for the switch event: never a whole response body or a key. */
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.length > 120 ? `${msg.slice(0, 117)}...` : msg;
 }

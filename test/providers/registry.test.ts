@@ -6,7 +6,7 @@ import {
   STT_PROVIDER_NAMES,
   TTS_PROVIDER_NAMES,
   buildProviders,
-  firstAvailable,
+  allAvailable,
   type Entry,
   type ProviderSettings,
 } from '../../src/providers/registry.js';
@@ -52,11 +52,11 @@ describe('STT_PROVIDERS and TTS_PROVIDERS', () => {
   it.each([
     [
       'STT_PROVIDERS',
-      'deepgram,pocketsphinx',
-      /STT_PROVIDERS: names unknown deepgram \(known: pocketsphinx\)/,
+      'whisper,pocketsphinx',
+      /STT_PROVIDERS: names unknown whisper \(known: pocketsphinx, deepgram\)/,
     ],
-    ['TTS_PROVIDERS', 'elevenlabs', /TTS_PROVIDERS: names unknown elevenlabs \(known: flite\)/],
-    ['STT_PROVIDERS', ' , ', /STT_PROVIDERS: lists no provider \(known: pocketsphinx\)/],
+    ['TTS_PROVIDERS', 'polly', /TTS_PROVIDERS: names unknown polly \(known: flite, elevenlabs, deepgram\)/],
+    ['STT_PROVIDERS', ' , ', /STT_PROVIDERS: lists no provider \(known: pocketsphinx, deepgram\)/],
   ])('%s=%j stops the start, naming the setting and the known names', (name, value, message) => {
     const err = (() => {
       try {
@@ -70,8 +70,8 @@ describe('STT_PROVIDERS and TTS_PROVIDERS', () => {
   });
 
   it('know exactly the names the registry can build', () => {
-    expect(STT_PROVIDER_NAMES).toEqual(['pocketsphinx']);
-    expect(TTS_PROVIDER_NAMES).toEqual(['flite']);
+    expect(STT_PROVIDER_NAMES).toEqual(['pocketsphinx', 'deepgram']);
+    expect(TTS_PROVIDER_NAMES).toEqual(['flite', 'elevenlabs', 'deepgram']);
   });
 });
 
@@ -95,23 +95,51 @@ describe('the fallback walk', () => {
     working: { offline: true, create: async () => tts('working') },
   };
 
-  it('an offline provider that fails to load is logged with its reason, and the next one is used', async () => {
+  it('a provider that fails to load is logged with its reason and left out; the rest keep their order', async () => {
     const { log, lines } = memoryLog();
-    const built = await firstAvailable('TTS_PROVIDERS', ['broken', 'working'], table, offline(), log);
-    expect(built?.name).toBe('working');
+    const built = await allAvailable(
+      'TTS_PROVIDERS',
+      ['working', 'broken', 'spare'],
+      {
+        ...table,
+        spare: { offline: true, create: async () => tts('spare') },
+      },
+      offline(),
+      log,
+    );
+    expect(built.map((b) => b.name)).toEqual(['working', 'spare']);
     expect(lines).toEqual([
       {
         level: 'warn',
         obj: { provider: 'broken', reason: 'libbroken.so: cannot open shared object file' },
-        msg: 'TTS_PROVIDERS: broken could not be loaded; trying working',
+        msg: 'TTS_PROVIDERS: broken could not be loaded; calls go on without it',
       },
     ]);
   });
 
   it('gives nothing when none loads, each failure logged', async () => {
     const { log, lines } = memoryLog();
-    expect(await firstAvailable('TTS_PROVIDERS', ['broken'], table, offline(), log)).toBeUndefined();
-    expect(lines.map((l) => l.msg)).toEqual(['TTS_PROVIDERS: broken could not be loaded']);
+    expect(await allAvailable('TTS_PROVIDERS', ['broken'], table, offline(), log)).toEqual([]);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'TTS_PROVIDERS: broken could not be loaded; calls go on without it',
+    ]);
+  });
+
+  it('warns when every provider of a list is a cloud one: an outage would leave calls without any', async () => {
+    const { log, lines } = memoryLog();
+    const built = await allAvailable(
+      'TTS_PROVIDERS',
+      ['cloud'],
+      {
+        cloud: { offline: false, create: async () => tts('cloud') },
+      },
+      offline(),
+      log,
+    );
+    expect(built.map((b) => b.name)).toEqual(['cloud']);
+    expect(lines.map((l) => l.msg)).toEqual([
+      'TTS_PROVIDERS has no offline provider last: a cloud outage leaves calls without one',
+    ]);
   });
 });
 

@@ -8,7 +8,12 @@ import type {
   SttStreamOptions,
 } from '../../src/providers/stt/stt.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
-import { Listener, SPEECH_PAD_MS, type ListenerEvent } from '../../src/voice/listener.js';
+import {
+  Listener,
+  SPEECH_PAD_MS,
+  type ListenerEvent,
+  type RecognizerSwitch,
+} from '../../src/voice/listener.js';
 import { DEFAULT_TURN_TAKING } from '../../src/voice/turn-taking.js';
 import { ScriptedStt } from '../providers/stt/support/scripted-stt.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -22,13 +27,16 @@ const LOUD = 8000;
 const loudnessVad = () => new EnergyVad(0.1);
 
 function makeListener(
-  stt: SpeechToText,
-  opts: { minSilenceMs?: number; onEvent?: (e: ListenerEvent) => void } = {},
+  stt: SpeechToText | SpeechToText[],
+  opts: { minSilenceMs?: number; stallMs?: number; onEvent?: (e: ListenerEvent) => void } = {},
 ) {
   const events: ListenerEvent[] = [];
   const errors: unknown[] = [];
+  const switches: RecognizerSwitch[] = [];
   const clock = new FakeClock();
   const listener = new Listener({
+    ...(opts.stallMs !== undefined ? { stallMs: opts.stallMs } : {}),
+    onSwitch: (sw) => switches.push(sw),
     detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: opts.minSilenceMs ?? 300 }),
     stt,
     config: DEFAULT_TURN_TAKING,
@@ -52,7 +60,7 @@ function makeListener(
     }
     await new Promise((r) => setImmediate(r));
   };
-  return { listener, events, errors, clock, play };
+  return { listener, events, errors, switches, clock, play };
 }
 
 const types = (events: ListenerEvent[]) => events.map((e) => e.type).filter((t) => t !== 'speech-progress');
@@ -144,6 +152,14 @@ class EndpointingStt implements SpeechToText {
       [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
     };
   }
+  /** The connection is lost, as a socket closing with 1011 is. */
+  fail(): void {
+    this.out!.fail(new Error('connection closed (1011 NET-0001)'));
+  }
+  /** Words for the utterance under way, without ending it. */
+  final(text: string): void {
+    this.out!.push({ type: 'final', track: 'inbound', text, alternatives: [{ text }] });
+  }
   /** The engine decides the utterance is over. */
   endpoint(text: string): void {
     this.out!.push({ type: 'final', track: 'inbound', text, alternatives: [{ text }] });
@@ -170,6 +186,102 @@ describe('Listener with a recognizer that endpoints itself', () => {
     expect(end.atMs).toBeGreaterThanOrEqual(800);
     expect(end.atMs).toBeLessThan(1000);
     expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'what are your hours' });
+  });
+});
+
+describe("Listener failover along the call's recognizers", () => {
+  const utterances = (events: ListenerEvent[]) =>
+    events.filter((e) => e.type === 'utterance').map((e) => (e as { text: string }).text);
+  const speech = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
+
+  it('a cloud recognizer that dies mid-utterance hands the turn to the next, which hears it whole', async () => {
+    const cloud = new EndpointingStt();
+    const offline = new ScriptedStt(['my basement is flooding']);
+    const { events, errors, switches, play } = makeListener([cloud, offline]);
+    await play(0, 500, speech);
+    cloud.fail();
+    await play(500, 2000, speech);
+    expect(errors).toEqual([]);
+    expect(switches).toEqual([
+      { from: 'endpointing', to: 'scripted', reason: 'error: connection closed (1011 NET-0001)' },
+    ]);
+    expect(utterances(events)).toEqual(['my basement is flooding']);
+    // The new recognizer got the turn from just before its start, not only what came after the switch.
+    expect(offline.heard.length / 8).toBeGreaterThanOrEqual(600);
+    // One turn, as if nothing had happened (the new recognizer's words so far included).
+    expect(types(events)).toEqual(['speech-start', 'interim', 'speech-end', 'utterance']);
+  });
+
+  it('a recognizer with no result stallMs after the caller stopped is replaced, and the turn is not lost', async () => {
+    const cloud = new EndpointingStt(); // hears every frame, never answers
+    const offline = new ScriptedStt(['are you open on saturday']);
+    const { events, switches, play } = makeListener([cloud, offline], { stallMs: 1000 });
+    await play(0, 1500, speech);
+    expect(switches).toEqual([]);
+    await play(1500, 3000, () => 0);
+    expect(switches).toHaveLength(1);
+    expect(switches[0]!.reason).toBe('stalled: no result 1000 ms after the caller stopped');
+    expect(utterances(events)).toEqual(['are you open on saturday']);
+    const end = events.find((e) => e.type === 'speech-end') as { atMs: number };
+    // The turn still ends where the caller stopped, not at the switch.
+    expect(end.atMs).toBeGreaterThanOrEqual(800);
+    expect(end.atMs).toBeLessThan(1000);
+  });
+
+  it('stays on the new recognizer for the rest of the call', async () => {
+    const cloud = new EndpointingStt();
+    const offline = new ScriptedStt(['first', 'second']);
+    const { events, switches, play } = makeListener([cloud, offline]);
+    await play(0, 500, speech);
+    cloud.fail();
+    await play(500, 2000, speech);
+    await play(2000, 4000, (ms) => (ms >= 2200 && ms < 2800 ? LOUD : 0));
+    expect(switches).toHaveLength(1);
+    expect(utterances(events)).toEqual(['first', 'second']);
+  });
+
+  it('an engine that gave words but never ended the turn: the turn ends with its words at the stall time', async () => {
+    const cloud = new EndpointingStt();
+    const offline = new ScriptedStt(['never used']);
+    const { events, switches, play } = makeListener([cloud, offline], { stallMs: 1000 });
+    await play(0, 900, speech);
+    cloud.final('my sink is leaking');
+    await play(900, 3000, () => 0);
+    expect(switches).toEqual([]);
+    expect(utterances(events)).toEqual(['my sink is leaking']);
+  });
+
+  it('the last recognizer is never timed out: it is the one that always answers', async () => {
+    const only = new EndpointingStt();
+    const { events, errors, switches, play } = makeListener([only], { stallMs: 300 });
+    await play(0, 3000, speech);
+    expect(switches).toEqual([]);
+    expect(errors).toEqual([]);
+    only.endpoint('late but heard');
+    await play(3000, 3040, () => 0);
+    expect(utterances(events)).toEqual(['late but heard']);
+  });
+
+  it('the last recognizer failing is reported, and a new stream is not opened on every frame', async () => {
+    let opened = 0;
+    const only = new EndpointingStt();
+    const counting: SpeechToText = {
+      name: only.name,
+      sampleRate: 8000,
+      capabilities: only.capabilities,
+      stream: (o) => (opened++, only.stream(o)),
+      close: async () => undefined,
+    };
+    const { errors, switches, play } = makeListener([counting]);
+    await play(0, 200, () => 0);
+    only.fail();
+    await play(200, 800, () => 0);
+    expect(switches).toEqual([]);
+    expect(errors).toHaveLength(1);
+    // One reopen attempt a second at most, not one per 20 ms frame.
+    expect(opened).toBe(1);
+    await play(800, 1400, () => 0);
+    expect(opened).toBe(2);
   });
 });
 

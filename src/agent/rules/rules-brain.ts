@@ -42,6 +42,7 @@ const QUESTION_START =
   /^(what|how|do|does|did|can|could|is|are|was|when|where|why|which|who|will|would|should|have|has)\b/;
 
 export class RulesBrain implements Brain {
+  readonly name = 'rules';
   private readonly tools: AgentTools;
   private readonly lifetime: AbortSignal;
   private readonly logger: Logger | undefined;
