@@ -120,7 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const { seeded } = await seedDemoBusiness(database.db, log);
   // Speech, VAD, LLM and embeddings as configured (STT_PROVIDERS, TTS_PROVIDERS, ...), or a test's.
   const providers = await buildProviders(config, { log, overrides });
-  const { tts, vad, stt } = providers;
+  const { vad } = providers;
   const metrics = new Metrics();
 
   const notifications = createNotifications({ config, db: database.db, log, metrics, nodeId });
@@ -196,8 +196,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     calls,
     businesses,
     brainFor,
-    tts,
-    stt,
+    tts: providers.ttsChain,
+    stt: providers.sttChain,
+    providerStallMs: config.providerStallMs,
     vad,
     ...(rest
       ? { updateCallTwiml: async (callSid, twiml) => void (await rest.updateCall(callSid, { twiml })) }

@@ -8,7 +8,7 @@ import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { CallSid, E164 } from '../../ids.js';
 import type { SpeechToText } from '../../providers/stt/index.js';
-import type { TextToSpeech } from '../../providers/tts/index.js';
+import { TtsChain, type TextToSpeech } from '../../providers/tts/index.js';
 import { SpeechDetector } from '../../providers/vad/index.js';
 import type { VoiceActivityDetector } from '../../providers/vad/index.js';
 import type { EventBus } from '../../store/bus/index.js';
@@ -48,9 +48,12 @@ export interface CallControllerDeps {
   calls: CallsRepo;
   businesses: { getById(id: Business['id']): Promise<Business | undefined> };
   brainFor(req: BrainRequest): Brain;
-  tts: TextToSpeech;
-  /** Without it the agent only speaks. */
-  stt: SpeechToText | undefined;
+  /** Synthesizers in failover order (TTS_PROVIDERS that loaded); never empty. */
+  tts: readonly TextToSpeech[];
+  /** Recognizers in failover order; empty: the agent only speaks. */
+  stt: readonly SpeechToText[];
+  /** A cloud provider with no result or audio within this is replaced for the rest of the call. */
+  providerStallMs: number;
   /** Makes one voice activity detector per call, at 8 kHz. */
   vad: { createStream(sampleRate: 8000): VoiceActivityDetector };
   /** Moves a live call to new TwiML (Twilio REST); absent without an account (embedded default). */
@@ -117,6 +120,18 @@ export function createCallController(deps: CallControllerDeps): {
     const { profile, problems } = profileFromStored(business);
     if (problems.length > 0) log.warn({ problems }, 'business profile has problems; using what is valid');
     const lifetime = new AbortController();
+    // Each call walks the chain on its own: one caller's failed provider does not move the others.
+    const tts =
+      deps.tts.length > 1
+        ? new TtsChain(deps.tts, {
+            stallMs: deps.providerStallMs,
+            log,
+            onSwitch: (sw) => {
+              log.warn({ ...sw }, 'speech synthesizer replaced for the rest of the call');
+              events.emit({ type: 'provider-switched', kind: 'tts', ...sw });
+            },
+          })
+        : deps.tts[0]!;
     const session = new CallSession({
       transport: stream.transport,
       hangup: stream.hangup,
@@ -131,7 +146,7 @@ export function createCallController(deps: CallControllerDeps): {
         await deps.updateCallTwiml(callSid, dialTwiml({ number, callerId: business.phoneNumbers[0] }));
         return true;
       },
-      tts: deps.tts,
+      tts,
       brain: deps.brainFor({
         business,
         profile,
@@ -142,10 +157,11 @@ export function createCallController(deps: CallControllerDeps): {
       }),
       business: profile,
       callerId: stream.callerId,
-      ...(deps.stt
+      ...(deps.stt.length > 0
         ? {
             listening: {
               stt: deps.stt,
+              stallMs: deps.providerStallMs,
               detector: new SpeechDetector(deps.vad.createStream(8000), {
                 minSpeechMs: turnTaking.minTurnSpeechMs,
                 minSilenceMs: turnTaking.endOfTurnSilenceMs,
