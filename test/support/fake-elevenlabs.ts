@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { encodeMulawSample } from '../../src/audio/index.js';
 
 /**
@@ -27,6 +28,8 @@ export interface FakeElevenLabsOptions {
   readonly chunkBytes?: number;
   /** Pause between body chunks. Default 5 ms. */
   readonly chunkDelayMs?: number;
+  /** Port to listen on (127.0.0.1). Default: any free port. */
+  readonly port?: number;
 }
 
 export type FakeElevenLabsFault =
@@ -267,7 +270,7 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
     if (!gone()) res.end();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -302,4 +305,38 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString('utf8');
+}
+
+/**
+ * Standalone, for a simulated call against a running server:
+ * `npx tsx test/support/fake-elevenlabs.ts [--port N] [--key K] [--voice V] [--die-after N]`
+ * prints the base URL (ELEVENLABS_BASE_URL); --die-after N closes it after N requests, as an
+ * outage in the middle of a call.
+ */
+async function main(argv: readonly string[]): Promise<void> {
+  const arg = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const port = Number(arg('port') ?? 0);
+  const dieAfter = arg('die-after') === undefined ? undefined : Number(arg('die-after'));
+  const key = arg('key');
+  const voice = arg('voice');
+  const fake = await startFakeElevenLabs({
+    ...(key === undefined ? {} : { apiKey: key }),
+    ...(voice === undefined ? {} : { voices: [voice] }),
+    ...(port > 0 ? { port } : {}),
+  });
+  process.stdout.write(`${fake.baseUrl}\n`);
+  if (dieAfter !== undefined) {
+    await fake.controls.waitForRequests(dieAfter);
+    // Let the last reply finish before the server goes.
+    await fake.requests[dieAfter - 1]?.closed;
+    await fake.close();
+    process.stdout.write(`fake ElevenLabs closed after ${dieAfter} requests\n`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
 }
