@@ -24,3 +24,5 @@ export {
 export { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
 export { buildDomainLm, type DomainLm } from './domain-lm.js';
 export { BandFill, bandFill, type BandFillOptions, type UpsampleMode } from './band-fill.js';
+// Types only: the Deepgram adapter loads when the registry builds it.
+export type { DeepgramStt, DeepgramSttOptions } from './deepgram.js';

@@ -7,3 +7,4 @@ export { TtsWorkerPool, type TtsWorkerPoolOptions, type TtsPoolStats } from './t
 // Types only: the adapter (and the vendor SDK under it) loads when the registry builds it.
 export type { ElevenLabsTts, ElevenLabsTtsOptions } from './elevenlabs.js';
 export { TtsChain, TTS_CHAIN_SAMPLE_RATE, type TtsChainOptions, type TtsSwitch } from './tts-chain.js';
+export type { DeepgramTts, DeepgramTtsOptions } from './deepgram-aura.js';
