@@ -35,6 +35,8 @@ export interface FakeElevenLabsOptions {
 export type FakeElevenLabsFault =
   /** An HTTP error with the vendor's body; 429 carries Retry-After (seconds). */
   | { readonly kind: 'status'; readonly status: 401 | 429 | 500 | 503; readonly retryAfterS?: number }
+  /** 502 labelled JSON whose body is cut short, as from a gateway in front of the vendor. */
+  | { readonly kind: 'gateway-error' }
   /** Read the request, then never answer (until the client leaves). */
   | { readonly kind: 'stall-before-headers' }
   /** Send 200 and the headers, then no body (until the client leaves). */
@@ -209,6 +211,11 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
           fault.retryAfterS === undefined ? {} : { 'retry-after': String(fault.retryAfterS) },
         );
       }
+      case 'gateway-error':
+        rec.status = 502;
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end('{"detail":{"status":"bad_gat');
+        return;
       case 'stall-before-headers':
         return; // the client's timeout or abort closes the connection
       default:

@@ -81,6 +81,7 @@ export function createElevenLabsTts(opts: ElevenLabsTtsOptions): ElevenLabsTts {
     apiKey: settings.apiKey,
     baseUrl: settings.baseUrl.replace(/\/+$/, ''),
     maxRetries: 0,
+    fetch: boundedErrorFetch,
     // The SDK's own timer runs until the headers arrive and is only cleared then: a request
     // aborted earlier leaves it pending, so keep it short (ours fires at the same time anyway).
     timeoutInSeconds: readTimeoutMs / 1000 + 1,
@@ -195,6 +196,30 @@ export function createElevenLabsTts(opts: ElevenLabsTtsOptions): ElevenLabsTts {
       return Promise.resolve();
     },
   };
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const MAX_ERROR_BODY = 4096;
+
+/**
+ * fetch for the SDK. It parses a JSON-typed error body itself and, when that fails (cut short, or
+ * a gateway's HTML labelled JSON), loses the status; and it reads the whole body. So an error
+ * reaches it as bounded plain text, which describeElevenLabsError parses.
+ */
+async function boundedErrorFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const res = await fetch(input, init);
+  if (res.ok || NULL_BODY_STATUS.has(res.status)) return res;
+  let text = '';
+  try {
+    text = (await res.text()).slice(0, MAX_ERROR_BODY);
+  } catch {
+    // Cut or timed out mid-body: the status says enough.
+  }
+  const headers = new Headers(res.headers);
+  headers.set('content-type', 'text/plain; charset=utf-8');
+  headers.delete('content-length');
+  headers.delete('content-encoding');
+  return new Response(text, { status: res.status, statusText: res.statusText, headers });
 }
 
 function headersOf(err: ElevenLabsError): Headers | undefined {

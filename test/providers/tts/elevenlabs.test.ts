@@ -162,6 +162,15 @@ describe('ElevenLabs TTS adapter', () => {
       expect(fake.requests).toHaveLength(1);
     });
 
+    it('a 502 whose JSON body is cut short keeps its status', async () => {
+      fake.controls.fail({ kind: 'gateway-error' });
+      const { error } = await collect(tts().synthesize('Hello.', never()));
+      expect(error).toMatchObject({ kind: 'http', status: 502, retryable: true });
+      expect((error as Error).message).toBe(
+        'ElevenLabs TTS (eleven_flash_v2_5): HTTP 502: {"detail":{"status":"bad_gat',
+      );
+    });
+
     it('an unknown voice id is a 404 naming the voice', async () => {
       const t = createElevenLabsTts({
         settings: { apiKey: fake.apiKey, baseUrl: fake.baseUrl, voiceId: 'no-such-voice', modelId: 'm' },
