@@ -1,5 +1,6 @@
 import type { DeepgramSettings, ElevenLabsSettings, OpenAiSettings } from './cloud-settings.js';
 import type { Embedder } from './embed/embedder.js';
+import { checkDeepgramKey, checkElevenLabsKey, checkOpenAiKey, type KeyVerdict } from './key-check.js';
 import type { ChatModel } from './llm/llm.js';
 import type { SpeechToText } from './stt/stt.js';
 import type { TextToSpeech } from './tts/tts.js';
@@ -51,8 +52,40 @@ function need<T>(value: T | undefined, setting: string): T {
 export interface Entry<T> {
   /** Runs in-process with no network: /health calls it 'embedded' rather than 'up'. */
   readonly offline: boolean;
-  /** Builds it, or throws when it cannot run here (missing system packages, model files). */
-  create(settings: ProviderSettings, log: Logger): Promise<T & { close(): Promise<void> }>;
+  /**
+   * Builds it, or throws when it cannot run here (missing system packages, model files, a key the
+   * vendor refuses: `keys` checks each vendor's once per start).
+   */
+  create(settings: ProviderSettings, log: Logger, keys: KeyChecks): Promise<T & { close(): Promise<void> }>;
+}
+
+/** The start-up check of each vendor's key, run at most once per start whichever kinds use it. */
+export interface KeyChecks {
+  /** Resolves when the vendor accepted the key (or could not be asked); throws when it refused it. */
+  require(vendor: 'deepgram' | 'elevenlabs'): Promise<void>;
+}
+
+function keyChecks(settings: ProviderSettings, log: Logger): KeyChecks {
+  const runs = new Map<string, Promise<KeyVerdict>>();
+  const run = (vendor: 'deepgram' | 'elevenlabs'): Promise<KeyVerdict> => {
+    let p = runs.get(vendor);
+    if (!p) {
+      p =
+        vendor === 'deepgram'
+          ? checkDeepgramKey(need(settings.deepgram, 'DEEPGRAM_API_KEY'))
+          : checkElevenLabsKey(need(settings.elevenlabs, 'ELEVENLABS_API_KEY and ELEVENLABS_VOICE_ID'));
+      runs.set(vendor, p);
+    }
+    return p;
+  };
+  return {
+    async require(vendor) {
+      const verdict = await run(vendor);
+      if (verdict.ok) return;
+      if (verdict.rejected) throw new Error(verdict.reason);
+      log.warn({ vendor }, `${verdict.reason}; kept: calls fail over if it stays so`);
+    },
+  };
 }
 
 const STT = {
@@ -62,8 +95,8 @@ const STT = {
   },
   deepgram: {
     offline: false,
-    create: async (s, log) =>
-      (await import('./stt/deepgram.js')).createDeepgramStt({
+    create: async (s, log, keys) =>
+      (await keys.require('deepgram'), await import('./stt/deepgram.js')).createDeepgramStt({
         settings: need(s.deepgram, 'DEEPGRAM_API_KEY'),
         logger: log,
         ...(s.providerStallMs !== undefined ? { connectTimeoutMs: s.providerStallMs } : {}),
@@ -78,16 +111,16 @@ const TTS = {
   },
   elevenlabs: {
     offline: false,
-    create: async (s, log) =>
-      (await import('./tts/elevenlabs.js')).createElevenLabsTts({
+    create: async (s, log, keys) =>
+      (await keys.require('elevenlabs'), await import('./tts/elevenlabs.js')).createElevenLabsTts({
         settings: need(s.elevenlabs, 'ELEVENLABS_API_KEY and ELEVENLABS_VOICE_ID'),
         logger: log,
       }),
   },
   deepgram: {
     offline: false,
-    create: async (s, log) =>
-      (await import('./tts/deepgram-aura.js')).createDeepgramTts({
+    create: async (s, log, keys) =>
+      (await keys.require('deepgram'), await import('./tts/deepgram-aura.js')).createDeepgramTts({
         settings: need(s.deepgram, 'DEEPGRAM_API_KEY'),
         logger: log,
       }),
@@ -122,8 +155,10 @@ export interface Providers {
   /** Set when an LLM endpoint is configured. */
   readonly llm: ChatModel | undefined;
   readonly embedder: Embedder;
-  /** What was built, by kind, for /health. */
-  health(): { stt: ProviderHealth; tts: ProviderHealth };
+  /** OpenAI's settings for Realtime calls; undefined without OPENAI_API_KEY or when OpenAI refused it. */
+  readonly realtime: OpenAiSettings | undefined;
+  /** What was built, by kind, for /health (realtime only when OPENAI_API_KEY is set). */
+  health(): { stt: ProviderHealth; tts: ProviderHealth; realtime?: ProviderHealth };
   /** Closes what the registry built (not what was passed in as an override). */
   close(): Promise<void>;
 }
@@ -150,6 +185,9 @@ export async function buildProviders(
   opts: { log: Logger; overrides?: ProviderOverrides },
 ): Promise<Providers> {
   const { log, overrides = {} } = opts;
+  const keys = keyChecks(settings, log);
+  // Asked now, awaited at the end: the check runs while the engines load.
+  const openaiCheck = settings.openai ? checkOpenAiKey(settings.openai) : undefined;
   const owned: Array<{ close(): Promise<void> }> = [];
   const closeOwned = async () => {
     // Newest first, each on its own: one failing close must not keep the others open.
@@ -164,7 +202,14 @@ export async function buildProviders(
       ttsChain = [overrides.tts];
       ttsHealth = { status: 'embedded', detail: overrides.tts.name };
     } else {
-      const built = await allAvailable<TextToSpeech>('TTS_PROVIDERS', settings.ttsProviders, TTS, settings, log);
+      const built = await allAvailable<TextToSpeech>(
+        'TTS_PROVIDERS',
+        settings.ttsProviders,
+        TTS,
+        settings,
+        log,
+        keys,
+      );
       if (built.length === 0) {
         throw new NoProviderError(
           `no speech synthesizer could be loaded (TTS_PROVIDERS: ${settings.ttsProviders.join(', ')}); ` +
@@ -188,7 +233,14 @@ export async function buildProviders(
         ? { status: 'embedded', detail: overrides.stt.name }
         : { status: 'disabled', detail: 'calls are not heard' };
     } else {
-      const built = await allAvailable<SpeechToText>('STT_PROVIDERS', settings.sttProviders, STT, settings, log);
+      const built = await allAvailable<SpeechToText>(
+        'STT_PROVIDERS',
+        settings.sttProviders,
+        STT,
+        settings,
+        log,
+        keys,
+      );
       if (built.length > 0) {
         owned.push(...built.map((b) => b.value));
         sttChain = built.map((b) => b.value);
@@ -204,6 +256,24 @@ export async function buildProviders(
     }
     const stt = sttChain[0];
     const tts = ttsChain[0]!;
+
+    let realtime: OpenAiSettings | undefined;
+    let realtimeHealth: ProviderHealth | undefined;
+    if (settings.openai && openaiCheck) {
+      const verdict = await openaiCheck;
+      if (verdict.ok || !verdict.rejected) {
+        realtime = settings.openai;
+        realtimeHealth = { status: 'up', detail: settings.openai.realtimeModel };
+        if (!verdict.ok)
+          log.warn({ vendor: 'openai' }, `${verdict.reason}; kept: calls fall back if it stays so`);
+      } else {
+        log.error(
+          { vendor: 'openai' },
+          `${verdict.reason}: Realtime calls run on the pipeline instead, and the LLM brain falls back to its rules`,
+        );
+        realtimeHealth = { status: 'disabled', detail: 'OPENAI_API_KEY was refused' };
+      }
+    }
 
     let llm: ChatModel | undefined;
     if (settings.llm) {
@@ -243,7 +313,12 @@ export async function buildProviders(
       vad,
       llm,
       embedder,
-      health: () => ({ stt: sttHealth, tts: ttsHealth }),
+      realtime,
+      health: () => ({
+        stt: sttHealth,
+        tts: ttsHealth,
+        ...(realtimeHealth ? { realtime: realtimeHealth } : {}),
+      }),
       async close() {
         if (closed) return;
         closed = true;
@@ -271,13 +346,14 @@ export async function allAvailable<T>(
   table: Readonly<Record<string, Entry<T>>>,
   settings: ProviderSettings,
   log: Logger,
+  keys: KeyChecks = keyChecks(settings, log),
 ): Promise<Array<{ name: string; offline: boolean; value: T & { close(): Promise<void> } }>> {
   const built: Array<{ name: string; offline: boolean; value: T & { close(): Promise<void> } }> = [];
   for (const name of names) {
     const entry = table[name];
     if (!entry) continue; // config.ts refuses unknown names; nothing to build
     try {
-      built.push({ name, offline: entry.offline, value: await entry.create(settings, log) });
+      built.push({ name, offline: entry.offline, value: await entry.create(settings, log, keys) });
     } catch (err) {
       log.warn(
         { provider: name, reason: err instanceof Error ? err.message : String(err) },
