@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Resampler } from '../../../src/audio/index.js';
+import { Resampler, rms } from '../../../src/audio/index.js';
 import { ProviderError } from '../../../src/providers/llm/http.js';
 import { createElevenLabsTts } from '../../../src/providers/tts/elevenlabs.js';
+import { FliteTts } from '../../../src/providers/tts/index.js';
 import type { TextToSpeech } from '../../../src/providers/tts/tts.js';
 import { TtsChain, type TtsSwitch } from '../../../src/providers/tts/tts-chain.js';
 import { silentLogger } from '../../../src/shared/index.js';
@@ -464,5 +465,25 @@ describe('TtsChain over the real ElevenLabs adapter and the local ElevenLabs ser
     expect(flite.calls.map((x) => x.text)).toEqual(['Hello.']);
     expect(switches).toEqual([{ from: 'elevenlabs', to: 'flite', reason: 'stalled: no audio in 300 ms' }]);
     expect(await server.requests[0]?.closed).toEqual({ aborted: true });
+  });
+
+  it('with the real flite (16 kHz) behind it: a 401 is answered by flite, at 8 kHz', async () => {
+    fake = await startFakeElevenLabs();
+    const eleven = createElevenLabsTts({
+      settings: { apiKey: 'sk_revoked', baseUrl: fake.baseUrl, voiceId: 'voice-test', modelId: 'm' },
+      logger: silentLogger,
+    });
+    const flite = await FliteTts.load({ voice: 'slt' });
+    expect(flite.sampleRate).toBe(16000);
+    const switches: TtsSwitch[] = [];
+    const c = new TtsChain([eleven, flite], { stallMs: 1500, onSwitch: (s) => switches.push(s) });
+    const got: Int16Array[] = [];
+    for await (const x of c.synthesize('We are open until six today.', never())) got.push(x);
+    const pcm = Int16Array.from(got.flatMap((x) => Array.from(x)));
+    expect(switches).toEqual([{ from: 'elevenlabs', to: 'flite', reason: 'error: HTTP 401' }]);
+    // About two seconds of speech at 8 kHz, and not silence.
+    expect(pcm.length).toBeGreaterThan(8000);
+    expect(pcm.length).toBeLessThan(8000 * 5);
+    expect(rms(pcm)).toBeGreaterThan(300);
   });
 });
