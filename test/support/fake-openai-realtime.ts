@@ -441,6 +441,11 @@ export class FakeRealtimeSession {
     });
   }
 
+  /** An invalid_request_error answering the client event `eid`. */
+  #refuse(eid: string | null, code: string, message: string, param: string | null = null): void {
+    this.sendError({ code, message, param }, eid);
+  }
+
   sendRaw(text: string): void {
     if (this.open) this.#ws.send(text);
   }
@@ -510,12 +515,10 @@ export class FakeRealtimeSession {
         return this.#sessionUpdate(e, eid);
       case 'input_audio_buffer.commit':
         if (this.#bufferedMs < 100) {
-          this.sendError(
-            {
-              code: 'input_audio_buffer_commit_empty',
-              message: `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${this.#bufferedMs.toFixed(2)}ms of audio.`,
-            },
+          this.#refuse(
             eid,
+            'input_audio_buffer_commit_empty',
+            `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${this.#bufferedMs.toFixed(2)}ms of audio.`,
           );
         } else this.#commit(newId('item'));
         return;
@@ -532,23 +535,15 @@ export class FakeRealtimeSession {
         return this.#responseCreate(e, eid);
       case 'response.cancel':
         if (!this.#active) {
-          this.sendError(
-            {
-              code: 'response_cancel_not_active',
-              message: 'Cancellation failed: no active response found',
-            },
-            eid,
-          );
+          this.#refuse(eid, 'response_cancel_not_active', 'Cancellation failed: no active response found');
         } else this.#finish(this.#active, 'cancelled', 'client_cancelled');
         return;
       default:
-        this.sendError(
-          {
-            code: 'invalid_value',
-            message: `Invalid value: '${e.type}'. Supported values are GA client events.`,
-            param: 'type',
-          },
+        this.#refuse(
           eid,
+          'invalid_value',
+          `Invalid value: '${e.type}'. Supported values are GA client events.`,
+          'type',
         );
     }
   }
@@ -568,24 +563,15 @@ export class FakeRealtimeSession {
   #sessionUpdate(e: ClientEvent, eid: string | null): void {
     const s = e.session;
     if (typeof s !== 'object' || s === null) {
-      this.sendError(
-        {
-          code: 'missing_required_parameter',
-          message: "Missing required parameter: 'session'.",
-          param: 'session',
-        },
-        eid,
-      );
+      this.#refuse(eid, 'missing_required_parameter', "Missing required parameter: 'session'.", 'session');
       return;
     }
     if (!('type' in s)) {
-      this.sendError(
-        {
-          code: 'missing_required_parameter',
-          message: "Missing required parameter: 'session.type'.",
-          param: 'session.type',
-        },
+      this.#refuse(
         eid,
+        'missing_required_parameter',
+        "Missing required parameter: 'session.type'.",
+        'session.type',
       );
       return;
     }
@@ -601,13 +587,11 @@ export class FakeRealtimeSession {
       this.#audioProduced &&
       JSON.stringify(newVoice) !== JSON.stringify(this.config.audio.output.voice)
     ) {
-      this.sendError(
-        {
-          code: 'cannot_update_voice',
-          message: "Cannot update a conversation's voice if assistant audio is present.",
-          param: 'session.audio.output.voice',
-        },
+      this.#refuse(
         eid,
+        'cannot_update_voice',
+        "Cannot update a conversation's voice if assistant audio is present.",
+        'session.audio.output.voice',
       );
       return;
     }
@@ -712,34 +696,27 @@ export class FakeRealtimeSession {
   #itemCreate(e: ClientEvent, eid: string | null): void {
     const item = e.item as Record<string, unknown> | undefined;
     if (typeof item !== 'object' || item === null) {
-      this.sendError(
-        { code: 'missing_required_parameter', message: "Missing required parameter: 'item'.", param: 'item' },
-        eid,
-      );
+      this.#refuse(eid, 'missing_required_parameter', "Missing required parameter: 'item'.", 'item');
       return;
     }
     if (item.type === 'function_call_output') {
       const callId = item.call_id;
       const name = typeof callId === 'string' ? this.#pendingCalls.get(callId) : undefined;
       if (typeof callId !== 'string' || name === undefined) {
-        this.sendError(
-          {
-            code: 'invalid_value',
-            message: `Tool call ID '${String(callId)}' not found in conversation.`,
-            param: 'item.call_id',
-          },
+        this.#refuse(
           eid,
+          'invalid_value',
+          `Tool call ID '${String(callId)}' not found in conversation.`,
+          'item.call_id',
         );
         return;
       }
       if (typeof item.output !== 'string') {
-        this.sendError(
-          {
-            code: 'missing_required_parameter',
-            message: "Missing required parameter: 'item.output'.",
-            param: 'item.output',
-          },
+        this.#refuse(
           eid,
+          'missing_required_parameter',
+          "Missing required parameter: 'item.output'.",
+          'item.output',
         );
         return;
       }
@@ -762,22 +739,17 @@ export class FakeRealtimeSession {
       const role = item.role;
       const content = item.content;
       if (role !== 'user' && role !== 'assistant' && role !== 'system') {
-        this.sendError(
-          { code: 'invalid_value', message: `Invalid value: '${String(role)}'.`, param: 'item.role' },
-          eid,
-        );
+        this.#refuse(eid, 'invalid_value', `Invalid value: '${String(role)}'.`, 'item.role');
         return;
       }
       // GA content names (5.3): user/system input_text, assistant output_text (the beta said 'text').
       const want = role === 'assistant' ? 'output_text' : 'input_text';
       if (!Array.isArray(content) || content.length === 0) {
-        this.sendError(
-          {
-            code: 'missing_required_parameter',
-            message: "Missing required parameter: 'item.content'.",
-            param: 'item.content',
-          },
+        this.#refuse(
           eid,
+          'missing_required_parameter',
+          "Missing required parameter: 'item.content'.",
+          'item.content',
         );
         return;
       }
@@ -785,13 +757,11 @@ export class FakeRealtimeSession {
       for (const [i, c] of content.entries()) {
         const part = c as { type?: unknown; text?: unknown };
         if (part.type !== want || typeof part.text !== 'string') {
-          this.sendError(
-            {
-              code: 'invalid_value',
-              message: `Invalid value: '${String(part.type)}'. Supported values are: '${want}'.`,
-              param: `item.content[${i}].type`,
-            },
+          this.#refuse(
             eid,
+            'invalid_value',
+            `Invalid value: '${String(part.type)}'. Supported values are: '${want}'.`,
+            `item.content[${i}].type`,
           );
           return;
         }
@@ -800,10 +770,7 @@ export class FakeRealtimeSession {
       this.#addItem({ id: newId('item'), type: 'message', role, text, audioMs: 0 }, content);
       return;
     }
-    this.sendError(
-      { code: 'invalid_value', message: `Invalid value: '${String(item.type)}'.`, param: 'item.type' },
-      eid,
-    );
+    this.#refuse(eid, 'invalid_value', `Invalid value: '${String(item.type)}'.`, 'item.type');
   }
 
   #truncate(e: ClientEvent, eid: string | null): void {
@@ -811,49 +778,27 @@ export class FakeRealtimeSession {
     const endMs = e.audio_end_ms;
     const item = this.items.find((i) => i.id === itemId);
     if (typeof itemId !== 'string' || !item) {
-      this.sendError(
-        {
-          code: 'invalid_value',
-          message: `Item with item_id '${String(itemId)}' not found.`,
-          param: 'item_id',
-        },
-        eid,
-      );
+      this.#refuse(eid, 'invalid_value', `Item with item_id '${String(itemId)}' not found.`, 'item_id');
       return;
     }
     if (typeof endMs !== 'number' || !Number.isInteger(endMs) || endMs < 0) {
-      this.sendError(
-        {
-          code: 'invalid_value',
-          message: 'audio_end_ms must be a non-negative integer.',
-          param: 'audio_end_ms',
-        },
-        eid,
-      );
+      this.#refuse(eid, 'invalid_value', 'audio_end_ms must be a non-negative integer.', 'audio_end_ms');
       return;
     }
     if (e.content_index !== 0) {
-      this.sendError(
-        { code: 'invalid_value', message: 'content_index must be 0.', param: 'content_index' },
-        eid,
-      );
+      this.#refuse(eid, 'invalid_value', 'content_index must be 0.', 'content_index');
       return;
     }
     if (item.role !== 'assistant') {
-      this.sendError(
-        { code: 'invalid_value', message: 'Only assistant messages can be truncated.', param: 'item_id' },
-        eid,
-      );
+      this.#refuse(eid, 'invalid_value', 'Only assistant messages can be truncated.', 'item_id');
       return;
     }
     if (endMs > item.audioMs) {
-      this.sendError(
-        {
-          code: 'invalid_value',
-          message: `Audio content of ${Math.round(item.audioMs)}ms is already shorter than ${endMs}ms`,
-          param: 'audio_end_ms',
-        },
+      this.#refuse(
         eid,
+        'invalid_value',
+        `Audio content of ${Math.round(item.audioMs)}ms is already shorter than ${endMs}ms`,
+        'audio_end_ms',
       );
       return;
     }
@@ -878,12 +823,10 @@ export class FakeRealtimeSession {
     const r = e.response as { instructions?: unknown } | undefined;
     const instructions = typeof r?.instructions === 'string' ? r.instructions : undefined;
     if (this.#active) {
-      this.sendError(
-        {
-          code: 'conversation_already_has_active_response',
-          message: `Conversation already has an active response in progress: ${this.#active.id}. Wait until the response is finished before creating a new one.`,
-        },
+      this.#refuse(
         eid,
+        'conversation_already_has_active_response',
+        `Conversation already has an active response in progress: ${this.#active.id}. Wait until the response is finished before creating a new one.`,
       );
       return;
     }
@@ -1123,6 +1066,13 @@ export class FakeRealtimeSession {
           output_token_details: { text_tokens: Math.ceil(item.text.length / 4), audio_tokens: outTokens },
         },
       },
+    });
+    this.send({
+      type: 'rate_limits.updated',
+      rate_limits: [
+        { name: 'requests', limit: 5000, remaining: 4999, reset_seconds: 0.012 },
+        { name: 'tokens', limit: 400000, remaining: 400000 - 20 - outTokens, reset_seconds: 0.1 },
+      ],
     });
   }
 

@@ -334,6 +334,10 @@ describe('audio and turns', () => {
     expect(bytes).toBe(text.length * 60 * 8); // 60 ms a character, 8 mu-law bytes a ms
     expect((await r.next('response.output_audio_transcript.done')).transcript).toBe(text);
     expect(r.types()).toContain('response.output_audio.done');
+    expect((await r.next('rate_limits.updated')).rate_limits.map((l) => l.name)).toEqual([
+      'requests',
+      'tokens',
+    ]);
   });
 
   it('keeps the turn whole through pauses shorter than silence_duration_ms', async () => {
