@@ -441,6 +441,12 @@ export class FakeRealtimeSession {
     });
   }
 
+  #ids = 0;
+  /** Ids unique in the session (the session number keeps them unique on the server). */
+  #newId(prefix: string): string {
+    return `${prefix}_${this.id.slice(5)}_${(++this.#ids).toString(36)}`;
+  }
+
   /** An invalid_request_error answering the client event `eid`. */
   #refuse(eid: string | null, code: string, message: string, param: string | null = null): void {
     this.sendError({ code, message, param }, eid);
@@ -520,7 +526,7 @@ export class FakeRealtimeSession {
             'input_audio_buffer_commit_empty',
             `Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has ${this.#bufferedMs.toFixed(2)}ms of audio.`,
           );
-        } else this.#commit(newId('item'));
+        } else this.#commit(this.#newId('item'));
         return;
       case 'input_audio_buffer.clear':
         this.#bufferedMs = 0;
@@ -636,7 +642,7 @@ export class FakeRealtimeSession {
       this.#lastSpeechEndMs = now;
       if (!this.#speaking) {
         this.#speaking = true;
-        this.#speechItem = newId('item');
+        this.#speechItem = this.#newId('item');
         this.send({
           type: 'input_audio_buffer.speech_started',
           audio_start_ms: Math.max(0, now - VAD_WINDOW_MS - prefix),
@@ -724,7 +730,7 @@ export class FakeRealtimeSession {
       this.toolOutputs.push({ callId, name, output: item.output });
       this.#addItem(
         {
-          id: newId('item'),
+          id: this.#newId('item'),
           type: 'function_call_output',
           callId,
           output: item.output,
@@ -767,7 +773,7 @@ export class FakeRealtimeSession {
         }
         text += part.text;
       }
-      this.#addItem({ id: newId('item'), type: 'message', role, text, audioMs: 0 }, content);
+      this.#addItem({ id: this.#newId('item'), type: 'message', role, text, audioMs: 0 }, content);
       return;
     }
     this.#refuse(eid, 'invalid_value', `Invalid value: '${String(item.type)}'.`, 'item.type');
@@ -847,7 +853,7 @@ export class FakeRealtimeSession {
     // 5.5: a tool call is only made for tools declared in session.tools.
     const undeclared = 'tool' in asked && !this.config.tools.some((t) => t.name === asked.tool.name);
     const reply: Reply = undeclared ? defaultReplier({ ...ctxBase(this), instructions }) : asked;
-    const responseId = newId('resp');
+    const responseId = this.#newId('resp');
     this.send({
       type: 'response.created',
       response: {
@@ -863,7 +869,13 @@ export class FakeRealtimeSession {
   }
 
   #say(responseId: string, text: string): void {
-    const item: FakeItem = { id: newId('item'), type: 'message', role: 'assistant', text: '', audioMs: 0 };
+    const item: FakeItem = {
+      id: this.#newId('item'),
+      type: 'message',
+      role: 'assistant',
+      text: '',
+      audioMs: 0,
+    };
     const record: FakeResponseRecord = {
       id: responseId,
       status: 'in_progress',
@@ -944,10 +956,10 @@ export class FakeRealtimeSession {
   }
 
   #tool(responseId: string, name: string, args: unknown): void {
-    const callId = newId('call');
+    const callId = this.#newId('call');
     const argText = typeof args === 'string' ? args : JSON.stringify(args ?? {});
     const item: FakeItem = {
-      id: newId('item'),
+      id: this.#newId('item'),
       type: 'function_call',
       name,
       callId,
@@ -1101,11 +1113,6 @@ interface ActiveResponse {
 }
 
 const APPEND_PREFIX = '{"type":"input_audio_buffer.append","audio":"';
-
-let idCounter = 0;
-function newId(prefix: string): string {
-  return `${prefix}_${(++idCounter).toString(36).padStart(6, '0')}`;
-}
 
 function ctxBase(s: FakeRealtimeSession): ReplyContext {
   const users = s.items.filter((i) => i.role === 'user');
