@@ -16,8 +16,11 @@ import { dbfs, mulawToPcm, pcmToMulaw, writeWav } from '../../src/audio/index.js
  * on how fast a test pushes. Per utterance: SpeechStarted (vad_events), an interim Results every
  * ~300 ms of audio (interim_results), a final Results with is_final and speech_final after
  * `endpointing` ms of silence, UtteranceEnd `utterance_end_ms` after the last word. The words
- * come from `listen.transcripts` (one entry per caller turn, a turn ending at UtteranceEnd); with
- * the queue empty the turn is transcribed as ''. Finalize flushes (`from_finalize: true`),
+ * come from `listen.transcripts`, one entry per caller turn (a turn ends at UtteranceEnd, so a
+ * pause shorter than utterance_end_ms stays inside it); with the queue empty the turn is
+ * transcribed as ''. A turn's words are revealed by voiced time (`msPerChar`); a pause that
+ * endpoints mid-turn finalizes the words heard, cut at a nearby sentence end, as Deepgram splits a
+ * caller's turn at a long pause. Finalize flushes (`from_finalize: true`),
  * CloseStream flushes then sends Metadata and closes 1000, no audio or KeepAlive for
  * `idleTimeoutMs` closes 1011 NET-0001, a text frame that is not a control message closes 1008
  * DATA-0000.
@@ -42,8 +45,12 @@ export interface FakeDeepgramOptions {
   readonly idleTimeoutMs?: number;
   /** An interim Results per this much audio of an utterance. Default 300 ms. */
   readonly interimEveryMs?: number;
-  /** Words revealed per this much speech in interims. Default 350 ms. */
-  readonly msPerWord?: number;
+  /**
+   * Speech heard per character of the transcript (spaces aside): how fast a turn's words are
+   * revealed. Default 50 ms, a little faster than espeak-ng or festival speak (~55 ms), so a
+   * turn's words are all out by the end of its speech.
+   */
+  readonly msPerChar?: number;
   /** Speak: tone length per character. Default 60 ms. */
   readonly speakMsPerChar?: number;
   /** Speak: bytes per body chunk (mu-law: 1 byte = 1 sample). Default 800 (100 ms at 8 kHz). */
@@ -243,6 +250,8 @@ function listenConfig(q: Record<string, string>): ListenConfig | string {
 
 interface Turn {
   words: string[];
+  /** Characters (spaces aside) before each word. */
+  charsBefore: number[];
   confidence: number;
   /** Words already sent in finals. */
   finalized: number;
@@ -453,8 +462,11 @@ class Session implements ListenSession {
         if (!this.#turn) {
           const next = this.fake.transcripts.shift() ?? '';
           const t = typeof next === 'string' ? { text: next } : next;
+          const words = t.text.split(/\s+/).filter(Boolean);
+          let chars = 0;
           this.#turn = {
-            words: t.text.split(/\s+/).filter(Boolean),
+            words,
+            charsBefore: words.map((w) => ((chars += w.length), chars - w.length)),
             confidence: t.confidence ?? 0.97,
             finalized: 0,
             hadWords: false,
@@ -473,9 +485,11 @@ class Session implements ListenSession {
       if (this.cfg.endpointingMs !== false && silentMs >= this.cfg.endpointingMs) {
         this.#speaking = false;
         this.#endpointed = true;
-        // A turn's words end with its first endpoint; speech resumed before UtteranceEnd is the
-        // same turn and has no words left.
-        this.#final({ speechFinal: true, fromFinalize: false, all: true });
+        // Without UtteranceEnd the endpoint ends the turn: all its words. Otherwise the words
+        // heard so far (cut at a sentence end near by); speech resumed before UtteranceEnd is
+        // the same turn and says the rest.
+        const turnEnds = this.cfg.utteranceEndMs === undefined || !this.cfg.interim;
+        this.#final({ speechFinal: true, fromFinalize: false, cut: turnEnds ? 'all' : 'sentence' });
       }
     }
     if (
@@ -493,6 +507,10 @@ class Session implements ListenSession {
       if (ue === undefined || !this.cfg.interim) {
         this.#turn = undefined; // without UtteranceEnd a turn ends with its endpoint
       } else if (this.#ms(now - this.#lastSpeechEnd) >= ue) {
+        // Words the speech ran out before (a voice faster than msPerChar): said now, not lost.
+        if (this.#turn.finalized < this.#turn.words.length) {
+          this.#final({ speechFinal: true, fromFinalize: false, cut: 'all' });
+        }
         if (this.#turn.hadWords) {
           this.#send({
             type: 'UtteranceEnd',
@@ -509,17 +527,41 @@ class Session implements ListenSession {
     return Math.max(1, Math.round((ms * this.cfg.sampleRate) / 1000));
   }
 
+  /** How many of the turn's words have been heard: a word once its first character has. */
+  #heardCount(t: Turn): number {
+    const chars = this.#ms(this.#turnSpeech) / this.fake.msPerChar;
+    let n = 0;
+    while (n < t.words.length && t.charsBefore[n]! < chars) n++;
+    return Math.max(t.finalized, n);
+  }
+
   /** Words heard so far and not yet finalized. */
   #revealed(): string[] {
     const t = this.#turn;
-    if (!t) return [];
-    const heard = Math.min(t.words.length, Math.ceil(this.#ms(this.#turnSpeech) / this.fake.msPerWord));
-    return t.words.slice(t.finalized, Math.max(t.finalized, heard));
+    return t ? t.words.slice(t.finalized, this.#heardCount(t)) : [];
   }
 
-  #final(opts: { speechFinal: boolean; fromFinalize: boolean; all: boolean }): void {
+  /** `sentence`: the heard words, moved to a sentence end (. ? !) within three words, as a pause there is likely. */
+  #cut(t: Turn, cut: 'heard' | 'sentence' | 'all'): number {
+    if (cut === 'all') return t.words.length;
+    const n = this.#heardCount(t);
+    if (cut === 'heard') return n;
+    let best = n;
+    for (let d = 0; d <= 3; d++) {
+      const at = [n - d, n + d].find(
+        (j) => j > t.finalized && j <= t.words.length && /[.?!]$/.test(t.words[j - 1]!),
+      );
+      if (at !== undefined) {
+        best = at;
+        break;
+      }
+    }
+    return best;
+  }
+
+  #final(opts: { speechFinal: boolean; fromFinalize: boolean; cut: 'heard' | 'sentence' | 'all' }): void {
     const t = this.#turn;
-    const words = t ? (opts.all ? t.words.slice(t.finalized) : this.#revealed()) : [];
+    const words = t ? t.words.slice(t.finalized, this.#cut(t, opts.cut)) : [];
     if (t) {
       t.finalized += words.length;
       if (words.length > 0) t.hadWords = true;
@@ -566,13 +608,13 @@ class Session implements ListenSession {
 
   /** Finalize: what was heard becomes final now (`from_finalize: true`). */
   #finalize(): void {
-    this.#final({ speechFinal: false, fromFinalize: true, all: !this.#speaking });
+    this.#final({ speechFinal: false, fromFinalize: true, cut: 'heard' });
   }
 
   /** CloseStream: final results for what is pending, Metadata, then close 1000. */
   #closeStream(): void {
     if (this.#turn && this.#turn.finalized < this.#turn.words.length) {
-      this.#final({ speechFinal: true, fromFinalize: false, all: true });
+      this.#final({ speechFinal: true, fromFinalize: false, cut: 'all' });
     }
     this.#send({
       type: 'Metadata',
@@ -665,7 +707,7 @@ interface FakeState {
   readonly idleTimeoutMs: number;
   readonly thresholdDbfs: number;
   readonly interimEveryMs: number;
-  readonly msPerWord: number;
+  readonly msPerChar: number;
 }
 
 export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise<FakeDeepgram> {
@@ -676,7 +718,7 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
     idleTimeoutMs: opts.idleTimeoutMs ?? 10_000,
     thresholdDbfs: opts.speechThresholdDbfs ?? -40,
     interimEveryMs: opts.interimEveryMs ?? 300,
-    msPerWord: opts.msPerWord ?? 350,
+    msPerChar: opts.msPerChar ?? 50,
   };
   const listenFaults: ListenFault[] = [];
   const speakFaults: SpeakFault[] = [];
@@ -769,6 +811,13 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
       res.writeHead(status, { 'content-type': 'application/json', ...extra });
       res.end(JSON.stringify(payload));
     };
+    // The start-up key check reads the projects the key can see (not recorded as a speak request).
+    if (req.method === 'GET' && url.pathname === '/v1/projects') {
+      if (!authorized(req.headers, apiKey)) return json(401, deepgramErrorBody(401));
+      return json(200, {
+        projects: [{ project_id: 'c0ffee00-0000-4000-8000-000000000001', name: 'Test project' }],
+      });
+    }
     if (req.method !== 'POST' || url.pathname !== '/v1/speak') {
       return json(404, deepgramErrorBody(404));
     }

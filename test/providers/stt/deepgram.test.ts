@@ -277,21 +277,58 @@ describe('Deepgram live STT: a normal session', () => {
     expect(session.controls.filter((c) => c.type === 'KeepAlive')).toEqual([]);
   });
 
+  it('a pause inside a turn: Deepgram endpoints twice, each utterance with its own words', async () => {
+    fake.listen.transcripts.push('Hi, I need a plumber. Can someone come today?');
+    const { provider } = stt();
+    const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
+    const r = read(stream);
+    pushMulaw(stream, concat([speechBytes(1000), silenceBytes(500), speechBytes(900), silenceBytes(1500)]));
+    await until(() => r.events.filter((e) => e.type === 'utterance-end').length === 2, 'two utterance-ends');
+    const session = lastSession();
+    await until(() => session.sent.some((m) => m['type'] === 'UtteranceEnd'), 'UtteranceEnd');
+    stream.close();
+    await r.finished;
+    const finals = r.events.filter((e) => e.type === 'final').map((e) => e.text);
+    expect(finals).toEqual(['Hi, I need a plumber.', 'Can someone come today?']);
+    expect(types(r.events).filter((t) => t !== 'interim')).toEqual([
+      'speech-started',
+      'final',
+      'utterance-end',
+      'speech-started',
+      'final',
+      'utterance-end',
+    ]);
+  });
+
+  it('words the speech ran out before still come, as a last final before UtteranceEnd', async () => {
+    fake.listen.transcripts.push('one two three four five six seven eight nine ten');
+    const { provider } = stt();
+    const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
+    const r = read(stream);
+    pushMulaw(stream, concat([speechBytes(500), silenceBytes(1500)]));
+    await until(() => r.events.filter((e) => e.type === 'utterance-end').length === 2, 'two utterance-ends');
+    stream.close();
+    await r.finished;
+    const finals = r.events.filter((e) => e.type === 'final').map((e) => e.text);
+    expect(finals.join(' ')).toBe('one two three four five six seven eight nine ten');
+    expect(finals.length).toBe(2);
+  });
+
   it('flush() sends Finalize; what was heard comes as a final, then utterance-end', async () => {
     fake.listen.transcripts.push('I need a plumber today');
     const { provider } = stt();
     const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
     const r = read(stream);
-    pushMulaw(stream, speechBytes(800)); // still speaking: no endpoint yet
+    pushMulaw(stream, speechBytes(400)); // still speaking: no endpoint yet
     const session = await openSession();
-    await until(() => session.audioBytes >= 6400, 'the audio');
+    await until(() => session.audioBytes >= 3200, 'the audio');
     stream.flush();
     await until(() => r.events.some((e) => e.type === 'utterance-end'), 'utterance-end');
     expect(session.controls).toEqual([{ type: 'Finalize' }]);
     expect(session.sent.find((m) => m['from_finalize'] === true)).toBeDefined();
     expect(types(r.events).slice(-2)).toEqual(['final', 'utterance-end']);
     const final = r.events.find((e) => e.type === 'final') as Extract<SttEvent, { type: 'final' }>;
-    expect(final.text).toBe('I need a'); // 800 ms of speech: the words heard so far
+    expect(final.text).toBe('I need a plumber'); // 400 ms of speech: the words heard so far
     stream.close();
     await r.finished;
   });
