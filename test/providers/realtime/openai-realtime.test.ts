@@ -242,9 +242,27 @@ describe('connecting (GA only)', () => {
     expect(err).toMatchObject({ kind: 'http', status: 429, retryable: true, retryAfterMs: 7000 });
   });
 
-  it('treats a 500 at the handshake as retryable', async () => {
-    fake.controls.next({ kind: 'http', status: 500 });
-    expect(await rejection(connect())).toMatchObject({ kind: 'http', status: 500, retryable: true });
+  it.each([
+    [403, false],
+    [500, true],
+    [503, true],
+  ])('reports HTTP %i at the handshake (retryable: %s)', async (status, retryable) => {
+    fake.controls.next({ kind: 'http', status });
+    expect(await rejection(connect())).toMatchObject({ kind: 'http', status, retryable });
+  });
+
+  it('reports an error event then close 4000 before session.created as not retryable, with its code', async () => {
+    fake.controls.next({ kind: 'silent' });
+    const p = connect();
+    const session = await fake.nextSession();
+    session.sendError({
+      code: 'beta_api_shape_disabled',
+      message: 'The Realtime Beta API is no longer supported.',
+    });
+    session.closeWith(4000, 'beta_api_shape_disabled');
+    const err = await rejection(p);
+    expect(err).toMatchObject({ kind: 'network', retryable: false, code: 'beta_api_shape_disabled' });
+    expect((err as Error).message).toMatch(/4000/);
   });
 
   it('gives up with a timeout when session.created does not come', async () => {
