@@ -8,7 +8,7 @@ import { registerKbApi } from './admin/kb-api.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import type { Brain } from './agent/index.js';
-import { brainFactory } from './app/brain.js';
+import { brainFactory, callToolsFactory } from './app/brain.js';
 import { keepCallsAlive } from './app/call-heartbeat.js';
 import { voiceWebhookPorts } from './app/call-records.js';
 import { createHttpServer } from './app/http-server.js';
@@ -210,6 +210,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     dataDir: config.dataDir,
     recordingsDir: path.join(config.dataDir, 'recordings'),
     playoutLeadMs: config.playoutLeadMs,
+    voiceMode: config.voiceMode,
+    realtime: providers.realtime,
+    toolsFor: callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge }),
   });
 
   registerMediaStreamRoutes(server, {

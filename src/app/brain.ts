@@ -1,4 +1,4 @@
-import { createStoreTools, LlmBrain, RulesBrain, type Brain } from '../agent/index.js';
+import { createStoreTools, LlmBrain, RulesBrain, type AgentTools, type Brain } from '../agent/index.js';
 import type { ChatModel } from '../providers/llm/index.js';
 import type { Config } from '../config.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
@@ -7,21 +7,20 @@ import type { Db } from '../store/index.js';
 import type { BrainRequest } from '../telephony/twilio/index.js';
 import type { Logger } from '../http/logger.js';
 
-/**
- * The brain for one call: rules offline; an OpenAI-compatible LLM leads when configured, with the
- * rules as its fallback. Both act through the store-backed tools of that call.
- */
-export function brainFactory(deps: {
-  config: Config;
+interface CallToolsDeps {
   db: Db;
   notifier: Notifier;
   knowledge: KnowledgeBase;
-  chatModel: ChatModel | undefined;
-  log: Logger;
-}): (req: BrainRequest) => Brain {
-  const { config, db, notifier, knowledge, chatModel, log } = deps;
-  return ({ business, callSid, callerId, log: callLog, lifetime }) => {
-    const tools = createStoreTools(
+}
+
+/**
+ * The store-backed tools of one call (knowledge, lead, booking, emergency, question, transfer):
+ * what the brain acts through, and what a Realtime call's tools run on.
+ */
+export function callToolsFactory(deps: CallToolsDeps): (req: BrainRequest) => AgentTools {
+  const { db, notifier, knowledge } = deps;
+  return ({ business, callSid, callerId, log: callLog }) =>
+    createStoreTools(
       {
         db,
         notifier,
@@ -30,6 +29,24 @@ export function brainFactory(deps: {
       },
       { business, callSid, channel: 'phone', callerId },
     );
+}
+
+/**
+ * The brain for one call: rules offline; an OpenAI-compatible LLM leads when configured, with the
+ * rules as its fallback. Both act through the store-backed tools of that call.
+ */
+export function brainFactory(
+  deps: CallToolsDeps & {
+    config: Config;
+    chatModel: ChatModel | undefined;
+    log: Logger;
+  },
+): (req: BrainRequest) => Brain {
+  const { config, chatModel, log } = deps;
+  const toolsFor = callToolsFactory(deps);
+  return (req) => {
+    const { lifetime } = req;
+    const tools = toolsFor(req);
     const rules = new RulesBrain({ tools, lifetime, logger: log });
     if (!chatModel || !config.llm) return rules;
     return new LlmBrain({

@@ -69,6 +69,24 @@ export interface CallSessionDeps {
   turnTaking: TurnTakingConfig;
   playoutLeadMs: number;
   clock?: Clock;
+  /** Take over a call already under way (the Realtime session failed): no call-started, no second greeting. */
+  resume?: SessionResume;
+}
+
+/** What a session needs to take a call over mid-way, with the conversation so far. */
+export interface SessionResume {
+  /** The call's turns so far: the brain gets them as the conversation. */
+  turns: readonly SessionTurn[];
+  /** Clock time the call's stream started: offsets go on on the call's timeline. */
+  startedAt: number;
+  brainState: BrainState;
+  /** The call's recording so far, continued. */
+  recorder: CallRecorder;
+  framesIn: number;
+  framesOut: number;
+  latencies: readonly TurnLatency[];
+  /** First: greet (nothing was said yet), answer a caller turn left waiting (after `say`), or listen. */
+  next: { kind: 'greet' } | { kind: 'answer'; input: TurnInput; say?: string } | { kind: 'listen' };
 }
 
 const TRANSFER_FAILED_LINE =
@@ -96,11 +114,11 @@ type TurnSource = { kind: 'brain'; input: TurnInput; brain: Brain } | { kind: 's
 export class CallSession {
   private readonly clock: Clock;
   private readonly playout: Playout;
-  private readonly recorder = new CallRecorder();
+  private readonly recorder: CallRecorder;
   private readonly listener: Listener | undefined;
   private readonly startedAt: number;
   private readonly turns: SessionTurn[] = [];
-  private readonly brainState: BrainState = {};
+  private readonly brainState: BrainState;
   /** Agent turns run one after another. */
   private agentChain: Promise<void> = Promise.resolve();
   private current: AgentTurn | undefined;
@@ -127,7 +145,16 @@ export class CallSession {
 
   constructor(private readonly deps: CallSessionDeps) {
     this.clock = deps.clock ?? monotonicClock;
-    this.startedAt = this.clock.now();
+    const resume = deps.resume;
+    this.startedAt = resume?.startedAt ?? this.clock.now();
+    this.recorder = resume?.recorder ?? new CallRecorder();
+    this.brainState = resume?.brainState ?? {};
+    if (resume) {
+      this.turns.push(...resume.turns);
+      this.latencies.push(...resume.latencies);
+      this.framesIn = resume.framesIn;
+      this.framesOut = resume.framesOut;
+    }
     this.playout = new Playout(deps.transport, {
       leadMs: deps.playoutLeadMs,
       clock: this.clock,
@@ -168,8 +195,25 @@ export class CallSession {
   }
 
   start(): void {
-    this.emit({ type: 'call-started', channel: 'phone' });
-    this.enqueueAgentTurn({ kind: 'call-started' });
+    const resume = this.deps.resume;
+    if (!resume) {
+      this.emit({ type: 'call-started', channel: 'phone' });
+      this.enqueueAgentTurn({ kind: 'call-started' });
+      return;
+    }
+    // Taking over: the call has started (and been greeted, unless `greet`).
+    const next = resume.next;
+    if (next.kind === 'greet') {
+      this.enqueueAgentTurn({ kind: 'call-started' });
+    } else if (next.kind === 'answer') {
+      if (next.say) void this.say(next.say);
+      const asked = [...this.turns].reverse().find((t) => t.speaker === 'caller');
+      if (asked) this.inputTurns.set(next.input, asked);
+      if (next.input.kind === 'speech') this.lastCallerText = next.input.text;
+      this.enqueueAgentTurn(next.input);
+    } else {
+      this.armNoInput();
+    }
   }
 
   onAudio(mulaw: Uint8Array): void {

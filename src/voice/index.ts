@@ -4,6 +4,7 @@ export {
   type CallRecording,
   type CallSessionDeps,
   type ListeningDeps,
+  type SessionResume,
   type SessionTurn,
 } from './call-session.js';
 export { CallEventStream, type CallEventListener } from './call-event-stream.js';
@@ -39,6 +40,5 @@ export {
   RealtimeSession,
   type RealtimeHandover,
   type RealtimeSessionDeps,
-  type SessionResume,
   type TakeoverSession,
 } from './realtime/index.js';

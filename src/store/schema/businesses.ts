@@ -17,6 +17,27 @@ export { WEEKDAYS, businessHoursSchema, type BusinessHours, type Weekday } from 
  */
 export const businessSettingsSchema = z.looseObject({
   turnTaking: z.record(z.string(), z.unknown()).optional(),
+  voice: z
+    .strictObject({
+      /** Overrides VOICE_MODE for this business's calls. */
+      mode: z.enum(['pipeline', 'realtime']).optional(),
+      /** Realtime calls: who decides the caller's turn has ended (OpenAI's server_vad or semantic_vad). */
+      turnDetection: z
+        .discriminatedUnion('type', [
+          z.strictObject({
+            type: z.literal('server_vad'),
+            threshold: z.number().min(0).max(1).default(0.5),
+            prefixPaddingMs: z.number().int().min(0).max(2000).default(300),
+            silenceDurationMs: z.number().int().min(100).max(5000).default(500),
+          }),
+          z.strictObject({
+            type: z.literal('semantic_vad'),
+            eagerness: z.enum(['low', 'medium', 'high', 'auto']).default('auto'),
+          }),
+        ])
+        .optional(),
+    })
+    .optional(),
 });
 export type BusinessSettings = z.infer<typeof businessSettingsSchema>;
 

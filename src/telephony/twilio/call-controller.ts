@@ -1,29 +1,36 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Brain } from '../../agent/index.js';
+import type { AgentTools, Brain } from '../../agent/index.js';
 import { writeWav } from '../../audio/index.js';
 import type { BusinessProfile } from '../../business/index.js';
 import { profileFromStored } from '../../business/index.js';
 import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { CallSid, E164 } from '../../ids.js';
+import {
+  connectOpenAiRealtime,
+  type ConnectOpenAiRealtimeOptions,
+  type RealtimeTurnDetection,
+} from '../../providers/realtime/index.js';
 import type { SpeechToText } from '../../providers/stt/index.js';
 import { TtsChain, type TextToSpeech } from '../../providers/tts/index.js';
 import { SpeechDetector } from '../../providers/vad/index.js';
 import type { VoiceActivityDetector } from '../../providers/vad/index.js';
 import type { EventBus } from '../../store/bus/index.js';
 import type { Business, CallsRepo } from '../../store/index.js';
-import { PRIVATE_DIR_MODE, writePrivateFile } from '../../store/index.js';
+import { businessSettingsSchema, PRIVATE_DIR_MODE, writePrivateFile } from '../../store/index.js';
 import {
   callEndLine,
   CallEventStream,
   CallLog,
   CallSession,
+  RealtimeSession,
   turnTakingFor,
   type CallEvent,
   type CallLogStore,
   type CallRecording,
   type LiveCalls,
+  type SessionResume,
 } from '../../voice/index.js';
 import type { StartedStream, StreamCall } from './media-stream.js';
 import { dialTwiml } from './twiml.js';
@@ -67,7 +74,21 @@ export interface CallControllerDeps {
   dataDir: string;
   recordingsDir: string;
   playoutLeadMs: number;
+  /** VOICE_MODE: a business's settings (`voice.mode`) may override it. */
+  voiceMode: 'pipeline' | 'realtime';
+  /** OpenAI's settings for Realtime calls; undefined (no key, or the key was refused): the pipeline. */
+  realtime: ConnectOpenAiRealtimeOptions['settings'] | undefined;
+  /** The call's tools (the same the brain acts through): a Realtime call's tools run on them. */
+  toolsFor(req: BrainRequest): AgentTools;
 }
+
+/** OpenAI's documented server_vad defaults (issue 9): threshold 0.5, prefix 300 ms, silence 500 ms. */
+const DEFAULT_TURN_DETECTION: RealtimeTurnDetection = {
+  type: 'server_vad',
+  threshold: 0.5,
+  prefixPaddingMs: 300,
+  silenceDurationMs: 500,
+};
 
 /**
  * A phone call from the moment its media stream starts: builds the session (brain, listening,
@@ -132,49 +153,88 @@ export function createCallController(deps: CallControllerDeps): {
             },
           })
         : deps.tts[0]!;
-    const session = new CallSession({
-      transport: stream.transport,
-      hangup: stream.hangup,
-      transfer: async (to, _summary) => {
-        const number = to ?? profile.transferNumber;
-        if (!number) return false;
-        if (!deps.updateCallTwiml) {
-          // Embedded default: no Twilio account to move the call with; the stream ends here.
-          log.warn('transfer requested but no Twilio REST credentials are configured');
-          return false;
-        }
-        await deps.updateCallTwiml(callSid, dialTwiml({ number, callerId: business.phoneNumbers[0] }));
-        return true;
-      },
-      tts,
-      brain: deps.brainFor({
-        business,
-        profile,
-        callSid,
-        callerId: stream.callerId,
-        log,
-        lifetime: lifetime.signal,
-      }),
-      business: profile,
+    const transfer = async (to: E164 | undefined): Promise<boolean> => {
+      const number = to ?? profile.transferNumber;
+      if (!number) return false;
+      if (!deps.updateCallTwiml) {
+        // Embedded default: no Twilio account to move the call with; the stream ends here.
+        log.warn('transfer requested but no Twilio REST credentials are configured');
+        return false;
+      }
+      await deps.updateCallTwiml(callSid, dialTwiml({ number, callerId: business.phoneNumbers[0] }));
+      return true;
+    };
+    const brainRequest: BrainRequest = {
+      business,
+      profile,
+      callSid,
       callerId: stream.callerId,
-      ...(deps.stt.length > 0
-        ? {
-            listening: {
-              stt: deps.stt,
-              stallMs: deps.providerStallMs,
-              detector: new SpeechDetector(deps.vad.createStream(8000), {
-                minSpeechMs: turnTaking.minTurnSpeechMs,
-                minSilenceMs: turnTaking.endOfTurnSilenceMs,
-              }),
-            },
-          }
-        : {}),
-      turnTaking,
-      events,
-      saveRecording: (r) => saveRecording(deps, callSid, r),
       log,
-      playoutLeadMs: deps.playoutLeadMs,
-    });
+      lifetime: lifetime.signal,
+    };
+    const pipeline = (resume?: SessionResume) =>
+      new CallSession({
+        transport: stream.transport,
+        hangup: stream.hangup,
+        transfer,
+        tts,
+        brain: deps.brainFor(brainRequest),
+        business: profile,
+        callerId: stream.callerId,
+        ...(deps.stt.length > 0
+          ? {
+              listening: {
+                stt: deps.stt,
+                stallMs: deps.providerStallMs,
+                detector: new SpeechDetector(deps.vad.createStream(8000), {
+                  minSpeechMs: turnTaking.minTurnSpeechMs,
+                  minSilenceMs: turnTaking.endOfTurnSilenceMs,
+                }),
+              },
+            }
+          : {}),
+        turnTaking,
+        events,
+        saveRecording: (r) => saveRecording(deps, callSid, r),
+        log,
+        playoutLeadMs: deps.playoutLeadMs,
+        ...(resume ? { resume } : {}),
+      });
+
+    const settings = businessSettingsSchema.safeParse(business.settings);
+    const voice = settings.success ? settings.data.voice : undefined;
+    if (!settings.success) log.warn('business voice settings are not valid; using the defaults');
+    const mode = voice?.mode ?? deps.voiceMode;
+    if (mode === 'realtime' && !deps.realtime)
+      log.warn('realtime voice without usable OpenAI settings: the pipeline takes the call');
+    const realtime = mode === 'realtime' ? deps.realtime : undefined;
+    const session = realtime
+      ? new RealtimeSession({
+          transport: stream.transport,
+          hangup: stream.hangup,
+          transfer,
+          business: profile,
+          callerId: stream.callerId,
+          tools: deps.toolsFor(brainRequest),
+          lifetime: lifetime.signal,
+          events,
+          log,
+          connect: (signal) =>
+            connectOpenAiRealtime({
+              settings: realtime,
+              signal,
+              log,
+              connectTimeoutMs: deps.providerStallMs,
+            }),
+          voice: realtime.realtimeVoice,
+          turnDetection: voice?.turnDetection ?? DEFAULT_TURN_DETECTION,
+          // The same recording, event stream and transport go on in a pipeline session.
+          takeOver: ({ resume }) => pipeline(resume),
+          saveRecording: (r) => saveRecording(deps, callSid, r),
+          playoutLeadMs: deps.playoutLeadMs,
+          stallMs: deps.providerStallMs,
+        })
+      : pipeline();
 
     const end = deps.liveCalls.add({
       callSid,
@@ -198,7 +258,7 @@ export function createCallController(deps: CallControllerDeps): {
     });
     session.start();
     return {
-      onAudio: (b) => session.onAudio(b),
+      onAudio: (b, payload) => session.onAudio(b, payload),
       onDtmf: (d) => session.onDtmf(d),
       onMarkEcho: (n) => session.onMarkEcho(n),
       end,

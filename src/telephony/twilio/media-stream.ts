@@ -15,7 +15,8 @@ import type { StreamTokens } from './stream-token.js';
 
 /** What the stream hands a started call to (the voice layer implements it). */
 export interface StreamCall {
-  onAudio(mulaw: Uint8Array): void;
+  /** `payload`: the same audio as Twilio sent it (base64), for an upstream that takes it as is. */
+  onAudio(mulaw: Uint8Array, payload: string): void;
   onDtmf(digit: string): void;
   onMarkEcho(name: string): void;
   /** The stream ended (stop, close or error): release everything the call holds. */
@@ -128,7 +129,7 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
       switch (m.event) {
         case 'media':
           metrics.framesIn.inc();
-          if (m.track === 'inbound') call.onAudio(m.payload);
+          if (m.track === 'inbound') call.onAudio(m.payload, m.payloadBase64);
           break;
         case 'dtmf':
           call.onDtmf(m.digit);

@@ -100,6 +100,8 @@ export type InboundMessage =
       timestamp: number;
       /** Raw mu-law bytes, 8 kHz mono. */
       payload: Uint8Array;
+      /** The same audio as Twilio sent it (base64): passed to a Realtime upstream unchanged. */
+      payloadBase64: string;
     }
   | { event: 'dtmf'; sequenceNumber: number; streamSid: StreamSid; digit: string }
   | { event: 'mark'; sequenceNumber: number; streamSid: StreamSid; name: string }
@@ -150,6 +152,7 @@ export function parseInbound(raw: string): ParseResult {
           chunk: Number(m.media.chunk),
           timestamp: Number(m.media.timestamp),
           payload: new Uint8Array(Buffer.from(m.media.payload, 'base64')),
+          payloadBase64: m.media.payload,
         },
       };
     case 'dtmf':

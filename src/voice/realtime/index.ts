@@ -4,6 +4,5 @@ export {
   RealtimeSession,
   type RealtimeHandover,
   type RealtimeSessionDeps,
-  type SessionResume,
   type TakeoverSession,
 } from './realtime-session.js';

@@ -21,7 +21,7 @@ import type {
   RealtimeTurnDetection,
 } from '../../providers/realtime/index.js';
 import { monotonicClock, type Clock, type Logger } from '../../shared/index.js';
-import type { CallEventSink, SessionTurn } from '../call-session.js';
+import type { CallEventSink, SessionResume, SessionTurn } from '../call-session.js';
 import type { CallEventBody, CallOutcome, CallSummary, CutReason } from '../events.js';
 import { LatencyMarks, type TurnLatency } from '../latency.js';
 import { Playout, type MarkOutcome, type MediaTransport } from '../playout.js';
@@ -46,22 +46,6 @@ const FATAL_ERROR_CODES = new Set([
   'beta_api_shape_disabled',
   'rate_limit_exceeded',
 ]);
-
-/** What a pipeline session needs to take a call over mid-way (CallSession's `resume`). */
-export interface SessionResume {
-  /** The call's turns so far: the brain gets them as the conversation. */
-  turns: readonly SessionTurn[];
-  /** Clock time the call's stream started: offsets go on on the call's timeline. */
-  startedAt: number;
-  brainState: BrainState;
-  /** The call's recording so far, continued. */
-  recorder: CallRecorder;
-  framesIn: number;
-  framesOut: number;
-  latencies: readonly TurnLatency[];
-  /** First: greet (nothing was said yet), answer a caller turn left waiting, or listen. */
-  next: { kind: 'greet' } | { kind: 'answer'; input: TurnInput; say?: string } | { kind: 'listen' };
-}
 
 /** What the pipeline needs to take the call over mid-way. */
 export interface RealtimeHandover {
@@ -173,7 +157,8 @@ let nextTurn = 0;
 export class RealtimeSession {
   private readonly clock: Clock;
   private readonly playout: Playout;
-  private readonly recorder = new CallRecorder();
+  // Grows as the call goes on (doubling): hundreds of calls must not each hold a minute up front.
+  private readonly recorder = new CallRecorder(8000, 10);
   private readonly startedAt: number;
   private readonly turns: SessionTurn[] = [];
   private readonly brainState: BrainState = {};
@@ -665,6 +650,8 @@ export class RealtimeSession {
     const now = this.clock.now();
     const endOfSpeechAt = now - Math.max(0, this.inputMs - e.audio_end_ms);
     this.pendingLatency = new LatencyMarks(endOfSpeechAt, Math.round(now - endOfSpeechAt));
+    // One model hears, thinks and speaks.
+    this.pendingLatency.by({ stt: REALTIME_PROVIDER, llm: REALTIME_PROVIDER, tts: REALTIME_PROVIDER });
     this.awaitingAnswer = true;
     if (!this.responseActive()) this.armStall();
   }
