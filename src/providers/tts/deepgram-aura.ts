@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { mulawToPcm } from '../../audio/index.js';
 import type { Logger } from '../../shared/index.js';
 import type { DeepgramSettings } from '../cloud-settings.js';
@@ -71,7 +72,7 @@ export class DeepgramTts implements TextToSpeech {
         if (e) throw e;
         return;
       }
-      if (!res.ok) throw await errorFromResponse(res, what);
+      if (!res.ok) throw await deepgramError(res, what);
       if (!res.body)
         throw new ProviderError(`${what}: the response has no body`, { kind: 'protocol', retryable: true });
       const requestId = res.headers.get('dg-request-id') ?? undefined;
@@ -125,6 +126,28 @@ export class DeepgramTts implements TextToSpeech {
     this.#inFlight.clear();
   }
 }
+
+/**
+ * errorFromResponse reads OpenAI's `{"error":{...}}`; Deepgram answers `{"err_code","err_msg"}`,
+ * so its body is reshaped first (status, Retry-After and the rest stay errorFromResponse's).
+ */
+async function deepgramError(res: Response, what: string): Promise<ProviderError> {
+  let text = '';
+  try {
+    text = await res.text();
+    const body = DeepgramErrorBody.safeParse(JSON.parse(text));
+    if (body.success && (body.data.err_msg || body.data.err_code)) {
+      text = JSON.stringify({
+        error: { message: body.data.err_msg ?? body.data.err_code, code: body.data.err_code },
+      });
+    }
+  } catch {
+    // Not JSON (or unreadable): the text as it is.
+  }
+  return errorFromResponse(new Response(text, { status: res.status, headers: res.headers }), what);
+}
+
+const DeepgramErrorBody = z.object({ err_code: z.string().optional(), err_msg: z.string().optional() });
 
 export function createDeepgramTts(opts: DeepgramTtsOptions): DeepgramTts {
   return new DeepgramTts(opts);

@@ -355,6 +355,21 @@ describe('Deepgram live STT: a normal session', () => {
     stream.close(); // idempotent
   });
 
+  it('close() on a session that no longer answers gives up after the grace period', async () => {
+    fake.listen.faults.push({ kind: 'stall' });
+    const { provider } = stt({ closeGraceMs: 200 });
+    const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
+    const r = read(stream);
+    const session = await openSession();
+    await until(() => session.open, 'the session');
+    const t0 = Date.now();
+    await provider.close();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await r.finished;
+    expect(session.controls).toEqual([{ type: 'CloseStream' }]);
+    expect((await session.closed).code).toBe(1006); // no close frame from the fake: we cut it
+  });
+
   it('an aborted signal closes the stream as close() does', async () => {
     const { provider } = stt();
     const ac = new AbortController();

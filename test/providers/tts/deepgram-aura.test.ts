@@ -116,8 +116,8 @@ describe('Deepgram Aura TTS', () => {
     const { chunks, error } = await collect(t.synthesize('Hello.', never()));
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(ProviderError);
-    expect(error).toMatchObject({ kind: 'http', status: 401, retryable: false });
-    expect((error as Error).message).toContain('INVALID_AUTH');
+    expect(error).toMatchObject({ kind: 'http', status: 401, retryable: false, code: 'INVALID_AUTH' });
+    expect((error as Error).message).toContain('Invalid credentials.');
     expect((error as Error).message).not.toContain('dg-wrong-key-456');
   });
 
@@ -125,6 +125,13 @@ describe('Deepgram Aura TTS', () => {
     fake.speak.faults.push({ kind: 'reject', status: 429, retryAfterS: 3 });
     const { error } = await collect(tts().synthesize('Hello.', never()));
     expect(error).toMatchObject({ kind: 'http', status: 429, retryable: true, retryAfterMs: 3000 });
+  });
+
+  it('5xx: retryable', async () => {
+    fake.speak.faults.push({ kind: 'reject', status: 502, body: 'Bad Gateway' });
+    const { error } = await collect(tts().synthesize('Hello.', never()));
+    expect(error).toMatchObject({ kind: 'http', status: 502, retryable: true });
+    expect((error as Error).message).toContain('Bad Gateway');
   });
 
   it('a body that stops arriving: the chunks so far, then ProviderError timeout after readTimeoutMs', async () => {
