@@ -146,6 +146,28 @@ export async function startFakeElevenLabs(opts: FakeElevenLabsOptions = {}): Pro
     } catch {
       body = undefined;
     }
+    // The start-up key check reads the configured voice (not a speech request: no fault, not recorded).
+    const voice = /^\/v1\/voices\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && voice) {
+      const id = decodeURIComponent(voice[1] as string);
+      const [status, payload] =
+        req.headers['xi-api-key'] !== apiKey
+          ? [401, { detail: { status: 'invalid_api_key', message: 'Invalid API key' } }]
+          : voices.has(id)
+            ? [200, { voice_id: id, name: 'Test voice', category: 'premade' }]
+            : [
+                404,
+                {
+                  detail: {
+                    status: 'voice_not_found',
+                    message: `A voice with the voice_id ${id} was not found.`,
+                  },
+                },
+              ];
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(payload));
+      return;
+    }
     const match = /^\/v1\/text-to-speech\/([^/]+)\/stream$/.exec(url.pathname);
     const fault = queued.shift() ?? always;
     let finished = false;

@@ -1299,9 +1299,28 @@ export async function startFakeRealtime(opts: FakeRealtimeOptions = {}): Promise
     reply: defaultReplier,
   };
 
-  const http = createServer((_req, res) => {
-    res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'Not found' } }));
+  const http = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    // The start-up key check lists the models, as any valid key may.
+    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://fake').pathname === '/v1/models') {
+      if (req.headers.authorization !== `Bearer ${apiKey}`) {
+        return send(401, {
+          error: {
+            type: 'invalid_request_error',
+            code: 'invalid_api_key',
+            message: 'Incorrect API key provided.',
+          },
+        });
+      }
+      return send(200, {
+        object: 'list',
+        data: [{ id: 'gpt-realtime', object: 'model', owned_by: 'system' }],
+      });
+    }
+    send(404, { error: { type: 'invalid_request_error', message: 'Not found' } });
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
