@@ -162,6 +162,8 @@ export interface FakeDeepgram {
   openSessions(): ListenSession[];
   /** Every open listen socket is destroyed (no close frame): Deepgram died mid-call. */
   killAllSessions(): void;
+  /** While down, every new connection (listen or speak) is cut at once, unanswered. */
+  setDown(down: boolean): void;
   /** Handler errors (a bug in the fake or a test's callback); tests may check it is empty. */
   readonly errors: unknown[];
   close(): Promise<void>;
@@ -727,6 +729,7 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
   const speakRequests: SpeakRequest[] = [];
   const sockets = new Set<Socket | Duplex>();
   let closing = false;
+  let down = false;
 
   const wss = new WebSocketServer({ noServer: true });
   const requestIds = new WeakMap<IncomingMessage, string>();
@@ -742,6 +745,10 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
     });
   });
   server.on('connection', (s) => {
+    if (down) {
+      s.destroy();
+      return;
+    }
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   });
@@ -891,6 +898,9 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
     openSessions: () => sessions.filter((s) => s.open),
     killAllSessions() {
       for (const s of sessions) if (s.open) s.kill();
+    },
+    setDown(d: boolean) {
+      down = d;
     },
     async close() {
       closing = true;

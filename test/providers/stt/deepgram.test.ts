@@ -632,6 +632,34 @@ describe('Deepgram live STT: failures make the iteration throw a ProviderError',
 });
 
 describe('the local Deepgram speaks /v1/listen as documented', () => {
+  it('setDown(): new connections are cut (kind network); close() never hangs, whatever is pending', async () => {
+    const other = await startFakeDeepgram();
+    const provider = createDeepgramStt({
+      settings: settings({ baseUrl: other.baseUrl }),
+      logger: recorder(),
+    });
+    other.listen.faults.push({ kind: 'stall' }, { kind: 'hang' });
+    other.speak.faults.push({ kind: 'hang' });
+    const open = read(provider.stream({ track: 'inbound', signal: new AbortController().signal }));
+    const hanging = read(provider.stream({ track: 'inbound', signal: new AbortController().signal }));
+    await until(() => other.listen.handshakes.length === 2, 'two handshakes');
+    const speak = fetch(`${other.baseUrl}/v1/speak?encoding=mulaw`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${other.apiKey}`, 'Content-Type': 'application/json' },
+      body: '{"text":"hi"}',
+    }).catch((err: unknown) => err);
+    await until(() => other.speak.requests.length === 1, 'the speak request');
+    other.setDown(true);
+    const refused = read(provider.stream({ track: 'inbound', signal: new AbortController().signal }));
+    expect(await failure(refused.state)).toMatchObject({ kind: 'network' });
+    const t0 = Date.now();
+    await other.close();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect((await failure(open.state)).kind).toBe('network');
+    expect((await failure(hanging.state)).kind).toBe('network');
+    expect(await speak).toBeInstanceOf(Error);
+  });
+
   const url = (q: string) => `${fake.baseUrl.replace('http:', 'ws:')}/v1/listen?${q}`;
   const auth = () => ({ headers: { Authorization: `Token ${fake.apiKey}` } });
 
