@@ -637,6 +637,7 @@ describe('the local Deepgram speaks /v1/listen as documented', () => {
     const provider = createDeepgramStt({
       settings: settings({ baseUrl: other.baseUrl }),
       logger: recorder(),
+      connectTimeoutMs: 10_000, // the hanging handshake ends by close(), not by this
     });
     other.listen.faults.push({ kind: 'stall' }, { kind: 'hang' });
     other.speak.faults.push({ kind: 'hang' });
