@@ -89,7 +89,9 @@ export type SpeakFault =
   /** Send headers and `afterBytes` of audio (default 0), then nothing, keeping the connection. */
   | { readonly kind: 'stall'; readonly afterBytes?: number }
   /** Send `afterBytes` of audio, then destroy the connection (a cut body). */
-  | { readonly kind: 'cut'; readonly afterBytes: number };
+  | { readonly kind: 'cut'; readonly afterBytes: number }
+  /** Answer in a WAV container whatever `container` says (a server that ignores the query). */
+  | { readonly kind: 'wav' };
 
 export type Transcript = string | { readonly text: string; readonly confidence?: number };
 
@@ -856,7 +858,8 @@ export async function startFakeDeepgram(opts: FakeDeepgramOptions = {}): Promise
         request_id: randomUUID(),
       });
     }
-    const audio = speakAudio(record.query, text, opts.speakMsPerChar ?? 60);
+    const query = fault?.kind === 'wav' ? { ...record.query, container: 'wav' } : record.query;
+    const audio = speakAudio(query, text, opts.speakMsPerChar ?? 60);
     if (typeof audio === 'string') {
       return json(400, { err_code: 'INVALID_QUERY_PARAMETER', err_msg: audio, request_id: randomUUID() });
     }

@@ -160,6 +160,13 @@ describe('Deepgram Aura TTS', () => {
     expect(error).toMatchObject({ kind: 'network', retryable: true });
   });
 
+  it('audio in a WAV container is refused (kind protocol): its header would play as a click', async () => {
+    fake.speak.faults.push({ kind: 'wav' });
+    const { chunks, error } = await collect(tts().synthesize('Hello.', never()));
+    expect(chunks).toEqual([]);
+    expect(error).toMatchObject({ kind: 'protocol', retryable: false });
+  });
+
   it('an abort mid-stream stops the request: no more chunks, the server sees the client leave', async () => {
     const ac = new AbortController();
     const { chunks, error } = await collect(tts().synthesize(SENTENCE, ac.signal), () => ac.abort());
