@@ -89,6 +89,9 @@ export interface SessionResume {
   next: { kind: 'greet' } | { kind: 'answer'; input: TurnInput; say?: string } | { kind: 'listen' };
 }
 
+/** Said when a provider failed while the caller was waiting for an answer: the answer follows. */
+export const ONE_MOMENT = 'One moment.';
+
 const TRANSFER_FAILED_LINE =
   "I'm sorry, I couldn't put you through right now. I can take a message and have someone call you back.";
 
@@ -172,9 +175,11 @@ export class CallSession {
         onEvent: (e) => this.onListenerEvent(e),
         onError: (err) => this.deps.log.error({ err }, 'listening failed on a frame'),
         ...(deps.listening.stallMs !== undefined ? { stallMs: deps.listening.stallMs } : {}),
-        onSwitch: (sw) => {
-          this.deps.log.warn({ ...sw }, 'speech recognizer replaced for the rest of the call');
-          this.emit({ type: 'provider-switched', kind: 'stt', ...sw });
+        onSwitch: ({ from, to, reason, callerWaiting }) => {
+          this.deps.log.warn({ from, to, reason }, 'speech recognizer replaced for the rest of the call');
+          this.emit({ type: 'provider-switched', kind: 'stt', from, to, reason });
+          // The caller finished speaking a while ago and the words are only now being heard again.
+          if (callerWaiting) void this.say(ONE_MOMENT);
         },
       });
     }

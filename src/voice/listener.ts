@@ -64,6 +64,8 @@ export interface RecognizerSwitch {
   readonly from: string;
   readonly to: string;
   readonly reason: string;
+  /** A caller turn was over and waiting for its words: the caller is waiting for an answer. */
+  readonly callerWaiting: boolean;
 }
 
 /** A caller turn: from the VAD's start to its result. */
@@ -410,7 +412,7 @@ export class Listener {
         if (e.text.trim()) target.finals.push(e.text.trim());
         if (e.confidence !== undefined) target.confidence = Math.min(target.confidence ?? 1, e.confidence);
         // Words came: the engine is alive; the timer now only waits for it to end the turn.
-        if (this.engineEndpointing && target.lastEndMs !== undefined) this.armStall();
+        if (this.engineEndpointing && target.lastEndMs !== undefined) this.armStall({ fromNow: true });
         return;
       }
       case 'utterance-end':
@@ -462,18 +464,25 @@ export class Listener {
    * first flushed turn; engine mode: the turn whose speech ended). Only while a recognizer
    * remains to fall back to: the last one is never timed out.
    */
-  private armStall(): void {
+  private armStall(opts: { fromNow?: boolean } = {}): void {
     this.disarmStall();
     if (!this.hasFallback || this.closed) return;
     const ms = this.deps.stallMs ?? 1500;
-    this.stallTimer = this.deps.clock.setTimeout(() => {
-      this.stallTimer = undefined;
-      const t = this.engineEndpointing ? this.turn : this.finishing[0];
-      if (!t) return;
-      // Engine mode with words already: the engine only failed to say the turn is over.
-      if (this.engineEndpointing && t.finals.length > 0) return this.endEngineTurn();
-      this.failover(`stalled: no result ${ms} ms after the caller stopped`);
-    }, ms);
+    // Counted from where the caller stopped (the silence they hear), not from when we noticed.
+    const t = this.engineEndpointing ? this.turn : this.finishing[0];
+    const endMs = this.engineEndpointing ? t?.lastEndMs : t?.endAtMs;
+    const waited = opts.fromNow || endMs === undefined ? 0 : Math.max(0, this.streamMs - endMs);
+    this.stallTimer = this.deps.clock.setTimeout(
+      () => {
+        this.stallTimer = undefined;
+        const t = this.engineEndpointing ? this.turn : this.finishing[0];
+        if (!t) return;
+        // Engine mode with words already: the engine only failed to say the turn is over.
+        if (this.engineEndpointing && t.finals.length > 0) return this.endEngineTurn();
+        this.failover(`stalled: no result ${ms} ms after the caller stopped`);
+      },
+      Math.max(0, ms - waited),
+    );
   }
 
   private disarmStall(): void {
@@ -499,10 +508,12 @@ export class Listener {
     } catch {
       // It failed already; closing it is only tidying.
     }
+    const callerWaiting =
+      this.finishing.length > 0 || (this.engineEndpointing && this.turn?.lastEndMs !== undefined);
     this.current++;
     this.engineEndpointing = this.stt.capabilities.turnEnd === 'engine';
     try {
-      this.deps.onSwitch?.({ from, to: this.stt.name, reason });
+      this.deps.onSwitch?.({ from, to: this.stt.name, reason, callerWaiting });
     } catch (err) {
       this.deps.onError(err);
     }

@@ -1,6 +1,7 @@
 import type { Brain, BrainOutput, ConversationContext, TurnInput } from '../../src/agent/brain.js';
 import { pcmToMulaw } from '../../src/audio/mulaw.js';
 import { businessProfileSchema } from '../../src/business/profile.js';
+import type { SpeechToText } from '../../src/providers/stt/stt.js';
 import type { TextToSpeech } from '../../src/providers/tts/tts.js';
 import { SpeechDetector } from '../../src/providers/vad/speech-detector.js';
 import type { VoiceActivityDetector } from '../../src/providers/vad/vad.js';
@@ -110,6 +111,9 @@ export interface HarnessOptions {
   leadMs?: number;
   /** Fake ms the brain thinks before answering. */
   brainDelayMs?: number;
+  /** Recognizers the call tries before the scripted one (failover order), and their stall time. */
+  sttBefore?: SpeechToText[];
+  stallMs?: number;
 }
 
 export class VoiceHarness {
@@ -174,7 +178,8 @@ export class VoiceHarness {
         hours: { weekly: { mon: [{ open: '08:00', close: '18:00' }] } },
       }),
       listening: {
-        stt: this.stt,
+        stt: [...(opts.sttBefore ?? []), this.stt],
+        ...(opts.stallMs !== undefined ? { stallMs: opts.stallMs } : {}),
         detector: new SpeechDetector(new EnergyVad(), {
           minSpeechMs: turnTaking.minTurnSpeechMs,
           minSilenceMs: turnTaking.endOfTurnSilenceMs,

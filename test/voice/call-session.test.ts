@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BrainOutput, TurnInput } from '../../src/agent/brain.js';
+import { EventChannel } from '../../src/providers/stt/event-channel.js';
+import type { SpeechToText, SttEvent } from '../../src/providers/stt/stt.js';
 import { VoiceHarness } from '../support/voice-harness.js';
 
 const say = (...texts: string[]): BrainOutput[] => texts.map((text) => ({ type: 'say', text }));
@@ -15,6 +17,52 @@ async function afterGreeting(h: VoiceHarness) {
   await h.runUntil(() => h.turns.some((t) => t.speaker === 'agent'));
   await h.run(200);
 }
+
+/** A cloud recognizer that takes every frame and never answers (a stalled socket). */
+const silentCloud = (): SpeechToText => ({
+  name: 'cloud',
+  sampleRate: 8000,
+  capabilities: { turnEnd: 'engine', interimResults: true },
+  stream: (o) => {
+    const out = new EventChannel<SttEvent>();
+    o.signal.addEventListener('abort', () => out.discard(), { once: true });
+    return {
+      track: o.track,
+      push: () => undefined,
+      flush: () => undefined,
+      close: () => out.discard(),
+      [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
+    };
+  },
+  close: async () => undefined,
+});
+
+describe('CallSession when its recognizer stalls', () => {
+  it('a caller kept waiting by a stalled recognizer hears "One moment." at the stall time, then the answer from the next one', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['We open at eight.']),
+      transcripts: ['what are your hours'],
+      sttBefore: [silentCloud()],
+      stallMs: 1000,
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(800);
+    await h.runUntil(() => h.turns.filter((t) => t.speaker === 'agent').length === 3);
+    const switched = h.events.find((e) => e.type === 'provider-switched');
+    expect(switched).toMatchObject({ kind: 'stt', from: 'cloud', to: 'scripted' });
+    expect(h.turns.filter((t) => t.speaker !== 'caller' || t.text).map((t) => t.text)).toEqual([
+      'Hello there.',
+      'what are your hours',
+      'One moment.',
+      'We open at eight.',
+    ]);
+    // "One moment." came at the stall time, counted from where the caller stopped.
+    const moment = h.turns.find((t) => t.text === 'One moment.')!;
+    const caller = h.turns.find((t) => t.speaker === 'caller')!;
+    expect(moment.startMs - caller.endMs).toBeGreaterThanOrEqual(950); // VAD windows: within a frame or two
+    expect(moment.startMs - caller.endMs).toBeLessThan(1200);
+  });
+});
 
 describe('CallSession turn-taking', () => {
   it('answers a caller turn once the silence window has passed, and stores both turns', async () => {

@@ -203,7 +203,12 @@ describe("Listener failover along the call's recognizers", () => {
     await play(500, 2000, speech);
     expect(errors).toEqual([]);
     expect(switches).toEqual([
-      { from: 'endpointing', to: 'scripted', reason: 'error: connection closed (1011 NET-0001)' },
+      {
+        from: 'endpointing',
+        to: 'scripted',
+        reason: 'error: connection closed (1011 NET-0001)',
+        callerWaiting: false,
+      },
     ]);
     expect(utterances(events)).toEqual(['my basement is flooding']);
     // The new recognizer got the turn from just before its start, not only what came after the switch.
@@ -220,12 +225,30 @@ describe("Listener failover along the call's recognizers", () => {
     expect(switches).toEqual([]);
     await play(1500, 3000, () => 0);
     expect(switches).toHaveLength(1);
-    expect(switches[0]!.reason).toBe('stalled: no result 1000 ms after the caller stopped');
+    expect(switches[0]).toMatchObject({
+      reason: 'stalled: no result 1000 ms after the caller stopped',
+      // The turn was over: the caller is waiting (the session says "One moment.").
+      callerWaiting: true,
+    });
     expect(utterances(events)).toEqual(['are you open on saturday']);
     const end = events.find((e) => e.type === 'speech-end') as { atMs: number };
     // The turn still ends where the caller stopped, not at the switch.
     expect(end.atMs).toBeGreaterThanOrEqual(800);
     expect(end.atMs).toBeLessThan(1000);
+  });
+
+  it('the stall is counted from where the caller stopped, not from when the silence window ended', async () => {
+    const cloud = new EndpointingStt();
+    const offline = new ScriptedStt(['hello']);
+    const switchedAt: number[] = [];
+    const { switches, play, clock } = makeListener([cloud, offline], { stallMs: 1000, minSilenceMs: 300 });
+    // Speech ends at 800 ms; the VAD says so ~300 ms later; the switch is due at 800 + 1000.
+    for (let ms = 0; ms < 2600; ms += 20) {
+      await play(ms, ms + 20, speech);
+      if (switches.length > 0 && switchedAt.length === 0) switchedAt.push(clock.now());
+    }
+    expect(switchedAt[0]).toBeGreaterThanOrEqual(1780);
+    expect(switchedAt[0]).toBeLessThanOrEqual(1900);
   });
 
   it('stays on the new recognizer for the rest of the call', async () => {

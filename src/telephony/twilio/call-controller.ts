@@ -147,10 +147,8 @@ export function createCallController(deps: CallControllerDeps): {
         ? new TtsChain(deps.tts, {
             stallMs: deps.providerStallMs,
             log,
-            onSwitch: (sw) => {
-              log.warn({ ...sw }, 'speech synthesizer replaced for the rest of the call');
-              events.emit({ type: 'provider-switched', kind: 'tts', ...sw });
-            },
+            // The chain logs the switch itself, with the error's status and code.
+            onSwitch: (sw) => events.emit({ type: 'provider-switched', kind: 'tts', ...sw }),
           })
         : deps.tts[0]!;
     const transfer = async (to: E164 | undefined): Promise<boolean> => {
