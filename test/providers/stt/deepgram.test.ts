@@ -110,6 +110,10 @@ async function openSession(): Promise<ListenSession> {
   return lastSession();
 }
 
+/** Until the adapter itself has the socket open (the fake sees the session a little earlier). */
+const clientOpen = (logger: ReturnType<typeof recorder>) =>
+  until(() => logger.lines.some((l) => l.msg === 'deepgram listen socket open'), 'the client side open');
+
 function scripted(session: ListenSession, messages: unknown[]): void {
   for (const m of messages) session.sendRaw(typeof m === 'string' ? m : JSON.stringify(m));
 }
@@ -357,11 +361,11 @@ describe('Deepgram live STT: a normal session', () => {
 
   it('close() on a session that no longer answers gives up after the grace period', async () => {
     fake.listen.faults.push({ kind: 'stall' });
-    const { provider } = stt({ closeGraceMs: 200 });
+    const { provider, logger } = stt({ closeGraceMs: 200 });
     const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
     const r = read(stream);
     const session = await openSession();
-    await until(() => session.open, 'the session');
+    await clientOpen(logger);
     const t0 = Date.now();
     await provider.close();
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -371,11 +375,12 @@ describe('Deepgram live STT: a normal session', () => {
   });
 
   it('an aborted signal closes the stream as close() does', async () => {
-    const { provider } = stt();
+    const { provider, logger } = stt();
     const ac = new AbortController();
     const stream = provider.stream({ track: 'outbound', signal: ac.signal });
     const r = read(stream);
     const session = await openSession();
+    await clientOpen(logger);
     ac.abort();
     await r.finished;
     expect(r.state.error).toBeUndefined();
