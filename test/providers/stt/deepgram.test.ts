@@ -241,23 +241,23 @@ describe('Deepgram live STT: a normal session', () => {
   });
 
   it("sends KeepAlive as a text frame while no audio goes, and so outlives Deepgram's idle timeout", async () => {
-    const quick = await startFakeDeepgram({ idleTimeoutMs: 600 });
+    const quick = await startFakeDeepgram({ idleTimeoutMs: 1500 });
     try {
       const provider = createDeepgramStt({
         settings: settings({ baseUrl: quick.baseUrl }),
         logger: recorder(),
-        keepAliveMs: 200,
+        keepAliveMs: 300, // a KeepAlive may come up to 1.2 s late before the fake closes
       });
       const stream = provider.stream({ track: 'inbound', signal: new AbortController().signal });
       const r = read(stream);
       await until(() => quick.listen.sessions.length === 1, 'the session');
       const session = quick.listen.sessions[0]!;
       await until(
-        () => session.controls.filter((c) => c.type === 'KeepAlive').length >= 4,
-        'four KeepAlives',
+        () => session.controls.filter((c) => c.type === 'KeepAlive').length >= 6,
+        'six KeepAlives',
       );
-      expect(session.open).toBe(true); // > 600 ms without audio, still open
-      expect(session.textFrames.slice(0, 4)).toEqual(Array(4).fill('{"type":"KeepAlive"}'));
+      expect(session.open).toBe(true); // > 1500 ms without audio, still open
+      expect(session.textFrames.slice(0, 6)).toEqual(Array(6).fill('{"type":"KeepAlive"}'));
       expect(session.binaryFrames).toBe(0);
       stream.close();
       await r.finished;
