@@ -252,10 +252,7 @@ describe('Deepgram live STT: a normal session', () => {
       const r = read(stream);
       await until(() => quick.listen.sessions.length === 1, 'the session');
       const session = quick.listen.sessions[0]!;
-      await until(
-        () => session.controls.filter((c) => c.type === 'KeepAlive').length >= 6,
-        'six KeepAlives',
-      );
+      await until(() => session.controls.filter((c) => c.type === 'KeepAlive').length >= 6, 'six KeepAlives');
       expect(session.open).toBe(true); // > 1500 ms without audio, still open
       expect(session.textFrames.slice(0, 6)).toEqual(Array(6).fill('{"type":"KeepAlive"}'));
       expect(session.binaryFrames).toBe(0);
