@@ -939,13 +939,15 @@ export class RealtimeSession {
     this.clearStall();
     this.clock.clearTimeout(this.pendingBarge?.timer);
     this.pendingBarge = undefined;
-    const waiting = this.awaitingAnswer || this.responseActive();
+    // The caller waits for an answer: their turn ended unanswered, or the answer was being made or cut short.
+    let waiting = this.awaitingAnswer || this.responseActive();
     // What was playing is cut where the caller is; the rest of that answer never comes.
     const item = this.playing;
     if (item && !item.settled) {
       const heard = this.playout.clear();
       this.recorder.truncateAgent(this.elapsed());
       this.settleInterrupted(item, 'failed', Math.max(0, Math.min(item.receivedMs, heard - item.startPos)));
+      waiting = true;
     }
     for (const r of this.responses.values()) r.abort.abort(new Error('provider switched'));
     this.playout.close();
@@ -973,10 +975,10 @@ export class RealtimeSession {
       framesIn: this.framesIn,
       framesOut: this.framesOut,
       latencies: [...this.latencies],
-      next: !this.greetingHeard()
-        ? { kind: 'greet' }
-        : answer
-          ? { kind: 'answer', input: answer, say: ONE_MOMENT }
+      next: answer
+        ? { kind: 'answer', input: answer, say: ONE_MOMENT }
+        : !this.greetingHeard() || (waiting && !lastCaller)
+          ? { kind: 'greet' }
           : { kind: 'listen' },
     };
     try {
@@ -988,8 +990,9 @@ export class RealtimeSession {
     }
   }
 
+  /** Some agent turn was heard in full (a greeting cut short is said again, whole). */
   private greetingHeard(): boolean {
-    return this.turns.some((t) => t.speaker === 'agent');
+    return this.turns.some((t) => t.speaker === 'agent' && !t.interrupted);
   }
 
   // ---- the end --------------------------------------------------------------------------------

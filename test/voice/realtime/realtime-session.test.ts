@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Brain, ConversationContext, TurnInput } from '../../../src/agent/index.js';
+import { businessProfileSchema } from '../../../src/business/profile.js';
 import { ProviderError } from '../../../src/providers/llm/http.js';
+import { CallSession } from '../../../src/voice/call-session.js';
+import { DEFAULT_TURN_TAKING } from '../../../src/voice/turn-taking.js';
+import { WordTts } from '../../support/voice-harness.js';
 import { RealtimeHarness, SILENT_B64, SILENT_FRAME } from './support/realtime-harness.js';
 import { spokenResponse } from './support/fake-connection.js';
 
@@ -382,5 +387,95 @@ describe('RealtimeSession: failure falls back to the pipeline', () => {
     expect(h.ofType('provider-switched')).toEqual([]);
     await h.server({ type: 'error', error: { type: 'server_error', message: 'The server had an error' } });
     expect(h.ofType('provider-switched')).toHaveLength(1);
+  });
+
+  it('the connection dies mid-answer: the cut answer is stored with what was heard, and the caller is answered again', async () => {
+    const h = await greetedCall(200);
+    await h.run(400);
+    await h.server(
+      { type: 'input_audio_buffer.speech_started', audio_start_ms: 100, item_id: 'u1' },
+      { type: 'input_audio_buffer.speech_stopped', audio_end_ms: 900, item_id: 'u1' },
+      {
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: 'u1',
+        transcript: 'Can someone come today?',
+      },
+      ...spokenResponse('resp_2', 'item_2', 'Yes, a technician can come this afternoon.', 3000),
+    );
+    await h.run(600);
+    h.conn.break(
+      new ProviderError('OpenAI Realtime: the connection closed (1006)', {
+        kind: 'network',
+        retryable: true,
+      }),
+    );
+    await h.run(20);
+    const cut = h.ofType('agent-turn-interrupted')[0]!;
+    expect(cut.reason).toBe('failed');
+    expect(cut.heardText.length).toBeGreaterThan(0);
+    expect(h.clears()).toBe(1);
+    expect(h.handovers[0]!.resume.next).toEqual({
+      kind: 'answer',
+      input: { kind: 'speech', text: 'Can someone come today?' },
+      say: 'One moment.',
+    });
+  });
+
+  it('a pipeline session takes over with the history: no second greeting, "One moment." then the answer', async () => {
+    const seen: Array<{ turn: TurnInput; ctx: ConversationContext }> = [];
+    const brain: Brain = {
+      async *respond(turn, ctx) {
+        seen.push({ turn, ctx });
+        yield { type: 'say', text: 'We open at eight.' };
+      },
+    };
+    const h: RealtimeHarness = new RealtimeHarness({
+      takeOver: ({ resume }) =>
+        new CallSession({
+          transport: h.transport,
+          hangup: () => undefined,
+          tts: new WordTts(),
+          brain,
+          business: businessProfileSchema.parse({
+            name: 'Acme Plumbing',
+            timezone: 'America/New_York',
+            hours: { weekly: {} },
+          }),
+          events: h.stream,
+          log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+          turnTaking: DEFAULT_TURN_TAKING,
+          playoutLeadMs: 100,
+          clock: h.clock,
+          resume,
+        }),
+    });
+    await h.open();
+    await h.server(...spokenResponse('resp_g', 'item_g', GREETING, 200));
+    await h.run(400);
+    await h.server(
+      { type: 'input_audio_buffer.speech_started', audio_start_ms: 100, item_id: 'u1' },
+      { type: 'input_audio_buffer.speech_stopped', audio_end_ms: 900, item_id: 'u1' },
+      {
+        type: 'conversation.item.input_audio_transcription.completed',
+        item_id: 'u1',
+        transcript: 'When do you open?',
+      },
+    );
+    await h.run(1600);
+    expect(h.ofType('provider-switched')).toHaveLength(1);
+    await h.run(3000);
+    expect(seen.map((s) => s.turn)).toEqual([{ kind: 'speech', text: 'When do you open?' }]);
+    // What the caller heard before the answer: the greeting, then the line said at the switch.
+    expect(seen[0]!.ctx.transcript.map((t) => t.text)).toEqual([GREETING, 'One moment.']);
+    await h.end();
+    expect(h.store.turns.map((t) => [t.speaker, t.text])).toEqual([
+      ['agent', GREETING],
+      ['caller', 'When do you open?'],
+      ['agent', 'One moment.'],
+      ['agent', 'We open at eight.'],
+    ]);
+    expect(h.ofType('call-started')).toHaveLength(1);
+    expect(h.ofType('call-ended')).toHaveLength(1);
+    expect(h.events.at(-1)!.type).toBe('call-ended');
   });
 });

@@ -59,11 +59,13 @@ export class RealtimeHarness {
   hungUp = false;
   private readonly playback: Played[] = [];
   framesPlayed = 0;
+  /** The fake Twilio leg (a takeover session speaks on it too). */
+  readonly transport: MediaTransport;
   private connectResult: () => Promise<RealtimeConnection>;
 
   constructor(opts: Partial<RealtimeSessionDeps> & { connect?: RealtimeSessionDeps['connect'] } = {}) {
     this.connectResult = async () => this.conn;
-    const transport: MediaTransport = {
+    const transport: MediaTransport = (this.transport = {
       sendMedia: () => {
         this.wire.push({ kind: 'media', at: this.clock.now() });
         this.playback.push({ kind: 'media' });
@@ -78,7 +80,7 @@ export class RealtimeHarness {
         const pending = this.playback.splice(0);
         for (const p of pending) if (p.kind === 'mark') queueMicrotask(() => this.session.onMarkEcho(p.name));
       },
-    };
+    });
     this.callLog = new CallLog({ store: this.store, streamSid: 'MZrt', log: { error: () => undefined } });
     this.stream.subscribe((e) => this.events.push(e));
     this.stream.subscribe(this.callLog.listener);
