@@ -4,6 +4,7 @@
  * the call: flapping back and forth mid-call would change the voice every sentence.
  */
 import type { TextToSpeech } from './tts.js';
+import { EventChannel } from '../stt/event-channel.js';
 import { Resampler } from '../../audio/index.js';
 import { monotonicClock, silentLogger, type Clock, type Logger } from '../../shared/index.js';
 import { ProviderError } from '../llm/http.js';
@@ -70,27 +71,46 @@ export class TtsChain implements TextToSpeech {
   }
 
   async *synthesize(text: string, signal: AbortSignal): AsyncIterable<Int16Array> {
-    for (;;) {
-      if (signal.aborted) return;
-      const at = this.#index;
-      const provider = this.#providers[at] as TextToSpeech;
-      const last = at === this.#providers.length - 1;
-      const outcome = yield* this.#attempt(provider, text, signal, last);
-      if (outcome.ok || signal.aborted) return;
-      if (last) throw outcome.error;
-      // Another sentence of this call may have moved the chain on already: then only retry.
-      if (this.#index === at) this.#switchFrom(at, outcome);
-      // The same text again with the next provider. When the failed one had already spoken part of
-      // it, the caller hears that part twice: a repeated sentence is better than a lost one.
+    // The next provider's audio for this text, started before the stall deadline (see #attempt).
+    let hedged: Hedge | undefined;
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        const at = this.#index;
+        const provider = this.#providers[at] as TextToSpeech;
+        const last = at === this.#providers.length - 1;
+        const source = hedged?.provider === provider ? hedged : undefined;
+        if (hedged && !source) hedged.cancel();
+        hedged = undefined;
+        const next = last ? undefined : (this.#providers[at + 1] as TextToSpeech);
+        const outcome = yield* this.#attempt(provider, text, signal, last, source, next);
+        hedged = outcome.hedge;
+        if (outcome.ok || signal.aborted) return;
+        if (last) throw outcome.error;
+        // Another sentence of this call may have moved the chain on already: then only retry.
+        if (this.#index === at) this.#switchFrom(at, outcome);
+        // The same text again with the next provider. When the failed one had already spoken part of
+        // it, the caller hears that part twice: a repeated sentence is better than a lost one.
+      }
+    } finally {
+      hedged?.cancel();
     }
   }
 
+  /**
+   * One provider's try at the text. When it has given no audio shortly before its stall deadline
+   * (HEDGE_LEAD_MS), the next provider is started on the same text in the background, so that on a
+   * stall its audio is already there: the caller's silence is the stall time, not the stall time
+   * plus the next provider's start. The hedge is handed back for the next attempt, or cancelled.
+   */
   async *#attempt(
     provider: TextToSpeech,
     text: string,
     signal: AbortSignal,
     last: boolean,
-  ): AsyncGenerator<Int16Array, Outcome> {
+    source: Hedge | undefined,
+    next: TextToSpeech | undefined,
+  ): AsyncGenerator<Int16Array, Outcome & { hedge?: Hedge }> {
     const child = new AbortController();
     const onAbort = () => child.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -99,49 +119,78 @@ export class TtsChain implements TextToSpeech {
         ? undefined
         : new Resampler(provider.sampleRate, TTS_CHAIN_SAMPLE_RATE);
     const deadline = last ? undefined : this.#clock.now() + this.#opts.stallMs;
+    let hedge: Hedge | undefined;
+    let hedgeTimer: unknown;
+    if (next && deadline !== undefined) {
+      hedgeTimer = this.#clock.setTimeout(
+        () => {
+          hedgeTimer = undefined;
+          if (!signal.aborted) hedge = startHedge(next, text, signal);
+        },
+        Math.max(0, this.#opts.stallMs - HEDGE_LEAD_MS),
+      );
+    }
+    const dropHedge = () => {
+      if (hedgeTimer !== undefined) this.#clock.clearTimeout(hedgeTimer);
+      hedgeTimer = undefined;
+      hedge?.cancel();
+      hedge = undefined;
+    };
+    /** On failure the hedge (if started) goes to the next attempt. */
+    const failing = (o: Outcome): Outcome & { hedge?: Hedge } => {
+      if (hedgeTimer !== undefined) this.#clock.clearTimeout(hedgeTimer);
+      hedgeTimer = undefined;
+      const h = hedge;
+      hedge = undefined;
+      return h ? { ...o, hedge: h } : o;
+    };
     let it: AsyncIterator<Int16Array> | undefined;
     let finished = false;
     let heard = false;
     try {
-      it = provider.synthesize(text, child.signal)[Symbol.asyncIterator]();
+      it = source ? source.iterator : provider.synthesize(text, child.signal)[Symbol.asyncIterator]();
+      if (source) signal.removeEventListener('abort', onAbort); // the hedge follows the caller's signal itself
       for (;;) {
         const step = await this.#next(it, signal, heard ? undefined : deadline);
         switch (step.kind) {
           case 'aborted':
+            dropHedge();
             return { ok: true };
           case 'stalled':
-            return {
+            return failing({
               ok: false,
               reason: `stalled: no audio in ${this.#opts.stallMs} ms`,
               error: new ProviderError(`${provider.name}: no audio within ${this.#opts.stallMs} ms`, {
                 kind: 'timeout',
                 retryable: true,
               }),
-            };
+            });
           case 'error':
             finished = true;
-            if (signal.aborted) return { ok: true };
-            return { ok: false, reason: reasonOf(step.error, heard), error: step.error };
+            if (signal.aborted) return (dropHedge(), { ok: true });
+            return failing({ ok: false, reason: reasonOf(step.error, heard), error: step.error });
           case 'end': {
             finished = true;
             // A clean end without a sample for words to say is a silent failure (an empty 200):
             // worth the next provider's try, except from the last, which has no one to ask.
             if (!heard && !last && /[\p{L}\p{N}]/u.test(text)) {
-              return {
+              return failing({
                 ok: false,
                 reason: 'closed: no audio',
                 error: new ProviderError(`${provider.name}: ended without audio`, {
                   kind: 'protocol',
                   retryable: true,
                 }),
-              };
+              });
             }
+            dropHedge();
             const tail = resampler?.flush();
             if (tail && tail.length > 0) yield tail;
             return { ok: true };
           }
           case 'chunk': {
             if (step.value.length === 0) break;
+            if (!heard) dropHedge(); // this provider speaks: the hedge is not needed
             heard = true;
             const out = resampler ? resampler.push(step.value) : step.value;
             if (out.length > 0) yield out;
@@ -153,10 +202,13 @@ export class TtsChain implements TextToSpeech {
     } catch (err) {
       // synthesize() itself threw before returning an iterator.
       finished = true;
-      if (signal.aborted) return { ok: true };
-      return { ok: false, reason: reasonOf(err, heard), error: err };
+      if (signal.aborted) return (dropHedge(), { ok: true });
+      return failing({ ok: false, reason: reasonOf(err, heard), error: err });
     } finally {
+      // Our caller stopped listening mid-way (return()): nothing of this attempt may linger.
+      if (hedgeTimer !== undefined) this.#clock.clearTimeout(hedgeTimer);
       signal.removeEventListener('abort', onAbort);
+      if (source && !finished) source.cancel();
       if (!finished) {
         // Stalled, aborted, or our caller stopped listening: end the provider's request now.
         child.abort(new Error('tts chain: attempt abandoned'));
@@ -239,4 +291,42 @@ function reasonOf(err: unknown, afterAudio: boolean): string {
   }
   const name = err instanceof Error ? err.name : typeof err;
   return `error: ${/^[\w.-]{1,40}$/.test(name) ? name : 'unknown'}`;
+}
+
+/** How long before the stall deadline the next provider is started on the same text. */
+const HEDGE_LEAD_MS = 400;
+
+/** The next provider already working on the text: its audio is buffered until it is needed. */
+interface Hedge {
+  readonly provider: TextToSpeech;
+  readonly iterator: AsyncIterator<Int16Array>;
+  cancel(): void;
+}
+
+function startHedge(provider: TextToSpeech, text: string, signal: AbortSignal): Hedge {
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const buffered = new EventChannel<Int16Array>();
+  void (async () => {
+    try {
+      for await (const chunk of provider.synthesize(text, ac.signal)) {
+        if (ac.signal.aborted) break;
+        buffered.push(chunk);
+      }
+      buffered.end();
+    } catch (err) {
+      buffered.fail(err);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  })();
+  return {
+    provider,
+    iterator: buffered[Symbol.asyncIterator](),
+    cancel: () => {
+      ac.abort(new Error('tts chain: hedge not needed'));
+      buffered.discard();
+    },
+  };
 }

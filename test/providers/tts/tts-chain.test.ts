@@ -116,6 +116,59 @@ function chain(providers: TextToSpeech[], clock = new CountingClock(), stallMs =
 
 const never = () => new AbortController().signal;
 
+describe('TtsChain hedging', () => {
+  /** Speaks one chunk after `ms` of the fake clock (a provider that takes a while to start). */
+  const speaksAfter = (clock: FakeClock, ms: number, value: number): Script =>
+    async function* (_text, signal) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+      if (signal.aborted) return;
+      yield chunk(value);
+    };
+
+  it('a stalled provider: the next one was started before the deadline, so the caller waits the stall time, not more', async () => {
+    const clock = new CountingClock();
+    const eleven = new ScriptedTts('elevenlabs', hangs);
+    const backup = new ScriptedTts('flite', speaksAfter(clock, 300, 2));
+    const { chain: c, switches } = chain([eleven, backup], clock);
+    const got: number[] = [];
+    const run = (async () => {
+      for await (const _chunk of c.synthesize('Hello.', never())) got.push(clock.now());
+    })();
+    for (let t = 0; t < 2000; t += 10) {
+      clock.advance(10);
+      await settle();
+    }
+    await run;
+    expect(switches).toEqual([{ from: 'elevenlabs', to: 'flite', reason: 'stalled: no audio in 1500 ms' }]);
+    // The backup's 300 ms start ran during the last 400 ms before the deadline.
+    expect(backup.calls).toHaveLength(1);
+    expect(got[0]).toBeGreaterThanOrEqual(1500);
+    expect(got[0]).toBeLessThanOrEqual(1520);
+    expect(clock.pending.size).toBe(0);
+  });
+
+  it('a provider that speaks after the hedge started: the hedge is cancelled and nothing of it is heard', async () => {
+    const clock = new CountingClock();
+    const eleven = new ScriptedTts('elevenlabs', speaksAfter(clock, 1300, 1));
+    const backup = new ScriptedTts('flite', hangs);
+    const { chain: c, switches } = chain([eleven, backup], clock);
+    const values: number[] = [];
+    const run = (async () => {
+      for await (const x of c.synthesize('Hello.', never())) values.push(x[0] as number);
+    })();
+    for (let t = 0; t < 2000; t += 10) {
+      clock.advance(10);
+      await settle();
+    }
+    await run;
+    expect(switches).toEqual([]);
+    expect(values).toEqual([1]);
+    expect(backup.calls).toHaveLength(1);
+    expect(backup.calls[0]!.signal.aborted).toBe(true);
+    expect(clock.pending.size).toBe(0);
+  });
+});
+
 describe('TtsChain', () => {
   it('speaks at 8 kHz through the first provider while it works: no switch', async () => {
     const eleven = new ScriptedTts('elevenlabs', speaks(1));
@@ -282,7 +335,8 @@ describe('TtsChain', () => {
     const ac = new AbortController();
     const run = collect(c.synthesize('Hello.', ac.signal));
     await settle();
-    expect(clock.pending.size).toBe(1);
+    // The stall deadline, and the start of the hedge shortly before it.
+    expect(clock.pending.size).toBe(2);
     clock.advance(700);
     ac.abort();
     const out = await run;
