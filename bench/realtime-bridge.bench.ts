@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -172,6 +173,8 @@ interface StepResult {
   gapsOver60: number;
   /** The load process's own event-loop delay p99: above a few ms, its figures include its own lag. */
   loadLoopP99: number;
+  /** The load process's CPU (callers and the GA server), % of one core. */
+  loadCpuPct: number;
   switches?: number;
   loopP99?: number;
   cpuPct?: number;
@@ -281,7 +284,7 @@ async function main(): Promise<void> {
     r.cpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
     results.push(r);
     console.log(
-      `  ${String(n).padStart(5)}  ${String(r.connected).padStart(9)}  ${String(r.framesOut).padStart(10)}  ${f(r.jitterP50, 2).padStart(10)}  ${f(r.jitterP99, 2).padStart(6)}  ${f(r.jitterMax, 1).padStart(6)}  ${String(r.gapsOver60).padStart(9)}  ${String(r.switches).padStart(8)}  ${f(r.loopP99, 1).padStart(11)}  ${f(r.cpuPct, 0).padStart(8)}%  ${f(r.loadLoopP99, 1).padStart(13)}`,
+      `  ${String(n).padStart(5)}  ${String(r.connected).padStart(9)}  ${String(r.framesOut).padStart(10)}  ${f(r.jitterP50, 2).padStart(10)}  ${f(r.jitterP99, 2).padStart(6)}  ${f(r.jitterMax, 1).padStart(6)}  ${String(r.gapsOver60).padStart(9)}  ${String(r.switches).padStart(8)}  ${f(r.loopP99, 1).padStart(11)}  ${f(r.cpuPct, 0).padStart(8)}%  ${f(r.loadLoopP99, 1).padStart(13)}  ${f(r.loadCpuPct, 0).padStart(7)}%  ${loadavg()[0]!.toFixed(1)}`,
     );
     // Let the calls' ends settle before the next step.
     await new Promise((res) => setTimeout(res, 2000));
@@ -322,6 +325,17 @@ const TONE = (() => {
   return b;
 })();
 const SILENCE = new Uint8Array(160).fill(0xff);
+const TONE_B64 = Buffer.from(TONE).toString('base64');
+const SILENCE_B64 = Buffer.from(SILENCE).toString('base64');
+
+/**
+ * Twilio's media message for one caller, as TwilioFrameBuilder.media makes it, from a payload
+ * encoded once (the load generator must cost far less than what it measures).
+ */
+function mediaFrame(c: Caller, payloadB64: string): string {
+  c.seq++;
+  return `{"event":"media","sequenceNumber":"${c.seq}","media":{"track":"inbound","chunk":"${c.tick + 1}","timestamp":"${c.tick * FRAME_MS}","payload":"${payloadB64}"},"streamSid":"${c.streamSid}"}`;
+}
 
 function linearToMulaw(sample: number): number {
   const BIAS = 0x84;
@@ -341,6 +355,8 @@ interface Caller {
   /** Caller speaks 600 ms every CYCLE frames from this offset. */
   offset: number;
   tick: number;
+  seq: number;
+  streamSid: string;
   lastFrameAt: number;
   runFrames: number;
   /** Twilio's playback: when the audio queued so far ends; marks echo then. */
@@ -367,6 +383,9 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
       started: false,
       offset: Math.floor(Math.random() * CYCLE),
       tick: 0,
+      // connected and start went before (TwilioFrameBuilder counts start as 1).
+      seq: 1,
+      streamSid: `MZ${i.toString().padStart(32, '0')}`,
       lastFrameAt: 0,
       runFrames: 0,
       playEnd: 0,
@@ -433,7 +452,7 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
         for (const c of mine) {
           if (!c.started || c.ws.readyState !== WebSocket.OPEN) continue;
           const speaking = (c.tick + c.offset) % CYCLE < SPEAK_FRAMES;
-          c.ws.send(c.builder.media(speaking ? TONE : SILENCE, c.tick * FRAME_MS));
+          c.ws.send(mediaFrame(c, speaking ? TONE_B64 : SILENCE_B64));
           c.tick++;
         }
       }
@@ -445,8 +464,12 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
   measuring.on = true;
   process.send!({ phase: 'measuring' });
   loop.enable();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   loop.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const loadCpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
   measuring.on = false;
   for (const t of tickers) clearInterval(t);
   for (const c of callers) {
@@ -463,6 +486,7 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
     jitterMax: jitter.length ? Math.max(...jitter) : NaN,
     gapsOver60,
     loadLoopP99: loop.percentile(99) / 1e6,
+    loadCpuPct,
   };
 }
 

@@ -207,12 +207,20 @@ export class Playout {
     else this.stopTimer();
   }
 
+  /**
+   * Wakes when the next frame may leave: when what the caller has heard lets the lead take one
+   * more frame. Timed from the playback anchor, not from the last wake, so a late timer does not
+   * push the next one later (a fixed 20 ms delay drifts and then sends two frames at once).
+   */
   private startTimer(): void {
     if (this.timer !== undefined) return;
+    const due = this.anchor.at + (this.sentPosition - this.opts.leadMs - this.anchor.pos);
+    // +1: the lead test is strict; never sooner than 1 ms nor later than one frame.
+    const delay = Math.min(FRAME_MS, Math.max(1, Math.ceil(due - this.clock.now()) + 1));
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.pump();
-    }, FRAME_MS);
+    }, delay);
   }
 
   private stopTimer(): void {

@@ -159,6 +159,8 @@ export class RealtimeSession {
   private readonly playout: Playout;
   // Grows as the call goes on (doubling): hundreds of calls must not each hold a minute up front.
   private readonly recorder = new CallRecorder(8000, 10);
+  /** Caller audio as it came (mu-law): decoded into the recording in batches, off the frame path. */
+  private readonly callerAudio = new MulawTrack();
   private readonly startedAt: number;
   private readonly turns: SessionTurn[] = [];
   private readonly brainState: BrainState = {};
@@ -290,7 +292,7 @@ export class RealtimeSession {
       return;
     }
     this.framesIn++;
-    this.recorder.addCaller(mulawToPcm(mulaw));
+    if (this.callerAudio.push(mulaw)) this.callerAudio.flushInto(this.recorder);
     if (!this.ready || !this.conn) return;
     this.conn.appendAudio(
       payload ?? Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength).toString('base64'),
@@ -967,6 +969,7 @@ export class RealtimeSession {
     const lastCaller = [...this.turns].reverse().find((t) => t.speaker === 'caller');
     const answer: TurnInput | undefined =
       waiting && lastCaller ? { kind: 'speech', text: lastCaller.text } : undefined;
+    this.callerAudio.flushInto(this.recorder);
     const resume: SessionResume = {
       turns: [...this.turns],
       startedAt: this.startedAt,
@@ -1071,6 +1074,7 @@ export class RealtimeSession {
           }
         : {}),
     };
+    this.callerAudio.flushInto(this.recorder);
     let recording: string | undefined;
     if (this.deps.saveRecording) {
       recording = await this.deps
@@ -1096,6 +1100,30 @@ export class RealtimeSession {
     if (reason === 'shutdown') return 'server-shutdown';
     if (reason === 'stop') return 'caller-hung-up';
     return 'dropped';
+  }
+}
+
+/** Caller mu-law kept as it came, decoded for the recording a few seconds at a time. */
+class MulawTrack {
+  private buf = new Uint8Array(8000 * 5);
+  private len = 0;
+
+  /** True when full: time to flush. */
+  push(mulaw: Uint8Array): boolean {
+    if (this.len + mulaw.length > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + mulaw.length));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(mulaw, this.len);
+    this.len += mulaw.length;
+    return this.len >= 8000 * 4;
+  }
+
+  flushInto(recorder: CallRecorder): void {
+    if (this.len === 0) return;
+    recorder.addCaller(mulawToPcm(this.buf.subarray(0, this.len)));
+    this.len = 0;
   }
 }
 
