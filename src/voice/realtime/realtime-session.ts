@@ -766,9 +766,9 @@ export class RealtimeSession {
   private checkEmergency(text: string): void {
     const hit = detectEmergency(text, this.deps.business.trade);
     if (!hit || this.st.emergencies.includes(hit.category)) return;
-    this.protectNext = true;
-    if (this.current && !this.current.done && !this.current.cancelled)
-      this.current.allowInterruptions = false;
+    // What the agent says about it (how to stay safe) is not talked over: the answer under way, or the next.
+    if (this.responseActive()) this.current!.allowInterruptions = false;
+    else this.protectNext = true;
     const summary = `The caller said: "${text}"`;
     void this.runToolCall(
       {
@@ -1009,20 +1009,27 @@ export class RealtimeSession {
     if (item && !item.settled) this.cut(item, 'cut-off');
     else if (this.responseActive()) this.cancel(this.current!);
     if (!this.conn) return;
+    const deadline = this.clock.now() + maxMs;
+    const waitFor = (cond: () => boolean) =>
+      new Promise<void>((resolve) => {
+        const poll = () => {
+          if (cond() || this.clock.now() >= deadline || this.ended || this.switched) resolve();
+          else this.clock.setTimeout(poll, 50);
+        };
+        poll();
+      });
+    // A cancelled answer must be over at the server before another may start.
+    await waitFor(() => !this.current || this.current.done);
+    if (this.ended || this.switched || !this.conn) return;
     const before = this.responses.size;
     this.conn.createResponse({ instructions: `Say exactly: "${text}"` });
-    const deadline = this.clock.now() + maxMs;
-    await new Promise<void>((resolve) => {
-      const poll = () => {
-        const said = this.responses.size > before && !this.responseActive() && !this.playout.isPlaying();
-        if (this.clock.now() >= deadline || this.ended || this.switched || said) {
-          resolve();
-          return;
-        }
-        this.clock.setTimeout(poll, 100);
-      };
-      this.clock.setTimeout(poll, 200);
-    });
+    await waitFor(
+      () =>
+        this.responses.size > before &&
+        this.current?.done === true &&
+        !this.playout.isPlaying() &&
+        [...this.items.values()].every((i) => i.settled),
+    );
   }
 
   /** Never rejects: the recording is kept and `call-ended` is emitted last, once. */

@@ -478,4 +478,26 @@ describe('RealtimeSession: failure falls back to the pipeline', () => {
     expect(h.ofType('call-ended')).toHaveLength(1);
     expect(h.events.at(-1)!.type).toBe('call-ended');
   });
+
+  it('shutdown goodbye: what plays is cut, the goodbye is asked for once the cancelled answer is over, and it resolves once heard', async () => {
+    const h = await greetedCall(3000);
+    await h.run(400);
+    let said = false;
+    const goodbye = h.session
+      .sayGoodbye('Sorry, we have to end the call. Goodbye.', 5000)
+      .then(() => (said = true));
+    await h.run(20);
+    expect(h.clears()).toBe(1);
+    // The greeting's response.done has come already: the goodbye is asked for at once.
+    expect(h.conn.of('response.create').at(-1)!.instructions).toContain('Goodbye.');
+    await h.server(
+      ...spokenResponse('resp_bye', 'item_bye', 'Sorry, we have to end the call. Goodbye.', 600),
+    );
+    await h.run(300);
+    expect(said).toBe(false);
+    await h.run(800);
+    await goodbye;
+    expect(said).toBe(true);
+    expect(h.ofType('goodbye')).toHaveLength(1);
+  });
 });
