@@ -5,19 +5,13 @@
  * the caller's: from their last word to the first agent audio that reaches them.
  * Run: npx tsx bench/failover.bench.ts [calls per case, default 3]. Prints figures only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/http/logger.js';
 import { festivalCallerAudio } from '../src/sim/caller-audio.js';
 import { parseCallScript } from '../src/sim/script.js';
 import { simulateCall } from '../src/sim/simulated-call.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../test/support/fake-deepgram.js';
 import { startFakeElevenLabs, type FakeElevenLabs } from '../test/support/fake-elevenlabs.js';
-import { freePort } from '../test/support/test-server.js';
+import { startTestServer } from '../test/support/test-server.js';
 
 const CALLS = Number(process.argv[2] ?? 3);
 const VOICE = 'EXAVITQu4vr4xnSDxMaL';
@@ -78,14 +72,8 @@ for (const c of cases) {
   for (let i = 0; i < CALLS; i++) {
     const dg = await startFakeDeepgram();
     const el = await startFakeElevenLabs({ voices: [VOICE], msPerChar: 30 });
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'sb-bench-'));
-    const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
-    const config = loadConfig({
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: baseUrl,
-      DATA_DIR: dataDir,
+    const server = await startTestServer({
+      LOG_LEVEL: 'silent',
       STT_PROVIDERS: 'deepgram,pocketsphinx',
       TTS_PROVIDERS: 'elevenlabs,flite',
       PROVIDER_STALL_MS: String(STALL_MS),
@@ -95,8 +83,7 @@ for (const c of cases) {
       ELEVENLABS_BASE_URL: el.baseUrl,
       ELEVENLABS_VOICE_ID: VOICE,
     });
-    const app = await createApp(config, { logger: createLogger({ level: 'silent' }) });
-    await app.listen();
+    const { app, baseUrl } = server;
     try {
       dg.listen.transcripts.push(LINE);
       const fault = c.fault(dg, el);
@@ -119,10 +106,9 @@ for (const c of cases) {
         if (e.type === 'provider-switched')
           switches.push(`${e.payload['kind']}: ${e.payload['from']} -> ${e.payload['to']}`);
     } finally {
-      await app.close();
+      await server.stop();
       await dg.close();
       await el.close();
-      rmSync(dataDir, { recursive: true, force: true });
     }
   }
   results.push({ name: c.name, waits, switches });

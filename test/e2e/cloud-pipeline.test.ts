@@ -43,6 +43,14 @@ async function start(): Promise<TestServer> {
   return server;
 }
 
+/** The simulator as Twilio for this server, with a festival caller (another engine than the agent's). */
+const callerOf = (s: TestServer) => ({
+  baseUrl: s.baseUrl,
+  authToken: s.app.twilioAuthToken,
+  apiKey: s.app.apiKey,
+  callerAudio: festivalCallerAudio('ked_diphone'),
+});
+
 const callerSays = (report: SimulationReport) =>
   (report.transcript ?? []).filter((t) => t.speaker === 'caller').map((t) => t.text);
 const storedEvents = (report: SimulationReport) =>
@@ -57,12 +65,7 @@ describe.skipIf(!hasFestival)(
       deepgram!.listen.transcripts.push('Are you open on Saturday?');
       const report = await simulateCall(
         parseCallScript({ turns: [{ say: 'Are you open on Saturday?' }], hangupAfterMs: 300 }),
-        {
-          baseUrl: s.baseUrl,
-          authToken: s.app.twilioAuthToken,
-          apiKey: s.app.apiKey,
-          callerAudio: festivalCallerAudio('ked_diphone'),
-        },
+        callerOf(s),
       );
       expect(report.protocolErrors).toEqual([]);
       expect(callerSays(report)).toEqual(['Are you open on Saturday?']);
@@ -108,12 +111,7 @@ describe.skipIf(!hasFestival)(
           turns: [{ say: 'Are you open on Saturday?' }, { say: 'My basement is flooding' }],
           hangupAfterMs: 500,
         }),
-        {
-          baseUrl: s.baseUrl,
-          authToken: s.app.twilioAuthToken,
-          apiKey: s.app.apiKey,
-          callerAudio: festivalCallerAudio('ked_diphone'),
-        },
+        callerOf(s),
       );
       await killer;
       expect(report.protocolErrors).toEqual([]);
@@ -140,12 +138,7 @@ describe.skipIf(!hasFestival)(
       })();
       const report = await simulateCall(
         parseCallScript({ turns: [{ say: 'Are you open on Saturday?' }], hangupAfterMs: 300 }),
-        {
-          baseUrl: s.baseUrl,
-          authToken: s.app.twilioAuthToken,
-          apiKey: s.app.apiKey,
-          callerAudio: festivalCallerAudio('ked_diphone'),
-        },
+        callerOf(s),
       );
       await killer;
       const switches = storedEvents(report).filter((e) => e.type === 'provider-switched');
@@ -168,12 +161,7 @@ describe.skipIf(!hasFestival)(
       })();
       const report = await simulateCall(
         parseCallScript({ turns: [{ say: 'Are you open on Saturday?' }], hangupAfterMs: 300 }),
-        {
-          baseUrl: s.baseUrl,
-          authToken: s.app.twilioAuthToken,
-          apiKey: s.app.apiKey,
-          callerAudio: festivalCallerAudio('ked_diphone'),
-        },
+        callerOf(s),
       );
       await failer;
       const switches = storedEvents(report).filter((e) => e.type === 'provider-switched');
