@@ -2,10 +2,10 @@
  * Realtime call bridge: (a) what the bridge adds per frame, in process (a Twilio media message in
  * to its append handed to the upstream socket; an upstream audio delta in to its frames queued),
  * p50/p99; (b) concurrent bridged calls: one process runs the media-stream handler and the
- * bridge (the real GA client) while a second process runs the simulated Twilio callers (20 ms
- * frames in real time, marks echoed as their audio plays) and the local GA server (H3's fake,
- * streaming answers back); N steps up and the p99 outbound frame jitter at the callers is
- * printed per N, with the largest N under 20 ms. Prints figures; never asserts.
+ * bridge (the real GA client), a second the simulated Twilio callers (20 ms frames in real time,
+ * marks echoed as their audio plays), a third the local GA server (streaming answers back); N
+ * steps up and the p99 outbound frame jitter at the callers (|gap - 20 ms| between frames after
+ * the lead) is printed per N, with the largest N under 20 ms. Prints figures; never asserts.
  * Run: npx tsx bench/realtime-bridge.bench.ts [seconds per step, default 20] [N list, default 100,200,300,400,500]
  * Targets (issue 9): overhead p99 <= 2 ms; >= 300 calls with p99 jitter <= 20 ms on 2 cores.
  */
@@ -175,6 +175,7 @@ interface StepResult {
   loadLoopP99: number;
   /** The load process's CPU (callers and the GA server), % of one core. */
   loadCpuPct: number;
+  upstreamCpuPct?: number;
   switches?: number;
   loopP99?: number;
   cpuPct?: number;
@@ -224,15 +225,26 @@ async function bridgeServer(
 }
 
 async function main(): Promise<void> {
-  const child = fork(fileURLToPath(import.meta.url), ['--load'], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <T>(msg: unknown): Promise<T> =>
-    new Promise((resolve) => {
-      child.once('message', (m) => resolve(m as T));
-      child.send(msg as object);
+  // The GA server and the callers each in a process of their own: a lagging caller process
+  // would show its own delay as the bridge's jitter.
+  const self = fileURLToPath(import.meta.url);
+  const upstreamChild = fork(self, ['--upstream'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(self, ['--callers'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  /** The GA server process's CPU time so far, ms. */
+  const upstreamCpu = () =>
+    new Promise<number>((resolve) => {
+      const on = (m: { cpuMs?: number }) => {
+        if (m.cpuMs === undefined) return;
+        upstreamChild.off('message', on);
+        resolve(m.cpuMs);
+      };
+      upstreamChild.on('message', on);
+      upstreamChild.send({ cmd: 'cpu' });
     });
-  const upstream = await ask<{ baseUrl: string; apiKey: string }>({ cmd: 'upstream' });
+  const upstream = await new Promise<{ baseUrl: string; apiKey: string }>((resolve) => {
+    upstreamChild.once('message', (m) => resolve(m as { baseUrl: string; apiKey: string }));
+    upstreamChild.send({ cmd: 'upstream' });
+  });
   const settings: OpenAiSettings = {
     apiKey: upstream.apiKey,
     baseUrl: upstream.baseUrl,
@@ -248,7 +260,7 @@ async function main(): Promise<void> {
   const counters = { switches: 0 };
   const { server, url } = await bridgeServer(settings, counters);
   console.log(
-    `\n(b) Concurrent bridged calls: bridge in this process; callers + GA server in a second process; ${STEP_S} s per step`,
+    `\n(b) Concurrent bridged calls: bridge in this process; callers and the GA server in two more; ${STEP_S} s per step`,
   );
   console.log(
     '  calls  connected  frames out  jitter p50  p99 ms  max ms  gaps>60ms  switches  loop p99 ms  bridge CPU',
@@ -259,8 +271,10 @@ async function main(): Promise<void> {
     let cpu0 = process.cpuUsage();
     let t0 = performance.now();
     // The bridge's own figures cover the callers' measuring window only (not the ramp).
+    let upstreamCpu0 = 0;
     const onPhase = (m: { phase?: string }) => {
       if (m.phase !== 'measuring') return;
+      void upstreamCpu().then((c) => (upstreamCpu0 = c));
       counters.switches = 0;
       loop.enable();
       cpu0 = process.cpuUsage();
@@ -278,13 +292,16 @@ async function main(): Promise<void> {
     });
     child.off('message', onPhase);
     const cpu = process.cpuUsage(cpu0);
+    const upstreamMs = (await upstreamCpu()) - upstreamCpu0;
     loop.disable();
     r.switches = counters.switches;
     r.loopP99 = loop.percentile(99) / 1e6;
-    r.cpuPct = ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100;
+    const wall = performance.now() - t0;
+    r.cpuPct = ((cpu.user + cpu.system) / 1000 / wall) * 100;
+    r.upstreamCpuPct = (upstreamMs / wall) * 100;
     results.push(r);
     console.log(
-      `  ${String(n).padStart(5)}  ${String(r.connected).padStart(9)}  ${String(r.framesOut).padStart(10)}  ${f(r.jitterP50, 2).padStart(10)}  ${f(r.jitterP99, 2).padStart(6)}  ${f(r.jitterMax, 1).padStart(6)}  ${String(r.gapsOver60).padStart(9)}  ${String(r.switches).padStart(8)}  ${f(r.loopP99, 1).padStart(11)}  ${f(r.cpuPct, 0).padStart(8)}%  ${f(r.loadLoopP99, 1).padStart(13)}  ${f(r.loadCpuPct, 0).padStart(7)}%  ${loadavg()[0]!.toFixed(1)}`,
+      `  ${String(n).padStart(5)}  ${String(r.connected).padStart(9)}  ${String(r.framesOut).padStart(10)}  ${f(r.jitterP50, 2).padStart(10)}  ${f(r.jitterP99, 2).padStart(6)}  ${f(r.jitterMax, 1).padStart(6)}  ${String(r.gapsOver60).padStart(9)}  ${String(r.switches).padStart(8)}  ${f(r.loopP99, 1).padStart(11)}  ${f(r.cpuPct, 0).padStart(8)}%  ${f(r.loadLoopP99, 1).padStart(16)}  ${f(r.loadCpuPct, 0).padStart(10)}%  ${f(r.upstreamCpuPct ?? NaN, 0).padStart(12)}%  ${loadavg()[0]!.toFixed(1)}`,
     );
     // Let the calls' ends settle before the next step.
     await new Promise((res) => setTimeout(res, 2000));
@@ -294,24 +311,38 @@ async function main(): Promise<void> {
     `\n  most concurrent calls with p99 jitter <= 20 ms: ${ok.length ? Math.max(...ok) : 'none'} (target >= 300)`,
   );
   child.send({ cmd: 'exit' });
+  upstreamChild.send({ cmd: 'exit' });
   server.closeAllConnections();
   server.close();
-  await new Promise((r) => child.once('exit', r));
+  await Promise.all([
+    new Promise((r) => child.once('exit', r)),
+    new Promise((r) => upstreamChild.once('exit', r)),
+  ]);
   process.exit(0);
 }
 
 // ---- the load process: the GA server and the simulated Twilio callers ---------------------------
 
-async function loadProcess(): Promise<void> {
+async function upstreamProcess(): Promise<void> {
   // Never outlive the bench's main process.
   process.on('disconnect', () => process.exit(0));
   const fake = await startFakeRealtime({ recordAudio: false });
-  // An answer of ~3 s to every caller turn (the transcript queue is empty: the default replier asks again).
+  // An answer of ~3.5 s to every caller turn.
   fake.reply = () => ({ say: 'Sure, a technician can come tomorrow morning. Does that work?' });
-  process.on('message', (m: { cmd: string; n: number; url: string; seconds: number }) => {
+  process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'upstream') process.send!({ baseUrl: fake.baseUrl, apiKey: fake.apiKey });
-    else if (m.cmd === 'run') void runStep(m.n, m.url, m.seconds).then((r) => process.send!(r));
-    else if (m.cmd === 'exit') void fake.close().then(() => process.exit(0));
+    else if (m.cmd === 'cpu') {
+      const c = process.cpuUsage();
+      process.send!({ cpuMs: (c.user + c.system) / 1000 });
+    } else if (m.cmd === 'exit') void fake.close().then(() => process.exit(0));
+  });
+}
+
+function callersProcess(): void {
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: { cmd: string; n: number; url: string; seconds: number }) => {
+    if (m.cmd === 'run') void runStep(m.n, m.url, m.seconds).then((r) => process.send!(r));
+    else if (m.cmd === 'exit') process.exit(0);
   });
 }
 
@@ -400,8 +431,9 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
     c.ws.on('error', () => {});
     c.ws.on('message', (data) => {
       const now = performance.now();
-      const text = data.toString();
-      if (text.startsWith('{"event":"media"')) {
+      const bytes = data as Buffer;
+      // Media is told by its first bytes: only marks and clears are parsed.
+      if (bytes.toString('latin1', 0, 16) === '{"event":"media"') {
         framesOut++;
         const gap = now - c.lastFrameAt;
         // A new answer after a pause: its first LEAD_MS go out at once by design (the lead).
@@ -414,7 +446,7 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
         c.playEnd = Math.max(c.playEnd, now) + FRAME_MS;
         return;
       }
-      const m = JSON.parse(text) as { event: string; mark?: { name: string } };
+      const m = JSON.parse(bytes.toString()) as { event: string; mark?: { name: string } };
       if (m.event === 'mark' && m.mark) {
         const name = m.mark.name;
         const timer = setTimeout(
@@ -490,5 +522,6 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
   };
 }
 
-if (process.argv.includes('--load')) void loadProcess();
+if (process.argv.includes('--upstream')) void upstreamProcess();
+else if (process.argv.includes('--callers')) callersProcess();
 else void main();
