@@ -269,14 +269,19 @@ export async function buildProviders(
       } else {
         log.error(
           { vendor: 'openai' },
-          `${verdict.reason}: Realtime calls run on the pipeline instead, and the LLM brain falls back to its rules`,
+          `${verdict.reason}: Realtime calls run on the pipeline instead, and a brain on this key is the rules brain`,
         );
         realtimeHealth = { status: 'disabled', detail: 'OPENAI_API_KEY was refused' };
       }
     }
 
     let llm: ChatModel | undefined;
-    if (settings.llm) {
+    // A brain on the key OpenAI just refused would fail every turn: the rules answer instead.
+    const llmKeyRefused =
+      settings.llm !== undefined &&
+      realtimeHealth?.status === 'disabled' &&
+      settings.llm.apiKey === settings.openai?.apiKey;
+    if (settings.llm && !llmKeyRefused) {
       const { OpenAiChatModel } = await import('./llm/openai-chat.js');
       llm = new OpenAiChatModel({
         baseUrl: settings.llm.baseUrl,

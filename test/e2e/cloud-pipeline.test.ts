@@ -6,6 +6,7 @@ import { parseCallScript } from '../../src/sim/script.js';
 import { simulateCall, type SimulationReport } from '../../src/sim/simulated-call.js';
 import { startFakeDeepgram, type FakeDeepgram } from '../support/fake-deepgram.js';
 import { startFakeElevenLabs, type FakeElevenLabs } from '../support/fake-elevenlabs.js';
+import { startFakeOpenAiServer, textStream, type FakeOpenAiServer } from '../support/fake-openai-server.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
 /**
@@ -20,12 +21,14 @@ const VOICE = 'EXAVITQu4vr4xnSDxMaL';
 let server: TestServer | undefined;
 let deepgram: FakeDeepgram | undefined;
 let eleven: FakeElevenLabs | undefined;
+let openai: FakeOpenAiServer | undefined;
 
 afterEach(async () => {
   await server?.stop();
   await deepgram?.close();
   await eleven?.close();
-  server = deepgram = eleven = undefined;
+  await openai?.close();
+  server = deepgram = eleven = openai = undefined;
 });
 
 async function start(): Promise<TestServer> {
@@ -172,6 +175,45 @@ describe.skipIf(!hasFestival)(
       expect(agent.slice(1).join(' ')).toMatch(/saturday/i);
       // The caller heard the answer: agent audio after their turn.
       expect(report.turns[0]?.latencyMs).toBeDefined();
+    }, 120_000);
+
+    it('on Deepgram both ways with the OpenAI brain (OPENAI_API_KEY alone): Aura speaks in telephone mu-law, the model answers', async () => {
+      deepgram = await startFakeDeepgram();
+      openai = await startFakeOpenAiServer({ apiKey: 'sk-test-chat' });
+      openai.defaultChat = () => textStream(['Yes, we are open on Saturday ', 'from nine to one.']);
+      server = await startTestServer({
+        STT_PROVIDERS: 'deepgram,pocketsphinx',
+        TTS_PROVIDERS: 'deepgram,flite',
+        DEEPGRAM_API_KEY: deepgram.apiKey,
+        DEEPGRAM_BASE_URL: deepgram.baseUrl,
+        OPENAI_API_KEY: 'sk-test-chat',
+        OPENAI_BASE_URL: openai.baseUrl,
+      });
+      deepgram.listen.transcripts.push('Are you open on Saturday?');
+      const report = await simulateCall(
+        parseCallScript({ turns: [{ say: 'Are you open on Saturday?' }], hangupAfterMs: 300 }),
+        callerOf(server),
+      );
+      expect(report.protocolErrors).toEqual([]);
+      const agent = (report.transcript ?? []).filter((t) => t.speaker === 'agent').map((t) => t.text);
+      expect(agent.at(-1)).toBe('Yes, we are open on Saturday from nine to one.');
+      // The model was asked with the OpenAI key, and Aura in raw 8 kHz mu-law.
+      expect(openai.chatRequests()[0]?.headers.authorization).toBe('Bearer sk-test-chat');
+      expect(deepgram.speak.requests.length).toBeGreaterThanOrEqual(2);
+      expect(deepgram.speak.requests[0]!.query).toMatchObject({
+        encoding: 'mulaw',
+        sample_rate: '8000',
+        container: 'none',
+      });
+      const latency = (
+        report.serverCall as {
+          call: { turns: Array<{ latency?: { providers?: unknown; llmFirstTokenMs?: number } }> };
+        }
+      ).call.turns.find((t) => t.latency?.providers)?.latency;
+      expect(latency?.providers).toMatchObject({ stt: 'deepgram', tts: 'deepgram' });
+      expect((latency?.providers as { llm: string }).llm).toMatch(/^openai-chat:/);
+      expect(latency?.llmFirstTokenMs).toBeGreaterThanOrEqual(0);
+      expect(storedEvents(report).filter((e) => e.type === 'provider-switched')).toEqual([]);
     }, 120_000);
   },
 );
