@@ -204,3 +204,56 @@ describe('buildProviders', () => {
     60_000,
   );
 });
+
+describe('buildProviders with cloud vendors', () => {
+  it('keeps every listed provider that loads, in failover order, and shows the chain on /health', async () => {
+    const { startFakeDeepgram } = await import('../support/fake-deepgram.js');
+    const dg = await startFakeDeepgram();
+    const { log } = memoryLog();
+    const deepgram = {
+      apiKey: dg.apiKey,
+      baseUrl: dg.baseUrl,
+      sttModel: 'nova-3',
+      ttsModel: 'aura-2-thalia-en',
+    };
+    const providers = await buildProviders(offline({ ttsProviders: ['deepgram', 'flite'], deepgram }), {
+      log,
+      overrides: { stt: null },
+    });
+    try {
+      expect(providers.ttsChain.map((p) => p.name)).toEqual(['deepgram', expect.stringMatching(/flite/)]);
+      expect(providers.tts.name).toBe('deepgram');
+      expect(providers.health().tts).toEqual({ status: 'up', detail: 'deepgram > flite' });
+    } finally {
+      await providers.close();
+      await dg.close();
+    }
+  });
+
+  it('a key the vendor refuses at start leaves its provider out, with the vendor’s words in the log', async () => {
+    const { startFakeDeepgram } = await import('../support/fake-deepgram.js');
+    const dg = await startFakeDeepgram();
+    const { log, lines } = memoryLog();
+    const deepgram = {
+      apiKey: 'not-the-key',
+      baseUrl: dg.baseUrl,
+      sttModel: 'nova-3',
+      ttsModel: 'aura-2-thalia-en',
+    };
+    const providers = await buildProviders(offline({ ttsProviders: ['deepgram', 'flite'], deepgram }), {
+      log,
+      overrides: { stt: null },
+    });
+    try {
+      expect(providers.ttsChain.map((p) => p.name)).toEqual([expect.stringMatching(/flite/)]);
+      const refused = lines.find((l) => l.msg?.startsWith('TTS_PROVIDERS: deepgram could not be loaded'));
+      expect((refused?.obj as { reason: string }).reason).toMatch(
+        /DEEPGRAM_API_KEY was refused: HTTP 401: .*Invalid credentials/,
+      );
+      expect(JSON.stringify(lines)).not.toContain('not-the-key');
+    } finally {
+      await providers.close();
+      await dg.close();
+    }
+  });
+});
