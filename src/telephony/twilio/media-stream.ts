@@ -78,7 +78,12 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
   }, deps.startTimeoutMs);
 
   const resetIdle = () => {
-    clearTimeout(idleTimer);
+    if (ended) return;
+    // Every frame (50 a second per call) restarts the same timer: no new timer per frame.
+    if (idleTimer) {
+      idleTimer.refresh();
+      return;
+    }
     idleTimer = setTimeout(() => {
       log.warn({ idleMs: deps.idleTimeoutMs }, 'media stream idle; closing');
       socket.close(1000, 'idle');
