@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { espeakCallerAudio } from '../../src/sim/caller-audio.js';
 import { parseCallScript } from '../../src/sim/script.js';
 import { simulateCall, type SimEvent, type SimulationReport } from '../../src/sim/simulated-call.js';
+import { BusinessesRepo } from '../../src/store/index.js';
 import { mulawTone, startFakeRealtime, type FakeRealtime } from '../support/fake-openai-realtime.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 
@@ -60,7 +61,7 @@ async function frontFor(f: FakeRealtime): Promise<string> {
   return `http://127.0.0.1:${(front.address() as AddressInfo).port}/v1`;
 }
 
-async function start(): Promise<TestServer> {
+async function start(voiceMode: 'realtime' | 'pipeline' = 'realtime'): Promise<TestServer> {
   // 30 ms of audio per character: the demo business's greeting takes about 5 s.
   fake = await startFakeRealtime({ msPerChar: 30 });
   // A model that does as it is told: the greeting word for word, a long answer, a short one.
@@ -70,7 +71,7 @@ async function start(): Promise<TestServer> {
     return { say: 'Yes, we fix water heaters.' };
   };
   server = await startTestServer({
-    VOICE_MODE: 'realtime',
+    VOICE_MODE: voiceMode,
     OPENAI_API_KEY: fake.apiKey,
     OPENAI_BASE_URL: await frontFor(fake),
   });
@@ -187,4 +188,32 @@ describe('a call on the OpenAI Realtime API (local GA server)', () => {
     },
     90_000,
   );
+
+  it("a business's own voice settings choose Realtime (and semantic_vad) where VOICE_MODE is pipeline", async () => {
+    const s = await start('pipeline');
+    const repo = new BusinessesRepo(s.app.database.db);
+    const [business] = await repo.list();
+    await repo.update(business!.id, {
+      settings: {
+        ...business!.settings,
+        voice: { mode: 'realtime', turnDetection: { type: 'semantic_vad', eagerness: 'high' } },
+      },
+    });
+    const report = await simulateCall(parseCallScript({ turns: [], hangupAfterMs: 300 }), {
+      baseUrl: s.baseUrl,
+      authToken: s.app.twilioAuthToken,
+      apiKey: s.app.apiKey,
+      callerAudio,
+    });
+    expect(report.framesReceived).toBeGreaterThan(0);
+    const update = fake!.sessions[0]!.eventsOf('session.update')[0] as unknown as {
+      session: { audio: { input: { turn_detection: unknown } } };
+    };
+    expect(update.session.audio.input.turn_detection).toMatchObject({
+      type: 'semantic_vad',
+      eagerness: 'high',
+    });
+    const agent = (report.transcript ?? []).filter((x) => x.speaker === 'agent');
+    expect(agent).toHaveLength(1);
+  }, 60_000);
 });
