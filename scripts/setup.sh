@@ -35,4 +35,4 @@ if [ -f scripts/build-native.sh ]; then
   bash scripts/build-native.sh
   took
 fi
-say "done. Start it with: npm start   (then, in another terminal: bin/switchboard.js call --say \"What are your hours?\")"
+say "done. Start it with: npm start   (then, in another terminal: bin/switchboard.js call --say \"Are you open on Saturday?\")"

@@ -117,7 +117,7 @@ export async function serveCommand(argv: string[], deps: ServeDeps = processDeps
     `  Twilio voice webhook: ${config.publicUrl}/twilio/voice   status: ${config.publicUrl}/twilio/status`,
   );
   const url = config.publicUrl === 'http://localhost:3000' ? '' : ` --url ${config.publicUrl}`;
-  console.log(`  Try a call:           ${invokedAs()} call${url} --say "What are your hours?"`);
+  console.log(`  Try a call:           ${invokedAs()} call${url} --say "Are you open on Saturday?"`);
   if (usesLocalSecrets) console.log(`  Local Twilio token and admin API key: ${secretsPath(config.dataDir)}`);
 
   const code = await done;
