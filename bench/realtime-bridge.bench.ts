@@ -51,6 +51,8 @@ const pct = (xs: ArrayLike<number>, p: number): number => {
   const sorted = Float64Array.from(xs).sort();
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 };
+/** Largest value (a spread of 100k+ figures would overflow the stack). */
+const maxOf = (xs: readonly number[]): number => xs.reduce((m, x) => (x > m ? x : m), -Infinity);
 const f = (n: number, d = 3) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 function bridgeSession(
@@ -154,10 +156,10 @@ async function overhead(fake: FakeRealtime): Promise<void> {
   console.log('\n(a) Bridge overhead per frame (in process, the real GA client and a local GA server)');
   console.log('  path                                           p50 ms   p99 ms   max ms');
   console.log(
-    `  Twilio media in -> append sent (20 ms frame)   ${f(pct(inTimes, 50))}    ${f(pct(inTimes, 99))}    ${f(Math.max(...inTimes))}`,
+    `  Twilio media in -> append sent (20 ms frame)   ${f(pct(inTimes, 50))}    ${f(pct(inTimes, 99))}    ${f(maxOf(inTimes))}`,
   );
   console.log(
-    `  upstream delta in -> frames queued (100 ms)    ${f(pct(outTimes, 50))}    ${f(pct(outTimes, 99))}    ${f(Math.max(...outTimes))}`,
+    `  upstream delta in -> frames queued (100 ms)    ${f(pct(outTimes, 50))}    ${f(pct(outTimes, 99))}    ${f(maxOf(outTimes))}`,
   );
   console.log(`  (per 20 ms frame out: the delta figure / 5)     target: p99 <= 2 ms per frame`);
 }
@@ -232,6 +234,14 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const upstreamChild = fork(self, ['--upstream'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
   const child = fork(self, ['--callers'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+  // A load process that dies would leave a step waiting for ever: say so and stop.
+  for (const c of [child, upstreamChild]) {
+    c.on('exit', (code) => {
+      if (code === 0) return;
+      console.error(`bench: a load process exited (${code}); stopping`);
+      process.exit(1);
+    });
+  }
   /** The GA server process's CPU time so far, ms. */
   const upstreamCpu = () =>
     new Promise<number>((resolve) => {
@@ -517,7 +527,7 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
     framesOut,
     jitterP50: pct(jitter, 50),
     jitterP99: pct(jitter, 99),
-    jitterMax: jitter.length ? Math.max(...jitter) : NaN,
+    jitterMax: jitter.length ? maxOf(jitter) : NaN,
     gapsOver60,
     loadLoopP99: loop.percentile(99) / 1e6,
     loadCpuPct,
