@@ -408,6 +408,8 @@ interface Caller {
 }
 
 const CYCLE = 400; // 8 s
+/** Answers (~3.5 s) come after a 600 ms caller turn every 8 s: a longer silence is between answers. */
+const NEW_ANSWER_GAP_MS = 1500;
 const SPEAK_FRAMES = 30; // 600 ms
 
 async function runStep(n: number, url: string, seconds: number): Promise<StepResult> {
@@ -448,8 +450,9 @@ async function runStep(n: number, url: string, seconds: number): Promise<StepRes
       if (bytes.toString('latin1', 0, 16) === '{"event":"media"') {
         framesOut++;
         const gap = now - c.lastFrameAt;
-        // A new answer after a pause: its first LEAD_MS go out at once by design (the lead).
-        if (gap > 150) c.runFrames = 0;
+        // A new answer (answers are seconds apart here): its first LEAD_MS go out at once by design
+        // (the lead). Any shorter gap counts, however long: a stalled bridge must show.
+        if (gap > NEW_ANSWER_GAP_MS) c.runFrames = 0;
         else if (++c.runFrames > LEAD_MS / FRAME_MS + 1 && measuring.on) {
           jitter.push(Math.abs(gap - FRAME_MS));
           if (gap > 60) gapsOver60++;
