@@ -107,6 +107,8 @@ describe('handshake', () => {
     let body = '';
     for await (const chunk of res) body += String(chunk);
     expect(JSON.parse(body)).toMatchObject({ error: { code: 'invalid_api_key' } });
+    // A refused upgrade still reports its end as an 'error' event: heard here, not unhandled.
+    ws.on('error', () => undefined);
     ws.terminate();
   });
 
@@ -114,6 +116,7 @@ describe('handshake', () => {
     const ws = new WebSocket(socketUrl(''), { headers: { Authorization: `Bearer ${KEY}` } });
     const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
     expect(res.statusCode).toBe(400);
+    ws.on('error', () => undefined);
     ws.terminate();
   });
 
