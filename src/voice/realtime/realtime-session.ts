@@ -33,6 +33,8 @@ export const REALTIME_PROVIDER = 'openai-realtime';
 
 /** Audio between progress marks: bounds how stale the heard-position estimate can get. */
 const PROGRESS_MARK_MS = 1000;
+/** The playout gets the lead plus this much of the model's audio; the rest waits in toFeed. */
+const FEED_AHEAD_MS = 100;
 /** Said by the pipeline when the caller would otherwise wait through the switch. */
 const ONE_MOMENT = 'One moment.';
 const TRANSFER_FAILED_LINE =
@@ -104,8 +106,8 @@ interface AgentItem {
   id: string;
   turnId: string;
   response: ActiveResponse;
-  /** Playout position where its first audio was queued. */
-  startPos: number;
+  /** Playout position where its first audio was queued; undefined until some was. */
+  startPos: number | undefined;
   /** ms of its audio received (mu-law: 8 bytes per ms). */
   receivedMs: number;
   sinceMark: number;
@@ -175,6 +177,15 @@ export class RealtimeSession {
   private responses = new Map<string, ActiveResponse>();
   private current: ActiveResponse | undefined;
   private items = new Map<string, AgentItem>();
+  /**
+   * The model's audio (base64 as it came) and the marks after it, not yet handed to the playout.
+   * The model sends faster than real time; held here as one string per delta instead of
+   * 20 ms frame objects, it costs the garbage collector far less while it waits.
+   */
+  private readonly toFeed: Array<
+    { item: AgentItem; audio: string } | { item: AgentItem; mark: 'progress' | 'end' }
+  > = [];
+  private feedQueued = false;
   /** The item whose audio is playing or queued last. */
   private playing: AgentItem | undefined;
   private pendingBarge: PendingBargeIn | undefined;
@@ -214,7 +225,17 @@ export class RealtimeSession {
       leadMs: deps.playoutLeadMs,
       clock: this.clock,
       events: {
-        onFrameSent: () => this.framesOut++,
+        onFrameSent: () => {
+          this.framesOut++;
+          // Audio is handed to the playout as it needs it (see feed()), off the playout's own loop.
+          if (this.toFeed.length > 0 && !this.feedQueued) {
+            this.feedQueued = true;
+            queueMicrotask(() => {
+              this.feedQueued = false;
+              this.feed();
+            });
+          }
+        },
         onFirstFrameSent: (at) => this.playing?.response.latency?.mark('firstFrameSent', at),
       },
     });
@@ -475,7 +496,7 @@ export class RealtimeSession {
       id: itemId,
       turnId: `rt${++nextTurn}`,
       response: r,
-      startPos: this.playout.queuedPosition(),
+      startPos: undefined,
       receivedMs: 0,
       sinceMark: 0,
       transcript: '',
@@ -504,38 +525,65 @@ export class RealtimeSession {
     if (!r || r.cancelled) return;
     const item = this.itemFor(r, e.item_id);
     if (item.settled) return;
-    const bytes = Buffer.from(e.delta, 'base64');
-    if (bytes.length === 0) return;
+    const ms = base64Bytes(e.delta) / 8;
+    if (ms === 0) return;
     if (item.receivedMs === 0) {
-      item.startPos = this.playout.queuedPosition();
-      item.audibleAtMs = this.elapsed() + this.playout.bufferedMs();
-      this.emit({ type: 'speech-started', track: 'outbound', atMs: item.audibleAtMs });
       r.latency?.mark('firstAudio', this.clock.now());
       this.awaitingAnswer = false;
       this.clearStall();
     }
     this.playing = item;
-    this.recorder.addAgent(mulawToPcm(bytes), this.elapsed() + this.playout.bufferedMs());
-    this.playout.write(bytes);
-    const ms = bytes.length / 8;
     item.receivedMs += ms;
+    this.toFeed.push({ item, audio: e.delta });
     item.sinceMark += ms;
     if (item.sinceMark >= PROGRESS_MARK_MS) {
       item.sinceMark = 0;
-      this.playout.mark(`${item.turnId}p`, { pad: false });
+      this.toFeed.push({ item, mark: 'progress' });
     }
+    this.feed();
   }
 
   private onAudioDone(itemId: string): void {
     const item = this.items.get(itemId);
     if (!item || item.settled || item.response.cancelled) return;
-    const mark = this.playout.mark(item.turnId);
-    item.lastMark = mark.outcome;
-    void mark.outcome.then((o) => {
-      if (o !== 'played' || item.settled) return;
-      item.played = true;
-      this.maybeSettle(item);
-    });
+    this.toFeed.push({ item, mark: 'end' });
+    this.feed();
+  }
+
+  /** Hands held audio to the playout while it has less than the lead and a little more queued. */
+  private feed(): void {
+    const ahead = this.deps.playoutLeadMs + FEED_AHEAD_MS;
+    while (this.toFeed.length > 0 && this.playout.queuedPosition() - this.playout.heardPosition() < ahead) {
+      const next = this.toFeed.shift()!;
+      const item = next.item;
+      if (item.settled) continue;
+      if ('audio' in next) {
+        const bytes = Buffer.from(next.audio, 'base64');
+        if (item.startPos === undefined) {
+          item.startPos = this.playout.queuedPosition();
+          item.audibleAtMs = this.elapsed() + this.playout.bufferedMs();
+          this.emit({ type: 'speech-started', track: 'outbound', atMs: item.audibleAtMs });
+        }
+        this.recorder.addAgent(mulawToPcm(bytes), this.elapsed() + this.playout.bufferedMs());
+        this.playout.write(bytes);
+      } else if (next.mark === 'progress') {
+        this.playout.mark(`${item.turnId}p`, { pad: false });
+      } else {
+        const mark = this.playout.mark(item.turnId);
+        item.lastMark = mark.outcome;
+        void mark.outcome.then((o) => {
+          if (o !== 'played' || item.settled) return;
+          item.played = true;
+          this.maybeSettle(item);
+        });
+      }
+    }
+  }
+
+  /** ms of `item`'s audio the caller had heard at playout position `heard` (never past what came). */
+  private heardOf(item: AgentItem, heard: number): number {
+    if (item.startPos === undefined) return 0;
+    return Math.max(0, Math.min(item.receivedMs, heard - item.startPos));
   }
 
   /** Played in full (its last mark echoed) and its transcript known: the agent turn ends. */
@@ -688,7 +736,9 @@ export class RealtimeSession {
   private cut(item: AgentItem, reason: CutReason): void {
     const heard = this.playout.clear();
     this.recorder.truncateAgent(this.elapsed());
-    const heardMs = Math.max(0, Math.min(item.receivedMs, heard - item.startPos));
+    const heardMs = this.heardOf(item, heard);
+    // What was not handed to the playout yet was never heard either.
+    this.toFeed.length = 0;
     // Sent even when its response.done has come: one may already be under way (a harmless error if not).
     if (item.response.done && !item.response.cancelled) this.conn?.cancelResponse();
     this.cancel(item.response);
@@ -948,10 +998,11 @@ export class RealtimeSession {
     if (item && !item.settled) {
       const heard = this.playout.clear();
       this.recorder.truncateAgent(this.elapsed());
-      this.settleInterrupted(item, 'failed', Math.max(0, Math.min(item.receivedMs, heard - item.startPos)));
+      this.settleInterrupted(item, 'failed', this.heardOf(item, heard));
       waiting = true;
     }
     for (const r of this.responses.values()) r.abort.abort(new Error('provider switched'));
+    this.toFeed.length = 0;
     this.playout.close();
     this.connecting.abort(new Error('provider switched'));
     this.conn?.close();
@@ -1047,13 +1098,10 @@ export class RealtimeSession {
     this.connecting.abort(new Error('call ended'));
     const item = this.playing;
     if (item && !item.settled) {
-      this.settleInterrupted(
-        item,
-        'cut-off',
-        Math.max(0, Math.min(item.receivedMs, this.playout.heardPosition() - item.startPos)),
-      );
+      this.settleInterrupted(item, 'cut-off', this.heardOf(item, this.playout.heardPosition()));
     }
     for (const r of this.responses.values()) r.abort.abort(new Error('call ended'));
+    this.toFeed.length = 0;
     this.playout.close();
     this.conn?.close();
     await this.eventsDone;
@@ -1108,6 +1156,12 @@ export class RealtimeSession {
     if (reason === 'stop') return 'caller-hung-up';
     return 'dropped';
   }
+}
+
+/** Bytes a base64 string decodes to. */
+function base64Bytes(b64: string): number {
+  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - pad;
 }
 
 /** Caller mu-law kept as it came, decoded for the recording a few seconds at a time. */
