@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { espeakCallerAudio } from '../../src/sim/caller-audio.js';
 import { parseCallScript } from '../../src/sim/script.js';
@@ -23,43 +21,12 @@ const LONG_ANSWER =
 
 let server: TestServer | undefined;
 let fake: FakeRealtime | undefined;
-let front: Server | undefined;
 
 afterEach(async () => {
   await server?.stop();
   await fake?.close();
-  front?.closeAllConnections();
-  await new Promise((r) => (front ? front.close(r) : r(undefined)));
-  server = fake = front = undefined;
+  server = fake = undefined;
 });
-
-/**
- * The start-up key check reads GET /v1/models; the local GA server speaks only the socket. This
- * front answers the read (200 for the right key) and passes the socket upgrade through untouched.
- */
-async function frontFor(f: FakeRealtime): Promise<string> {
-  const upstream = new URL(f.baseUrl);
-  front = createServer((req, res) => {
-    const ok = req.url === '/v1/models' && req.headers.authorization === `Bearer ${f.apiKey}`;
-    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(ok ? { object: 'list', data: [] } : { error: { message: 'no' } }));
-  });
-  front.on('upgrade', (req, socket, head) => {
-    const up = connect(Number(upstream.port), upstream.hostname, () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) up.write(head);
-      socket.pipe(up).pipe(socket);
-    });
-    up.on('error', () => socket.destroy());
-    socket.on('error', () => up.destroy());
-    socket.on('close', () => up.destroy());
-  });
-  await new Promise<void>((r) => front!.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(front.address() as AddressInfo).port}/v1`;
-}
 
 async function start(voiceMode: 'realtime' | 'pipeline' = 'realtime'): Promise<TestServer> {
   // 30 ms of audio per character: the demo business's greeting takes about 5 s.
@@ -73,7 +40,7 @@ async function start(voiceMode: 'realtime' | 'pipeline' = 'realtime'): Promise<T
   server = await startTestServer({
     VOICE_MODE: voiceMode,
     OPENAI_API_KEY: fake.apiKey,
-    OPENAI_BASE_URL: await frontFor(fake),
+    OPENAI_BASE_URL: fake.baseUrl,
   });
   return server;
 }
