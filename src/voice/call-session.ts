@@ -1,4 +1,5 @@
 import type { Brain, BrainOutput, BrainState, ConversationContext, TurnInput } from '../agent/index.js';
+import { callOutcome, summarizeCall } from './call-summary.js';
 import { mulawToPcm } from '../audio/index.js';
 import type { BusinessProfile } from '../business/index.js';
 import type { E164 } from '../ids.js';
@@ -6,7 +7,7 @@ import type { SpeechToText } from '../providers/stt/index.js';
 import type { TextToSpeech } from '../providers/tts/index.js';
 import type { SpeechDetector } from '../providers/vad/index.js';
 import { AsyncQueue } from './async-queue.js';
-import type { CallEventBody, CallOutcome, CallSummary, CutReason } from './events.js';
+import type { CallEventBody, CallOutcome, CutReason } from './events.js';
 import { LatencyMarks, type TurnLatency } from './latency.js';
 import { Listener, type ListenerEvent } from './listener.js';
 import { monotonicClock, type Clock, type Logger } from '../shared/index.js';
@@ -678,29 +679,16 @@ export class CallSession {
     attempt('closing the playout', () => this.playout.close());
     // The turn that was cut off records itself before the summary is written.
     await this.agentChain;
-    const sent = this.latencies
-      .map((l) => l.firstFrameSentMs)
-      .filter((v): v is number => v !== undefined)
-      .sort((a, b) => a - b);
-    const summary: CallSummary = {
-      durationMs: this.elapsed(),
-      turns: this.turns.length,
-      callerTurns: this.turns.filter((t) => t.speaker === 'caller').length,
-      agentTurns: this.turns.filter((t) => t.speaker === 'agent').length,
-      interruptions: this.turns.filter((t) => t.interrupted).length,
-      framesIn: this.framesIn,
-      framesOut: this.framesOut,
-      endReason: reason,
-      ...(sent.length
-        ? {
-            latency: {
-              turns: sent.length,
-              firstFrameSentP50: sent[Math.floor((sent.length - 1) / 2)]!,
-              firstFrameSentMax: sent.at(-1)!,
-            },
-          }
-        : {}),
-    };
+    const summary = summarizeCall(
+      {
+        durationMs: this.elapsed(),
+        turns: this.turns,
+        latencies: this.latencies,
+        framesIn: this.framesIn,
+        framesOut: this.framesOut,
+      },
+      reason,
+    );
     const recording = await this.saveRecording();
     this.emit({
       type: 'call-ended',
@@ -726,11 +714,6 @@ export class CallSession {
   }
 
   private outcome(reason: string): CallOutcome {
-    if (this.transferred) return 'transferred';
-    if (this.agentHungUp) return 'agent-hung-up';
-    if (reason === 'shutdown') return 'server-shutdown';
-    // Twilio's `stop`: the call ended at Twilio's side (the caller hung up).
-    if (reason === 'stop') return 'caller-hung-up';
-    return 'dropped';
+    return callOutcome({ transferred: this.transferred, agentHungUp: this.agentHungUp }, reason);
   }
 }

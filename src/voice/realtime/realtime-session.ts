@@ -1,3 +1,4 @@
+import { callOutcome, summarizeCall } from '../call-summary.js';
 import {
   detectEmergency,
   loadLlmState,
@@ -22,7 +23,7 @@ import type {
 } from '../../providers/realtime/index.js';
 import { monotonicClock, type Clock, type Logger } from '../../shared/index.js';
 import type { CallEventSink, SessionResume, SessionTurn } from '../call-session.js';
-import type { CallEventBody, CallOutcome, CallSummary, CutReason } from '../events.js';
+import type { CallEventBody, CallOutcome, CutReason } from '../events.js';
 import { LatencyMarks, type TurnLatency } from '../latency.js';
 import { Playout, type MarkOutcome, type MediaTransport } from '../playout.js';
 import { CallRecorder } from '../recorder.js';
@@ -1106,29 +1107,16 @@ export class RealtimeSession {
     this.conn?.close();
     await this.eventsDone;
     await Promise.allSettled([...this.responses.values()].flatMap((r) => r.tools));
-    const sent = this.latencies
-      .map((l) => l.firstFrameSentMs)
-      .filter((v): v is number => v !== undefined)
-      .sort((a, b) => a - b);
-    const summary: CallSummary = {
-      durationMs: this.elapsed(),
-      turns: this.turns.length,
-      callerTurns: this.turns.filter((t) => t.speaker === 'caller').length,
-      agentTurns: this.turns.filter((t) => t.speaker === 'agent').length,
-      interruptions: this.turns.filter((t) => t.interrupted).length,
-      framesIn: this.framesIn,
-      framesOut: this.framesOut,
-      endReason: reason,
-      ...(sent.length
-        ? {
-            latency: {
-              turns: sent.length,
-              firstFrameSentP50: sent[Math.floor((sent.length - 1) / 2)]!,
-              firstFrameSentMax: sent.at(-1)!,
-            },
-          }
-        : {}),
-    };
+    const summary = summarizeCall(
+      {
+        durationMs: this.elapsed(),
+        turns: this.turns,
+        latencies: this.latencies,
+        framesIn: this.framesIn,
+        framesOut: this.framesOut,
+      },
+      reason,
+    );
     this.callerAudio.flushInto(this.recorder);
     let recording: string | undefined;
     if (this.deps.saveRecording) {
@@ -1150,11 +1138,7 @@ export class RealtimeSession {
   }
 
   private outcome(reason: string): CallOutcome {
-    if (this.transferred) return 'transferred';
-    if (this.agentHungUp) return 'agent-hung-up';
-    if (reason === 'shutdown') return 'server-shutdown';
-    if (reason === 'stop') return 'caller-hung-up';
-    return 'dropped';
+    return callOutcome({ transferred: this.transferred, agentHungUp: this.agentHungUp }, reason);
   }
 }
 
