@@ -1,5 +1,6 @@
 import type { Brain, BrainOutput, BrainState, ConversationContext, TurnInput } from '../agent/index.js';
 import { callOutcome, summarizeCall } from './call-summary.js';
+import { decisionEvent } from './decision-events.js';
 import { mulawToPcm } from '../audio/index.js';
 import type { BusinessProfile } from '../business/index.js';
 import type { E164 } from '../ids.js';
@@ -573,39 +574,15 @@ export class CallSession {
             break;
           case 'transfer':
             after.push(out);
-            this.emit({
-              type: 'transfer',
-              summary: out.summary,
-              reason: out.reason,
-              ...(out.to ? { to: out.to } : {}),
-            });
+            this.emitDecision(out);
             break;
           case 'emergency':
             // What the agent says from here (what to do to stay safe) cannot be talked over.
             handle.disallowInterruptions();
-            this.emit({
-              type: 'emergency',
-              category: out.category,
-              trigger: out.trigger,
-              summary: out.summary,
-            });
+            this.emitDecision(out);
             break;
-          case 'lead':
-            this.emit({ type: 'lead', fields: { ...out.fields }, complete: out.complete });
-            break;
-          case 'booking':
-            this.emit({
-              type: 'booking',
-              action: out.action,
-              bookingId: out.bookingId,
-              serviceId: out.serviceId,
-              start: out.start,
-              end: out.end,
-            });
-            break;
-          case 'question-for-owner':
-            this.emit({ type: 'question', text: out.text });
-            break;
+          default:
+            this.emitDecision(out);
         }
       }
     } catch (err) {
@@ -616,6 +593,11 @@ export class CallSession {
     } finally {
       sentences.end();
     }
+  }
+
+  private emitDecision(out: BrainOutput): void {
+    const e = decisionEvent(out);
+    if (e) this.emit(e);
   }
 
   private armNoInput(): void {

@@ -1,4 +1,5 @@
 import { callOutcome, summarizeCall } from '../call-summary.js';
+import { decisionEvent } from '../decision-events.js';
 import {
   detectEmergency,
   loadLlmState,
@@ -885,38 +886,12 @@ export class RealtimeSession {
     };
     const outcome = await runTool(call, env);
     for (const out of outcome.outputs) {
-      switch (out.type) {
-        case 'lead':
-          this.emit({ type: 'lead', fields: { ...out.fields }, complete: out.complete });
-          break;
-        case 'emergency':
-          this.emit({
-            type: 'emergency',
-            category: out.category,
-            trigger: out.trigger,
-            summary: out.summary,
-          });
-          break;
-        case 'booking':
-          this.emit({
-            type: 'booking',
-            action: out.action,
-            bookingId: out.bookingId,
-            serviceId: out.serviceId,
-            start: out.start,
-            end: out.end,
-          });
-          break;
-        case 'question-for-owner':
-          this.emit({ type: 'question', text: out.text });
-          break;
-        default:
-          break;
-      }
+      const e = decisionEvent(out);
+      if (e) this.emit(e);
     }
     const t = outcome.terminal;
     if (t?.type === 'transfer') {
-      this.emit({ type: 'transfer', summary: t.summary, reason: t.reason, ...(t.to ? { to: t.to } : {}) });
+      this.emit(decisionEvent(t)!);
       this.terminal = { type: 'transfer', to: t.to, summary: t.summary };
     } else if (t?.type === 'end-call') {
       this.terminal = { type: 'end-call', reason: t.reason };
