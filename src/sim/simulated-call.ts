@@ -78,7 +78,7 @@ export interface SimulationReport {
   firstMarkMs?: number;
   framesSent: number;
   framesReceived: number;
-  /** Agent frames whose payload was not exactly 160 bytes (20 ms). */
+  /** Agent media messages whose payload was not whole 20 ms frames (a multiple of 160 bytes). */
   oddFrames: number;
   marksReceived: number;
   clearsReceived: number;
@@ -231,11 +231,13 @@ export async function simulateCall(
       return;
     }
     if (m.event === 'media') {
-      report.framesReceived++;
-      if (m.payload.length !== FRAME) report.oddFrames++;
+      report.framesReceived += Math.max(1, Math.floor(m.payload.length / FRAME));
+      // A payload may carry several 20 ms frames; Twilio buffers bytes and plays them in order.
+      if (m.payload.length === 0 || m.payload.length % FRAME !== 0) report.oddFrames++;
       if (report.firstAudioMs === undefined) report.firstAudioMs = now();
       if (!playback.some((p) => p.kind === 'audio') && !agentSpeaking) audioBurstsAt.push(now());
-      playback.push({ kind: 'audio', bytes: m.payload });
+      for (let i = 0; i < m.payload.length; i += FRAME)
+        playback.push({ kind: 'audio', bytes: m.payload.subarray(i, i + FRAME) });
     } else if (m.event === 'mark') {
       report.marksReceived++;
       if (report.firstMarkMs === undefined) report.firstMarkMs = now();

@@ -66,9 +66,12 @@ export class RealtimeHarness {
   constructor(opts: Partial<RealtimeSessionDeps> & { connect?: RealtimeSessionDeps['connect'] } = {}) {
     this.connectResult = async () => this.conn;
     const transport: MediaTransport = (this.transport = {
-      sendMedia: () => {
-        this.wire.push({ kind: 'media', at: this.clock.now() });
-        this.playback.push({ kind: 'media' });
+      // Twilio buffers bytes: a payload of several 20 ms frames plays as that many frames.
+      sendMedia: (payload) => {
+        for (let i = 0; i < Math.max(1, payload.length / 160); i++) {
+          this.wire.push({ kind: 'media', at: this.clock.now() });
+          this.playback.push({ kind: 'media' });
+        }
       },
       sendMark: (name) => {
         this.wire.push({ kind: 'mark', name, at: this.clock.now() });
