@@ -454,12 +454,16 @@ export class RealtimeSession {
     this.armStall();
   }
 
-  private armStall(): void {
+  /** `waitedMs`: how long the caller has already been waiting (the stall is counted from there). */
+  private armStall(waitedMs = 0): void {
     this.clock.clearTimeout(this.stallTimer);
-    this.stallTimer = this.clock.setTimeout(() => {
-      this.stallTimer = undefined;
-      this.fail(`stall: no answer within ${this.stallMs} ms`);
-    }, this.stallMs);
+    this.stallTimer = this.clock.setTimeout(
+      () => {
+        this.stallTimer = undefined;
+        this.fail(`stall: no answer within ${this.stallMs} ms`);
+      },
+      Math.max(0, this.stallMs - waitedMs),
+    );
   }
 
   private clearStall(): void {
@@ -705,7 +709,12 @@ export class RealtimeSession {
     // One model hears, thinks and speaks.
     this.pendingLatency.by({ stt: REALTIME_PROVIDER, llm: REALTIME_PROVIDER, tts: REALTIME_PROVIDER });
     this.awaitingAnswer = true;
-    if (!this.responseActive()) this.armStall();
+    // Counted from where the caller stopped, as the pipeline's recognizer stall is. Server VAD's
+    // audio_end_ms includes its silence window (OpenAI documents it so): the caller stopped that
+    // much earlier. Semantic VAD's wait is the model's own and is not known here.
+    const td = this.deps.turnDetection;
+    const stoppedAt = e.audio_end_ms - (td.type === 'server_vad' ? td.silenceDurationMs : 0);
+    if (!this.responseActive()) this.armStall(Math.max(0, this.inputMs - stoppedAt));
   }
 
   /** Words of the caller's current speech: confirms a barge-in at once. */
