@@ -64,6 +64,30 @@ const cases: Case[] = [
   },
 ];
 
+/** One simulated call on `server` while `fault` runs: the caller's wait and the switches stored. */
+async function oneCall(
+  server: Awaited<ReturnType<typeof startTestServer>>,
+  fault: Promise<void>,
+  waits: number[],
+  switches: string[],
+): Promise<void> {
+  const report = await simulateCall(parseCallScript({ turns: [{ say: LINE }], hangupAfterMs: 300 }), {
+    baseUrl: server.baseUrl,
+    authToken: server.app.twilioAuthToken,
+    apiKey: server.app.apiKey,
+    callerAudio: festivalCallerAudio('ked_diphone'),
+  });
+  await fault;
+  const wait = report.turns[0]?.latencyMs;
+  if (wait !== undefined) waits.push(wait);
+  const call = (
+    report.serverCall as { call?: { events?: Array<{ type: string; payload: Record<string, unknown> }> } }
+  )?.call;
+  for (const e of call?.events ?? [])
+    if (e.type === 'provider-switched')
+      switches.push(`${e.payload['kind']}: ${e.payload['from']} -> ${e.payload['to']}`);
+}
+
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const results: Array<{ name: string; waits: number[]; switches: string[] }> = [];
@@ -85,28 +109,10 @@ for (const c of cases) {
       ELEVENLABS_BASE_URL: el.baseUrl,
       ELEVENLABS_VOICE_ID: VOICE,
     });
-    const { app, baseUrl } = server;
     try {
       dg.listen.transcripts.push(LINE);
       const fault = c.fault(dg, el);
-      const report = await simulateCall(parseCallScript({ turns: [{ say: LINE }], hangupAfterMs: 300 }), {
-        baseUrl,
-        authToken: app.twilioAuthToken,
-        apiKey: app.apiKey,
-        callerAudio: festivalCallerAudio('ked_diphone'),
-      });
-      await fault;
-      const wait = report.turns[0]?.latencyMs;
-      if (wait !== undefined) waits.push(wait);
-      const events =
-        (
-          report.serverCall as {
-            call?: { events?: Array<{ type: string; payload: Record<string, unknown> }> };
-          }
-        )?.call?.events ?? [];
-      for (const e of events)
-        if (e.type === 'provider-switched')
-          switches.push(`${e.payload['kind']}: ${e.payload['from']} -> ${e.payload['to']}`);
+      await oneCall(server, fault, waits, switches);
     } finally {
       await server.stop();
       await dg.close();
@@ -160,24 +166,7 @@ for (const c of realtimeCases) {
     try {
       rt.transcripts.push(LINE);
       const fault = c.fault(rt);
-      const report = await simulateCall(parseCallScript({ turns: [{ say: LINE }], hangupAfterMs: 300 }), {
-        baseUrl: server.baseUrl,
-        authToken: server.app.twilioAuthToken,
-        apiKey: server.app.apiKey,
-        callerAudio: festivalCallerAudio('ked_diphone'),
-      });
-      await fault;
-      const wait = report.turns[0]?.latencyMs;
-      if (wait !== undefined) waits.push(wait);
-      const events =
-        (
-          report.serverCall as {
-            call?: { events?: Array<{ type: string; payload: Record<string, unknown> }> };
-          }
-        )?.call?.events ?? [];
-      for (const e of events)
-        if (e.type === 'provider-switched')
-          switches.push(`${e.payload['kind']}: ${e.payload['from']} -> ${e.payload['to']}`);
+      await oneCall(server, fault, waits, switches);
     } finally {
       await server.stop();
       await rt.close();
