@@ -1,5 +1,6 @@
 import type { BusinessProfile, LeadField } from '../business/index.js';
 import type { E164 } from '../ids.js';
+import type { ExpectedSpeech } from '../shared/index.js';
 
 /**
  * The seam between a channel (phone call session, chat, WhatsApp) and the receptionist's brain.
@@ -12,8 +13,12 @@ import type { E164 } from '../ids.js';
 export type TurnInput =
   /** The conversation has just begun: greet. */
   | { kind: 'call-started' }
-  /** What the caller said (phone: the STT final; chat: the typed message). */
-  | { kind: 'speech'; text: string; confidence?: number }
+  /**
+   * What the caller said (phone: the STT final; chat: the typed message). `alternatives`: the
+   * recognizer's other readings of the same audio, best first (its N-best list, without `text`);
+   * weak evidence, e.g. of an emergency the best guess missed.
+   */
+  | { kind: 'speech'; text: string; confidence?: number; alternatives?: readonly string[] }
   /** Keys the caller pressed, collected into one string ("5551234", "1", "*"). */
   | { kind: 'dtmf'; digits: string }
   /** The caller said nothing before the silence timeout. */
@@ -91,9 +96,16 @@ export type BrainOutput =
   | { type: 'say'; text: string }
   /**
    * How to listen for the next turn. `expect: 'digits'`: collect keypad digits (the voice layer may
-   * wait longer between them), up to `maxDigits` or until `finishOnKey`.
+   * wait longer between them), up to `maxDigits` or until `finishOnKey`. `hint`: what the caller
+   * is likely to say (the question just asked); the recognizer narrows to it. Default 'open'.
    */
-  | { type: 'listen'; expect?: 'speech' | 'digits'; maxDigits?: number; finishOnKey?: string }
+  | {
+      type: 'listen';
+      expect?: 'speech' | 'digits';
+      hint?: ExpectedSpeech;
+      maxDigits?: number;
+      finishOnKey?: string;
+    }
   /** Hang up after everything before this has been spoken. */
   | { type: 'end-call'; reason: EndReason }
   /** Hand the caller to a human at `to` (or the business's default) after speaking; `summary` is for that human. */

@@ -35,6 +35,7 @@ class BreakingStt implements SpeechToText {
       close: () => {
         throw new Error('recognizer close failed');
       },
+      expect: () => undefined,
       [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
     };
   }

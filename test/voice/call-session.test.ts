@@ -30,6 +30,7 @@ const silentCloud = (): SpeechToText => ({
       track: o.track,
       push: () => undefined,
       flush: () => undefined,
+      expect: () => undefined,
       close: () => out.discard(),
       [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
     };
@@ -355,6 +356,7 @@ describe('CallSession faults and shutdown', () => {
         track: s.track,
         push: (pcm) => s.push(pcm),
         flush: () => s.flush(),
+        expect: (next) => s.expect(next),
         close: () => {
           s.close();
           throw new Error('native recognizer crashed on close');

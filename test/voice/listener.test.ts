@@ -149,6 +149,7 @@ class EndpointingStt implements SpeechToText {
       push: (s) => void (this.samples += s.length),
       flush: () => void this.flushes++,
       close: () => out.discard(),
+      expect: () => undefined,
       [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
     };
   }
@@ -325,7 +326,8 @@ describe('Listener faults', () => {
         },
         flush: () => out.fail(new Error('recognizer flush failed')),
         close: () => out.discard(),
-        [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
+        expect: () => undefined,
+      [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
       };
     }
     async close(): Promise<void> {}
@@ -364,6 +366,7 @@ describe('Listener faults', () => {
           throw new Error('connection lost');
         },
         flush: () => s.flush(),
+        expect: (next) => s.expect(next),
         close: () => s.close(),
         [Symbol.asyncIterator]: () => s[Symbol.asyncIterator](),
       };

@@ -238,6 +238,9 @@ class DeepgramStream implements SttStream {
     else if (this.#phase === 'connecting') this.#pendingFinalize = true;
   }
 
+  /** Deepgram decodes with its own open model; the dialogue's expectation does not change it. */
+  expect(): void {}
+
   close(): void {
     if (this.#phase === 'closing' || this.#phase === 'done') return;
     const wasOpen = this.#phase === 'open';

@@ -456,6 +456,9 @@ class PocketSphinxStream implements SttStream {
     this.#emit(empty, { type: 'utterance-end', track: this.track });
   }
 
+  /** One model for every moment so far. */
+  expect(): void {}
+
   close(): void {
     this.#shutdown(undefined);
   }

@@ -3,6 +3,8 @@
  * as a stream of events. Modelled on the event streams of LiveKit agents and Deepgram live.
  */
 
+import type { ExpectedSpeech } from '../../shared/index.js';
+
 /** Which side of a call: the caller (inbound) or whoever answers (outbound: agent assist). */
 export type Track = 'inbound' | 'outbound';
 
@@ -49,6 +51,11 @@ export interface SttStreamOptions {
   readonly track: Track;
   /** Aborting it closes the stream, as close() does. */
   readonly signal: AbortSignal;
+  /**
+   * Whose words the open model carries: a key given to SpeechToText.useVocabulary() (e.g. the
+   * business id). Unknown or absent: the provider's general receptionist model.
+   */
+  readonly vocabulary?: string;
 }
 
 /**
@@ -64,6 +71,12 @@ export interface SttStream extends AsyncIterable<SttEvent> {
    * follow, also when no audio came since the last one.
    */
   flush(): void;
+  /**
+   * What the caller is likely to say in the next utterance (the dialogue's question). Applies from
+   * the next utterance that starts; one already under way keeps its model. Providers without
+   * narrower models ignore it.
+   */
+  expect(next: ExpectedSpeech): void;
   /** Stop at once: no more events, audio in flight dropped. Idempotent. */
   close(): void;
 }
@@ -74,6 +87,13 @@ export interface SpeechToText {
   readonly sampleRate: number;
   readonly capabilities: SttCapabilities;
   stream(options: SttStreamOptions): SttStream;
+  /**
+   * Registers (or replaces) the words a business's callers use (services, FAQ and knowledge-base
+   * terms, places, staff names) under `key`; streams opened with `vocabulary: key` recognise them.
+   * Call again when the profile or knowledge changes. Optional: providers without a language
+   * model of their own lack it.
+   */
+  useVocabulary?(key: string, phrases: readonly string[]): Promise<void>;
   /** Release workers, native decoders or connections the provider holds. */
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ExpectedSpeech } from '../../../../src/shared/index.js';
 import { EventChannel } from '../../../../src/providers/stt/event-channel.js';
 import type {
   SpeechToText,
@@ -83,6 +84,12 @@ class ScriptedStream implements SttStream {
     this.#utterance = undefined;
     this.#out.push({ type: 'final', track: this.track, text, alternatives: [{ text }] });
     this.#out.push({ type: 'utterance-end', track: this.track });
+  }
+
+  /** The expectations the listener passed on, in order. */
+  readonly expected: ExpectedSpeech[] = [];
+  expect(next: ExpectedSpeech): void {
+    this.expected.push(next);
   }
 
   close(): void {
