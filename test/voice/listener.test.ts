@@ -327,7 +327,7 @@ describe('Listener faults', () => {
         flush: () => out.fail(new Error('recognizer flush failed')),
         close: () => out.discard(),
         expect: () => undefined,
-      [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
+        [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
       };
     }
     async close(): Promise<void> {}
