@@ -25,3 +25,4 @@ export { detectFormat, mimeOf, DOCUMENT_FORMATS, type DocumentFormat } from './f
 export { extractDocument } from './extract.js';
 export { chunkDocument, type ChunkOptions, type DocumentChunk } from './chunk.js';
 export type { Block, ExtractedDocument } from './blocks.js';
+export { knowledgeTerms, type TermSource } from './terms.js';

@@ -26,6 +26,7 @@ import {
   type RelevanceOptions,
 } from './relevance.js';
 import { reciprocalRankFusion } from './rrf.js';
+import { knowledgeTerms } from './terms.js';
 
 /**
  * The knowledge base as the rest of Switchboard uses it: add a document (text, Markdown, HTML or
@@ -250,6 +251,11 @@ export class KnowledgeBase {
 
   list(businessId?: BusinessId): Promise<KnowledgeDocumentSummary[]> {
     return this.deps.repo.list(businessId);
+  }
+
+  /** The words the business's knowledge is about (see knowledgeTerms), for the recognizer. */
+  async terms(businessId: BusinessId): Promise<string[]> {
+    return knowledgeTerms(await this.deps.repo.vocabularySource(businessId));
   }
 
   delete(id: string, businessId?: BusinessId): Promise<boolean> {

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import pg from 'pg';
 import type { BusinessId } from '../ids.js';
 import { KnowledgeTimeoutError } from './errors.js';
+import type { TermSource } from './terms.js';
 import type { Db } from '../store/index.js';
 import {
   knowledgeChunks,
@@ -476,6 +477,31 @@ export class KnowledgeRepo {
       characters: Number(r.characters),
       createdAt: new Date(r.created_at),
     }));
+  }
+
+  /**
+   * What the business's searchable documents say, for the recognizer's vocabulary: titles,
+   * distinct chunk headings, and the text of up to `maxChunks` chunks (newest documents first).
+   */
+  async vocabularySource(businessId: BusinessId, maxChunks = 400): Promise<TermSource> {
+    const docs = rowsOf<{ title: string }>(
+      await this.db.execute(sql`
+        select title from knowledge_documents
+        where business_id = ${businessId} and status = 'ready'`),
+    );
+    const chunks = rowsOf<{ heading: string | null; text: string }>(
+      await this.db.execute(sql`
+        select c.heading, c.text from knowledge_chunks c
+        join knowledge_documents d on d.id = c.document_id
+        where c.business_id = ${businessId} and d.status = 'ready'
+        order by d.created_at desc, c.ordinal
+        limit ${maxChunks}`),
+    );
+    return {
+      titles: docs.map((d) => d.title),
+      headings: [...new Set(chunks.map((c) => c.heading).filter((h): h is string => !!h))],
+      texts: chunks.map((c) => c.text),
+    };
   }
 
   /** Whether the document's stored text is exactly `content` (to skip re-indexing what did not change). */

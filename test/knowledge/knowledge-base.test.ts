@@ -154,6 +154,22 @@ describe.each(cases)('knowledge base on $name (vectors: $vectors)', (driver) => 
     expect(await kb.list(a)).toEqual([]);
   });
 
+  it("gives the recognizer the words of the business's own documents, and no other business's", async () => {
+    const { kb, a, b } = await setup();
+    await kb.add(
+      { businessId: a as BusinessId, title: 'Handbook', content: HANDBOOK, format: 'markdown' },
+      signal,
+    );
+    await kb.add(
+      { businessId: b as BusinessId, content: 'Invisalign aligners. Invisalign costs more.' },
+      signal,
+    );
+    const terms = await kb.terms(a as BusinessId);
+    expect(terms).toEqual(expect.arrayContaining(['handbook', 'emergencies', 'areas served', 'warranty']));
+    expect(terms).not.toContain('invisalign');
+    expect(await kb.terms(b as BusinessId)).toContain('invisalign');
+  });
+
   it('stops when the signal aborts', async () => {
     const { kb, a } = await setup();
     const ctl = new AbortController();
