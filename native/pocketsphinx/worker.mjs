@@ -5,9 +5,12 @@
  * the caller may post create/start/process without waiting for replies.
  *
  * In:  { seq, op: 'create', id, args, cmn? }      -> value: null (cmn: starting mean)
- *      { seq, op: 'start', id, resetChannel }         -> value: null
+ *      { seq, op: 'load', id, name, lm, words, drop? } -> value: words added
+ *          (words [word, phones][] go into the dictionary first, so the model's words are all
+ *          pronounceable; lm is added as search `name`; `drop`, an older search, is freed)
+ *      { seq, op: 'start', id, resetChannel, search } -> value: null (search: its name)
  *      { seq, op: 'process', id, samples, hyp }   -> value: hypothesis string, or null
- *      { seq, op: 'end', id, prob }               -> value: { text, score, frames, prob? }
+ *      { seq, op: 'end', id, prob, nbest }        -> value: { text, score, frames, prob?, nbest? }
  *      { seq, op: 'abort', id }                   -> value: null (utterance dropped)
  *      { seq, op: 'free', id }                    -> value: null
  * Out: { seq, ok: true, value, busyMs, cpuMs } | { seq, ok: false, message, code }
@@ -37,8 +40,20 @@ function handle(m) {
       decoders.set(m.id, { handle, cmn0, inUtt: false });
       return null;
     }
+    case 'load': {
+      const d = decoder(m.id);
+      const added = m.words.length > 0 ? ps.addWords(d.handle, m.words) : 0;
+      ps.setLm(d.handle, m.name, m.lm);
+      if (m.drop) {
+        // The active search cannot be freed: move off it first.
+        if (ps.search(d.handle) === m.drop) ps.useSearch(d.handle, m.name);
+        ps.unsetSearch(d.handle, m.drop);
+      }
+      return added;
+    }
     case 'start': {
       const d = decoder(m.id);
+      if (m.search && ps.search(d.handle) !== m.search) ps.useSearch(d.handle, m.search);
       if (m.resetChannel) ps.setCmn(d.handle, d.cmn0);
       ps.start(d.handle, m.resetChannel === true);
       d.inUtt = true;
@@ -52,7 +67,7 @@ function handle(m) {
     case 'end': {
       const d = decoder(m.id);
       d.inUtt = false;
-      return ps.end(d.handle, m.prob === true);
+      return ps.end(d.handle, m.prob === true, m.nbest ?? 0);
     }
     case 'abort': {
       const d = decoder(m.id);

@@ -1,6 +1,7 @@
 export * from './hours.js';
 export * from './profile.js';
 export { greetingFor, renderTemplate } from './greeting.js';
+export { businessVocabulary, type VocabularySource } from './vocabulary.js';
 export { PLAN_LIMITS, type PlanLimits } from './plans.js';
 export { freeSlots, defaultStep, type SlotQuery } from './availability.js';
 export {

@@ -1,6 +1,8 @@
 /*
  * Minimal N-API binding to Debian's PocketSphinx 5prealpha (libpocketsphinx3):
  * one decoder handle, utterances started, fed PCM16 and ended from JavaScript.
+ * A decoder holds named searches (n-gram or grammar), one of which is active per
+ * utterance, and can read back an N-best list at the end.
  *
  * A decoder is not thread-safe: use each handle from the thread that made it
  * (the TypeScript side keeps each decoder inside one worker thread).
@@ -22,6 +24,9 @@
 
 #define DECODER_MAGIC 0x50534443u /* "PSDC" */
 #define MAX_ARGS 128
+#define MAX_NBEST 16
+/* Lattice paths walked at most for the N-best list. */
+#define NBEST_PATHS 40
 
 typedef struct {
   uint32_t magic;
@@ -92,6 +97,193 @@ static decoder_t *get_decoder(napi_env env, napi_value v) {
     return NULL;
   }
   return d;
+}
+
+/* Reads a string argument into a malloc'd buffer (caller frees), or NULL with a JS exception. */
+static char *get_string(napi_env env, napi_value v, const char *what) {
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  char *s = malloc(len + 1);
+  if (s == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, v, s, len + 1, &len);
+  return s;
+}
+
+/* Shared shape of (handle, name, path) calls: setLm, setJsgf. */
+static napi_value set_search_file(napi_env env, napi_callback_info info, int jsgf) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  const char *usage = jsgf ? "setJsgf(handle, name, path)" : "setLm(handle, name, path)";
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  if (d->in_utt) {
+    napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "cannot load a search during an utterance");
+    return NULL;
+  }
+  char *name = get_string(env, argv[1], usage);
+  if (name == NULL) return NULL;
+  char *path = get_string(env, argv[2], usage);
+  if (path == NULL) {
+    free(name);
+    return NULL;
+  }
+  last_error[0] = '\0';
+  int rv = jsgf ? ps_set_jsgf_file(d->ps, name, path) : ps_set_lm_file(d->ps, name, path);
+  free(name);
+  free(path);
+  if (rv < 0) return throw_ps(env, jsgf ? "pocketsphinx: could not load grammar" : "pocketsphinx: could not load language model");
+  return NULL;
+}
+
+/* setLm(handle, name, path): add (or replace) an n-gram search under name. Not activated. */
+static napi_value set_lm(napi_env env, napi_callback_info info) { return set_search_file(env, info, 0); }
+
+/* setJsgf(handle, name, path): add (or replace) a JSGF grammar search under name. Not activated. */
+static napi_value set_jsgf(napi_env env, napi_callback_info info) { return set_search_file(env, info, 1); }
+
+/* useSearch(handle, name): the search the next utterance runs. */
+static napi_value use_search(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "useSearch(handle, name)");
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  if (d->in_utt) {
+    napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "cannot switch search during an utterance");
+    return NULL;
+  }
+  char *name = get_string(env, argv[1], "useSearch(handle, name)");
+  if (name == NULL) return NULL;
+  last_error[0] = '\0';
+  int rv = ps_set_search(d->ps, name);
+  free(name);
+  if (rv < 0) return throw_ps(env, "pocketsphinx: no such search");
+  return NULL;
+}
+
+/* unsetSearch(handle, name): drop a search that is not the active one (frees its model). */
+static napi_value unset_search(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "unsetSearch(handle, name)");
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  char *name = get_string(env, argv[1], "unsetSearch(handle, name)");
+  if (name == NULL) return NULL;
+  const char *active = ps_get_search(d->ps);
+  if (active != NULL && strcmp(active, name) == 0) {
+    free(name);
+    napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "cannot unset the active search");
+    return NULL;
+  }
+  ps_unset_search(d->ps, name);
+  free(name);
+  return NULL;
+}
+
+/* search(handle): name of the active search. */
+static napi_value search_name(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "search(handle)");
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  const char *name = ps_get_search(d->ps);
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, name != NULL ? name : "", NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+/* addWords(handle, entries: [word, phones][]): number added. Words already in the dictionary
+ * are left alone; the searches are rebuilt once, with the last word added (costly per call). */
+static napi_value add_words(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  bool is_array = false;
+  if (argc < 2 || napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "addWords(handle, entries: [word, phones][])");
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  if (d->in_utt) {
+    napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "cannot add words during an utterance");
+    return NULL;
+  }
+  uint32_t n = 0;
+  CHECK(napi_get_array_length(env, argv[1], &n));
+  char **words = calloc(n > 0 ? n : 1, sizeof *words);
+  char **phones = calloc(n > 0 ? n : 1, sizeof *phones);
+  napi_value result = NULL;
+  uint32_t k = 0; /* unknown words collected */
+  if (words == NULL || phones == NULL) {
+    napi_throw_error(env, NULL, "addWords: out of memory");
+    goto out;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value pair, w, p;
+    if (napi_get_element(env, argv[1], i, &pair) != napi_ok ||
+        napi_get_element(env, pair, 0, &w) != napi_ok || napi_get_element(env, pair, 1, &p) != napi_ok) {
+      napi_throw_type_error(env, NULL, "addWords: entries must be [word, phones]");
+      goto out;
+    }
+    char *word = get_string(env, w, "addWords: word must be a string");
+    if (word == NULL) goto out;
+    char *known = ps_lookup_word(d->ps, word);
+    if (known != NULL) {
+      free(known);
+      free(word);
+      continue;
+    }
+    char *ph = get_string(env, p, "addWords: phones must be a string");
+    if (ph == NULL) {
+      free(word);
+      goto out;
+    }
+    words[k] = word;
+    phones[k] = ph;
+    k++;
+  }
+  for (uint32_t i = 0; i < k; i++) {
+    last_error[0] = '\0';
+    if (ps_add_word(d->ps, words[i], phones[i], i + 1 == k ? TRUE : FALSE) < 0) {
+      throw_ps(env, "pocketsphinx: could not add word");
+      goto out;
+    }
+  }
+  CHECK(napi_create_int32(env, (int32_t)k, &result));
+out:
+  for (uint32_t i = 0; i < k; i++) {
+    free(words[i]);
+    free(phones[i]);
+  }
+  free(words);
+  free(phones);
+  return result;
 }
 
 /* create(args: string[]): handle. args are PocketSphinx command-line pairs,
@@ -250,14 +442,49 @@ static napi_value hyp(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* end(handle, withProb?: boolean): { text, score, prob?, frames }.
- * prob is the posterior of the best path (0..1), from the word lattice. */
+/* Up to n distinct word strings from the lattice's N-best list, best first, the best
+ * hypothesis excluded. Many paths differ only in timing or fillers, so only a bounded number
+ * of paths is walked (A* on a long utterance's lattice is not free). */
+static napi_value nbest_list(napi_env env, ps_decoder_t *ps, const char *best, int32_t n) {
+  napi_value list;
+  if (napi_create_array(env, &list) != napi_ok) {
+    napi_throw_error(env, NULL, "pocketsphinx addon: N-API call failed");
+    return NULL;
+  }
+  char seen[MAX_NBEST][256];
+  int32_t found = 0;
+  int walked = 0;
+  ps_nbest_t *it = ps_nbest(ps);
+  for (; it != NULL && found < n && walked < NBEST_PATHS; it = ps_nbest_next(it), walked++) {
+    int32 score = 0;
+    const char *text = ps_nbest_hyp(it, &score);
+    if (text == NULL || text[0] == '\0' || strcmp(text, best) == 0) continue;
+    int dup = 0;
+    for (int32_t j = 0; j < found && !dup; j++) dup = strncmp(seen[j], text, sizeof seen[j] - 1) == 0;
+    if (dup) continue;
+    snprintf(seen[found], sizeof seen[found], "%s", text);
+    napi_value v;
+    if (napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &v) != napi_ok ||
+        napi_set_element(env, list, (uint32_t)found, v) != napi_ok) {
+      if (it != NULL) ps_nbest_free(it);
+      napi_throw_error(env, NULL, "pocketsphinx addon: N-API call failed");
+      return NULL;
+    }
+    found++;
+  }
+  if (it != NULL) ps_nbest_free(it);
+  return list;
+}
+
+/* end(handle, withProb?: boolean, nBest?: number): { text, score, prob?, frames, nbest? }.
+ * prob is the posterior of the best path (0..1), from the word lattice; nbest up to nBest
+ * other distinct readings, best first. */
 static napi_value end(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1) {
-    napi_throw_type_error(env, NULL, "end(handle, withProb?)");
+    napi_throw_type_error(env, NULL, "end(handle, withProb?, nBest?)");
     return NULL;
   }
   decoder_t *d = get_decoder(env, argv[0]);
@@ -267,6 +494,13 @@ static napi_value end(napi_env env, napi_callback_info info) {
     napi_valuetype t;
     CHECK(napi_typeof(env, argv[1], &t));
     if (t == napi_boolean) CHECK(napi_get_value_bool(env, argv[1], &with_prob));
+  }
+  int32_t n_best = 0;
+  if (argc >= 3) {
+    napi_valuetype t;
+    CHECK(napi_typeof(env, argv[2], &t));
+    if (t == napi_number) CHECK(napi_get_value_int32(env, argv[2], &n_best));
+    if (n_best > MAX_NBEST) n_best = MAX_NBEST;
   }
   if (!d->in_utt) {
     napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "end: no utterance started");
@@ -288,6 +522,11 @@ static napi_value end(napi_env env, napi_callback_info info) {
     int32 lp = ps_get_prob(d->ps);
     CHECK(napi_create_double(env, logmath_exp(ps_get_logmath(d->ps), lp), &v));
     CHECK(napi_set_named_property(env, out, "prob", v));
+  }
+  if (n_best > 0 && h != NULL && h[0] != '\0') {
+    napi_value list = nbest_list(env, d->ps, h, n_best);
+    if (list == NULL) return NULL;
+    CHECK(napi_set_named_property(env, out, "nbest", list));
   }
   return out;
 }
@@ -396,6 +635,12 @@ NAPI_MODULE_INIT() {
       {"setCmn", NULL, set_cmn, NULL, NULL, NULL, napi_default, NULL},
       {"threadCpuMs", NULL, thread_cpu_ms, NULL, NULL, NULL, napi_default, NULL},
       {"free", NULL, free_decoder, NULL, NULL, NULL, napi_default, NULL},
+      {"setLm", NULL, set_lm, NULL, NULL, NULL, napi_default, NULL},
+      {"setJsgf", NULL, set_jsgf, NULL, NULL, NULL, napi_default, NULL},
+      {"useSearch", NULL, use_search, NULL, NULL, NULL, napi_default, NULL},
+      {"unsetSearch", NULL, unset_search, NULL, NULL, NULL, napi_default, NULL},
+      {"search", NULL, search_name, NULL, NULL, NULL, napi_default, NULL},
+      {"addWords", NULL, add_words, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

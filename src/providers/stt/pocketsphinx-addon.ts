@@ -14,6 +14,8 @@ export interface EndResult {
   readonly frames: number;
   /** Posterior probability of the best path, 0..1, when asked for and a hypothesis exists. */
   readonly prob?: number;
+  /** Other distinct readings, best first (the best excluded), when asked for. */
+  readonly nbest?: readonly string[];
 }
 
 /** The surface of native/pocketsphinx (src/addon.c). */
@@ -25,7 +27,20 @@ export interface PocketSphinxAddon {
   /** Feeds 16-bit samples at the decoder's -samprate; returns frames decoded so far. */
   process(decoder: DecoderHandle, samples: Int16Array, fullUtterance?: boolean): number;
   hyp(decoder: DecoderHandle): string;
-  end(decoder: DecoderHandle, withProb?: boolean): EndResult;
+  /** nBest: how many other distinct readings to return in `nbest` (0: none). */
+  end(decoder: DecoderHandle, withProb?: boolean, nBest?: number): EndResult;
+  /** Adds (or replaces) an n-gram search under `name`; not made active. Not during an utterance. */
+  setLm(decoder: DecoderHandle, name: string, path: string): void;
+  /** Adds (or replaces) a JSGF grammar search under `name`; not made active. */
+  setJsgf(decoder: DecoderHandle, name: string, path: string): void;
+  /** Makes `name` the search of the next utterance ('_default' is the -lm model). */
+  useSearch(decoder: DecoderHandle, name: string): void;
+  /** Frees a search that is not the active one. */
+  unsetSearch(decoder: DecoderHandle, name: string): void;
+  /** The active search's name. */
+  search(decoder: DecoderHandle): string;
+  /** Adds words ([word, phones]) the dictionary lacks; returns how many were added. */
+  addWords(decoder: DecoderHandle, entries: ReadonlyArray<readonly [string, string]>): number;
   getCmn(decoder: DecoderHandle): Float32Array;
   setCmn(decoder: DecoderHandle, mean: Float32Array): void;
   free(decoder: DecoderHandle): void;

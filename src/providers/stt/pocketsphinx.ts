@@ -3,7 +3,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BandFill, type BandFillOptions } from './band-fill.js';
-import { buildDomainLm } from './domain-lm.js';
+import { buildDomainLm, tokenize } from './domain-lm.js';
+import { momentPhrases } from './moments/index.js';
 import { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
 import {
   type EndResult,
@@ -25,7 +26,7 @@ import type {
   SttStreamOptions,
   Track,
 } from './stt.js';
-import type { Logger } from '../../shared/index.js';
+import { EXPECTED_SPEECH, type ExpectedSpeech, type Logger } from '../../shared/index.js';
 
 export interface PocketSphinxOptions {
   /** Acoustic model, dictionary and language model. Default: Debian's pocketsphinx-en-us. */
@@ -66,6 +67,16 @@ export interface PocketSphinxOptions {
   readonly partialEveryMs?: number;
   /** Compute a posterior confidence at the end of each utterance (a lattice pass). Default true. */
   readonly confidence?: boolean;
+  /**
+   * Other readings of each final besides the best (distinct texts from the lattice's N-best
+   * list), carried in `final.alternatives` after the best. Default 4; 0 for none.
+   */
+  readonly alternatives?: number;
+  /**
+   * Narrow language models per moment (ExpectedSpeech other than 'open'), picked by
+   * stream.expect(). Default true. Built at start, loaded by each decoder when first needed.
+   */
+  readonly moments?: boolean;
   readonly addonPath?: string;
   readonly logger?: Pick<Logger, 'warn' | 'debug'>;
 }
@@ -104,9 +115,17 @@ type Reply =
 
 type Request =
   | { op: 'create'; id: number; args: string[]; cmn: number[] | undefined }
-  | { op: 'start'; id: number; resetChannel: boolean }
+  | {
+      op: 'load';
+      id: number;
+      name: string;
+      lm: string;
+      words: Array<[string, string]>;
+      drop: string | undefined;
+    }
+  | { op: 'start'; id: number; resetChannel: boolean; search: string }
   | { op: 'process'; id: number; samples: Int16Array; hyp: boolean }
-  | { op: 'end'; id: number; prob: boolean }
+  | { op: 'end'; id: number; prob: boolean; nbest: number }
   | { op: 'abort'; id: number }
   | { op: 'free'; id: number };
 
@@ -140,6 +159,8 @@ class DecoderHost {
   #failure: Error | undefined;
   /** Decoder ids made here and not in use. */
   readonly idle: number[] = [];
+  /** Per decoder id: the searches it has loaded, slot -> search name (a name carries its version). */
+  readonly searches = new Map<number, Map<string, string>>();
   active = 0;
   /** Worker time per kind of request, for cost figures. */
   readonly usage = new Map<Request['op'], OpUsage>();
@@ -200,6 +221,36 @@ class DecoderHost {
   }
 }
 
+/** The search PocketSphinx makes from -lm at start: the open model. */
+const DEFAULT_SEARCH = '_default';
+
+/**
+ * A language model a decoder may run, under a slot (one per moment, one per vocabulary key).
+ * A decoder holds one search per slot; a new version in the slot replaces the old.
+ */
+interface SearchSpec {
+  readonly slot: string;
+  /** The search's name in the decoder; unique per version. */
+  readonly name: string;
+  readonly lm: string;
+  /** Words of the model the base dictionary lacks, with pronunciations, added before loading. */
+  readonly words: Array<[string, string]>;
+}
+
+/** A business's vocabulary as registered by useVocabulary(). */
+interface Vocabulary {
+  readonly version: number;
+  readonly search: SearchSpec;
+}
+
+/** The first pronunciation of each word (dictionary lines "word PH ON ES"). */
+const pronunciation = (lines: readonly string[] | undefined): string | undefined => {
+  const line = lines?.[0];
+  if (line === undefined) return undefined;
+  const phones = line.replace(/^\S+\s+/, '').trim();
+  return phones.length > 0 ? phones : undefined;
+};
+
 const toArgs = (model: ModelPaths, settings: Readonly<Record<string, string>>): string[] => {
   const merged = new Map<string, string>([
     ['hmm', model.hmm],
@@ -230,6 +281,14 @@ export class PocketSphinxStt implements SpeechToText {
   #nextId = 0;
   #closed = false;
   #lmDir: string | undefined;
+  /** Narrow models by moment (absent: the moment runs the open model). */
+  readonly #moments = new Map<ExpectedSpeech, SearchSpec>();
+  readonly #vocabularies = new Map<string, Vocabulary>();
+  /** Words the decoders' dictionary has from the start (undefined: the full dictionary). */
+  #baseWords: ReadonlySet<string> | undefined;
+  #fullDictionary: Promise<Map<string, string[]>> | undefined;
+  #vocabularySeq = 0;
+  #fullDictPath = '';
 
   private constructor(opts: PocketSphinxOptions, args: string[]) {
     this.#opts = opts;
@@ -249,26 +308,58 @@ export class PocketSphinxStt implements SpeechToText {
     assertAddonBuilt(addonPath);
     let model = opts.model ?? debianEnUsModel();
     checkModel(model);
-    let lmDir: string | undefined;
-    if (opts.domainPhrases !== undefined) {
-      const dict = await readDictionary(model.dict);
-      const lm = buildDomainLm(opts.domainPhrases, (w) => dict.has(w));
-      if (lm.unknownWords.length > 0) {
-        opts.logger?.warn(
-          { count: lm.unknownWords.length },
-          'domain phrases have words the pronunciation dictionary lacks; they are skipped',
-        );
+    const fullDictPath = model.dict;
+    const withMoments = opts.moments ?? true;
+    let dict: Map<string, string[]> | undefined;
+    let baseWords: Set<string> | undefined;
+    const lmDir = await mkdtemp(join(tmpdir(), 'switchboard-lm-'));
+    const moments = new Map<ExpectedSpeech, SearchSpec>();
+    try {
+      if (opts.domainPhrases !== undefined || withMoments) dict = await readDictionary(model.dict);
+      const known = (w: string) => dict!.has(w);
+      const vocabulary = new Set<string>();
+      if (opts.domainPhrases !== undefined) {
+        const lm = buildDomainLm(opts.domainPhrases, known);
+        if (lm.unknownWords.length > 0) {
+          opts.logger?.warn(
+            { count: lm.unknownWords.length },
+            'domain phrases have words the pronunciation dictionary lacks; they are skipped',
+          );
+        }
+        const lmPath = join(lmDir, 'domain.arpa');
+        await writeFile(lmPath, lm.arpa);
+        for (const w of lm.vocabulary) vocabulary.add(w);
+        model = { ...model, lm: lmPath };
       }
-      lmDir = await mkdtemp(join(tmpdir(), 'switchboard-lm-'));
-      const lmPath = join(lmDir, 'domain.arpa');
-      await writeFile(lmPath, lm.arpa);
-      // Only the model's words: the full dictionary costs most of a decoder's memory.
-      const dictPath = join(lmDir, 'domain.dict');
-      await writeFile(dictPath, lm.vocabulary.flatMap((w) => dict.get(w) ?? []).join('\n') + '\n');
-      model = { ...model, lm: lmPath, dict: dictPath };
+      if (withMoments) {
+        for (const moment of EXPECTED_SPEECH) {
+          if (moment === 'open') continue;
+          const lm = buildDomainLm(momentPhrases(moment), known);
+          const lmPath = join(lmDir, `${moment}.arpa`);
+          await writeFile(lmPath, lm.arpa);
+          for (const w of lm.vocabulary) vocabulary.add(w);
+          moments.set(moment, { slot: moment, name: moment, lm: lmPath, words: [] });
+        }
+      }
+      if (opts.domainPhrases !== undefined) {
+        // Only the models' words: the full dictionary costs most of a decoder's memory.
+        const dictPath = join(lmDir, 'domain.dict');
+        await writeFile(dictPath, [...vocabulary].flatMap((w) => dict!.get(w) ?? []).join('\n') + '\n');
+        model = { ...model, dict: dictPath };
+        baseWords = vocabulary;
+      }
+    } catch (err) {
+      await rm(lmDir, { recursive: true, force: true });
+      throw err;
     }
     const stt = new PocketSphinxStt(opts, toArgs(model, opts.decoderSettings ?? {}));
     stt.#lmDir = lmDir;
+    for (const [m, spec] of moments) stt.#moments.set(m, spec);
+    stt.#baseWords = baseWords;
+    // Kept for useVocabulary() only when the decoders run a reduced dictionary.
+    if (baseWords !== undefined && dict !== undefined) stt.#fullDictionary = Promise.resolve(dict);
+    else stt.#fullDictionary = undefined;
+    stt.#fullDictPath = fullDictPath;
     const threads = Math.max(1, opts.threads ?? 1);
     const warm = Math.max(1, opts.warmDecoders ?? 1);
     try {
@@ -308,33 +399,100 @@ export class PocketSphinxStt implements SpeechToText {
    */
   stream(options: SttStreamOptions): SttStream {
     if (this.#closed) throw new PocketSphinxError('provider closed');
-    return new PocketSphinxStream(() => this.#lease(), this.#opts, options);
+    const key = options.vocabulary;
+    return new PocketSphinxStream((moment) => this.#lease(moment, key), this.#opts, options);
   }
 
-  #lease(): DecoderLease {
+  /**
+   * Registers (or replaces) a business's words: streams opened with `vocabulary: key` run an
+   * open model built from the domain phrases plus these. Words the decoders' dictionary lacks
+   * come from the full pronunciation dictionary; words it lacks too are skipped (counted in the
+   * log, never listed: they are the business's data). Decoders load the new version when an
+   * utterance first needs it.
+   */
+  async useVocabulary(key: string, phrases: readonly string[]): Promise<void> {
+    if (this.#closed) throw new PocketSphinxError('provider closed');
+    const full = await (this.#fullDictionary ??= readDictionary(this.#fullDictPath));
+    const base = this.#baseWords;
+    const lm = buildDomainLm([...(this.#opts.domainPhrases ?? RECEPTIONIST_PHRASES), ...phrases], (w) =>
+      full.has(w),
+    );
+    if (lm.unknownWords.length > 0) {
+      this.#opts.logger?.warn(
+        { count: lm.unknownWords.length },
+        'vocabulary has words the pronunciation dictionary lacks; they are skipped',
+      );
+    }
+    const words: Array<[string, string]> = [];
+    if (base !== undefined) {
+      for (const w of lm.vocabulary) {
+        if (base.has(w)) continue;
+        const phones = pronunciation(full.get(w));
+        if (phones !== undefined) words.push([w, phones]);
+      }
+    }
+    const seq = ++this.#vocabularySeq;
+    const lmPath = join(this.#lmDir!, `vocabulary-${seq}.arpa`);
+    await writeFile(lmPath, lm.arpa);
+    if (this.#closed) return;
+    const version = (this.#vocabularies.get(key)?.version ?? 0) + 1;
+    const slot = `open:${key}`;
+    this.#vocabularies.set(key, { version, search: { slot, name: `${slot}#${version}`, lm: lmPath, words } });
+  }
+
+  /** The current version of a key's vocabulary (0: none), for tests and logs. */
+  vocabularyVersion(key: string): number {
+    return this.#vocabularies.get(key)?.version ?? 0;
+  }
+
+  /** The search an utterance of this moment runs, for a stream of this vocabulary. */
+  #searchFor(moment: ExpectedSpeech, key: string | undefined): SearchSpec | undefined {
+    if (moment !== 'open') {
+      const narrow = this.#moments.get(moment);
+      if (narrow !== undefined) return narrow;
+    }
+    return key === undefined ? undefined : this.#vocabularies.get(key)?.search;
+  }
+
+  #lease(moment: ExpectedSpeech, key: string | undefined): DecoderLease {
     if (this.#closed) throw new PocketSphinxError('provider closed');
     const host = this.#pickHost();
     let id = host.idle.pop();
     let created: Promise<unknown> | undefined;
     if (id === undefined) {
       id = ++this.#nextId;
-      // Not awaited: the worker handles messages in order, so start/process queue behind it.
+      // Not awaited: the worker handles messages in order, so load/start/process queue behind it.
       created = host.call({ op: 'create', id, args: this.#args, cmn: this.#cmn });
     }
     const decoderId = id;
+    const loaded = host.searches.get(decoderId) ?? new Map<string, string>();
+    host.searches.set(decoderId, loaded);
+    const spec = this.#searchFor(moment, key);
+    let prepared = created;
+    if (spec !== undefined && loaded.get(spec.slot) !== spec.name) {
+      // First use on this decoder, or a newer version: load it (ordered before the start).
+      const drop = loaded.get(spec.slot);
+      loaded.set(spec.slot, spec.name);
+      const load = host.call({ op: 'load', id: decoderId, name: spec.name, lm: spec.lm, words: spec.words, drop });
+      prepared = created === undefined ? load : Promise.all([created, load]);
+    }
     host.active++;
     let released = false;
     return {
       host,
       id: decoderId,
-      created,
+      created: prepared,
+      search: spec?.name ?? DEFAULT_SEARCH,
       release: (reusable) => {
         if (released) return;
         released = true;
         host.active--;
         if (!host.alive || this.#closed) return;
         if (reusable) host.idle.push(decoderId);
-        else void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
+        else {
+          host.searches.delete(decoderId);
+          void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
+        }
       },
     };
   }
@@ -349,6 +507,7 @@ export class PocketSphinxStt implements SpeechToText {
   }
 
   #spawn(): DecoderHost {
+    // A new worker has no decoders: what the dead one had loaded is gone with it.
     return new DecoderHost(this.#opts.addonPath ?? POCKETSPHINX_ADDON_PATH, this.#opts.logger);
   }
 
@@ -372,8 +531,10 @@ export class PocketSphinxStt implements SpeechToText {
 interface DecoderLease {
   readonly host: DecoderHost;
   readonly id: number;
-  /** Set when the decoder is being made for this lease; rejects if it could not be. */
+  /** Set when the decoder is being made or given a search for this lease; rejects if that failed. */
   readonly created: Promise<unknown> | undefined;
+  /** The search the utterance runs. */
+  readonly search: string;
   release(reusable: boolean): void;
 }
 
@@ -394,11 +555,14 @@ interface Utterance {
 
 class PocketSphinxStream implements SttStream {
   readonly track: Track;
-  readonly #lease: () => DecoderLease;
+  readonly #lease: (moment: ExpectedSpeech) => DecoderLease;
   readonly #signal: AbortSignal;
   readonly #opts: PocketSphinxOptions;
   readonly #partialEvery: number;
   readonly #confidence: boolean;
+  readonly #alternatives: number;
+  /** The model the next utterance runs; stays until told otherwise. */
+  #moment: ExpectedSpeech = 'open';
   readonly #out = new EventChannel<SttEvent>();
   /** Utterances whose utterance-end has not gone out yet, oldest first: events leave in this order. */
   readonly #queue: Utterance[] = [];
@@ -406,13 +570,14 @@ class PocketSphinxStream implements SttStream {
   #current: Utterance | undefined;
   #closed = false;
 
-  constructor(lease: () => DecoderLease, opts: PocketSphinxOptions, options: SttStreamOptions) {
+  constructor(lease: (moment: ExpectedSpeech) => DecoderLease, opts: PocketSphinxOptions, options: SttStreamOptions) {
     this.track = options.track;
     this.#lease = lease;
     this.#opts = opts;
     this.#signal = options.signal;
     this.#partialEvery = ((opts.partialEveryMs ?? 200) * MODEL_RATE) / 1000;
     this.#confidence = opts.confidence ?? true;
+    this.#alternatives = Math.max(0, Math.min(8, opts.alternatives ?? 4));
     if (this.#signal.aborted) this.close();
     else this.#signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -456,8 +621,9 @@ class PocketSphinxStream implements SttStream {
     this.#emit(empty, { type: 'utterance-end', track: this.track });
   }
 
-  /** One model for every moment so far. */
-  expect(): void {}
+  expect(next: ExpectedSpeech): void {
+    this.#moment = next;
+  }
 
   close(): void {
     this.#shutdown(undefined);
@@ -480,7 +646,7 @@ class PocketSphinxStream implements SttStream {
   #begin(): Utterance | undefined {
     let lease: DecoderLease;
     try {
-      lease = this.#lease();
+      lease = this.#lease(this.#moment);
     } catch (err) {
       this.#shutdown(toError(err));
       return undefined;
@@ -490,7 +656,12 @@ class PocketSphinxStream implements SttStream {
     this.#queue.push(u);
     lease.created?.catch((err: unknown) => this.#fail(u, err));
     lease.host
-      .call({ op: 'start', id: lease.id, resetChannel: this.#opts.resetChannel ?? true })
+      .call({
+        op: 'start',
+        id: lease.id,
+        resetChannel: this.#opts.resetChannel ?? true,
+        search: lease.search,
+      })
       .catch((err: unknown) => this.#fail(u, err));
     this.#emit(u, { type: 'speech-started', track: this.track });
     return u;
@@ -507,7 +678,12 @@ class PocketSphinxStream implements SttStream {
     }
     let r: EndResult;
     try {
-      r = (await lease.host.call({ op: 'end', id: lease.id, prob: this.#confidence })) as EndResult;
+      r = (await lease.host.call({
+        op: 'end',
+        id: lease.id,
+        prob: this.#confidence,
+        nbest: this.#alternatives,
+      })) as EndResult;
     } catch (err) {
       u.state = 'done';
       lease.release(false);
@@ -520,7 +696,8 @@ class PocketSphinxStream implements SttStream {
     if (u.error !== undefined) return; // the stream already failed with it
     const best: SttAlternative =
       r.prob === undefined ? { text: r.text } : { text: r.text, confidence: r.prob };
-    this.#emit(u, { type: 'final', track: this.track, ...best, alternatives: [best] });
+    const others = (r.nbest ?? []).map((text): SttAlternative => ({ text }));
+    this.#emit(u, { type: 'final', track: this.track, ...best, alternatives: [best, ...others] });
     this.#emit(u, { type: 'utterance-end', track: this.track });
   }
 

@@ -1,0 +1,33 @@
+/**
+ * Per-moment language model phrases: what a caller says to each kind of question the dialogue
+ * asks (ExpectedSpeech). 'open' is the receptionist model; every other one is narrow but keeps
+ * the ESCAPE_PHRASES, so a caller can always report an emergency, ask to repeat, ask for a
+ * person or say goodbye.
+ */
+import type { ExpectedSpeech } from '../../../shared/index.js';
+import { RECEPTIONIST_PHRASES } from '../receptionist-phrases.js';
+import { addressPhrases } from './address.js';
+import { dateTimePhrases } from './date-time.js';
+import { ESCAPE_PHRASES } from './escape.js';
+import { namePhrases } from './names.js';
+import { phonePhrases } from './phone.js';
+import { spellingPhrases } from './spelling.js';
+import { yesNoPhrases } from './yes-no.js';
+
+export { ESCAPE_PHRASES } from './escape.js';
+export { FIRST_NAMES, LAST_NAMES } from './names.js';
+
+const NARROW: Record<Exclude<ExpectedSpeech, 'open'>, () => string[]> = {
+  name: namePhrases,
+  phone: phonePhrases,
+  'yes-no': yesNoPhrases,
+  'date-time': dateTimePhrases,
+  address: addressPhrases,
+  spelling: spellingPhrases,
+};
+
+/** The sentences the model of one moment is built from. */
+export function momentPhrases(moment: ExpectedSpeech): readonly string[] {
+  if (moment === 'open') return [...RECEPTIONIST_PHRASES, ...ESCAPE_PHRASES];
+  return [...NARROW[moment](), ...ESCAPE_PHRASES];
+}
