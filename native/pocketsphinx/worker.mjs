@@ -5,8 +5,8 @@
  * the caller may post create/start/process without waiting for replies.
  *
  * In:  { seq, op: 'create', id, args, cmn? }      -> value: null (cmn: starting mean)
- *      { seq, op: 'load', id, name, lm, words, drop? } -> value: words added
- *          (words [word, phones][] go into the dictionary first, so the model's words are all
+ *      { seq, op: 'load', id, name, lm, dict?, drop? } -> value: null
+ *          (dict, a dictionary file, replaces the decoder's first, so the model's words are all
  *          pronounceable; lm is added as search `name`; `drop`, an older search, is freed)
  *      { seq, op: 'start', id, resetChannel, search } -> value: null (search: its name)
  *      { seq, op: 'process', id, samples, hyp }   -> value: hypothesis string, or null
@@ -42,14 +42,14 @@ function handle(m) {
     }
     case 'load': {
       const d = decoder(m.id);
-      const added = m.words.length > 0 ? ps.addWords(d.handle, m.words) : 0;
+      if (m.dict) ps.loadDict(d.handle, m.dict);
       ps.setLm(d.handle, m.name, m.lm);
       if (m.drop) {
         // The active search cannot be freed: move off it first.
         if (ps.search(d.handle) === m.drop) ps.useSearch(d.handle, m.name);
         ps.unsetSearch(d.handle, m.drop);
       }
-      return added;
+      return null;
     }
     case 'start': {
       const d = decoder(m.id);

@@ -6,8 +6,10 @@ import type { BusinessProfile } from './profile.js';
  * answers, the lead questions it asks, staff and service-area places where the profile has them,
  * and extra terms (e.g. knowledge-base headings). Pure; blank and repeated phrases dropped.
  */
-export interface VocabularySource
-  extends Pick<BusinessProfile, 'name' | 'services' | 'faq' | 'leadQuestions'> {
+export interface VocabularySource extends Pick<
+  BusinessProfile,
+  'name' | 'services' | 'faq' | 'leadQuestions'
+> {
   /** Staff callers may ask for by name. */
   readonly staff?: readonly string[];
   /** Towns and neighbourhoods served. */

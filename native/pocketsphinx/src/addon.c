@@ -217,8 +217,36 @@ static napi_value search_name(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* loadDict(handle, path): replace the pronunciation dictionary (fillers kept) and rebuild every
+ * search for it. Unlike addWords, the searches' language models are left as they are. */
+static napi_value load_dict(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "loadDict(handle, path)");
+    return NULL;
+  }
+  decoder_t *d = get_decoder(env, argv[0]);
+  if (d == NULL) return NULL;
+  if (d->in_utt) {
+    napi_throw_error(env, "ERR_POCKETSPHINX_STATE", "cannot load a dictionary during an utterance");
+    return NULL;
+  }
+  char *path = get_string(env, argv[1], "loadDict(handle, path)");
+  if (path == NULL) return NULL;
+  last_error[0] = '\0';
+  int rv = ps_load_dict(d->ps, path, NULL, NULL);
+  free(path);
+  if (rv < 0) return throw_ps(env, "pocketsphinx: could not load dictionary");
+  return NULL;
+}
+
 /* addWords(handle, entries: [word, phones][]): number added. Words already in the dictionary
- * are left alone; the searches are rebuilt once, with the last word added (costly per call). */
+ * are left alone; the searches are rebuilt once, with the last word added (costly per call).
+ * Beware: this library version also adds each new word to every n-gram search's model, at a
+ * uniform unigram weight; to give one search words without leaking them into the others, use
+ * loadDict. */
 static napi_value add_words(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -641,6 +669,7 @@ NAPI_MODULE_INIT() {
       {"unsetSearch", NULL, unset_search, NULL, NULL, NULL, napi_default, NULL},
       {"search", NULL, search_name, NULL, NULL, NULL, napi_default, NULL},
       {"addWords", NULL, add_words, NULL, NULL, NULL, napi_default, NULL},
+      {"loadDict", NULL, load_dict, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

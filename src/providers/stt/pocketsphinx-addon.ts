@@ -39,8 +39,14 @@ export interface PocketSphinxAddon {
   unsetSearch(decoder: DecoderHandle, name: string): void;
   /** The active search's name. */
   search(decoder: DecoderHandle): string;
-  /** Adds words ([word, phones]) the dictionary lacks; returns how many were added. */
+  /**
+   * Adds words ([word, phones]) the dictionary lacks; returns how many were added. This library
+   * version also puts each new word into every loaded n-gram search (uniform weight): to give
+   * one search its words without leaking them into the others, use loadDict.
+   */
   addWords(decoder: DecoderHandle, entries: ReadonlyArray<readonly [string, string]>): number;
+  /** Replaces the pronunciation dictionary (fillers kept) and rebuilds every search for it. */
+  loadDict(decoder: DecoderHandle, path: string): void;
   getCmn(decoder: DecoderHandle): Float32Array;
   setCmn(decoder: DecoderHandle, mean: Float32Array): void;
   free(decoder: DecoderHandle): void;

@@ -3,7 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BandFill, type BandFillOptions } from './band-fill.js';
-import { buildDomainLm, tokenize } from './domain-lm.js';
+import { buildDomainLm } from './domain-lm.js';
 import { momentPhrases } from './moments/index.js';
 import { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
 import {
@@ -120,7 +120,7 @@ type Request =
       id: number;
       name: string;
       lm: string;
-      words: Array<[string, string]>;
+      dict: string | undefined;
       drop: string | undefined;
     }
   | { op: 'start'; id: number; resetChannel: boolean; search: string }
@@ -161,6 +161,8 @@ class DecoderHost {
   readonly idle: number[] = [];
   /** Per decoder id: the searches it has loaded, slot -> search name (a name carries its version). */
   readonly searches = new Map<number, Map<string, string>>();
+  /** Per decoder id: the version of the provider's dictionary it runs (absent: the first). */
+  readonly dicts = new Map<number, number>();
   active = 0;
   /** Worker time per kind of request, for cost figures. */
   readonly usage = new Map<Request['op'], OpUsage>();
@@ -233,8 +235,11 @@ interface SearchSpec {
   /** The search's name in the decoder; unique per version. */
   readonly name: string;
   readonly lm: string;
-  /** Words of the model the base dictionary lacks, with pronunciations, added before loading. */
-  readonly words: Array<[string, string]>;
+  /**
+   * The provider's dictionary version that has all the model's words (0: the first). A decoder
+   * with an older one loads the newest before the model.
+   */
+  readonly dictVersion: number;
 }
 
 /** A business's vocabulary as registered by useVocabulary(). */
@@ -242,14 +247,6 @@ interface Vocabulary {
   readonly version: number;
   readonly search: SearchSpec;
 }
-
-/** The first pronunciation of each word (dictionary lines "word PH ON ES"). */
-const pronunciation = (lines: readonly string[] | undefined): string | undefined => {
-  const line = lines?.[0];
-  if (line === undefined) return undefined;
-  const phones = line.replace(/^\S+\s+/, '').trim();
-  return phones.length > 0 ? phones : undefined;
-};
 
 const toArgs = (model: ModelPaths, settings: Readonly<Record<string, string>>): string[] => {
   const merged = new Map<string, string>([
@@ -284,8 +281,14 @@ export class PocketSphinxStt implements SpeechToText {
   /** Narrow models by moment (absent: the moment runs the open model). */
   readonly #moments = new Map<ExpectedSpeech, SearchSpec>();
   readonly #vocabularies = new Map<string, Vocabulary>();
-  /** Words the decoders' dictionary has from the start (undefined: the full dictionary). */
-  #baseWords: ReadonlySet<string> | undefined;
+  /**
+   * The decoders' reduced dictionary: its words and lines, growing with each vocabulary's new
+   * words (undefined: decoders run the full dictionary). It only grows, so the newest version
+   * serves every search. Words go in by replacing the dictionary, not by ps_add_word, which in
+   * this library version also puts each word into every loaded model (one business's words
+   * would leak into another's and into the narrow moments).
+   */
+  #dictionary: { words: Set<string>; lines: string[]; version: number; path: string } | undefined;
   #fullDictionary: Promise<Map<string, string[]>> | undefined;
   #vocabularySeq = 0;
   #fullDictPath = '';
@@ -311,7 +314,7 @@ export class PocketSphinxStt implements SpeechToText {
     const fullDictPath = model.dict;
     const withMoments = opts.moments ?? true;
     let dict: Map<string, string[]> | undefined;
-    let baseWords: Set<string> | undefined;
+    let base: { words: Set<string>; lines: string[]; path: string } | undefined;
     const lmDir = await mkdtemp(join(tmpdir(), 'switchboard-lm-'));
     const moments = new Map<ExpectedSpeech, SearchSpec>();
     try {
@@ -338,15 +341,16 @@ export class PocketSphinxStt implements SpeechToText {
           const lmPath = join(lmDir, `${moment}.arpa`);
           await writeFile(lmPath, lm.arpa);
           for (const w of lm.vocabulary) vocabulary.add(w);
-          moments.set(moment, { slot: moment, name: moment, lm: lmPath, words: [] });
+          moments.set(moment, { slot: moment, name: moment, lm: lmPath, dictVersion: 0 });
         }
       }
       if (opts.domainPhrases !== undefined) {
         // Only the models' words: the full dictionary costs most of a decoder's memory.
         const dictPath = join(lmDir, 'domain.dict');
-        await writeFile(dictPath, [...vocabulary].flatMap((w) => dict!.get(w) ?? []).join('\n') + '\n');
+        const lines = [...vocabulary].flatMap((w) => dict!.get(w) ?? []);
+        await writeFile(dictPath, lines.join('\n') + '\n');
         model = { ...model, dict: dictPath };
-        baseWords = vocabulary;
+        base = { words: vocabulary, lines, path: dictPath };
       }
     } catch (err) {
       await rm(lmDir, { recursive: true, force: true });
@@ -355,10 +359,8 @@ export class PocketSphinxStt implements SpeechToText {
     const stt = new PocketSphinxStt(opts, toArgs(model, opts.decoderSettings ?? {}));
     stt.#lmDir = lmDir;
     for (const [m, spec] of moments) stt.#moments.set(m, spec);
-    stt.#baseWords = baseWords;
-    // Kept for useVocabulary() only when the decoders run a reduced dictionary.
-    if (baseWords !== undefined && dict !== undefined) stt.#fullDictionary = Promise.resolve(dict);
-    else stt.#fullDictionary = undefined;
+    stt.#dictionary = base === undefined ? undefined : { ...base, version: 0 };
+    if (dict !== undefined) stt.#fullDictionary = Promise.resolve(dict);
     stt.#fullDictPath = fullDictPath;
     const threads = Math.max(1, opts.threads ?? 1);
     const warm = Math.max(1, opts.warmDecoders ?? 1);
@@ -413,7 +415,6 @@ export class PocketSphinxStt implements SpeechToText {
   async useVocabulary(key: string, phrases: readonly string[]): Promise<void> {
     if (this.#closed) throw new PocketSphinxError('provider closed');
     const full = await (this.#fullDictionary ??= readDictionary(this.#fullDictPath));
-    const base = this.#baseWords;
     const lm = buildDomainLm([...(this.#opts.domainPhrases ?? RECEPTIONIST_PHRASES), ...phrases], (w) =>
       full.has(w),
     );
@@ -423,21 +424,32 @@ export class PocketSphinxStt implements SpeechToText {
         'vocabulary has words the pronunciation dictionary lacks; they are skipped',
       );
     }
-    const words: Array<[string, string]> = [];
-    if (base !== undefined) {
-      for (const w of lm.vocabulary) {
-        if (base.has(w)) continue;
-        const phones = pronunciation(full.get(w));
-        if (phones !== undefined) words.push([w, phones]);
-      }
-    }
     const seq = ++this.#vocabularySeq;
     const lmPath = join(this.#lmDir!, `vocabulary-${seq}.arpa`);
     await writeFile(lmPath, lm.arpa);
+    const d = this.#dictionary;
+    let dictVersion = 0;
+    if (d !== undefined) {
+      const fresh = lm.vocabulary.filter((w) => !d.words.has(w));
+      if (fresh.length > 0) {
+        for (const w of fresh) {
+          d.words.add(w);
+          d.lines.push(...(full.get(w) ?? []));
+        }
+        const path = join(this.#lmDir!, `dictionary-${d.version + 1}.dict`);
+        await writeFile(path, d.lines.join('\n') + '\n');
+        d.version++;
+        d.path = path;
+      }
+      dictVersion = d.version;
+    }
     if (this.#closed) return;
     const version = (this.#vocabularies.get(key)?.version ?? 0) + 1;
     const slot = `open:${key}`;
-    this.#vocabularies.set(key, { version, search: { slot, name: `${slot}#${version}`, lm: lmPath, words } });
+    this.#vocabularies.set(key, {
+      version,
+      search: { slot, name: `${slot}#${version}`, lm: lmPath, dictVersion },
+    });
   }
 
   /** The current version of a key's vocabulary (0: none), for tests and logs. */
@@ -473,7 +485,14 @@ export class PocketSphinxStt implements SpeechToText {
       // First use on this decoder, or a newer version: load it (ordered before the start).
       const drop = loaded.get(spec.slot);
       loaded.set(spec.slot, spec.name);
-      const load = host.call({ op: 'load', id: decoderId, name: spec.name, lm: spec.lm, words: spec.words, drop });
+      // A dictionary older than the model's words: the newest one first (a superset).
+      let dict: string | undefined;
+      const d = this.#dictionary;
+      if (d !== undefined && (host.dicts.get(decoderId) ?? 0) < spec.dictVersion) {
+        dict = d.path;
+        host.dicts.set(decoderId, d.version);
+      }
+      const load = host.call({ op: 'load', id: decoderId, name: spec.name, lm: spec.lm, dict, drop });
       prepared = created === undefined ? load : Promise.all([created, load]);
     }
     host.active++;
@@ -491,6 +510,7 @@ export class PocketSphinxStt implements SpeechToText {
         if (reusable) host.idle.push(decoderId);
         else {
           host.searches.delete(decoderId);
+          host.dicts.delete(decoderId);
           void host.call({ op: 'free', id: decoderId }).catch(() => undefined);
         }
       },
@@ -570,7 +590,11 @@ class PocketSphinxStream implements SttStream {
   #current: Utterance | undefined;
   #closed = false;
 
-  constructor(lease: (moment: ExpectedSpeech) => DecoderLease, opts: PocketSphinxOptions, options: SttStreamOptions) {
+  constructor(
+    lease: (moment: ExpectedSpeech) => DecoderLease,
+    opts: PocketSphinxOptions,
+    options: SttStreamOptions,
+  ) {
     this.track = options.track;
     this.#lease = lease;
     this.#opts = opts;

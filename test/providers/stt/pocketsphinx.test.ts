@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenize } from '../../../src/providers/stt/domain-lm.js';
+import { momentPhrases } from '../../../src/providers/stt/moments/index.js';
 import {
   PocketSphinxStt,
   PocketSphinxUnavailableError,
@@ -158,7 +159,7 @@ describe.skipIf(missing.length > 0)(
       stream.close();
     });
 
-    it('reports a confidence between 0 and 1 on the final, as its one alternative', async () => {
+    it('reports a confidence between 0 and 1 on the final, as its first alternative', async () => {
       const stream = open();
       const read = collect(stream);
       stream.push(hours);
@@ -167,7 +168,21 @@ describe.skipIf(missing.length > 0)(
       const final = read.events.find((e) => e.type === 'final') as Extract<SttEvent, { type: 'final' }>;
       expect(final.confidence).toBeGreaterThanOrEqual(0);
       expect(final.confidence).toBeLessThanOrEqual(1);
-      expect(final.alternatives).toEqual([{ text: final.text, confidence: final.confidence }]);
+      expect(final.alternatives[0]).toEqual({ text: final.text, confidence: final.confidence });
+      stream.close();
+    });
+
+    it("carries the recognizer's other distinct readings after the best (N-best), at most 4", async () => {
+      const stream = open();
+      const read = collect(stream);
+      stream.push(hours);
+      stream.flush();
+      await read.finals(1);
+      const final = read.events.find((e) => e.type === 'final') as Extract<SttEvent, { type: 'final' }>;
+      const texts = final.alternatives.map((a) => a.text);
+      expect(texts.length).toBeGreaterThan(1);
+      expect(texts.length).toBeLessThanOrEqual(5);
+      expect(new Set(texts).size).toBe(texts.length);
       stream.close();
     });
 
@@ -224,6 +239,99 @@ describe.skipIf(missing.length > 0)(
       await expect(PocketSphinxStt.create({ decoderSettings: { nosuchsetting: '1' } })).rejects.toThrow(
         /pocketsphinx/i,
       );
+    });
+
+    describe('moments and vocabularies', () => {
+      const caller = { name: 'festival ked', engine: 'festival', voice: 'ked_diphone' } as const;
+      const say = (text: string) => throughPhoneLine(synthesize(caller, text));
+
+      /** Decodes utterances on one stream in turn, each after its expect() (if any). */
+      const hear = async (
+        stream: SttStream,
+        turns: ReadonlyArray<{ pcm: Int16Array; expect?: Parameters<SttStream['expect']>[0] }>,
+      ): Promise<string[]> => {
+        const read = collect(stream);
+        const texts: string[] = [];
+        for (const [i, t] of turns.entries()) {
+          if (t.expect) stream.expect(t.expect);
+          stream.push(t.pcm);
+          stream.flush();
+          texts.push((await read.finals(i + 1))[i]!);
+        }
+        stream.close();
+        return texts;
+      };
+
+      it.each([
+        ['name', 'my name is jennifer rodriguez', 'jennifer rodriguez'],
+        ['phone', 'five five five two one nine eight seven six four', 'five five five two one nine'],
+        ['yes-no', 'no that is not right', 'no that is not right'],
+        ['date-time', 'next tuesday at two in the afternoon', 'tuesday at two'],
+      ] as const)('after expect(%s) hears an easy %s', async (moment, sentence, heard) => {
+        const [text] = await hear(open(), [{ pcm: say(sentence), expect: moment }]);
+        expect(words(text!).join(' ')).toContain(heard);
+      });
+
+      it('a narrow moment still hears an emergency', async () => {
+        const [text] = await hear(open(), [{ pcm: say('there is water everywhere'), expect: 'phone' }]);
+        expect(words(text!)).toContain('water');
+      });
+
+      it('a moment stays until told, then the open model is back', async () => {
+        const yesNo = new Set(momentPhrases('yes-no').flatMap(tokenize));
+        const texts = await hear(open(), [
+          { pcm: hours, expect: 'yes-no' },
+          { pcm: hours },
+          { pcm: hours, expect: 'open' },
+        ]);
+        for (const t of texts.slice(0, 2)) expect(words(t).every((w) => yesNo.has(w))).toBe(true);
+        expect(words(texts[2]!)).toContain('hours');
+      });
+
+      it('each decoder loads a moment once, on first need', async () => {
+        const fresh = await createPocketSphinxStt();
+        try {
+          expect(fresh.usage().load).toBeUndefined();
+          const stream = fresh.stream({ track: 'inbound', signal: new AbortController().signal });
+          await hear(stream, [
+            { pcm: hours, expect: 'name' },
+            { pcm: hours },
+            { pcm: hours, expect: 'open' },
+          ]);
+          expect(fresh.usage().load?.count).toBe(1);
+        } finally {
+          await fresh.close();
+        }
+      });
+
+      it("a stream opened with a business's vocabulary hears its words; a new version is reloaded", async () => {
+        const fresh = await createPocketSphinxStt();
+        try {
+          const heaters = say('do you install rheem water heaters');
+          const openFor = (vocabulary?: string) =>
+            fresh.stream({ track: 'inbound', signal: new AbortController().signal, vocabulary });
+          // "rheem" is in none of the built-in models.
+          expect(vocabulary.has('rheem')).toBe(false);
+          const [without] = await hear(openFor('acme'), [{ pcm: heaters }]);
+          expect(words(without!)).not.toContain('rheem');
+
+          await fresh.useVocabulary('acme', ['we install rheem water heaters', 'rheem']);
+          expect(fresh.vocabularyVersion('acme')).toBe(1);
+          const [withWords] = await hear(openFor('acme'), [{ pcm: heaters }]);
+          expect(words(withWords!)).toContain('rheem');
+          const [otherBusiness] = await hear(openFor('other'), [{ pcm: heaters }]);
+          expect(words(otherBusiness!)).not.toContain('rheem');
+
+          await fresh.useVocabulary('acme', ['we fix drains']);
+          expect(fresh.vocabularyVersion('acme')).toBe(2);
+          const loads = fresh.usage().load?.count ?? 0;
+          const [replaced] = await hear(openFor('acme'), [{ pcm: heaters }]);
+          expect(fresh.usage().load?.count).toBe(loads + 1);
+          expect(words(replaced!)).not.toContain('rheem');
+        } finally {
+          await fresh.close();
+        }
+      });
     });
   },
 );

@@ -1,17 +1,63 @@
 /** The date-time moment: after "what day and time works for you?". */
 
 const DAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
-const HOURS = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const HOURS = [
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
 const PARTS = ['morning', 'afternoon', 'evening'];
 const MONTHS = [
-  'january', 'february', 'march', 'april', 'may', 'june',
-  'july', 'august', 'september', 'october', 'november', 'december',
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
 ];
 const ORDINALS = [
-  'first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth',
-  'eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth', 'seventeenth',
-  'eighteenth', 'nineteenth', 'twentieth', 'twenty first', 'twenty second', 'twenty third',
-  'twenty fourth', 'twenty fifth', 'thirtieth', 'thirty first',
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+  'eleventh',
+  'twelfth',
+  'thirteenth',
+  'fourteenth',
+  'fifteenth',
+  'sixteenth',
+  'seventeenth',
+  'eighteenth',
+  'nineteenth',
+  'twentieth',
+  'twenty first',
+  'twenty second',
+  'twenty third',
+  'twenty fourth',
+  'twenty fifth',
+  'thirtieth',
+  'thirty first',
 ];
 
 export function dateTimePhrases(): string[] {
@@ -43,9 +89,13 @@ export function dateTimePhrases(): string[] {
     );
   }
   for (const d of daysAll) for (const p of PARTS) out.push(`${d} ${p}`, `${d} in the ${p}`);
+  for (const d of DAYS) for (const p of PARTS) out.push(`next ${d} ${p}`);
   out.push('this morning', 'this afternoon', 'this evening', 'tomorrow morning', 'tomorrow afternoon');
   for (let i = 0; i < MONTHS.length; i++) {
-    out.push(`${MONTHS[i]} ${ORDINALS[(i * 5) % ORDINALS.length]}`, `the ${ORDINALS[(i * 3) % ORDINALS.length]}`);
+    out.push(
+      `${MONTHS[i]} ${ORDINALS[(i * 5) % ORDINALS.length]}`,
+      `the ${ORDINALS[(i * 3) % ORDINALS.length]}`,
+    );
   }
   for (const o of ORDINALS) out.push(`on the ${o}`);
   out.push(
