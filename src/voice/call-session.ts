@@ -11,12 +11,13 @@ import { AsyncQueue } from './async-queue.js';
 import type { CallEventBody, CallOutcome, CutReason } from './events.js';
 import { LatencyMarks, type TurnLatency } from './latency.js';
 import { Listener, type ListenerEvent } from './listener.js';
-import { monotonicClock, type Clock, type Logger } from '../shared/index.js';
+import { monotonicClock, type Clock, type ExpectedSpeech, type Logger } from '../shared/index.js';
 import { Playout, type MediaTransport } from './playout.js';
 import { CallRecorder } from './recorder.js';
 import { speak } from './speaker.js';
 import { SpeechHandle, type SpeechOutcome } from './speech-handle.js';
-import { isBackchannel, type TurnTakingConfig } from './turn-taking.js';
+import { bargeIn, isNothingToAnswer } from './barge-in.js';
+import { hasRealWords, type TurnTakingConfig } from './turn-taking.js';
 
 /** A turn as the session stores it. Times are ms since the stream started. */
 export interface SessionTurn {
@@ -50,6 +51,8 @@ export interface ListeningDeps {
   detector: SpeechDetector;
   /** No result this long after the caller stopped: the recognizer is replaced (PROVIDER_STALL_MS). */
   stallMs?: number;
+  /** Whose words the recognizer's open model carries (the business id its vocabulary is under). */
+  vocabulary?: string;
 }
 
 export interface CallSessionDeps {
@@ -94,6 +97,11 @@ export interface SessionResume {
 /** Said when a provider failed while the caller was waiting for an answer: the answer follows. */
 export const ONE_MOMENT = 'One moment.';
 
+/** After the caller hung up: how long the words they had just said may take to come. */
+export const LAST_WORDS_MAX_MS = 3000;
+/** After the caller hung up: how long the brain may take to act on those words (save, alert). */
+export const LAST_TURN_MAX_MS = 10_000;
+
 const TRANSFER_FAILED_LINE =
   "I'm sorry, I couldn't put you through right now. I can take a message and have someone call you back.";
 
@@ -104,6 +112,10 @@ interface AgentTurn {
   audible: boolean;
   /** Why it was cut, once it was. */
   cutReason?: CutReason;
+  /** Stopped by caller speech with no words yet: clock time of the pause, until it resumes or is cut. */
+  pausedAt?: number;
+  /** The expectation the brain gave with this turn (its `listen` hint; 'phone' for keypad digits). */
+  expects?: ExpectedSpeech;
 }
 
 /** What an agent turn speaks: the brain's answer to an input, or a fixed line. */
@@ -138,8 +150,12 @@ export class CallSession {
   /** Caller text whose answer was abandoned before any of it was heard (the caller went on). */
   private carriedCallerText = '';
   private lastCallerText = '';
-  /** The caller's current utterance began while agent audio was playing. */
-  private spokeOverAgent = false;
+  /** Caller utterances (by their start) that began over this agent turn's audio. */
+  private readonly overAgent = new Map<number, AgentTurn>();
+  /** The caller hung up: their last words are still heard and acted on, nothing more is said. */
+  private hangingUp = false;
+  /** What the caller said or keyed last, heard after they hung up: acted on without speaking. */
+  private readonly lastInputs: TurnInput[] = [];
   private agentHungUp = false;
   private transferred = false;
   /** `call-ended` was emitted: it is the call's last event. */
@@ -177,6 +193,7 @@ export class CallSession {
         onEvent: (e) => this.onListenerEvent(e),
         onError: (err) => this.deps.log.error({ err }, 'listening failed on a frame'),
         ...(deps.listening.stallMs !== undefined ? { stallMs: deps.listening.stallMs } : {}),
+        ...(deps.listening.vocabulary !== undefined ? { vocabulary: deps.listening.vocabulary } : {}),
         onSwitch: ({ from, to, reason, callerWaiting }) => {
           this.deps.log.warn({ from, to, reason }, 'speech recognizer replaced for the rest of the call');
           this.emit({ type: 'provider-switched', kind: 'stt', from, to, reason });
@@ -268,17 +285,19 @@ export class CallSession {
     });
     const input: TurnInput = { kind: 'dtmf', digits };
     this.inputTurns.set(input, turn);
-    this.enqueueAgentTurn(input);
+    if (this.hangingUp) this.lastInputs.push(input);
+    else this.enqueueAgentTurn(input);
   }
 
   private onListenerEvent(e: ListenerEvent): void {
-    if (this.ended) return;
+    if (this.ended && !this.hangingUp) return;
     switch (e.type) {
       case 'speech-start': {
         this.clock.clearTimeout(this.noInputTimer);
         this.emit({ type: 'speech-started', track: 'inbound', atMs: e.atMs });
-        this.spokeOverAgent = this.playout.isPlaying();
         const turn = this.current;
+        if (turn && (this.playout.isPlaying() || turn.pausedAt !== undefined))
+          this.overAgent.set(e.atMs, turn);
         // The caller went on talking before any of our answer was heard: drop that answer
         // and answer everything they said together (unless it must be heard, e.g. safety advice).
         if (
@@ -302,10 +321,15 @@ export class CallSession {
       case 'speech-end':
         this.emit({ type: 'speech-stopped', track: 'inbound', atMs: e.atMs, durationMs: e.durationMs });
         break;
-      case 'noise':
+      case 'noise': {
+        const over = this.overAgentTurn(e.startMs);
+        if (over) this.resume(over);
         break;
+      }
       case 'utterance': {
-        const text = [this.carriedCallerText, e.text].filter(Boolean).join(' ');
+        const over = this.overAgentTurn(e.startMs);
+        const carried = this.carriedCallerText;
+        const text = [carried, e.text].filter(Boolean).join(' ');
         this.carriedCallerText = '';
         const endMs = Math.round(e.endOfSpeechAt - this.startedAt);
         this.emit({
@@ -323,40 +347,99 @@ export class CallSession {
           endMs,
           interrupted: false,
         });
-        // "uh-huh" over the agent acknowledges; it is not a turn to answer.
-        if (
-          this.spokeOverAgent &&
-          this.current &&
-          isBackchannel(e.text, this.deps.turnTaking.backchannelWords)
-        )
+        if (over && this.isAside(over, e.text)) {
+          // "uh-huh", a cough or nothing over the agent acknowledges: not a turn to answer, and
+          // an agent stopped for it goes on from where it was heard.
+          this.resume(over);
           break;
+        }
+        if (over && over.pausedAt !== undefined) {
+          // It was a real interruption after all: the turn settles with what was heard.
+          if (over.handle.allowInterruptions) this.cutPlaying(over, 'barge-in');
+          else this.resume(over);
+        }
         this.lastCallerText = text;
         const latency = new LatencyMarks(e.endOfSpeechAt, e.endpointingMs);
         latency.mark('sttFinal', e.sttFinalAt);
         if (this.listener) latency.by({ stt: this.listener.stt.name });
+        const alternatives = (e.alternatives ?? []).map((a) => [carried, a].filter(Boolean).join(' '));
         const input: TurnInput = text
-          ? { kind: 'speech', text, ...(e.confidence !== undefined ? { confidence: e.confidence } : {}) }
+          ? {
+              kind: 'speech',
+              text,
+              ...(e.confidence !== undefined ? { confidence: e.confidence } : {}),
+              ...(alternatives.length > 0 ? { alternatives } : {}),
+            }
           : { kind: 'unclear' };
         this.inputTurns.set(input, turn);
-        this.enqueueAgentTurn(input, latency);
+        if (this.hangingUp) this.lastInputs.push(input);
+        else this.enqueueAgentTurn(input, latency);
         break;
       }
     }
   }
 
-  /** Caller speech over agent audio, long enough to be speech and not a keypress or a backchannel. */
+  /** The agent turn the caller's utterance starting at `startMs` began over, if any. */
+  private overAgentTurn(startMs: number): AgentTurn | undefined {
+    const over = this.overAgent.get(startMs);
+    // Older entries are turns that never got a result (their recognizer failed).
+    for (const at of this.overAgent.keys()) if (at <= startMs) this.overAgent.delete(at);
+    return over;
+  }
+
+  /**
+   * Said over the agent and nothing to answer: no words, noise, or only acknowledgements. Except
+   * "yeah" or "right" just as a yes/no question ended: that is the answer, said a little early.
+   */
+  private isAside(over: AgentTurn, text: string): boolean {
+    if (!isNothingToAnswer(text, this.deps.turnTaking.backchannelWords)) return false;
+    const stillSpeaking = this.current === over && !over.handle.isSettled;
+    return stillSpeaking || !text.trim() || over.expects !== 'yes-no';
+  }
+
+  /**
+   * Caller speech over agent audio: real words cut the agent at once; speech with no words yet
+   * (or only "uh-huh") never does, but pauses it once it is too long to be a backchannel.
+   */
   private maybeBargeIn(speechMs: number, partial: string): void {
     const turn = this.current;
     if (!turn || turn.handle.isSettled || !turn.handle.allowInterruptions) return;
+    if (turn.pausedAt !== undefined) {
+      if (hasRealWords(partial, this.deps.turnTaking.backchannelWords)) this.cutPlaying(turn, 'barge-in');
+      return;
+    }
     if (!this.playout.isPlaying()) return;
-    if (speechMs < this.deps.turnTaking.minInterruptSpeechMs) return;
     if (this.clock.now() - this.lastDtmfAt < this.deps.turnTaking.dtmfGuardMs) return;
-    if (isBackchannel(partial, this.deps.turnTaking.backchannelWords)) return;
-    this.interrupt(turn);
+    const action = bargeIn(speechMs, partial, this.deps.turnTaking);
+    if (action === 'interrupt') this.cutPlaying(turn, 'barge-in');
+    else if (action === 'pause') this.pause(turn);
   }
 
-  private interrupt(turn: AgentTurn): void {
-    this.cutPlaying(turn, 'barge-in');
+  /** Stops the agent's audio at the caller's end, keeping the rest to resume (a false interruption). */
+  private pause(turn: AgentTurn): void {
+    const start = turn.handle.startPosition;
+    const heard = this.playout.heardPosition();
+    this.playout.pause(start);
+    this.recorder.truncateAgent(this.elapsed());
+    turn.pausedAt = this.clock.now();
+    this.emit({
+      type: 'agent-turn-paused',
+      turnId: turn.handle.id,
+      atMs: this.elapsed(),
+      heardMs: Math.max(0, heard - (start ?? heard)),
+    });
+  }
+
+  /** A paused turn plays on; its kept audio goes into the recording where it now plays. */
+  private resume(turn: AgentTurn): void {
+    if (turn.pausedAt === undefined) return;
+    const pausedMs = Math.round(this.clock.now() - turn.pausedAt);
+    turn.pausedAt = undefined;
+    if (turn.handle.isSettled || this.current !== turn || !this.playout.paused) return;
+    const rest = this.playout.pendingAudio();
+    this.playout.resume();
+    if (rest.length > 0) this.recorder.addAgent(mulawToPcm(rest), this.elapsed());
+    this.emit({ type: 'agent-turn-resumed', turnId: turn.handle.id, atMs: this.elapsed(), pausedMs });
   }
 
   /** Stops the agent's audio at the caller's end now and settles the turn with what was heard. */
@@ -368,6 +451,7 @@ export class CallSession {
 
   private cut(turn: AgentTurn, reason: CutReason, heardPosition: number): void {
     if (turn.handle.isSettled) return;
+    turn.pausedAt = undefined;
     turn.cutReason = reason;
     turn.handle.markInterrupted(heardPosition);
   }
@@ -593,6 +677,35 @@ export class CallSession {
     } finally {
       sentences.end();
     }
+    if (signal.aborted) return;
+    // The recognizer listens for what this turn asked (the open model when it asked nothing).
+    const hint = this.listenHint;
+    turn.expects = hint?.hint ?? (hint?.expect === 'digits' ? 'phone' : 'open');
+    this.listener?.expect(turn.expects);
+  }
+
+  /**
+   * The brain's turn on what the caller said just before hanging up: its decisions happen (the
+   * lead saved with the number just said, the emergency raised) and are told; nothing is said.
+   */
+  private async actSilently(input: TurnInput): Promise<void> {
+    const abort = new AbortController();
+    const timer = this.clock.setTimeout(
+      () => abort.abort(new Error('too slow after hang-up')),
+      LAST_TURN_MAX_MS,
+    );
+    try {
+      for await (const out of this.deps.brain.respond(input, this.context(input), abort.signal)) {
+        if (abort.signal.aborted) break;
+        if (out.type === 'say' || out.type === 'listen' || out.type === 'end-call' || out.type === 'transfer')
+          continue;
+        this.emitDecision(out);
+      }
+    } catch (err) {
+      this.deps.log.error({ err }, 'call end: the brain failed on the last words');
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
   }
 
   private emitDecision(out: BrainOutput): void {
@@ -653,14 +766,25 @@ export class CallSession {
     };
     this.clock.clearTimeout(this.noInputTimer);
     this.clock.clearTimeout(this.digitTimer);
-    attempt('closing the listener', () => this.listener?.close());
     const turn = this.current;
     attempt('cutting the current turn', () => {
       if (turn) this.cut(turn, 'cut-off', this.playout.heardPosition());
     });
     attempt('closing the playout', () => this.playout.close());
+    // What the caller said or keyed just before hanging up is still heard, stored and acted on.
+    this.hangingUp = true;
+    attempt('taking the last keys', () => this.flushDigits());
+    if (this.listener) {
+      await this.listener
+        .drain(LAST_WORDS_MAX_MS)
+        .catch((err: unknown) => this.deps.log.error({ err }, 'call end: the last words were lost'));
+    }
+    this.hangingUp = false;
+    attempt('closing the listener', () => this.listener?.close());
     // The turn that was cut off records itself before the summary is written.
     await this.agentChain;
+    // The caller is gone: a transfer handed them to a person, who hears the rest.
+    if (!this.transferred) for (const input of this.lastInputs.splice(0)) await this.actSilently(input);
     const summary = summarizeCall(
       {
         durationMs: this.elapsed(),

@@ -146,6 +146,14 @@ const events = [
     startMs: z.number(),
     endMs: z.number(),
   }),
+  /**
+   * Caller speech over the agent went on too long to wait for its words: the agent's audio was
+   * stopped at `heardMs` into the turn, the rest kept. Followed by `agent-turn-resumed` (it was
+   * only "uh-huh" or noise) or by the turn's interruption.
+   */
+  event('agent-turn-paused', { turnId: z.string(), atMs: z.number(), heardMs: z.number() }),
+  /** A paused agent turn plays on from where it was heard (a false interruption). */
+  event('agent-turn-resumed', { turnId: z.string(), atMs: z.number(), pausedMs: z.number() }),
   /** Per-stage latency of one agent turn, ms after the caller's end of speech. */
   event('turn-latency', { turnId: z.string(), latency: latencySchema }),
   // What the brain decided, as it decided it (its side effects already went through its tools).

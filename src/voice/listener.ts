@@ -14,7 +14,7 @@
 import { Resampler } from '../audio/index.js';
 import type { SpeechToText, SttEvent, SttStream, Track } from '../providers/stt/index.js';
 import type { SpeechDetector, SpeechEvent } from '../providers/vad/index.js';
-import type { Clock } from '../shared/index.js';
+import type { Clock, ExpectedSpeech } from '../shared/index.js';
 import { looksUnfinished, type TurnTakingConfig } from './turn-taking.js';
 
 /** What one side of the call produces, in order. Times in ms of stream audio. */
@@ -27,11 +27,14 @@ export type ListenerEvent =
   | { type: 'interim'; text: string }
   /** The turn's speech ended at `atMs` (emitted once the turn is over, before its result). */
   | { type: 'speech-end'; atMs: number; durationMs: number }
-  /** A finished turn with its transcript (empty when nothing was recognised). */
+  /** A finished turn with its transcript (empty when nothing was recognised). `startMs`: its speech-start's. */
   | {
       type: 'utterance';
+      startMs: number;
       text: string;
       confidence?: number;
+      /** The recognizer's other readings of the same audio, best first: distinct, never `text`. */
+      alternatives?: readonly string[];
       durationMs: number;
       /** Clock time the caller actually stopped speaking (before the silence window). */
       endOfSpeechAt: number;
@@ -41,7 +44,7 @@ export type ListenerEvent =
       endpointingMs: number;
     }
   /** Sound that did not become a turn (too short, nothing recognised). */
-  | { type: 'noise'; durationMs: number };
+  | { type: 'noise'; startMs: number; durationMs: number };
 
 const PREROLL_MS = 1000;
 /**
@@ -81,6 +84,8 @@ interface Turn {
   lastEndMs: number | undefined;
   partial: string;
   finals: string[];
+  /** Per final, its readings (the first is the final's text). */
+  readings: string[][];
   confidence: number | undefined;
   /** VAD mode: flushed, waiting for the recognizer's final. */
   endAtMs: number | undefined;
@@ -119,6 +124,12 @@ export class Listener {
   private stallTimer: unknown = undefined;
   /** Clock time before which no new stream is opened (the only recognizer just failed). */
   private reopenAt = -Infinity;
+  /** What the caller is likely to say next; every stream opened gets it (failover included). */
+  private expectation: ExpectedSpeech = 'open';
+  /** The detector's work on audio already pushed: a drain waits for it. */
+  private detecting: Promise<void> = Promise.resolve();
+  /** Called whenever a turn may have finished: a drain checks whether anything is left. */
+  private onSettle: (() => void) | undefined;
 
   constructor(
     private readonly deps: {
@@ -135,6 +146,8 @@ export class Listener {
       stallMs?: number;
       /** The recognizer was replaced (never called for the last one failing: onError is). */
       onSwitch?: (s: RecognizerSwitch) => void;
+      /** Whose words the open model carries (SttStreamOptions.vocabulary), e.g. the business id. */
+      vocabulary?: string;
     },
   ) {
     this.track = deps.track ?? 'inbound';
@@ -157,6 +170,28 @@ export class Listener {
     return this.streamMs;
   }
 
+  /**
+   * What the caller is likely to say next (the brain's listen hint): the recognizer narrows its
+   * model from the next utterance that starts. Kept for the rest of the call until told again, and
+   * given to every stream opened later (a recognizer taking over included).
+   */
+  expect(next: ExpectedSpeech): void {
+    if (next === this.expectation) return;
+    this.expectation = next;
+    const stream = this.stream;
+    if (!stream) return;
+    try {
+      stream.expect(next);
+    } catch (err) {
+      this.deps.onError(err);
+    }
+  }
+
+  /** What the recognizer has been told to expect. */
+  get expected(): ExpectedSpeech {
+    return this.expectation;
+  }
+
   /** Audio as it arrives (8 kHz PCM16, normally one 20 ms frame). */
   push(pcm: Int16Array): void {
     if (this.closed) return;
@@ -177,7 +212,7 @@ export class Listener {
     }
     // Nothing in this chain may reject unhandled: the detector, the recognizer and the event
     // handler can each fail, and each failure is this call's to report, not the process's.
-    this.deps.detector
+    this.detecting = this.deps.detector
       .push(pcm)
       .then((events) => this.onSpeechEvents(events))
       .catch((err: unknown) => this.deps.onError(err));
@@ -189,7 +224,11 @@ export class Listener {
     if (this.closed || this.deps.clock.now() < this.reopenAt) return undefined;
     let stream: SttStream;
     try {
-      stream = this.stt.stream({ track: this.track, signal: this.lifetime.signal });
+      stream = this.stt.stream({
+        track: this.track,
+        signal: this.lifetime.signal,
+        ...(this.deps.vocabulary !== undefined ? { vocabulary: this.deps.vocabulary } : {}),
+      });
     } catch (err) {
       if (this.hasFallback) return (this.failover(`error: ${describe(err)}`), this.stream);
       this.deps.onError(err);
@@ -197,6 +236,12 @@ export class Listener {
       return undefined;
     }
     this.stream = stream;
+    try {
+      // Before any audio: the first utterance of this stream decodes with the current model.
+      stream.expect(this.expectation);
+    } catch (err) {
+      this.deps.onError(err);
+    }
     const rate = this.stt.sampleRate;
     this.streamResampler = this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined;
     void this.read(stream);
@@ -213,6 +258,7 @@ export class Listener {
         } catch (err) {
           this.deps.onError(err);
         }
+        this.onSettle?.();
       }
     } catch (err) {
       if (!this.closed && this.stream === stream && this.hasFallback) {
@@ -225,6 +271,7 @@ export class Listener {
       }
     } finally {
       this.dropStream(stream);
+      this.onSettle?.();
     }
   }
 
@@ -301,6 +348,7 @@ export class Listener {
       lastEndMs: undefined,
       partial: '',
       finals: [],
+      readings: [],
       confidence: undefined,
       endAtMs: undefined,
       endOfSpeechAt: 0,
@@ -409,7 +457,10 @@ export class Listener {
         // Engine mode: words the VAD did not count as speech still make a turn.
         const target = t ?? (this.engineEndpointing ? this.startEngineTurn() : undefined);
         if (!target) return;
-        if (e.text.trim()) target.finals.push(e.text.trim());
+        if (e.text.trim()) {
+          target.finals.push(e.text.trim());
+          target.readings.push([e.text.trim(), ...e.alternatives.map((a) => a.text.trim())]);
+        }
         if (e.confidence !== undefined) target.confidence = Math.min(target.confidence ?? 1, e.confidence);
         // Words came: the engine is alive; the timer now only waits for it to end the turn.
         if (this.engineEndpointing && target.lastEndMs !== undefined) this.armStall({ fromNow: true });
@@ -445,13 +496,16 @@ export class Listener {
     const text = t.finals.join(' ');
     const durationMs = (t.endAtMs ?? this.streamMs) - t.startMs;
     if (!text && durationMs < NOISE_MS) {
-      this.emit({ type: 'noise', durationMs });
+      this.emit({ type: 'noise', startMs: t.startMs, durationMs });
       return;
     }
+    const alternatives = otherReadings(t.readings, text);
     this.emit({
       type: 'utterance',
+      startMs: t.startMs,
       text,
       ...(t.confidence !== undefined ? { confidence: t.confidence } : {}),
+      ...(alternatives.length > 0 ? { alternatives } : {}),
       durationMs,
       endOfSpeechAt: t.endOfSpeechAt,
       sttFinalAt: this.deps.clock.now(),
@@ -527,6 +581,7 @@ export class Listener {
     for (const t of [...waiting, ...ended]) {
       t.partial = '';
       t.finals = [];
+      t.readings = [];
       t.confidence = undefined;
       if (this.engineEndpointing) continue; // an engine takes the live audio; old turns are lost
       t.stream = stream;
@@ -544,6 +599,7 @@ export class Listener {
     if (live && this.turn === live) {
       live.partial = '';
       live.finals = [];
+      live.readings = [];
       if (!this.engineEndpointing) {
         live.stream = stream;
         live.resampler = this.stt.sampleRate !== 8000 ? new Resampler(8000, this.stt.sampleRate) : undefined;
@@ -551,6 +607,45 @@ export class Listener {
       }
     }
     if (this.finishing.length > 0) this.armStall();
+  }
+
+  /**
+   * The call is ending (the caller hung up): the turn under way ends where the audio ends,
+   * without waiting for the silence window, and its result (and those of turns already waiting
+   * for words) comes as usual. Resolves once no turn waits for words, or after `maxMs`.
+   */
+  async drain(maxMs: number): Promise<void> {
+    if (this.closed) return;
+    // The detector's verdict on the last frames: speech may have started in them.
+    await this.detecting;
+    const t = this.turn;
+    if (t && !this.closed) {
+      if (!this.engineEndpointing) {
+        this.deps.clock.clearTimeout(t.holdTimer);
+        this.finishTurn(t, t.heldEnd?.atMs ?? this.streamMs);
+      } else if (this.stream) {
+        t.lastEndMs ??= this.streamMs;
+        try {
+          this.stream.flush();
+        } catch (err) {
+          this.deps.onError(err);
+        }
+      }
+    }
+    const waiting = () =>
+      !this.closed && (this.finishing.length > 0 || (this.engineEndpointing && !!this.turn));
+    if (!waiting()) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.deps.clock.clearTimeout(timer);
+        this.onSettle = undefined;
+        resolve();
+      };
+      const timer = this.deps.clock.setTimeout(done, maxMs);
+      this.onSettle = () => {
+        if (!waiting()) done();
+      };
+    });
   }
 
   close(): void {
@@ -563,6 +658,7 @@ export class Listener {
     this.disarmStall();
     const stream = this.stream;
     this.stream = undefined;
+    this.onSettle?.();
     this.lifetime.abort();
     try {
       stream?.close();
@@ -570,6 +666,26 @@ export class Listener {
       this.deps.onError(err);
     }
   }
+}
+
+/**
+ * The utterance's other readings: for each final piece, its alternatives with the other pieces as
+ * recognised (one final per utterance is the common case). Distinct, non-empty, never the text.
+ */
+function otherReadings(readings: readonly string[][], text: string): string[] {
+  const key = (s: string) => s.toLowerCase().replace(/\s+/g, ' ').trim();
+  const seen = new Set([key(text)]);
+  const out: string[] = [];
+  readings.forEach((alts, i) => {
+    for (const alt of alts.slice(1)) {
+      const whole = readings.map((r, j) => (j === i ? alt : r[0]!)).join(' ');
+      const k = key(whole);
+      if (!k || seen.has(k)) continue;
+      seen.add(k);
+      out.push(whole.replace(/\s+/g, ' ').trim());
+    }
+  });
+  return out;
 }
 
 /** Keeps a turn's audio for a recognizer that may take over; the oldest goes past the cap. */

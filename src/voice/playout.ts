@@ -5,9 +5,13 @@
  * Heard position = the audio position of the last echoed mark plus the time since its echo,
  * never more than what was sent (DESIGN.md "What the caller heard"). A `clear` makes Twilio echo
  * every pending mark at once, so marks pending at a clear are remembered and their echoes ignored.
+ *
+ * A pause is a clear that keeps what was not heard: the sent frames the caller had not heard yet
+ * go back to the front of the queue at the same positions, so marks and the heard estimate stay
+ * valid, and resume() plays them again (a false interruption: the caller only said "uh-huh").
  */
 
-import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
+import { FRAME_BYTES, FRAME_MS, MULAW_SILENCE as SILENCE, decodeMulawSample } from '../audio/index.js';
 import { monotonicClock, type Clock } from '../shared/index.js';
 
 /** The wire the playout writes to: one implementation per telephony transport. */
@@ -27,6 +31,11 @@ interface PendingMark {
 }
 
 type QueueItem = { kind: 'frame'; bytes: Uint8Array } | { kind: 'mark'; mark: PendingMark };
+
+/** A resumed answer may start this much before where it was heard, at a gap between words. */
+export const RESUME_REWIND_MS = 300;
+/** A frame this quiet (RMS, full scale 32768) is a gap between words. */
+const QUIET_RMS = 400;
 
 export interface PlayoutEvents {
   /** The first frame of audio queued after idle has left for the caller. */
@@ -48,6 +57,10 @@ export class Playout {
   private markSeq = 0;
   private closed = false;
   private awaitingFirstFrame = false;
+  /** Frames sent, with their positions, while the caller may not have heard them yet. */
+  private readonly history: Array<{ pos: number; bytes: Uint8Array }> = [];
+  /** While paused: where the caller had heard up to when the pause came. */
+  private pausedHeard: number | undefined;
 
   constructor(
     private readonly transport: MediaTransport,
@@ -76,9 +89,81 @@ export class Playout {
     return this.sentPosition - this.heardPosition();
   }
 
-  /** True while audio is queued or still playing at the caller's end. */
+  /** True while audio is queued or still playing at the caller's end (not while paused). */
   isPlaying(): boolean {
+    if (this.pausedHeard !== undefined) return false;
     return this.queue.length > 0 || this.partialLen > 0 || this.bufferedMs() > 0;
+  }
+
+  /** Paused: the caller hears nothing, the unheard audio waits for resume() or clear(). */
+  get paused(): boolean {
+    return this.pausedHeard !== undefined;
+  }
+
+  /**
+   * Stops the audio at the caller's end now (Twilio clear) but keeps what was not heard, to play
+   * on resume(). Playback will pick up at the start of the frame being heard, or a little before
+   * it at a gap between words (within RESUME_REWIND_MS, never before `notBefore`: the start of
+   * the utterance), so a resumed word is heard whole. Returns the position playback picks up
+   * from. Writes while paused are queued.
+   */
+  pause(notBefore = -Infinity): number {
+    if (this.closed || this.pausedHeard !== undefined) return this.sentPosition;
+    const heard = this.heardPosition();
+    const h = this.history;
+    let from = h.findIndex((f) => f.pos + FRAME_MS > heard);
+    if (from === -1) from = h.length;
+    const earliest = Math.max(notBefore, heard - RESUME_REWIND_MS);
+    for (let i = Math.min(from, h.length - 1); i >= 0 && h[i]!.pos >= earliest; i--) {
+      if (isQuiet(h[i]!.bytes)) {
+        from = i;
+        break;
+      }
+    }
+    const resumeAt = h[from]?.pos ?? Math.min(heard, this.sentPosition);
+    const items: Array<{ pos: number; item: QueueItem }> = h
+      .slice(from)
+      .map((f) => ({ pos: f.pos, item: { kind: 'frame', bytes: f.bytes } }));
+    for (const [name, m] of this.sentMarks) {
+      // Twilio echoes every mark it holds on the clear: those echoes prove nothing.
+      this.clearedMarks.add(name);
+      if (m.position <= resumeAt) {
+        m.settle('played');
+        continue;
+      }
+      m.name = `${name.replace(/#\d+$/, '')}#${++this.markSeq}`;
+      // A mark at position p goes after the audio before p: before a frame that starts at p.
+      items.push({ pos: m.position - 0.5, item: { kind: 'mark', mark: m } });
+    }
+    this.sentMarks.clear();
+    items.sort((a, b) => a.pos - b.pos);
+    this.queue.unshift(...items.map((i) => i.item));
+    h.length = from;
+    const hadSomething = this.sentPosition > heard || items.length > 0;
+    if (hadSomething) this.transport.sendClear();
+    this.sentPosition = resumeAt;
+    this.anchor = { pos: resumeAt, at: this.clock.now() };
+    this.pausedHeard = heard;
+    this.stopTimer();
+    return resumeAt;
+  }
+
+  /** After a pause: the kept audio plays on from where the pause left it. */
+  resume(): void {
+    if (this.pausedHeard === undefined) return;
+    this.pausedHeard = undefined;
+    if (this.closed) return;
+    this.anchor = { pos: this.sentPosition, at: this.clock.now() };
+    this.pump();
+  }
+
+  /** The mu-law audio queued and not yet sent (what a resume will play), in order. */
+  pendingAudio(): Uint8Array {
+    const frames = this.queue.filter((i): i is Extract<QueueItem, { kind: 'frame' }> => i.kind === 'frame');
+    const out = new Uint8Array(frames.length * FRAME_BYTES + this.partialLen);
+    frames.forEach((f, i) => out.set(f.bytes, i * FRAME_BYTES));
+    out.set(this.partial.subarray(0, this.partialLen), frames.length * FRAME_BYTES);
+    return out;
   }
 
   /** Queue mu-law bytes of any length; whole frames leave as the lead allows. */
@@ -150,8 +235,12 @@ export class Playout {
    * position the caller had heard when the flush happened.
    */
   clear(): number {
-    const heard = this.heardPosition();
-    const hadSomething = this.sentPosition > heard || this.queue.length > 0 || this.partialLen > 0;
+    const paused = this.pausedHeard;
+    this.pausedHeard = undefined;
+    const heard = paused ?? this.heardPosition();
+    // While paused nothing was sent since the pause's own clear.
+    const hadSomething =
+      paused === undefined && (this.sentPosition > heard || this.queue.length > 0 || this.partialLen > 0);
     for (const item of this.queue) if (item.kind === 'mark') item.mark.settle('cleared');
     this.queue.length = 0;
     this.partialLen = 0;
@@ -160,6 +249,7 @@ export class Playout {
       m.settle('cleared');
     }
     this.sentMarks.clear();
+    this.history.length = 0;
     if (hadSomething && !this.closed) this.transport.sendClear();
     this.sentPosition = heard;
     this.anchor = { pos: heard, at: this.clock.now() };
@@ -178,7 +268,7 @@ export class Playout {
   }
 
   private pump(): void {
-    if (this.closed) return;
+    if (this.closed || this.pausedHeard !== undefined) return;
     const now = this.clock.now();
     // Playback had drained: it restarts when this audio arrives, not at the old anchor.
     if (this.heardPosition() >= this.sentPosition) {
@@ -196,6 +286,7 @@ export class Playout {
       if (this.sentPosition - this.heardPosition() >= this.opts.leadMs) break;
       this.queue.shift();
       this.transport.sendMedia(head.bytes);
+      this.history.push({ pos: this.sentPosition, bytes: head.bytes });
       this.sentPosition += FRAME_MS;
       this.opts.events?.onFrameSent?.();
       if (this.awaitingFirstFrame) {
@@ -203,6 +294,9 @@ export class Playout {
         this.opts.events?.onFirstFrameSent?.(now);
       }
     }
+    // Kept while the caller may not have heard them, and a rewind's worth before.
+    const keepFrom = this.heardPosition() - RESUME_REWIND_MS - FRAME_MS;
+    while (this.history.length > 0 && this.history[0]!.pos < keepFrom) this.history.shift();
     if (this.queue.length > 0) this.startTimer();
     else this.stopTimer();
   }
@@ -228,4 +322,14 @@ export class Playout {
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** A frame quiet enough to be a gap between words. */
+function isQuiet(frame: Uint8Array): boolean {
+  let sum = 0;
+  for (const b of frame) {
+    const v = decodeMulawSample(b);
+    sum += v * v;
+  }
+  return Math.sqrt(sum / frame.length) < QUIET_RMS;
 }

@@ -11,12 +11,35 @@ export const turnTakingSchema = z.object({
   unfinishedExtraMs: z.number().int().min(0).max(5000).default(800),
   /** Shortest sound that counts as the caller speaking at all (a click or cough is shorter). */
   minTurnSpeechMs: z.number().int().min(60).max(2000).default(160),
-  /** Caller speech over the agent must last this long to interrupt it. */
+  /** Caller speech over the agent must last this long to interrupt it (with words heard). */
   minInterruptSpeechMs: z.number().int().min(100).max(3000).default(300),
+  /**
+   * Caller speech over the agent with no real word heard yet (nothing, or only "uh-huh") pauses
+   * the agent once it has gone on this long: too long to be a backchannel. The agent resumes from
+   * where it was heard if the words turn out to be a backchannel, noise or nothing.
+   */
+  unconfirmedInterruptMs: z.number().int().min(300).max(5000).default(800),
   /** Words that acknowledge without taking the turn; said alone over the agent, they do not interrupt. */
   backchannelWords: z
     .array(z.string())
-    .default(['uh-huh', 'uh huh', 'mhm', 'mm', 'hmm', 'okay', 'ok', 'yeah', 'yep', 'right', 'sure', 'i see']),
+    .default([
+      'uh-huh',
+      'uh huh',
+      'mm-hmm',
+      'mhm',
+      'mm',
+      'hmm',
+      'okay',
+      'ok',
+      'alright',
+      'all right',
+      'yeah',
+      'yep',
+      'right',
+      'sure',
+      'i see',
+      'got it',
+    ]),
   /** How long to wait for the next keypad digit before taking the digits so far. */
   digitTimeoutMs: z.number().int().min(500).max(20_000).default(3000),
   /** Silence after the agent finishes before the caller is prompted again. */
@@ -45,13 +68,38 @@ export function looksUnfinished(text: string): boolean {
   return UNFINISHED_TAIL.test(t);
 }
 
-/** True when the words are only acknowledgements ("okay", "uh huh yeah"). */
-export function isBackchannel(text: string, words: readonly string[]): boolean {
-  let t = text.toLowerCase().replace(/[^a-z' -]/g, ' ');
-  if (t.trim() === '') return false;
-  for (const w of [...words].sort((a, b) => b.length - a.length)) {
-    const escaped = w.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    t = t.replace(new RegExp(`(^|\\s)${escaped}(?=\\s|$)`, 'g'), ' ');
+/** Sounds that carry no words: said alone they neither take the turn nor confirm a barge-in. */
+const FILLERS = ['uh', 'um', 'er', 'ah', 'oh', 'hm', 'mm'];
+
+/** Lower case, hyphens as spaces ("mm-hmm" = "mm hmm"), no punctuation. */
+function normalize(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z' ]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** What is left of `text` once acknowledgements and fillers are taken out. */
+function realWords(text: string, words: readonly string[]): string {
+  let t = ` ${normalize(text)} `;
+  for (const w of [...words, ...FILLERS].map(normalize).sort((a, b) => b.length - a.length)) {
+    if (!w) continue;
+    const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const re = new RegExp(` ${escaped} `, 'g');
+    // Again until none is left: matches that share a space ("okay okay") are found one pass apart.
+    for (let prev = ''; prev !== t;) [prev, t] = [t, t.replace(re, ' ')];
   }
-  return t.trim() === '';
+  return t.trim();
+}
+
+/** True when the words are only acknowledgements ("okay", "uh huh yeah", "mm-hmm"). */
+export function isBackchannel(text: string, words: readonly string[]): boolean {
+  if (normalize(text) === '') return false;
+  return realWords(text, words) === '';
+}
+
+/** True when the words so far hold a word that is not an acknowledgement or a filler. */
+export function hasRealWords(text: string, words: readonly string[]): boolean {
+  return realWords(text, words) !== '';
 }

@@ -114,6 +114,16 @@ export interface HarnessOptions {
   /** Recognizers the call tries before the scripted one (failover order), and their stall time. */
   sttBefore?: SpeechToText[];
   stallMs?: number;
+  /**
+   * Audio the scripted recognizer hears before its first words for an utterance (the first two
+   * words of the text). Default 2400 samples (300 ms, reached at once with the onset pad);
+   * Infinity: no words until the final, as PocketSphinx often is on a short sound.
+   */
+  interimAfterSamples?: number;
+  /** The recognizer's other readings, per scripted text, given with that text's final. */
+  alternatives?: Record<string, string[]>;
+  /** The business id whose vocabulary the recognizer's stream is opened with. */
+  vocabulary?: string;
 }
 
 export class VoiceHarness {
@@ -143,7 +153,8 @@ export class VoiceHarness {
   framesPlayed = 0;
 
   constructor(opts: HarnessOptions) {
-    this.stt = new ScriptedStt(opts.transcripts ?? [], () => this.clock.now());
+    this.stt = new ScriptedStt(opts.transcripts ?? [], () => this.clock.now(), opts.interimAfterSamples);
+    if (opts.alternatives) withAlternatives(this.stt, opts.alternatives);
     const delayMs = opts.brainDelayMs ?? 50;
     this.brain = new ScriptedBrain(opts.brain, () => new Promise((r) => this.clock.setTimeout(r, delayMs)));
     const transport: MediaTransport = {
@@ -180,6 +191,7 @@ export class VoiceHarness {
       listening: {
         stt: [...(opts.sttBefore ?? []), this.stt],
         ...(opts.stallMs !== undefined ? { stallMs: opts.stallMs } : {}),
+        ...(opts.vocabulary !== undefined ? { vocabulary: opts.vocabulary } : {}),
         detector: new SpeechDetector(new EnergyVad(), {
           minSpeechMs: turnTaking.minTurnSpeechMs,
           minSilenceMs: turnTaking.endOfTurnSilenceMs,
@@ -215,9 +227,18 @@ export class VoiceHarness {
     return this.store.ended !== undefined;
   }
 
-  /** Ends the session and waits for the call log to be written. */
+  /**
+   * Ends the session and waits for the call log to be written. Time runs meanwhile (the caller's
+   * last words may still be decoded and acted on), with no more audio from the caller.
+   */
   async end(reason: string): Promise<void> {
-    await this.session.end(reason);
+    let done = false;
+    const ending = this.session.end(reason).finally(() => (done = true));
+    for (let i = 0; i < 2000 && !done; i++) {
+      await flush();
+      if (!done) this.clock.advance(20);
+    }
+    await ending;
     await this.callLog.flushed();
   }
 
@@ -281,6 +302,30 @@ export class VoiceHarness {
     while (!cond() && this.clock.now() - start < maxMs) await this.run(20);
     return this.clock.now() - start;
   }
+}
+
+/** Each final of a scripted text carries `alternatives[text]` as the recognizer's other readings. */
+function withAlternatives(stt: ScriptedStt, alternatives: Record<string, string[]>): void {
+  const open = stt.stream.bind(stt);
+  stt.stream = (options) => {
+    const s = open(options);
+    return {
+      track: s.track,
+      push: (pcm) => s.push(pcm),
+      flush: () => s.flush(),
+      expect: (next) => s.expect(next),
+      close: () => s.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const e of s) {
+          if (e.type !== 'final') yield e;
+          else {
+            const others = (alternatives[e.text] ?? []).map((text) => ({ text }));
+            yield { ...e, alternatives: [{ text: e.text }, ...others] };
+          }
+        }
+      },
+    };
+  };
 }
 
 const SILENT_FRAME = new Uint8Array(FRAME).fill(0xff);
