@@ -408,3 +408,382 @@ describe('CallSession faults and shutdown', () => {
     expect(took).toBeLessThan(2500);
   });
 });
+
+/** A greeting of about 3 s (100 ms a word). */
+const LONG_GREETING = [
+  'Thanks for calling Acme Plumbing, this is the virtual receptionist.',
+  'If water is leaking right now, say emergency or press one, and we will get someone out to you fast.',
+];
+const LONG_ANSWER = [
+  'We are open Monday to Friday from eight in the morning until six in the evening.',
+  'On Saturdays we open from nine until one, and on Sundays we are closed except for emergencies.',
+];
+
+/** Starts the call and lets the greeting play for `ms`. */
+async function intoGreeting(h: VoiceHarness, ms: number) {
+  h.session.start();
+  await h.runUntil(() => h.agentAudible);
+  await h.run(ms);
+}
+
+/** Greets, takes "hours" and lets the long answer play for `ms`. */
+async function intoAnswer(h: VoiceHarness, ms: number) {
+  await afterGreeting(h);
+  h.callerSpeaks(500);
+  await h.runUntil(() => h.agentAudible);
+  await h.run(ms);
+}
+
+const agentTurns = (h: VoiceHarness) => h.turns.filter((t) => t.speaker === 'agent');
+
+describe('CallSession backchannels over the agent', () => {
+  for (const [what, words, ms] of [
+    ['uh-huh', 'uh-huh', 400],
+    ['okay', 'okay', 500],
+    ['mm-hmm, yeah', 'mm-hmm, yeah', 700],
+  ] as const) {
+    it(`a backchannel over the greeting does not cut it ("${what}", words heard as they are said)`, async () => {
+      const h = new VoiceHarness({ brain: simpleBrain(['Sure.'], [...LONG_GREETING]), transcripts: [words] });
+      await intoGreeting(h, 500);
+      h.callerSpeaks(ms);
+      await h.runUntil(() => agentTurns(h).length === 1, 8000);
+      await h.run(1000);
+      expect(h.clears()).toEqual([]);
+      expect(agentTurns(h)[0]).toMatchObject({ text: LONG_GREETING.join(' '), interrupted: false });
+      expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started']);
+    });
+  }
+
+  it('a backchannel over the greeting does not cut it (no words until the final, as PocketSphinx often is)', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['Sure.'], [...LONG_GREETING]),
+      transcripts: ['uh huh'],
+      interimAfterSamples: Infinity,
+    });
+    await intoGreeting(h, 500);
+    h.callerSpeaks(600);
+    await h.runUntil(() => agentTurns(h).length === 1, 8000);
+    await h.run(1000);
+    expect(h.clears()).toEqual([]);
+    expect(agentTurns(h)[0]).toMatchObject({ interrupted: false });
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started']);
+  });
+
+  it('speech over the agent with no words yet does not clear before 800 ms (unconfirmedInterruptMs)', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', ''],
+      interimAfterSamples: Infinity,
+    });
+    await intoAnswer(h, 600);
+    const speechStart = h.clock.now();
+    h.callerSpeaks(2000);
+    await h.run(760);
+    expect(h.clears()).toEqual([]);
+    await h.runUntil(() => h.clears().length > 0, 1000);
+    // The VAD reports speech a window or two late: the pause comes within a few frames of 800 ms.
+    expect(h.clears()[0]! - speechStart).toBeGreaterThanOrEqual(800);
+    expect(h.clears()[0]! - speechStart).toBeLessThan(900);
+    expect(h.events.some((e) => e.type === 'agent-turn-paused')).toBe(true);
+  });
+
+  it('a false interruption resumes from the heard position: the caller hears the whole answer, nothing lost and little repeated', async () => {
+    // The same answer played through with nobody talking over it: how much audio it is.
+    const quiet = new VoiceHarness({ brain: simpleBrain(LONG_ANSWER), transcripts: ['hours'] });
+    await afterGreeting(quiet);
+    const greetingFrames = quiet.framesPlayed;
+    quiet.callerSpeaks(500);
+    await quiet.runUntil(() => agentTurns(quiet).length === 2, 10_000);
+    const answerFrames = quiet.framesPlayed - greetingFrames;
+
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'mm hmm yeah'],
+      interimAfterSamples: Infinity,
+    });
+    await afterGreeting(h);
+    const before = h.framesPlayed;
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(1000);
+    h.callerSpeaks(1100); // too long to wait for the words: the agent pauses at 800 ms
+    await h.runUntil(() => agentTurns(h).length === 2, 15_000);
+    const kinds = h.events.map((e) => e.type);
+    expect(kinds).toContain('agent-turn-paused');
+    expect(kinds.indexOf('agent-turn-resumed')).toBeGreaterThan(kinds.indexOf('agent-turn-paused'));
+    expect(agentTurns(h)[1]).toMatchObject({ text: LONG_ANSWER.join(' '), interrupted: false });
+    // Every frame of the answer was heard once; at most a few frames around the pause twice.
+    const heard = h.framesPlayed - before;
+    expect(heard).toBeGreaterThanOrEqual(answerFrames);
+    expect(heard).toBeLessThanOrEqual(answerFrames + 5);
+    // The backchannel was not answered.
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+
+  it('a false interruption by noise (nothing recognised) resumes too, and is not answered', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', ''],
+      interimAfterSamples: Infinity,
+    });
+    await intoAnswer(h, 800);
+    h.callerSpeaks(1000);
+    await h.runUntil(() => agentTurns(h).length === 2, 15_000);
+    expect(h.events.some((e) => e.type === 'agent-turn-resumed')).toBe(true);
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: false });
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+
+  it('a real interruption clears within the confirm window (the words are heard as they are said)', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'wait I have a question'],
+    });
+    await intoAnswer(h, 1000);
+    const speechStart = h.clock.now();
+    h.callerSpeaks(1000);
+    await h.runUntil(() => h.clears().length > 0, 2000);
+    expect(h.clears()[0]! - speechStart).toBeLessThanOrEqual(400);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'wait I have a question' });
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: true });
+    expect(h.events.some((e) => e.type === 'agent-turn-resumed')).toBe(false);
+  });
+
+  it('"okay so" over the agent: a backchannel then a real word cuts it once the real word is heard', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'okay so how much is it'],
+    });
+    await intoAnswer(h, 1000);
+    h.callerSpeaks(1200);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.clears().length).toBe(1);
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: true });
+  });
+
+  it('a paused turn whose words turn out real settles as a real interruption, with what was heard before the pause', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', "stop that's wrong"],
+      interimAfterSamples: Infinity,
+    });
+    await intoAnswer(h, 1000);
+    h.callerSpeaks(1000);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.clears().length).toBe(1); // the pause's clear: nothing more to stop
+    const cut = agentTurns(h)[1]!;
+    expect(cut).toMatchObject({ interrupted: true });
+    // ~1 s before the caller spoke + 0.8 s of speech before the pause: about 18 words at 100 ms.
+    const words = cut.heardText!.split(' ').length;
+    expect(words).toBeGreaterThanOrEqual(15);
+    expect(words).toBeLessThanOrEqual(21);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: "stop that's wrong" });
+    const interrupted = h.events.find((e) => e.type === 'agent-turn-interrupted');
+    expect(interrupted).toMatchObject({ reason: 'barge-in' });
+  });
+
+  it('noise or "uh-huh" over the agent that ends as the agent ends is not answered', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['We open at eight.']),
+      transcripts: ['hours', ''],
+      interimAfterSamples: Infinity,
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(200);
+    h.callerSpeaks(500); // over the end of a 400 ms answer
+    await h.run(3000);
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+
+  it('"yeah" just as a yes/no question ends is its answer, not a backchannel', async () => {
+    const h = new VoiceHarness({
+      brain: (t) =>
+        t.kind === 'call-started'
+          ? say('Hi.')
+          : t.kind === 'speech' && t.text === 'book it'
+            ? [...say('Tuesday at two, is that right?'), { type: 'listen', hint: 'yes-no' }]
+            : say('Done.'),
+      transcripts: ['book it', 'yeah'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    await h.run(350); // the question is 500 ms: "yeah" starts just before it ends
+    h.callerSpeaks(400);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'yeah' });
+  });
+});
+
+describe('CallSession and the recognizer', () => {
+  const asks = (hint: BrainOutput[]) => (t: TurnInput) =>
+    t.kind === 'call-started' ? [...say('What is your name?'), ...hint] : say('Thanks.');
+
+  it("the hint of the brain's listen reaches the recognizer stream's expect()", async () => {
+    let n = 0;
+    const h = new VoiceHarness({
+      brain: (t) => {
+        if (t.kind === 'call-started')
+          return [...say('What is your name?'), { type: 'listen', hint: 'name' }];
+        n++;
+        if (n === 1) return [...say('And your number?'), { type: 'listen', expect: 'digits' }];
+        return say('Thanks.');
+      },
+      transcripts: ['john smith', 'five five five', 'ok'],
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(600); // the stream opens with this utterance: it decodes with the names model
+    await h.runUntil(() => h.brain.inputs.length === 2, 5000);
+    await h.runUntil(() => agentTurns(h).length === 2, 5000);
+    h.callerSpeaks(600);
+    await h.runUntil(() => agentTurns(h).length === 3, 5000);
+    expect(h.stt.streams).toHaveLength(1);
+    const expected = (h.stt.streams[0] as unknown as { expected: string[] }).expected;
+    // A keypad listen expects a number said aloud too; a turn with no hint goes back to the open model.
+    expect(expected).toEqual(['name', 'phone', 'open']);
+  });
+
+  it('a new stream after failover gets the current expectation', async () => {
+    const cloudExpected: string[] = [];
+    const cloud = silentCloud();
+    const open = cloud.stream.bind(cloud);
+    cloud.stream = (o) => ({ ...open(o), expect: (next) => void cloudExpected.push(next) });
+    const h = new VoiceHarness({
+      brain: asks([{ type: 'listen', hint: 'name' }]),
+      transcripts: ['john smith'],
+      sttBefore: [cloud],
+      stallMs: 1000,
+    });
+    await afterGreeting(h);
+    expect(cloudExpected.at(-1)).toBe('name');
+    h.callerSpeaks(600);
+    await h.runUntil(() => h.events.some((e) => e.type === 'provider-switched'), 5000);
+    await h.runUntil(() => h.brain.inputs.length === 2, 5000);
+    const expected = (h.stt.streams[0] as unknown as { expected: string[] }).expected;
+    expect(expected[0]).toBe('name');
+    expect(h.brain.inputs.at(-1)).toMatchObject({ kind: 'speech', text: 'john smith' });
+  });
+
+  it("the recognizer's stream is opened with the business's vocabulary", async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['Okay.']),
+      transcripts: ['hello'],
+      vocabulary: 'b-acme',
+    });
+    const seen: Array<string | undefined> = [];
+    const open = h.stt.stream.bind(h.stt);
+    h.stt.stream = (o) => {
+      seen.push(o.vocabulary);
+      return open(o);
+    };
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.brain.inputs.length === 2, 5000);
+    expect(seen).toEqual(['b-acme']);
+  });
+
+  it('alternatives reach the brain: distinct, not empty, without the text itself', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(['Okay.']),
+      transcripts: ['the toilet will not flush'],
+      alternatives: {
+        'the toilet will not flush': [
+          'the toilet will not flood',
+          '',
+          'The toilet will not flush',
+          'the toilet  will not flood',
+          'a toilet will not flush',
+        ],
+      },
+    });
+    await afterGreeting(h);
+    h.callerSpeaks(700);
+    await h.runUntil(() => h.brain.inputs.length === 2, 5000);
+    expect(h.brain.inputs.at(-1)).toEqual({
+      kind: 'speech',
+      text: 'the toilet will not flush',
+      alternatives: ['the toilet will not flood', 'a toilet will not flush'],
+    });
+  });
+});
+
+describe('CallSession when the caller hangs up', () => {
+  /** Saves the number it hears as a lead, raises an emergency on "flooding"; says something each time. */
+  const actingBrain = (t: TurnInput): BrainOutput[] => {
+    if (t.kind === 'call-started') return say('Hi, what is your number?');
+    if (t.kind === 'dtmf')
+      return [{ type: 'lead', fields: { phone: t.digits }, complete: false }, ...say('Got it.')];
+    if (t.kind !== 'speech') return say('Sorry?');
+    if (/flooding/.test(t.text))
+      return [
+        { type: 'emergency', category: 'flooding', trigger: 'flooding', summary: t.text },
+        ...say('Turn off the water main.'),
+      ];
+    return [{ type: 'lead', fields: { phone: t.text }, complete: false }, ...say('Thanks, and your name?')];
+  };
+
+  it('hanging up right after speaking still transcribes, stores and acts on the last utterance', async () => {
+    const h = new VoiceHarness({ brain: actingBrain, transcripts: ['five five five one two three four'] });
+    await afterGreeting(h);
+    h.callerSpeaks(900);
+    await h.run(900); // the caller stops and hangs up at once: no silence window has passed
+    const sentBefore = h.wire.length;
+    await h.end('socket closed');
+    const types = h.events.map((e) => e.type);
+    expect(h.events.find((e) => e.type === 'transcript-final')).toMatchObject({
+      text: 'five five five one two three four',
+    });
+    expect(h.events.find((e) => e.type === 'lead')).toMatchObject({
+      fields: { phone: 'five five five one two three four' },
+    });
+    // Stored before the call's end, which comes last; nothing was said to a caller who is gone.
+    expect(types.indexOf('lead')).toBeLessThan(types.indexOf('call-ended'));
+    expect(types.at(-1)).toBe('call-ended');
+    expect(h.turns.at(-1)).toMatchObject({ speaker: 'caller', text: 'five five five one two three four' });
+    expect(h.store.summary).toMatchObject({ callerTurns: 1 });
+    expect(h.wire.slice(sentBefore).filter((w) => w.kind === 'media')).toEqual([]);
+  });
+
+  it('hanging up in the silence after speaking (the turn not yet ended) still raises the emergency', async () => {
+    const h = new VoiceHarness({ brain: actingBrain, transcripts: ['the basement is flooding'] });
+    await afterGreeting(h);
+    h.callerSpeaks(900);
+    await h.run(900 + 300); // 300 ms into the 500 ms silence window
+    await h.end('socket closed');
+    expect(h.events.find((e) => e.type === 'emergency')).toMatchObject({ category: 'flooding' });
+    expect(h.store.events.some((e) => e.type === 'emergency')).toBe(true);
+  });
+
+  it('hanging up while the agent answers: the caller words over it are still acted on', async () => {
+    const h = new VoiceHarness({ brain: actingBrain, transcripts: ['hello', 'the basement is flooding'] });
+    await afterGreeting(h);
+    h.callerSpeaks(500);
+    await h.runUntil(() => h.agentAudible);
+    h.callerSpeaks(600);
+    await h.run(600);
+    await h.end('socket closed');
+    expect(h.events.find((e) => e.type === 'emergency')).toMatchObject({ category: 'flooding' });
+  });
+
+  it('keys pressed just before hanging up are acted on too', async () => {
+    const h = new VoiceHarness({ brain: actingBrain });
+    await afterGreeting(h);
+    for (const d of '5551234') {
+      h.session.onDtmf(d);
+      await h.run(100);
+    }
+    await h.end('socket closed');
+    expect(h.events.find((e) => e.type === 'lead')).toMatchObject({ fields: { phone: '5551234' } });
+  });
+
+  it('a hang-up with nothing said ends at once, as before', async () => {
+    const h = new VoiceHarness({ brain: actingBrain });
+    await afterGreeting(h);
+    await h.end('socket closed');
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started']);
+    expect(h.finished).toBe(true);
+  });
+});
