@@ -237,6 +237,9 @@ const RULES: CategoryRule[] = [
       { p: 'pipe* came|come apart', gap: 3 },
       { p: 'water main break|broke|broken|burst', gap: 1 },
       { p: 'froze|frozen burst|broke|cracked|split', gap: 5 },
+      // Frozen pipes are an emergency even said calmly: no water now, a burst when they thaw.
+      { p: 'pipe*|line|lines|plumbing froze|frozen|freezing', gap: 3 },
+      { p: 'froze|frozen pipe*|line|lines|plumbing', gap: 2 },
     ],
   },
   {
@@ -259,6 +262,8 @@ const RULES: CategoryRule[] = [
         p: 'water is|s coming|leaking|dripping through|from|in the ceiling|walls|wall|floor|light|lights',
         gap: 3,
       },
+      // Water inside the walls or the ceiling: an emergency even said calmly.
+      { p: 'water in|inside|behind|through the|my|our wall|walls|ceiling|drywall', gap: 2 },
       { p: 'water coming in|into', gap: 2, with: ['pipe*', 'ceiling', 'wall*'] },
       { p: 'water is|s coming in|into', gap: 2, with: ['pipe*', 'ceiling', 'wall*'] },
       { p: 'water is|s all over', gap: 1 },
@@ -522,6 +527,7 @@ const INFORMATIONAL = [
   'for the future',
   'asking for',
   'so they do not',
+  'from freezing',
   'so it does not',
 ];
 const PAST = [
@@ -627,6 +633,10 @@ export interface EmergencyDetection {
 }
 
 export interface EmergencyScore extends EmergencyDetection {
+  /** The trigger is a phrase (two words or more) or came with the words its rule requires. */
+  phrase: boolean;
+  /** Where the trigger is in the utterance's tokens (text.ts `tokens`). */
+  span: PhraseMatch;
   weight: number;
   urgency: number;
   informational: boolean;
@@ -657,11 +667,17 @@ export function scoreEmergency(text: string, trade: Trade): EmergencyScore[] {
   for (const rule of RULES) {
     if (!allowed.has(rule.category)) continue;
     if (rule.requires && !(rule.requires === COLD ? cold : hasAnyPhrase(words, rule.requires))) continue;
-    let best: { weight: number; m: PhraseMatch } | undefined;
+    let best: { weight: number; m: PhraseMatch; t: Trigger } | undefined;
     for (const t of rule.triggers) {
       const m = matchTrigger(words, t);
       const weight = t.w ?? 3;
-      if (m && (!best || weight > best.weight)) best = { weight, m };
+      const phrase = (x: { m: PhraseMatch; t: Trigger }) =>
+        x.m.end - x.m.start >= 2 || x.t.with !== undefined;
+      if (
+        m &&
+        (!best || weight > best.weight || (weight === best.weight && phrase({ m, t }) && !phrase(best)))
+      )
+        best = { weight, m, t };
     }
     if (!best) continue;
     let score = best.weight + urgency - (informational ? 2 : 0) - (past ? 2 : 0) - (resolved ? 3 : 0);
@@ -670,6 +686,8 @@ export function scoreEmergency(text: string, trade: Trade): EmergencyScore[] {
       category: rule.category,
       trigger: words.slice(best.m.start, best.m.end).join(' '),
       score,
+      phrase: best.m.end - best.m.start >= 2 || best.t.with !== undefined,
+      span: best.m,
       weight: best.weight,
       urgency,
       informational,
@@ -689,6 +707,128 @@ export function detectEmergency(text: string, trade: Trade): EmergencyDetection 
   return best ? { category: best.category, trigger: best.trigger, score: best.score } : undefined;
 }
 
+/** A danger to life (gas, fire, breathing...): raised whatever the trade. */
+export function isLifeSafety(category: EmergencyCategory): boolean {
+  return LIFE_SAFETY.has(category);
+}
+
+// ---- evidence ------------------------------------------------------------------------------------
+
+/**
+ * Words around a one-word trigger that make it a clear report rather than a misheard word: where
+ * it happens, or that it is happening now. Toilets and sinks are left out of flooding's on purpose:
+ * "my toilet won't flush" is what a recognizer most often turns into "toilet ... flooded".
+ */
+const CONTEXT: Partial<Record<EmergencyCategory, string[]>> = {
+  flooding: [
+    'basement',
+    'ceiling',
+    'wall*',
+    'floor*',
+    'carpet',
+    'house',
+    'home',
+    'kitchen',
+    'bathroom',
+    'garage',
+    'room',
+    'apartment',
+    'downstairs',
+    'upstairs',
+    'crawl space',
+    'office',
+    'building',
+    'store',
+    'shop',
+    'unit',
+  ],
+  sewage: [
+    'basement',
+    'floor*',
+    'drain*',
+    'toilet*',
+    'house',
+    'yard',
+    'backup',
+    'back*',
+    'leak*',
+    'crawl space',
+  ],
+  'carbon-monoxide': ['detector*', 'alarm*', 'going off', 'headache*', 'dizzy', 'reading'],
+  fire: ['kitchen', 'house', 'building', 'garage', 'room', 'smoke', 'furnace', 'stove', 'oven', 'dryer'],
+  'electrical-hazard': ['outlet*', 'panel', 'wire*', 'wiring', 'breaker*'],
+};
+/** Cues that it is happening now: "help", "right now", "everywhere"... ("just" is too common). */
+const NOW_CUES = URGENCY.filter((u) => u !== 'just');
+
+/** Below this recognizer confidence (0..1) a reading alone is not trusted to wake the owner. */
+export const LOW_CONFIDENCE = 0.35;
+
+export type EmergencyEvidence =
+  /** Raise at once. */
+  | { strength: 'strong'; detection: EmergencyDetection }
+  /** Ask the caller one directed question before raising. */
+  | { strength: 'weak'; detection: EmergencyDetection };
+
+export interface HeardSpeech {
+  /** The recognizer's best reading. */
+  text: string;
+  /** Its other readings of the same audio, best first. */
+  alternatives?: readonly string[] | undefined;
+  /** 0..1, where the recognizer gives one. */
+  confidence?: number | undefined;
+}
+
+/** One reading's detection, and whether it is a clear report (not a lone, possibly misheard word). */
+function readingEvidence(
+  text: string,
+  trade: Trade,
+): { detection: EmergencyDetection; clear: boolean } | undefined {
+  const scores = scoreEmergency(text, trade).filter((s) => s.score >= EMERGENCY_THRESHOLD);
+  const best = scores.find((s) => s.category !== 'other') ?? scores[0];
+  if (!best) return undefined;
+  const detection = { category: best.category, trigger: best.trigger, score: best.score };
+  if (best.phrase) return { detection, clear: true };
+  // A lone word: clear only with the place it happens or a sign it is happening now, outside it.
+  const words = tokens(text);
+  const rest = [...words.slice(0, best.span.start), ...words.slice(best.span.end)];
+  const context = [...(CONTEXT[best.category] ?? []), ...NOW_CUES.filter((u) => u !== best.trigger)];
+  return { detection, clear: hasAnyPhrase(rest, context) };
+}
+
+/**
+ * How sure the words are that this is an emergency, using the recognizer's other readings as weak
+ * evidence. Strong: a clear report in the best reading (a phrase like "water through the ceiling",
+ * or a lone trigger with where or "right now"), trusted by its confidence or by another reading
+ * that agrees. Weak: a lone word with nothing around it ("flush" heard as "flooded"), a reading the
+ * recognizer itself doubts, a near miss, or an emergency only in the other readings. A false alarm
+ * wakes the owner at 1 a.m.; a weak one costs the caller one yes-or-no question.
+ */
+export function weighEmergency(heard: HeardSpeech, trade: Trade): EmergencyEvidence | undefined {
+  const best = readingEvidence(heard.text, trade);
+  const others = (heard.alternatives ?? [])
+    .filter((a) => a.trim() && a !== heard.text)
+    .map((a) => readingEvidence(a, trade));
+  const low = heard.confidence !== undefined && heard.confidence < LOW_CONFIDENCE;
+  if (best) {
+    const agreed = others.some((o) => o?.detection.category === best.detection.category);
+    if (best.clear && (!low || agreed)) return { strength: 'strong', detection: best.detection };
+    return { strength: 'weak', detection: best.detection };
+  }
+  const inOther = others.find((o) => o !== undefined);
+  if (inOther) return { strength: 'weak', detection: inOther.detection };
+  // A near miss in the best reading ("water is coming up through the drain"): worth one question.
+  const near = scoreEmergency(heard.text, trade)
+    .filter((s) => s.score === EMERGENCY_THRESHOLD - 1 && s.category !== 'other')
+    .at(0);
+  if (near)
+    return {
+      strength: 'weak',
+      detection: { category: near.category, trigger: near.trigger, score: near.score },
+    };
+  return undefined;
+}
+
 /** Every phrase this module matches, for checking which real words fuzzy matching would accept. */
 export function emergencyPatterns(): string[] {
   return [
@@ -704,6 +844,7 @@ export function emergencyPatterns(): string[] {
       PAST,
       RESOLVED,
       NOT_URGENT,
+      ...Object.values(CONTEXT),
     ].flat(),
   ];
 }

@@ -86,6 +86,11 @@ const RULES: IntentRule[] = [
       'that is it',
       'that works',
       'fine',
+      'uh huh',
+      'mhm',
+      'mm hmm',
+      'you got it',
+      'spot on',
     ],
   },
   {
@@ -104,6 +109,8 @@ const RULES: IntentRule[] = [
       'different',
       'another',
       'other number',
+      'not it',
+      'not correct',
     ],
   },
   {
@@ -294,6 +301,15 @@ export function classify(text: string): IntentResult {
 
 /** Corrections where a bare keyword misleads. */
 function refine(words: readonly string[], intents: Set<Intent>): void {
+  // "No, that's not right", "not quite", "that's not it": a yes word under "not" is a no.
+  if (
+    intents.has('yes') &&
+    findPhrase(words, 'not right|correct|it|quite|exactly|true|good|okay|ok|fine|sure')
+  ) {
+    intents.delete('yes');
+    // "Not sure" is neither.
+    if (!findPhrase(words, 'not sure')) intents.add('no');
+  }
   // "no" inside "I have no water" or "do you know" is not a refusal: only a leading no counts.
   if (intents.has('no')) {
     const lead = words.slice(0, 3).join(' ');

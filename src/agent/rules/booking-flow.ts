@@ -17,7 +17,7 @@ import { listServices, matchService } from '../knowledge.js';
 import { hasAnyPhrase } from '../text.js';
 import type { BookResult, Slot } from '../tools.js';
 import { PART_OF_DAY_RANGE, parseRequestedTime, type RequestedTime } from '../when.js';
-import { emitLead, say, type Flow, type TurnEnv } from './env.js';
+import { ask, emitLead, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { startLead } from './lead-flow.js';
 import type { BookingState } from './state.js';
 
@@ -90,7 +90,7 @@ export async function* startBooking(env: TurnEnv): Flow {
   if (named || services.length === 1) b.serviceId = (named ?? services[0])?.id;
   if (!b.serviceId) {
     yield* say(`Sure. Which service would you like to book? We offer ${listServices(services)}.`);
-    yield { type: 'listen' };
+    yield ask(env, 'booking:service', 'open');
     return;
   }
   yield* askOrResolveWhen(
@@ -143,11 +143,12 @@ async function* findExisting(env: TurnEnv, b: BookingState): Flow {
   if (b.action === 'cancel') {
     b.step = 'confirm-cancel';
     yield* say('Would you like me to cancel it?');
+    yield ask(env, 'booking:confirm-cancel', 'yes-no');
   } else {
     b.step = 'when';
     yield* say('What day and time would you like instead?');
+    yield ask(env, 'booking:when', 'date-time');
   }
-  yield { type: 'listen' };
 }
 
 // ---- choosing a time --------------------------------------------------------------------------
@@ -157,7 +158,7 @@ async function* askOrResolveWhen(env: TurnEnv, b: BookingState, req: RequestedTi
     b.step = 'when';
     const name = service(env, b)?.name.toLowerCase();
     yield* say(`${name ? `Sure, ${name}. ` : ''}What day and time would suit you?`);
-    yield { type: 'listen' };
+    yield ask(env, 'booking:when', 'date-time');
     return;
   }
   yield* resolveWhen(env, b, req);
@@ -313,7 +314,7 @@ async function* offerChoice(
   else text = `${lead} ${capitalise(dayOf(slots[0]?.start ?? '', env))} I have ${list}.`;
   yield* say(text.trim());
   yield* say(slots.length === 1 ? 'Would that work?' : 'Which would you like?');
-  yield { type: 'listen' };
+  yield ask(env, 'booking:choose', slots.length === 1 ? 'yes-no' : 'date-time');
 }
 
 function capitalise(s: string): string {
@@ -326,7 +327,7 @@ async function* offerConfirm(env: TurnEnv, b: BookingState, slot: Slot): Flow {
   const name = service(env, b)?.name.toLowerCase() ?? 'appointment';
   const verb = b.action === 'move' ? `I can move your ${name} to` : `I can book you in for ${name}`;
   yield* say(`${verb} ${speakAppointment(slot.start, env)}. Shall I go ahead?`);
-  yield { type: 'listen' };
+  yield ask(env, 'booking:confirm', 'yes-no');
 }
 
 const PICK_FIRST = ['first', 'earlier', 'earliest', 'former', 'first one'];
@@ -389,7 +390,7 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
           return true;
         }
         yield* say(`Sorry, which service? We offer ${listServices(bookable(env))}.`);
-        yield { type: 'listen' };
+        yield ask(env, 'booking:service', 'open');
         return true;
       }
       b.serviceId = svc.id;
@@ -424,12 +425,19 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
         )
           return false;
         b.attempts += 1;
+        const svc = service(env, b);
+        if (!mayAskAgain(env, 'booking:when') && svc) {
+          // Asked twice already: offer the earliest times rather than ask a third time.
+          const today = toLocal(env.ctx.now, env.ctx.business.timezone);
+          yield* offerNextDays(env, b, svc, today, "Sorry, I didn't get that.");
+          return true;
+        }
         yield* say(
           b.attempts >= 2
             ? 'Sorry, I didn\'t get that. You can say a day and a time, like "tomorrow at 10", or say "the earliest".'
             : 'Sorry, what day and time would suit you?',
         );
-        yield { type: 'listen' };
+        yield ask(env, 'booking:when', 'date-time');
         return true;
       }
       yield* resolveWhen(env, b, req);
@@ -454,7 +462,7 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
       if (isNo(r)) {
         b.step = 'when';
         yield* say('No problem. What other day or time would suit you?');
-        yield { type: 'listen' };
+        yield ask(env, 'booking:when', 'date-time');
         return true;
       }
       if (
@@ -465,9 +473,13 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
       )
         return false;
       b.attempts += 1;
+      if (!mayAskAgain(env, 'booking:choose')) {
+        yield* handToTeam(env);
+        return true;
+      }
       const items = b.offered.map((s) => clockOf(s.start, env));
       yield* say(`Sorry, which time would you like: ${items.join(' or ')}?`);
-      yield { type: 'listen' };
+      yield ask(env, 'booking:choose', 'date-time');
       return true;
     }
     case 'confirm': {
@@ -489,7 +501,7 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
       if (isNo(r)) {
         b.step = 'when';
         yield* say('No problem. What day and time would suit you better?');
-        yield { type: 'listen' };
+        yield ask(env, 'booking:when', 'date-time');
         return true;
       }
       const req = parseRequestedTime(
@@ -503,8 +515,12 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
         return true;
       }
       if (r.intents.has('hours') || r.intents.has('human') || r.intents.has('goodbye')) return false;
+      if (!mayAskAgain(env, 'booking:confirm')) {
+        yield* handToTeam(env);
+        return true;
+      }
       yield* say('Sorry, shall I book that? Please say yes or no.');
-      yield { type: 'listen' };
+      yield ask(env, 'booking:confirm', 'yes-no');
       return true;
     }
     case 'confirm-cancel': {
@@ -649,30 +665,51 @@ async function* afterResult(
 export async function* reaskBooking(env: TurnEnv): Flow {
   const b = env.st.booking;
   if (!b) return;
+  const question = `booking:${b.step}`;
+  if (!mayAskAgain(env, question) && b.step !== 'details' && b.step !== 'find') {
+    yield* handToTeam(env);
+    return;
+  }
   switch (b.step) {
     case 'service':
       yield* say(`So, which service would you like to book? We offer ${listServices(bookable(env))}.`);
-      break;
+      yield ask(env, question, 'open');
+      return;
     case 'when':
       yield* say('So, what day and time would suit you?');
-      break;
+      yield ask(env, question, 'date-time');
+      return;
     case 'choose':
       yield* say(`So, would you like ${b.offered.map((s) => clockOf(s.start, env)).join(' or ')}?`);
-      break;
+      yield ask(env, question, 'date-time');
+      return;
     case 'confirm':
-      if (b.chosen) yield* say(`So, shall I book ${speakAppointment(b.chosen.start, env)}?`);
-      break;
+      if (!b.chosen) return;
+      yield* say(`So, shall I book ${speakAppointment(b.chosen.start, env)}?`);
+      yield ask(env, question, 'yes-no');
+      return;
     case 'confirm-cancel':
       yield* say('So, would you like me to cancel your appointment?');
-      break;
+      yield ask(env, question, 'yes-no');
+      return;
     default:
       return;
   }
-  yield { type: 'listen' };
+}
+
+/** A booking question asked twice without an answer: the team arranges it instead. */
+async function* handToTeam(env: TurnEnv): Flow {
+  env.st.booking = undefined;
+  yield* startLead(env, {
+    purpose: 'callback',
+    intro:
+      "Sorry, I'm having trouble with that. I'll take your details and someone will call you to arrange it.",
+  });
 }
 
 async function* anythingElse(env: TurnEnv): Flow {
   env.st.awaiting = 'anything-else';
   yield* say('Is there anything else I can help you with?');
-  yield { type: 'listen' };
+  // Open, not yes-no: callers answer it with their next request as often as with a yes.
+  yield ask(env, 'anything-else', 'open');
 }

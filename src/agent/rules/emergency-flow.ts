@@ -1,6 +1,7 @@
+import type { Trade } from '../../business/index.js';
 import type { EmergencyCategory } from '../brain.js';
 import type { EmergencyDetection } from '../emergency.js';
-import { emitLead, say, isVoice, transcriptWithTurn, type Flow, type TurnEnv } from './env.js';
+import { ask, emitLead, say, isVoice, transcriptWithTurn, type Flow, type TurnEnv } from './env.js';
 import { startLead } from './lead-flow.js';
 import { handoverSummary } from './handover.js';
 
@@ -51,9 +52,20 @@ export function alreadyRaised(env: TurnEnv, category: EmergencyCategory): boolea
   return env.st.emergencies.includes(category);
 }
 
-export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection): Flow {
+export interface RaiseOptions {
+  /** What the caller said that it is about (default: this turn's words). */
+  said?: string;
+  /** For the summary when there are no words: how the caller reported it ("pressed 1"). */
+  how?: string;
+}
+
+export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection, opts: RaiseOptions = {}): Flow {
   env.st.emergencies.push(d.category);
-  const summary = `Emergency (${LABEL[d.category]}): the caller said "${env.text}".`;
+  env.st.emergencyCheck = undefined;
+  const said = opts.said ?? env.text;
+  const summary = opts.how
+    ? `Emergency (${LABEL[d.category]}): the caller ${opts.how}.`
+    : `Emergency (${LABEL[d.category]}): the caller said "${said}".`;
   // Started before anything is spoken and not awaited here: the alert must leave at once.
   const alert = env.tools
     .raiseEmergency(
@@ -75,7 +87,7 @@ export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection): Flow
 
   const b = env.ctx.business;
   const lead = env.st.lead;
-  if (!lead.fields.need) lead.fields.need = `Emergency: ${env.text}`;
+  if (!lead.fields.need && said.trim()) lead.fields.need = `Emergency: ${said}`;
   if (!lead.fields.urgency) lead.fields.urgency = 'urgent';
   if (b.emergencyNumber && isVoice(env)) {
     // The call leaves the brain here: keep what is known as a lead too.
@@ -91,9 +103,73 @@ export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection): Flow
   const hasAddress =
     lead.want.includes('address') || (b.leadQuestions ?? []).some((q) => q.field === 'address');
   const addressTrade = !['dental', 'medical', 'legal', 'salon'].includes(b.trade);
+  // Keyed 1 with nothing said yet: first what is happening, then how to reach them.
+  const what = lead.fields.need ? [] : (['need'] as const);
   yield* startLead(env, {
     purpose: 'emergency',
-    want: ['name', ...(hasAddress || addressTrade ? (['address'] as const) : []), 'phone'],
-    intro: 'So they can reach you fast, I just need a couple of details.',
+    want: [...what, 'name', ...(hasAddress || addressTrade ? (['address'] as const) : []), 'phone'],
+    intro: what.length
+      ? 'So they can help you fast, I need a few details.'
+      : 'So they can reach you fast, I just need a couple of details.',
   });
+}
+
+// ---- weak evidence: one directed question --------------------------------------------------------
+
+/** The one question asked when the words hint at an emergency but do not make it clear. */
+const CHECK_BY_TRADE: Record<Trade, string> = {
+  plumbing: 'Is water or gas leaking right now?',
+  hvac: 'Do you smell gas, or are you without heat in freezing weather right now?',
+  electrical: 'Are there sparks, smoke, or a burning smell right now?',
+  dental: 'Are you in severe pain or bleeding right now?',
+  medical: 'Are you in severe pain or bleeding right now?',
+  legal: 'Is anyone in danger right now?',
+  salon: 'Is anyone in danger right now?',
+  general: 'Is anything leaking, burning, or is anyone in danger right now?',
+};
+
+/** Life-safety categories the trade's question does not cover get their own. */
+const CHECK_BY_CATEGORY: Partial<Record<EmergencyCategory, string>> = {
+  fire: 'Is something on fire right now?',
+  'carbon-monoxide': 'Is a carbon monoxide alarm going off right now?',
+  breathing: 'Is someone having trouble breathing right now?',
+  'chest-pain': 'Is someone having chest pain right now?',
+};
+
+export function emergencyQuestion(trade: Trade, category: EmergencyCategory): string {
+  return CHECK_BY_CATEGORY[category] ?? CHECK_BY_TRADE[trade];
+}
+
+export const EMERGENCY_CHECK = 'emergency-check';
+
+/** Ask the directed question; the answer decides (rules-brain.ts `answerEmergencyCheck`). */
+export async function* askEmergencyCheck(env: TurnEnv, d: EmergencyDetection): Flow {
+  env.st.emergencyAsked = true;
+  env.st.awaiting = 'emergency-check';
+  env.st.emergencyCheck = {
+    category: d.category,
+    trigger: d.trigger,
+    text: env.text,
+    alternatives: env.turn.kind === 'speech' ? [...(env.turn.alternatives ?? [])] : [],
+  };
+  yield* say(emergencyQuestion(env.ctx.business.trade, d.category));
+  yield ask(env, EMERGENCY_CHECK, 'yes-no');
+}
+
+/** "Is water or gas leaking right now?" once more, with the keypad as the sure way. */
+export async function* reaskEmergencyCheck(env: TurnEnv, category: EmergencyCategory): Flow {
+  env.st.awaiting = 'emergency-check';
+  yield* say(
+    `Sorry, I didn't catch that. ${emergencyQuestion(env.ctx.business.trade, category)} Say yes or no, or press 1 if it's an emergency.`,
+  );
+  yield ask(env, EMERGENCY_CHECK, 'yes-no');
+}
+
+/** Keyed 1 before the caller said anything (the greeting offers it): always the emergency route. */
+export async function* raiseKeyed(env: TurnEnv): Flow {
+  yield* raiseEmergency(
+    env,
+    { category: 'other', trigger: 'keypad 1', score: 3 },
+    { said: '', how: 'pressed 1 for an emergency' },
+  );
 }

@@ -2,7 +2,7 @@ import type { BrainOutput, ConversationContext, TranscriptEntry, TurnInput } fro
 import type { IntentResult } from '../intent.js';
 import type { AgentTools } from '../tools.js';
 import type { DialogState } from './state.js';
-import { splitSentences, type Logger } from '../../shared/index.js';
+import { splitSentences, type ExpectedSpeech, type Logger } from '../../shared/index.js';
 
 /** Everything one turn's handlers need, passed down instead of held in globals. */
 export interface TurnEnv {
@@ -21,6 +21,8 @@ export interface TurnEnv {
   text: string;
   intents: IntentResult;
   logger?: Logger | undefined;
+  /** The question this turn's reply asks, named by the flow that asks it (see `ask`). */
+  question?: string | undefined;
 }
 
 export type Flow<R = void> = AsyncGenerator<BrainOutput, R>;
@@ -28,6 +30,34 @@ export type Flow<R = void> = AsyncGenerator<BrainOutput, R>;
 export async function* say(text: string): Flow {
   // "at 10 a.m." closing a sentence must not read "a.m..".
   for (const s of splitSentences(text.replace(/(?<!\.)\.\.(?!\.)/g, '.'))) yield { type: 'say', text: s };
+}
+
+type Listen = Extract<BrainOutput, { type: 'listen' }>;
+
+/**
+ * The listen that ends a question: what the caller is likely to say (the recognizer narrows its
+ * model to it) and which question it is, so no question is asked three times in a row.
+ */
+export function ask(
+  env: TurnEnv,
+  question: string,
+  hint: ExpectedSpeech,
+  extra: Omit<Listen, 'type' | 'hint'> = {},
+): Listen {
+  env.question = question;
+  return { type: 'listen', hint, ...extra };
+}
+
+/** How many times in a row `question` has just been asked (0 when the last question was another). */
+export function timesAsked(env: TurnEnv, question: string): number {
+  return env.st.asked?.key === question ? env.st.asked.times : 0;
+}
+
+/** A question may be asked twice in a row, never a third time: the flow moves on instead. */
+export const MAX_SAME_QUESTION = 2;
+
+export function mayAskAgain(env: TurnEnv, question: string): boolean {
+  return timesAsked(env, question) < MAX_SAME_QUESTION;
 }
 
 /** The transcript including the caller's current turn, for records made during this turn. */

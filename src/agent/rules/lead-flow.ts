@@ -13,7 +13,8 @@ import {
 import { formatPhone, lastFour, phoneFromDigits } from '../extract/phone.js';
 import { isNo, isYes } from '../intent.js';
 import { hasAnyPhrase, normalize } from '../text.js';
-import { emitLead, isVoice, say, type Flow, type TurnEnv } from './env.js';
+import type { ExpectedSpeech } from '../../shared/index.js';
+import { ask, emitLead, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import type { LeadPurpose } from './state.js';
 
 /**
@@ -58,9 +59,35 @@ const SKIP = [
   'pass',
 ];
 
+/** What the caller will say to each question, for the recognizer. */
+const HINTS: Record<LeadField, ExpectedSpeech> = {
+  name: 'name',
+  phone: 'phone',
+  address: 'address',
+  need: 'open',
+  urgency: 'open',
+  email: 'open',
+};
+
 function promptFor(env: TurnEnv, field: LeadField): string {
+  // Keyed 1 with nothing said yet: the first thing the team needs is what is happening.
+  if (field === 'need' && env.st.lead.purpose === 'emergency')
+    return "Please tell me briefly what's happening.";
   const q = leadQuestionsFor(env.ctx.business).find((x) => x.field === field);
   return q?.prompt ?? PROMPTS[field];
+}
+
+const KEYPAD = { expect: 'digits', maxDigits: 15, finishOnKey: '#' } as const;
+
+/** The listen after a field's question; phone numbers may also be keyed in. */
+function listenFor(env: TurnEnv, field: LeadField, question = `lead:${field}`) {
+  return field === 'phone' ? ask(env, question, 'phone', KEYPAD) : ask(env, question, HINTS[field]);
+}
+
+async function* askKeypad(env: TurnEnv, lead: string): Flow {
+  env.st.lead.step = 'keypad';
+  yield* say(`${lead} Please key in the number on your keypad, followed by the pound key.`);
+  yield ask(env, 'lead:phone:keypad', 'phone', KEYPAD);
 }
 
 /** Take what an opening sentence already tells ("this is John, my sink is blocked, call me at ..."). */
@@ -173,14 +200,17 @@ async function* askNext(env: TurnEnv): Flow {
     yield* say(
       `Is the number you're calling from, ending in ${lastFour(env.ctx.callerId)}, the best one to reach you?`,
     );
-    yield { type: 'listen' };
+    yield ask(env, 'lead:phone:caller-id', 'yes-no');
+    return;
+  }
+  if (!mayAskAgain(env, `lead:${field}`)) {
+    // Asked twice in a row already (e.g. around silences): move on rather than ask a third time.
+    yield* reaskField(env, field, 'Sorry.');
     return;
   }
   lead.step = 'ask';
   yield* say(promptFor(env, field));
-  yield field === 'phone'
-    ? { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' }
-    : { type: 'listen' };
+  yield listenFor(env, field);
 }
 
 function isComplete(env: TurnEnv): boolean {
@@ -214,7 +244,7 @@ async function* finish(env: TurnEnv, opts: { saved?: boolean } = {}): Flow {
   }
   env.st.awaiting = 'anything-else';
   yield* say('Is there anything else I can help you with?');
-  yield { type: 'listen' };
+  yield ask(env, 'anything-else', 'open');
 }
 
 async function* accept(env: TurnEnv, field: LeadField, value: string, ack?: string): Flow {
@@ -230,10 +260,16 @@ async function* accept(env: TurnEnv, field: LeadField, value: string, ack?: stri
   else yield* askNext(env);
 }
 
-async function* confirm(env: TurnEnv, field: LeadField, value: string): Flow {
+async function* confirm(env: TurnEnv, field: LeadField, value: string, lead0 = ''): Flow {
   const lead = env.st.lead;
   if (!isVoice(env)) {
     yield* accept(env, field, value, field === 'name' ? `Thanks, ${value.split(' ')[0]}.` : 'Got it.');
+    return;
+  }
+  const question = `lead:${field}:confirm`;
+  if (!mayAskAgain(env, question)) {
+    // Read back twice in a row without a yes or a no: keep it rather than ask a third time.
+    yield* keepAsBest(env, field, value);
     return;
   }
   lead.step = 'confirm';
@@ -242,8 +278,18 @@ async function* confirm(env: TurnEnv, field: LeadField, value: string): Flow {
     field === 'phone'
       ? `I have ${formatPhone(parseE164(value) ?? (value as never))}. Is that right?`
       : `I have your name as ${value}. Is that right?`;
-  yield* say(readBack);
-  yield { type: 'listen' };
+  yield* say(`${lead0} ${readBack}`.trim());
+  yield ask(env, question, 'yes-no');
+}
+
+/** Better a name spelt slightly wrong than none; a number the caller would not confirm is not kept. */
+async function* keepAsBest(env: TurnEnv, field: LeadField, value: string): Flow {
+  if (field === 'name') yield* accept(env, field, value, "No problem, I'll note it as best I can.");
+  else yield* skip(env, field, `Sorry about that. ${fallbackNumber(env)}`);
+}
+
+function fallbackNumber(env: TurnEnv): string {
+  return env.ctx.callerId ? "I'll pass on the number you're calling from instead." : "Let's move on.";
 }
 
 async function* skip(env: TurnEnv, field: LeadField, why: string): Flow {
@@ -305,26 +351,18 @@ export async function* answerLead(env: TurnEnv): Flow<boolean> {
     if (isNo(r)) {
       lead.attempts += 1;
       if (lead.attempts >= 3) {
-        // Better a name spelt slightly wrong than none: keep the last attempt and move on.
-        if (field === 'name')
-          yield* accept(env, field, lead.pending, "No problem, I'll note it as best I can.");
-        else
-          yield* skip(env, field, "Sorry about that. I'll pass on the number you're calling from instead.");
+        yield* keepAsBest(env, field, lead.pending);
         return true;
       }
-      if (field === 'phone') {
-        lead.step = 'keypad';
-        yield* say('Sorry about that. Please key in the number on your keypad, followed by the pound key.');
-        yield { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' };
-      } else {
+      if (field === 'phone') yield* askKeypad(env, 'Sorry about that.');
+      else {
         lead.step = 'spell';
         yield* say('Sorry about that. Could you spell it for me?');
-        yield { type: 'listen' };
+        yield ask(env, `lead:${field}:spell`, 'spelling');
       }
       return true;
     }
-    yield* say('Sorry, was that right? Please say yes or no.');
-    yield { type: 'listen' };
+    yield* confirm(env, field, lead.pending, 'Sorry, was that right? Please say yes or no.');
     return true;
   }
 
@@ -341,11 +379,16 @@ export async function* answerLead(env: TurnEnv): Flow<boolean> {
     if (isNo(r)) {
       lead.step = 'ask';
       yield* say("What's the best number? You can say it, or key it in followed by the pound key.");
-      yield { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' };
+      yield listenFor(env, 'phone');
+      return true;
+    }
+    if (!mayAskAgain(env, 'lead:phone:caller-id')) {
+      // No clear answer twice: the number they are calling from is the likeliest right one.
+      yield* accept(env, 'phone', env.ctx.callerId, "I'll note the number you're calling from.");
       return true;
     }
     yield* say('Sorry, is the number you are calling from the best one? Please say yes or no.');
-    yield { type: 'listen' };
+    yield ask(env, 'lead:phone:caller-id', 'yes-no');
     return true;
   }
 
@@ -372,20 +415,34 @@ export async function* answerLead(env: TurnEnv): Flow<boolean> {
     return true;
   }
   lead.attempts += 1;
-  if (lead.attempts >= 2) {
-    yield* skip(env, field, "Sorry, I didn't get that. Let's move on.");
-    return true;
-  }
-  yield* say(
-    field === 'phone'
-      ? "Sorry, I didn't get that number. Please key it in on your keypad, followed by the pound key."
-      : `Sorry, I didn't catch that. ${promptFor(env, field)}`,
-  );
-  if (field === 'phone') lead.step = 'keypad';
-  yield field === 'phone'
-    ? { type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' }
-    : { type: 'listen' };
+  yield* reaskField(env, field, "Sorry, I didn't catch that.");
   return true;
+}
+
+/**
+ * The field's question again after an answer that was not one. Never a third time in a row: a
+ * number goes to the keypad, then is skipped (the caller ID stands in); other fields are skipped.
+ */
+async function* reaskField(env: TurnEnv, field: LeadField, sorry: string): Flow {
+  const lead = env.st.lead;
+  if (field === 'phone') {
+    if (lead.step !== 'keypad' && mayAskAgain(env, 'lead:phone')) {
+      lead.step = 'ask';
+      yield* say(
+        `${sorry} What's the best number? You can say it digit by digit, or key it in followed by the pound key.`,
+      );
+      yield listenFor(env, 'phone');
+    } else if (mayAskAgain(env, 'lead:phone:keypad')) yield* askKeypad(env, sorry);
+    else yield* skip(env, field, `Sorry, I didn't get that. ${fallbackNumber(env)}`);
+    return;
+  }
+  if (lead.step === 'spell' || !mayAskAgain(env, `lead:${field}`) || lead.attempts >= 2) {
+    yield* skip(env, field, "Sorry, I didn't get that. Let's move on.");
+    return;
+  }
+  lead.step = 'ask';
+  yield* say(`${sorry} ${promptFor(env, field)}`);
+  yield listenFor(env, field);
 }
 
 function otherIntent(env: TurnEnv): boolean {
@@ -398,12 +455,17 @@ function ackFor(field: LeadField): string | undefined {
 }
 
 /** Re-ask the pending question after the brain handled something else mid-capture. */
-export async function* reaskLead(env: TurnEnv): Flow {
+export async function* reaskLead(env: TurnEnv, sorry = ''): Flow {
   const lead = env.st.lead;
   if (!lead.active || !lead.asking) return;
   if (lead.step === 'confirm' && lead.pending) {
-    yield* confirm(env, lead.asking, lead.pending);
+    yield* confirm(env, lead.asking, lead.pending, sorry);
     return;
   }
-  yield* askNext(env);
+  if (lead.step === 'offer-caller-id' || !sorry) {
+    if (sorry) yield* say(sorry);
+    yield* askNext(env);
+    return;
+  }
+  yield* reaskField(env, lead.asking, sorry);
 }

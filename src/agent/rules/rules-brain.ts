@@ -1,18 +1,27 @@
 import { greetingFor } from '../../business/index.js';
-import type { Brain, BrainOutput, ConversationContext, TurnInput } from '../brain.js';
-import { detectEmergency } from '../emergency.js';
+import type { Brain, BrainOutput, ConversationContext, EmergencyCategory, TurnInput } from '../brain.js';
+import type { EmergencyDetection } from '../emergency.js';
+import { isLifeSafety, weighEmergency } from '../emergency.js';
 import { classify, isNo, isYes } from '../intent.js';
 import { contentWords } from '../knowledge.js';
+import { hasAnyPhrase, tokens } from '../text.js';
 import { noTools, type AgentTools } from '../tools.js';
 import { afterDetails, answerBooking, reaskBooking, startBooking, startChange } from './booking-flow.js';
-import { alreadyRaised, raiseEmergency } from './emergency-flow.js';
+import {
+  EMERGENCY_CHECK,
+  alreadyRaised,
+  askEmergencyCheck,
+  raiseEmergency,
+  raiseKeyed,
+  reaskEmergencyCheck,
+} from './emergency-flow.js';
 import type { Logger } from '../../shared/index.js';
-import { say, type Flow, type TurnEnv } from './env.js';
+import { ask, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
 import { answerQuestion } from './knowledge-flow.js';
 import { answerLead, reaskLead, startLead } from './lead-flow.js';
-import { loadDialogState } from './state.js';
+import { loadDialogState, type Awaiting } from './state.js';
 
 /**
  * The offline brain: no LLM, just rules over keywords that survive a noisy recogniser, slot
@@ -36,6 +45,49 @@ export interface RulesBrainOptions {
   lifetime?: AbortSignal;
   logger?: Logger;
 }
+
+/**
+ * "Can I book", "could someone call me", "I'd like to leave a message": asking for something to be
+ * done, not for information, so it goes to its flow rather than to the knowledge base.
+ */
+const REQUEST =
+  /^((hi|hello|yes|yeah|um|uh|so|and|ok|okay) )*((can|could|would|will|may) (i|you|we|someone|somebody|one of you)( please)? (book|make|schedule|get|have|leave|speak|talk|send|come|call|set up|cancel|move|reschedule|put|transfer|take|give|arrange)|i would like|i want|i need|i am calling to|i am looking to)\b/;
+/** Words of a problem: only these earn an "I'm sorry to hear that". */
+const PROBLEM = [
+  'broke*',
+  'broken',
+  'leak*',
+  'clog*',
+  'block*',
+  'not working',
+  'stopped',
+  'will not',
+  'does not',
+  'backed up',
+  'drip*',
+  'burst',
+  'crack*',
+  'damage*',
+  'stuck',
+  'nois*',
+  'smell*',
+  'pain*',
+  'hurt*',
+  'ache*',
+  'problem*',
+  'issue*',
+  'trouble',
+  'flood*',
+  'overflow*',
+  'swollen',
+  'bleed*',
+  'chipped',
+  'no hot water',
+];
+const REPAIR = ['repair*', 'fix*', 'broke*', 'broken', 'not working', 'leak*', 'clog*', 'problem'];
+const QUOTE = ['quote', 'estimate', 'price', 'pricing', 'cost'];
+const SOMETHING_ELSE = ['something else', 'other', 'else', 'neither', 'none'];
+const HOME_TRADES = new Set(['plumbing', 'hvac', 'electrical', 'general']);
 
 const GARBLED_HOURS = /^(what|when) (are|is|r|were) (your|you|you guys|ya)\b|^(are|r) you (open|guys)\b/;
 const QUESTION_START =
@@ -69,12 +121,21 @@ export class RulesBrain implements Brain {
       logger: this.logger,
     };
     const said: string[] = [];
+    let listened = false;
     for await (const out of this.handle(env)) {
       if (signal.aborted) return;
       if (out.type === 'say') said.push(out.text);
+      if (out.type === 'listen') listened = true;
       yield out;
     }
-    if (said.length > 0) st.lastReply = said.join(' ');
+    if (said.length > 0 && env.question !== REPEATED) st.lastReply = said.join(' ');
+    // Count the question this reply asked, in a row, so no flow asks it a third time.
+    if (env.question === REPEATED) return;
+    if (!listened) st.asked = undefined;
+    else {
+      const key = env.question ?? `said:${tokens(said.at(-1) ?? '').join(' ')}`;
+      st.asked = { key, times: st.asked?.key === key ? st.asked.times + 1 : 1 };
+    }
   }
 
   private async *handle(env: TurnEnv): Flow {
@@ -82,7 +143,7 @@ export class RulesBrain implements Brain {
     switch (turn.kind) {
       case 'call-started':
         yield* say(greetingFor(ctx.business, { now: ctx.now, callerName: ctx.callerName }));
-        yield { type: 'listen' };
+        yield ask(env, 'greeting', 'open');
         return;
       case 'no-input':
         yield* this.silence(env);
@@ -93,6 +154,21 @@ export class RulesBrain implements Brain {
         return;
       case 'dtmf':
         st.silences = 0;
+        if (st.awaiting === 'emergency-check' && st.emergencyCheck) {
+          yield* this.answerEmergencyCheck(env);
+          return;
+        }
+        // The greeting says "for an emergency, press 1": before the caller has said anything (or
+        // with nothing else open), 1 is always the emergency route.
+        if (turn.digits.startsWith('1') && (!st.callerSpoke || nothingOpen(env))) {
+          if (!alreadyRaised(env, 'other')) {
+            st.awaiting = undefined;
+            st.booking = undefined;
+            st.lead.active = false;
+            yield* raiseKeyed(env);
+            return;
+          }
+        }
         if (st.lead.active && (yield* answerLead(env))) {
           yield* this.afterLead(env);
           return;
@@ -102,7 +178,7 @@ export class RulesBrain implements Brain {
           return;
         }
         yield* say('You can just tell me how I can help.');
-        yield { type: 'listen' };
+        yield ask(env, 'open:keypad', 'open');
         return;
       case 'speech':
         st.silences = 0;
@@ -110,30 +186,109 @@ export class RulesBrain implements Brain {
           yield* this.miss(env);
           return;
         }
+        st.callerSpoke = true;
         yield* this.speech(env);
         return;
     }
   }
 
   private async *speech(env: TurnEnv): Flow {
-    const { st, ctx } = env;
-    const { intents } = env.intents;
-
-    // 1. Emergencies, on every turn, whatever else is going on.
-    const emergency = detectEmergency(env.text, ctx.business.trade);
-    if (emergency && !alreadyRaised(env, emergency.category)) {
-      st.misses = 0;
-      st.awaiting = undefined;
-      st.booking = undefined;
-      st.lead.active = false;
-      yield* raiseEmergency(env, emergency);
+    const { st, ctx, turn } = env;
+    // 0. The answer to "is water or gas leaking right now?".
+    if (st.awaiting === 'emergency-check' && st.emergencyCheck) {
+      yield* this.answerEmergencyCheck(env);
       return;
     }
+
+    // 1. Emergencies, on every turn, whatever else is going on: strong evidence raises at once,
+    // weak evidence (one ambiguous word, a doubtful reading, only the other readings) asks first.
+    const evidence = weighEmergency(
+      {
+        text: env.text,
+        alternatives: turn.kind === 'speech' ? turn.alternatives : undefined,
+        confidence: turn.kind === 'speech' ? turn.confidence : undefined,
+      },
+      ctx.business.trade,
+    );
+    if (evidence && this.mayRaise(env, evidence.detection.category)) {
+      if (evidence.strength === 'strong') {
+        yield* this.raise(env, evidence.detection);
+        return;
+      }
+      if (!st.emergencyAsked) {
+        const before = st.awaiting;
+        yield* askEmergencyCheck(env, evidence.detection);
+        if (st.emergencyCheck && before) st.emergencyCheck.before = before;
+        return;
+      }
+    }
+    yield* this.understand(env);
+  }
+
+  /** Not raised yet; and while an emergency's details are being taken, only a new danger to life. */
+  private mayRaise(env: TurnEnv, category: EmergencyCategory): boolean {
+    if (alreadyRaised(env, category)) return false;
+    const handling = env.st.lead.active && env.st.lead.purpose === 'emergency';
+    return !handling || isLifeSafety(category);
+  }
+
+  private async *raise(env: TurnEnv, d: EmergencyDetection, said?: string): Flow {
+    const { st } = env;
+    st.misses = 0;
+    st.awaiting = undefined;
+    st.booking = undefined;
+    st.lead.active = false;
+    yield* raiseEmergency(env, d, said === undefined ? {} : { said });
+  }
+
+  /** Yes (or 1, or the answer itself reports it) raises; no carries on with what they wanted. */
+  private async *answerEmergencyCheck(env: TurnEnv): Flow {
+    const { st, turn, ctx } = env;
+    const check = st.emergencyCheck;
+    if (!check) return;
+    st.awaiting = undefined;
+    const keyed = turn.kind === 'dtmf';
+    const yes = keyed ? turn.digits.startsWith('1') : isYes(env.intents);
+    const no = keyed ? !yes : isNo(env.intents);
+    const inAnswer =
+      turn.kind === 'speech'
+        ? weighEmergency({ text: turn.text, alternatives: turn.alternatives }, ctx.business.trade)
+        : undefined;
+    const category = check.category as EmergencyCategory;
+    if (yes || (inAnswer && !no)) {
+      const said =
+        turn.kind === 'speech' ? `${check.text} (asked if it is an emergency: "${turn.text}")` : check.text;
+      yield* this.raise(env, inAnswer?.detection ?? { category, trigger: check.trigger, score: 3 }, said);
+      return;
+    }
+    if (!no && mayAskAgain(env, EMERGENCY_CHECK)) {
+      yield* reaskEmergencyCheck(env, category);
+      return;
+    }
+    // Not an emergency (or no answer twice): carry on with what they wanted. A "no" that says
+    // more ("no, I just need a quote") is taken as the request itself.
+    st.emergencyCheck = undefined;
+    st.awaiting = check.before as Awaiting | undefined;
+    const rest = tokens(env.text).filter((w) => !['no', 'nope', 'nah', 'not', 'it', 'is'].includes(w));
+    const text = no && contentWords(rest.join(' ')).length >= 2 ? env.text : check.text;
+    yield* this.understand(this.withSpeech(env, text, text === check.text ? check.alternatives : []));
+  }
+
+  /** The same turn's environment, as if the caller had said `text`. */
+  private withSpeech(env: TurnEnv, text: string, alternatives: readonly string[]): TurnEnv {
+    return { ...env, turn: { kind: 'speech', text, alternatives }, text, intents: classify(text) };
+  }
+
+  /** Everything but emergencies: the open dialog, then what the caller wants. */
+  private async *understand(env: TurnEnv): Flow {
+    const { st, ctx } = env;
+    const { intents } = env.intents;
 
     if (intents.has('repeat') && st.lastReply && contentWords(env.text).length <= 3) {
       st.misses = 0;
       yield* say(st.lastReply);
-      yield { type: 'listen' };
+      env.question = REPEATED;
+      yield { type: 'listen', hint: 'open' };
       return;
     }
 
@@ -144,14 +299,17 @@ export class RulesBrain implements Brain {
         yield* this.afterLead(env);
         return;
       }
-      if ((yield* this.interjection(env)) === 'reask') yield* reaskLead(env);
+      const r = yield* this.interjection(env);
+      if (r !== 'done') yield* reaskLead(env, r === 'reask-sorry' ? "Sorry, I didn't catch that." : '');
       return;
     } else if (st.booking && st.booking.step !== 'details' && st.booking.step !== 'find') {
       if (yield* answerBooking(env)) {
         st.misses = 0;
         return;
       }
-      if ((yield* this.interjection(env)) === 'reask') yield* reaskBooking(env);
+      const r = yield* this.interjection(env);
+      if (r === 'reask-sorry') yield* say("Sorry, I didn't catch that.");
+      if (r !== 'done') yield* reaskBooking(env);
       return;
     }
 
@@ -180,7 +338,7 @@ export class RulesBrain implements Brain {
       if (isNo(env.intents) && env.intents.words.length <= 3) {
         st.misses = 0;
         yield* say('Sorry about that. What can I help you with?');
-        yield { type: 'listen' };
+        yield ask(env, 'open:what', 'open');
         return;
       }
     }
@@ -192,10 +350,11 @@ export class RulesBrain implements Brain {
       if (isYes(env.intents) && env.intents.words.length <= 3) {
         st.misses = 0;
         yield* say('Sure, what can I help you with?');
-        yield { type: 'listen' };
+        yield ask(env, 'open:what', 'open');
         return;
       }
     }
+    if (awaiting === 'choices' && (yield* this.answerChoices(env))) return;
 
     // 3. What the caller wants.
     st.misses = 0;
@@ -218,7 +377,8 @@ export class RulesBrain implements Brain {
       yield* startChange(env, 'move');
       return;
     }
-    if (intents.has('book') && !intents.has('price')) {
+    const booking = intents.has('book') && !intents.has('price');
+    if (booking && !intents.has('hours')) {
       yield* startBooking(env);
       return;
     }
@@ -226,6 +386,34 @@ export class RulesBrain implements Brain {
       yield* say(answerHours(parseHoursQuestion(env.intents.words), ctx.business, ctx.now));
       yield* this.anythingElse(env);
       return;
+    }
+    const words = env.intents.words.join(' ');
+    const isQuestion = QUESTION_START.test(words) || env.text.includes('?');
+    // "What are your <noise>": the recogniser lost the last word; hours is by far the likeliest.
+    if (GARBLED_HOURS.test(words) && contentWords(env.text).length <= 2) {
+      st.awaiting = 'confirm-hours';
+      yield* say("Sorry, I didn't quite catch that. Were you asking about our opening hours?");
+      yield ask(env, 'confirm-hours', 'yes-no');
+      return;
+    }
+    // Knowledge questions go to the profile and the knowledge base before any flow takes them
+    // ("do you offer free estimates?" is a question, not a request for a quote).
+    const asksToKnow =
+      (isQuestion || intents.has('price') || intents.has('services') || intents.has('location')) &&
+      !REQUEST.test(words);
+    if (asksToKnow) {
+      const res = yield* answerQuestion(env);
+      if (res === 'answered') {
+        yield* this.anythingElse(env);
+        return;
+      }
+      if (res === 'unknown') {
+        st.awaiting = 'take-message';
+        st.messagePurpose = 'question';
+        yield* say('Can I take your name and number so someone can get back to you?');
+        yield ask(env, 'offer-message', 'yes-no');
+        return;
+      }
     }
     if (intents.has('message') || intents.has('callback')) {
       const callback = intents.has('callback');
@@ -240,30 +428,8 @@ export class RulesBrain implements Brain {
       yield* say(
         'I can tell you our hours, answer questions about our services, book an appointment, or take a message. What would you like?',
       );
-      yield { type: 'listen' };
+      yield ask(env, 'help', 'open');
       return;
-    }
-    const isQuestion = QUESTION_START.test(env.intents.words.join(' ')) || env.text.includes('?');
-    // "What are your <noise>": the recogniser lost the last word; hours is by far the likeliest.
-    if (GARBLED_HOURS.test(env.intents.words.join(' ')) && contentWords(env.text).length <= 2) {
-      st.awaiting = 'confirm-hours';
-      yield* say("Sorry, I didn't quite catch that. Were you asking about our opening hours?");
-      yield { type: 'listen' };
-      return;
-    }
-    if (isQuestion || intents.has('price') || intents.has('services') || intents.has('location')) {
-      const res = yield* answerQuestion(env);
-      if (res === 'answered') {
-        yield* this.anythingElse(env);
-        return;
-      }
-      if (res === 'unknown') {
-        st.awaiting = 'take-message';
-        st.messagePurpose = 'question';
-        yield* say('Can I take your name and number so someone can get back to you?');
-        yield { type: 'listen' };
-        return;
-      }
     }
     if (intents.has('thanks')) {
       yield* say("You're welcome.");
@@ -273,14 +439,18 @@ export class RulesBrain implements Brain {
     if (intents.has('yes') || intents.has('no')) {
       // A bare yes or no with nothing open to answer.
       yield* say('Okay. How can I help you today?');
-      yield { type: 'listen' };
+      yield ask(env, 'open:what', 'open');
       return;
     }
-    // A statement of a problem ("my kitchen sink is clogged"): take the details for a call back.
+    // A statement ("my kitchen sink is clogged"): take the details for a call back. Sympathy only
+    // for a problem: "I'm sorry to hear that" to "I'd like a new faucet" answers nothing they said.
     if (contentWords(env.text).length >= 3) {
+      const problem = hasAnyPhrase(env.intents.words, PROBLEM);
       yield* startLead(env, {
         purpose: 'callback',
-        intro: "I'm sorry to hear that. Let me take a few details, and someone will get back to you.",
+        intro: problem
+          ? "I'm sorry to hear that. Let me take a few details, and someone will get back to you."
+          : 'Sure. Let me take a few details, and someone will get back to you.',
         seedText: env.text,
       });
       return;
@@ -288,11 +458,37 @@ export class RulesBrain implements Brain {
     yield* this.miss(env);
   }
 
+  /** The answer to "is it a repair, a quote, our hours, or something else?". True when handled. */
+  private async *answerChoices(env: TurnEnv): Flow<boolean> {
+    const words = env.intents.words;
+    const { intents } = env.intents;
+    if (intents.has('hours') || intents.has('book') || intents.has('message')) return false;
+    if (hasAnyPhrase(words, QUOTE) || hasAnyPhrase(words, REPAIR)) {
+      env.st.misses = 0;
+      const quote = hasAnyPhrase(words, QUOTE);
+      yield* startLead(env, {
+        purpose: 'callback',
+        intro: quote
+          ? "Sure, I'll take a few details so someone can get back to you with a quote."
+          : "Sure, I'll take a few details so someone can get back to you about the repair.",
+        seedText: env.text,
+      });
+      return true;
+    }
+    if (hasAnyPhrase(words, SOMETHING_ELSE) && words.length <= 4) {
+      env.st.misses = 0;
+      yield* say('Sure. Tell me in a few words what you need.');
+      yield ask(env, 'open:what', 'open');
+      return true;
+    }
+    return false;
+  }
+
   /**
    * A turn in the middle of a dialog that did not answer it: a goodbye, a transfer, an hours
    * question, or noise. 'reask' means the dialog's question should be asked again.
    */
-  private async *interjection(env: TurnEnv): Flow<'reask' | 'done'> {
+  private async *interjection(env: TurnEnv): Flow<'reask' | 'reask-sorry' | 'done'> {
     const { intents } = env.intents;
     if (intents.has('goodbye')) {
       yield* this.goodbye(env);
@@ -310,17 +506,17 @@ export class RulesBrain implements Brain {
     }
     if (intents.has('repeat') && env.st.lastReply) {
       yield* say(env.st.lastReply);
-      yield { type: 'listen' };
+      env.question = REPEATED;
+      yield { type: 'listen', hint: 'open' };
       return 'done';
     }
-    // Anything else: count it as not understood and ask again.
+    // Anything else: count it as not understood and ask again (the flow moves on after twice).
     env.st.misses += 1;
     if (env.st.misses >= MAX_MISSES) {
       yield* this.miss(env);
       return 'done';
     }
-    yield* say("Sorry, I didn't catch that.");
-    return 'reask';
+    return 'reask-sorry';
   }
 
   /** When a lead capture finishes, the dialog that started it carries on. */
@@ -332,7 +528,8 @@ export class RulesBrain implements Brain {
   private async *anythingElse(env: TurnEnv): Flow {
     env.st.awaiting = 'anything-else';
     yield* say('Is there anything else I can help you with?');
-    yield { type: 'listen' };
+    // Open, not yes-no: callers answer it with their next request as often as with a yes.
+    yield ask(env, 'anything-else', 'open');
   }
 
   private async *goodbye(env: TurnEnv): Flow {
@@ -356,12 +553,16 @@ export class RulesBrain implements Brain {
       else yield* reaskBooking(env);
       return;
     }
+    if (st.silences === 1 && st.awaiting === 'emergency-check' && st.emergencyCheck) {
+      yield* reaskEmergencyCheck(env, st.emergencyCheck.category as EmergencyCategory);
+      return;
+    }
     yield* say(
       st.silences === 1
         ? 'Are you still there? How can I help?'
         : "Sorry, I can't hear anything. If you're speaking, please try moving somewhere quieter.",
     );
-    yield { type: 'listen' };
+    yield ask(env, `silence:${st.silences}`, 'open');
   }
 
   private async *miss(env: TurnEnv): Flow {
@@ -372,24 +573,68 @@ export class RulesBrain implements Brain {
       yield { type: 'end-call', reason: 'unintelligible' };
       return;
     }
-    if (st.lead.active || st.booking) {
-      yield* say("Sorry, I didn't catch that.");
-      if (st.lead.active) yield* reaskLead(env);
-      else yield* reaskBooking(env);
+    if (st.lead.active) {
+      yield* reaskLead(env, "Sorry, I didn't catch that.");
       return;
     }
-    if (st.misses === 1) yield* say("Sorry, I didn't catch that. Could you say it again?");
-    else if (st.misses === 2)
-      yield* say(
-        "Sorry, I still didn't catch that. You can ask about our hours, book an appointment, or I can take a message for the team.",
-      );
-    else {
+    if (st.booking) {
+      yield* say("Sorry, I didn't catch that.");
+      yield* reaskBooking(env);
+      return;
+    }
+    if (st.awaiting === 'emergency-check' && st.emergencyCheck) {
+      yield* this.answerEmergencyCheck(env);
+      return;
+    }
+    // First miss: say so and offer the likely choices. Second: offer to take a message. After
+    // that, take it: the caller is never asked the same thing a third time.
+    if (st.misses === 1) {
+      st.awaiting = 'choices';
+      yield* say(`Sorry, I didn't catch that. ${choicesFor(env)}`);
+      yield ask(env, 'choices', 'open');
+      return;
+    }
+    if (st.misses === 2) {
       st.awaiting = 'take-message';
       st.messagePurpose = 'message';
       yield* say(
-        "I'm having trouble understanding, I'm sorry. Would you like me to take a message so someone can call you back?",
+        `Sorry, I still didn't get that.${emergencyLine(env)} Would you like me to take a message so someone can call you back?`,
       );
+      yield ask(env, 'offer-message', 'yes-no');
+      return;
     }
-    yield { type: 'listen' };
+    yield* startLead(env, {
+      purpose: 'message',
+      intro:
+        "I'm sorry, I'm having trouble hearing you. Let me take your details so someone can call you back.",
+    });
   }
+}
+
+/** The marker for a reply that repeats the last one on request: not a new asking of a question. */
+const REPEATED = '(repeated)';
+
+/** "Is it a repair, a quote, our hours, or something else?", by what the business does. */
+export function choicesFor(env: TurnEnv): string {
+  const b = env.ctx.business;
+  const items: string[] = [];
+  if (HOME_TRADES.has(b.trade)) items.push('a repair', 'a quote');
+  if (b.services.some((s) => s.bookable) && !HOME_TRADES.has(b.trade)) items.push('an appointment');
+  items.push('our hours');
+  return `Is it ${items.join(', ')}, or something else?`;
+}
+
+/** For a trade with emergencies, the sure way to reach help. */
+function emergencyLine(env: TurnEnv): string {
+  return ['legal', 'salon'].includes(env.ctx.business.trade) ? '' : " If it's an emergency, press 1.";
+}
+
+/** No dialog is waiting for an answer (so a keyed 1 cannot mean anything else). */
+function nothingOpen(env: TurnEnv): boolean {
+  const { st } = env;
+  return (
+    !st.lead.active &&
+    !st.booking &&
+    (st.awaiting === undefined || st.awaiting === 'anything-else' || st.awaiting === 'choices')
+  );
 }

@@ -7,7 +7,15 @@ import type { BrainState } from '../brain.js';
  * turn because it comes back from wherever the channel stored it.
  */
 
-export const AWAITING = ['anything-else', 'take-message', 'confirm-hours'] as const;
+export const AWAITING = [
+  'anything-else',
+  'take-message',
+  'confirm-hours',
+  /** "Is water or gas leaking right now?": weak evidence of an emergency, waiting for the answer. */
+  'emergency-check',
+  /** "Is it a repair, a quote, our hours, or something else?" after a turn not understood. */
+  'choices',
+] as const;
 export type Awaiting = (typeof AWAITING)[number];
 
 export const LEAD_PURPOSES = ['message', 'callback', 'booking', 'emergency', 'question'] as const;
@@ -66,6 +74,24 @@ export const dialogStateSchema = z.object({
   messagePurpose: z.enum(LEAD_PURPOSES).optional(),
   /** The agent's last reply, for "say that again". */
   lastReply: z.string().optional(),
+  /** The last question asked and how many times in a row (see env.ts `ask`). */
+  asked: z.object({ key: z.string(), times: z.number().int().min(1) }).optional(),
+  /** Weak evidence of an emergency being checked with the caller (awaiting 'emergency-check'). */
+  emergencyCheck: z
+    .object({
+      category: z.string(),
+      trigger: z.string(),
+      /** What the caller said, to carry on with when it is not an emergency. */
+      text: z.string(),
+      alternatives: z.array(z.string()),
+      /** What the agent was waiting for before the question. */
+      before: z.enum(AWAITING).optional(),
+    })
+    .optional(),
+  /** The directed emergency question was asked in this conversation (it is asked once). */
+  emergencyAsked: z.boolean().default(false),
+  /** The caller has said something (speech) in this conversation: keyed 1 before it is the emergency route. */
+  callerSpoke: z.boolean().default(false),
   /** Emergency categories already raised (each is raised once per conversation). */
   emergencies: z.array(z.string()).default([]),
   lead: leadStateSchema.default(() => leadStateSchema.parse({})),

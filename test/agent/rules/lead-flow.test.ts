@@ -69,7 +69,13 @@ describe('lead capture', () => {
     await c.turn('Sam');
     await c.turn('yes');
     const ask = await c.turn('no');
-    expect(ask.outs).toContainEqual({ type: 'listen', expect: 'digits', maxDigits: 15, finishOnKey: '#' });
+    expect(ask.outs).toContainEqual({
+      type: 'listen',
+      hint: 'phone',
+      expect: 'digits',
+      maxDigits: 15,
+      finishOnKey: '#',
+    });
     expect((await c.turn({ kind: 'dtmf', digits: '7735550142#' })).said).toBe(
       'I have 773-555-0142. Is that right?',
     );

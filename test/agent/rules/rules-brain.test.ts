@@ -19,7 +19,7 @@ describe('rules brain: greeting', () => {
     expect(outs).toEqual([
       { type: 'say', text: 'Good morning, thanks for calling Acme Plumbing.' },
       { type: 'say', text: 'How can I help you today?' },
-      { type: 'listen' },
+      { type: 'listen', hint: 'open' },
     ]);
   });
 
@@ -130,27 +130,24 @@ describe('rules brain: goodbye', () => {
 });
 
 describe('rules brain: not understood', () => {
-  it('asks again, then offers options, then offers a message, then gives up', async () => {
+  it('says so and offers the likely choices, then offers a message, then takes one', async () => {
     const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_MORNING });
     expect((await c.turn({ kind: 'unclear' })).said).toBe(
-      "Sorry, I didn't catch that. Could you say it again?",
+      "Sorry, I didn't catch that. Is it a repair, a quote, our hours, or something else?",
+    );
+    expect((await c.turn({ kind: 'unclear' })).said).toBe(
+      "Sorry, I still didn't get that. If it's an emergency, press 1. Would you like me to take a message so someone can call you back?",
     );
     expect((await c.turn({ kind: 'unclear' })).said).toMatch(
-      /^Sorry, I still didn't catch that\..*take a message/,
+      /Let me take your details so someone can call you back\. Can I get your name, please\?$/,
     );
-    expect((await c.turn({ kind: 'unclear' })).said).toMatch(/take a message/);
-    await c.turn({ kind: 'unclear' });
-    const last = await c.turn({ kind: 'unclear' });
-    expect(last.outs.at(-1)).toEqual({ type: 'end-call', reason: 'unintelligible' });
   });
 
   it('starts counting again after an understood turn', async () => {
     const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_MORNING });
     await c.turn({ kind: 'unclear' });
     await c.turn('what are your hours');
-    expect((await c.turn({ kind: 'unclear' })).said).toBe(
-      "Sorry, I didn't catch that. Could you say it again?",
-    );
+    expect((await c.turn({ kind: 'unclear' })).said).toMatch(/^Sorry, I didn't catch that\. Is it a repair/);
   });
 
   it('repeats the last reply on request', async () => {
