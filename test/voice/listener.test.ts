@@ -400,3 +400,188 @@ describe('Listener faults', () => {
     }
   });
 });
+
+describe('Listener expectations (what the caller is likely to say next)', () => {
+  const speech = (ms: number) => (ms >= 200 && ms < 800 ? LOUD : 0);
+  const expectedOf = (stt: ScriptedStt, i = 0) =>
+    (stt.streams[i] as unknown as { expected: string[] }).expected;
+
+  it('an expectation set before the stream opens is given to it before its first audio', async () => {
+    const stt = new ScriptedStt(['john smith']);
+    const heardAtExpect: number[] = [];
+    const open = stt.stream.bind(stt);
+    stt.stream = (o) => {
+      const s = open(o);
+      const expect = s.expect.bind(s);
+      s.expect = (next) => (heardAtExpect.push(stt.heard.length), expect(next));
+      return s;
+    };
+    const { listener, play } = makeListener(stt);
+    listener.expect('name');
+    await play(0, 1600, speech);
+    expect(expectedOf(stt)).toEqual(['name']);
+    expect(heardAtExpect).toEqual([0]);
+    expect(listener.expected).toBe('name');
+  });
+
+  it('an expectation set while the stream is open goes to it at once; the same one again is not repeated', async () => {
+    const stt = new ScriptedStt(['hello', '555 1234']);
+    const { listener, play } = makeListener(stt);
+    await play(0, 1600, speech);
+    listener.expect('phone');
+    listener.expect('phone');
+    await play(1600, 3200, (ms) => speech(ms - 1600));
+    expect(expectedOf(stt)).toEqual(['open', 'phone']);
+  });
+
+  it('a new stream after failover gets the current expectation', async () => {
+    const cloud = new EndpointingStt();
+    const offline = new ScriptedStt(['five five five']);
+    const { listener, switches, play } = makeListener([cloud, offline]);
+    listener.expect('phone');
+    await play(0, 500, speech);
+    cloud.fail();
+    await play(500, 2000, speech);
+    expect(switches).toHaveLength(1);
+    expect(expectedOf(offline)).toEqual(['phone']);
+  });
+
+  it("the stream is opened with the business's vocabulary", async () => {
+    const stt = new ScriptedStt(['hello']);
+    const seen: Array<string | undefined> = [];
+    const open = stt.stream.bind(stt);
+    stt.stream = (o) => (seen.push(o.vocabulary), open(o));
+    const listener = new Listener({
+      detector: new SpeechDetector(loudnessVad(), { minSpeechMs: 160, minSilenceMs: 300 }),
+      stt,
+      config: DEFAULT_TURN_TAKING,
+      clock: new FakeClock(),
+      onEvent: () => undefined,
+      onError: () => undefined,
+      vocabulary: 'b-acme',
+    });
+    for (let i = 0; i < 40; i++) {
+      listener.push(new Int16Array(FRAME).fill(LOUD));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(seen).toEqual(['b-acme']);
+  });
+});
+
+describe('Listener alternatives', () => {
+  it("a final's other readings come with the utterance: distinct, not empty, never the text itself", async () => {
+    const stt = new EndpointingStt();
+    const { events, play } = makeListener(stt);
+    await play(0, 1000, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
+    const alternatives = [
+      'water leaking',
+      'Water  leaking',
+      '',
+      'water leaking',
+      'what are leaking',
+      'water leaking',
+    ];
+    stt.out!.push({
+      type: 'final',
+      track: 'inbound',
+      text: 'water leaking',
+      alternatives: alternatives.map((text) => ({ text })),
+    });
+    stt.out!.push({ type: 'utterance-end', track: 'inbound' });
+    await play(1000, 1040, () => 0);
+    expect(events.at(-1)).toMatchObject({
+      type: 'utterance',
+      text: 'water leaking',
+      alternatives: ['what are leaking'],
+    });
+  });
+
+  it('an utterance finalised in pieces: each piece read otherwise, with the other pieces as heard', async () => {
+    const stt = new EndpointingStt();
+    const { events, play } = makeListener(stt);
+    await play(0, 1000, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
+    stt.out!.push({
+      type: 'final',
+      track: 'inbound',
+      text: 'my basement',
+      alternatives: [{ text: 'my basement' }, { text: 'my base meant' }],
+    });
+    stt.out!.push({
+      type: 'final',
+      track: 'inbound',
+      text: 'is flooded',
+      alternatives: [{ text: 'is flooded' }, { text: 'is flooding' }],
+    });
+    stt.out!.push({ type: 'utterance-end', track: 'inbound' });
+    await play(1000, 1040, () => 0);
+    expect(events.at(-1)).toMatchObject({
+      text: 'my basement is flooded',
+      alternatives: ['my base meant is flooded', 'my basement is flooding'],
+    });
+  });
+
+  it('an utterance with no other reading has no alternatives', async () => {
+    const stt = new ScriptedStt(['hello']);
+    const { events, play } = makeListener(stt);
+    await play(0, 1600, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
+    const u = events.find((e) => e.type === 'utterance');
+    expect(u).toBeDefined();
+    expect(u).not.toHaveProperty('alternatives');
+  });
+});
+
+describe('Listener drain (the caller hung up)', () => {
+  it('ends the turn under way where the audio ends, without the silence window, and resolves with its result', async () => {
+    const stt = new ScriptedStt(['my number is five five five']);
+    const { listener, events, play } = makeListener(stt, { minSilenceMs: 500 });
+    await play(0, 900, (ms) => (ms >= 200 ? LOUD : 0)); // still speaking when the line drops
+    expect(events.some((e) => e.type === 'utterance')).toBe(false);
+    await listener.drain(3000);
+    expect(types(events)).toEqual(['speech-start', 'interim', 'speech-end', 'utterance']);
+    expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'my number is five five five' });
+    expect(events.find((e) => e.type === 'speech-end')).toMatchObject({ atMs: 900 });
+  });
+
+  it('a turn held open for unfinished words ends at its last speech', async () => {
+    const stt = new ScriptedStt(['my address is']);
+    const { listener, events, play } = makeListener(stt, { minSilenceMs: 300 });
+    await play(0, 1400, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0)); // held: "my address is" ...
+    expect(events.some((e) => e.type === 'utterance')).toBe(false);
+    await listener.drain(3000);
+    expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'my address is' });
+  });
+
+  it('with a recognizer that endpoints itself, asks it to finish now', async () => {
+    const stt = new EndpointingStt();
+    const { listener, events, play } = makeListener(stt);
+    await play(0, 900, (ms) => (ms >= 200 ? LOUD : 0));
+    const draining = listener.drain(3000);
+    await new Promise((r) => setImmediate(r));
+    expect(stt.flushes).toBe(1);
+    stt.endpoint('gas smell in the kitchen');
+    await draining;
+    expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'gas smell in the kitchen' });
+  });
+
+  it('gives up after its limit when the recognizer never answers', async () => {
+    const stt = new EndpointingStt();
+    const { listener, clock, play } = makeListener(stt);
+    await play(0, 900, (ms) => (ms >= 200 ? LOUD : 0));
+    let done = false;
+    const draining = listener.drain(3000).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    clock.advance(2900);
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    clock.advance(100);
+    await draining;
+    expect(done).toBe(true);
+  });
+
+  it('with nothing under way, resolves at once', async () => {
+    const stt = new ScriptedStt([]);
+    const { listener, play } = makeListener(stt);
+    await play(0, 500, () => 0);
+    await expect(listener.drain(3000)).resolves.toBeUndefined();
+  });
+});

@@ -110,4 +110,98 @@ describe('Playout', () => {
     clock.advance(40);
     expect(playout.heardPosition()).toBe(140);
   });
+
+  describe('pause and resume (a false interruption)', () => {
+    /** `n` frames; frame i is loud with byte value i, or silent where `quiet(i)`. */
+    const frames = (n: number, quiet: (i: number) => boolean = () => false) => {
+      const out = new Uint8Array(n * 160);
+      for (let i = 0; i < n; i++) out.fill(quiet(i) ? 0xff : i, i * 160, (i + 1) * 160);
+      return out;
+    };
+    const mediaAfter = (transport: RecordingTransport, from: number) =>
+      transport.sent.slice(from).flatMap((s) => (s.kind === 'media' ? [s.bytes[0]!] : []));
+
+    it('stops the audio at the caller now, sends nothing while paused, and resumes with the frame being heard', () => {
+      const { clock, transport, playout } = setup(100);
+      playout.write(frames(20));
+      clock.advance(50); // the caller is hearing frame 2 (40-60 ms)
+      const at = transport.sent.length;
+      expect(playout.pause()).toBe(40);
+      expect(transport.sent.at(-1)?.kind).toBe('clear');
+      expect(playout.paused).toBe(true);
+      expect(playout.isPlaying()).toBe(false);
+      clock.advance(500);
+      expect(playout.heardPosition()).toBe(40);
+      expect(mediaAfter(transport, at)).toEqual([]);
+      playout.resume();
+      clock.advance(400);
+      expect(mediaAfter(transport, at)).toEqual([
+        2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+      ]);
+    });
+
+    it('resumes at the gap between words just before the heard position, never before the utterance start', () => {
+      const { clock, transport, playout } = setup(1000);
+      playout.write(frames(12, (i) => i === 5));
+      clock.advance(150); // hearing frame 7; frame 5 is a gap 50 ms before it
+      const at = transport.sent.length;
+      expect(playout.pause()).toBe(100);
+      playout.resume();
+      clock.advance(200);
+      expect(mediaAfter(transport, at)).toEqual([0xff, 6, 7, 8, 9, 10, 11]);
+
+      const b = setup(1000);
+      b.playout.write(frames(12, (i) => i === 5));
+      b.clock.advance(150);
+      expect(b.playout.pause(120)).toBe(140); // the utterance began at 120 ms: no gap after it
+    });
+
+    it('marks after the resume point play after the resume; echoes of the cleared ones prove nothing', async () => {
+      const { clock, transport, playout } = setup(1000);
+      playout.write(frames(3));
+      const early = playout.mark('a'); // at 60 ms
+      playout.write(frames(10));
+      const late = playout.mark('b'); // at 260 ms
+      clock.advance(150);
+      playout.pause();
+      await expect(early.outcome).resolves.toBe('played');
+      playout.onMarkEcho(late.name); // Twilio's echo on the clear
+      expect(playout.heardPosition()).toBe(140);
+      playout.resume();
+      const resent = transport.marks().at(-1)!;
+      expect(resent).not.toBe(late.name);
+      clock.advance(120);
+      playout.onMarkEcho(resent);
+      await expect(late.outcome).resolves.toBe('played');
+    });
+
+    it('keeps audio written while paused for the resume, and pendingAudio() is what the resume plays', () => {
+      const { clock, transport, playout } = setup(100);
+      playout.write(frames(5));
+      clock.advance(30);
+      playout.pause();
+      playout.write(frames(2));
+      expect(playout.pendingAudio().length).toBe((5 - 1 + 2) * 160);
+      const at = transport.sent.length;
+      playout.resume();
+      clock.advance(200);
+      expect(mediaAfter(transport, at)).toEqual([1, 2, 3, 4, 0, 1]);
+    });
+
+    it('a clear while paused drops the kept audio, sends no second clear, and returns where the caller had heard', () => {
+      const { clock, transport, playout } = setup(100);
+      playout.write(frames(20));
+      clock.advance(50);
+      playout.pause();
+      const clears = transport.sent.filter((s) => s.kind === 'clear').length;
+      clock.advance(300);
+      expect(playout.clear()).toBe(50);
+      expect(playout.paused).toBe(false);
+      expect(transport.sent.filter((s) => s.kind === 'clear').length).toBe(clears);
+      expect(playout.pendingAudio().length).toBe(0);
+      const at = transport.sent.length;
+      clock.advance(500);
+      expect(mediaAfter(transport, at)).toEqual([]);
+    });
+  });
 });
