@@ -184,6 +184,8 @@ export function createCallController(deps: CallControllerDeps): {
               listening: {
                 stt: deps.stt,
                 stallMs: deps.providerStallMs,
+                // The recognizer's open model carries this business's words (registered under its id).
+                vocabulary: stream.businessId,
                 detector: new SpeechDetector(deps.vad.createStream(8000), {
                   minSpeechMs: turnTaking.minTurnSpeechMs,
                   minSilenceMs: turnTaking.endOfTurnSilenceMs,
