@@ -1,14 +1,21 @@
 import { openStatus, partOfDay, speakWhen } from './hours.js';
 import type { BusinessProfile } from './profile.js';
 
-/** The greeting that fits the moment: open or closed, time of day, the caller's name if known. */
+/**
+ * The greeting that fits the moment: open or closed, the caller's name if known. The defaults fit
+ * in about five seconds of flite (13 words) and say how to reach help in an emergency; the rest
+ * (when we open, what we do) is said only if asked. Keyed 1 is the brain's emergency route.
+ */
 
 export const DEFAULT_GREETING =
-  '{timeOfDay}{callerName}, thanks for calling {business}. How can I help you today?';
+  '{callerName}, thanks for calling {business}. For emergencies press 1. How can I help?';
 export const DEFAULT_AFTER_HOURS_GREETING =
-  "{timeOfDay}{callerName}, thanks for calling {business}. We're closed right now, and we open again {nextOpen}. I can take a message, or help with anything else.";
-const AFTER_HOURS_NO_NEXT =
-  "{timeOfDay}{callerName}, thanks for calling {business}. We're closed right now. I can take a message, or help with anything else.";
+  "{callerName}, thanks for calling {business}. We're closed, but for emergencies press 1.";
+/** Trades with no emergencies of their own (a law firm, a salon) do not offer the emergency key. */
+const NO_EMERGENCY_GREETING = '{callerName}, thanks for calling {business}. How can I help?';
+const NO_EMERGENCY_AFTER_HOURS =
+  "{callerName}, thanks for calling {business}. We're closed now, but I can take a message.";
+const NO_EMERGENCY_TRADES: ReadonlySet<string> = new Set(['legal', 'salon']);
 
 export interface GreetingOptions {
   now: Date;
@@ -19,12 +26,13 @@ export function greetingFor(business: BusinessProfile, opts: GreetingOptions): s
   const status = openStatus(business.hours, business.timezone, opts.now);
   let template: string;
   let nextOpen = '';
-  if (status.open) template = business.greeting ?? DEFAULT_GREETING;
+  const emergencies = !NO_EMERGENCY_TRADES.has(business.trade);
+  if (status.open) template = business.greeting ?? (emergencies ? DEFAULT_GREETING : NO_EMERGENCY_GREETING);
   else {
+    // Still filled in for owners' own templates that say it.
     nextOpen = status.nextOpen ? speakWhen(status.nextOpen, opts.now, business.timezone) : '';
     template =
-      business.afterHoursGreeting ??
-      (nextOpen ? DEFAULT_AFTER_HOURS_GREETING : (business.greeting ?? AFTER_HOURS_NO_NEXT));
+      business.afterHoursGreeting ?? (emergencies ? DEFAULT_AFTER_HOURS_GREETING : NO_EMERGENCY_AFTER_HOURS);
   }
   return renderTemplate(template, {
     business: business.name,
@@ -59,6 +67,8 @@ export function renderTemplate(template: string, v: TemplateValues): string {
     .replace(/\s+/g, ' ')
     .replace(/\s+([,.!?])/g, '$1')
     .replace(/(?<!\.)\.\.(?!\.)/g, '.')
+    // "{callerName}, thanks..." with no name known: no leading comma.
+    .replace(/^[\s,]+/, '')
     .trim();
   return out.charAt(0).toUpperCase() + out.slice(1);
 }

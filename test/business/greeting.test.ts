@@ -1,25 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { greetingFor, renderTemplate } from '../../src/business/greeting.js';
 import { businessProfileSchema } from '../../src/business/profile.js';
-import { chicago, plumber, plumberInput } from '../agent/fixtures/businesses.js';
+import { chicago, dentist, plumber, plumberInput } from '../agent/fixtures/businesses.js';
+
+const OPEN = chicago('2025-06-11T09:15:00');
+const CLOSED = chicago('2025-06-11T20:00:00');
+
+/** flite speaks about 2.6 words a second: 13 words is about five seconds, pauses included. */
+const MAX_WORDS = 13;
+const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 
 describe('greeting', () => {
-  it('greets by time of day while open', () => {
-    expect(greetingFor(plumber, { now: chicago('2025-06-11T09:15:00') })).toBe(
-      'Good morning, thanks for calling Acme Plumbing. How can I help you today?',
+  it('while open, thanks the caller, gives the emergency key and asks how to help', () => {
+    expect(greetingFor(plumber, { now: OPEN })).toBe(
+      'Thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
     );
-    expect(greetingFor(plumber, { now: chicago('2025-06-11T15:00:00') })).toMatch(/^Good afternoon, thanks/);
+  });
+
+  it('after hours, says it is closed and gives the emergency key, leaving the opening time for when asked', () => {
+    expect(greetingFor(plumber, { now: CLOSED })).toBe(
+      "Thanks for calling Acme Plumbing. We're closed, but for emergencies press 1.",
+    );
+  });
+
+  it('fits the default greetings in about 13 words, open and after hours, for a short or longer name', () => {
+    for (const b of [plumber, dentist]) {
+      for (const now of [OPEN, CLOSED]) {
+        expect(words(greetingFor(b, { now })), greetingFor(b, { now })).toBeLessThanOrEqual(MAX_WORDS + 1);
+      }
+    }
+    expect(words(greetingFor(plumber, { now: OPEN }))).toBeLessThanOrEqual(MAX_WORDS);
+    expect(words(greetingFor(plumber, { now: CLOSED }))).toBeLessThanOrEqual(MAX_WORDS);
   });
 
   it('uses the caller name when known', () => {
-    expect(greetingFor(plumber, { now: chicago('2025-06-11T09:15:00'), callerName: 'Dana' })).toBe(
-      'Good morning, Dana, thanks for calling Acme Plumbing. How can I help you today?',
+    expect(greetingFor(plumber, { now: OPEN, callerName: 'Dana' })).toBe(
+      'Dana, thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
     );
   });
 
-  it('says it is closed and when it opens after hours', () => {
-    expect(greetingFor(plumber, { now: chicago('2025-06-11T20:00:00') })).toBe(
-      "Good evening, thanks for calling Acme Plumbing. We're closed right now, and we open again tomorrow at 8 a.m. I can take a message, or help with anything else.",
+  it('offers no emergency key for a trade without emergencies of its own', () => {
+    const firm = businessProfileSchema.parse({ ...plumberInput, name: 'Lee Law', trade: 'legal' });
+    expect(greetingFor(firm, { now: OPEN })).toBe('Thanks for calling Lee Law. How can I help?');
+    expect(greetingFor(firm, { now: CLOSED })).toBe(
+      "Thanks for calling Lee Law. We're closed now, but I can take a message.",
     );
   });
 
@@ -47,5 +71,8 @@ describe('greeting', () => {
         timeOfDay: 'Good evening',
       }),
     ).toBe('Good evening, welcome to B.');
+    expect(renderTemplate('{callerName}, welcome to {business}.', { business: 'B', timeOfDay: '' })).toBe(
+      'Welcome to B.',
+    );
   });
 });

@@ -17,15 +17,19 @@ describe('rules brain: greeting', () => {
   it('greets with the business greeting and then listens', async () => {
     const outs = await collect(brain, { kind: 'call-started' }, makeCtx(plumber, WED_MORNING));
     expect(outs).toEqual([
-      { type: 'say', text: 'Good morning, thanks for calling Acme Plumbing.' },
-      { type: 'say', text: 'How can I help you today?' },
+      { type: 'say', text: 'Thanks for calling Acme Plumbing.' },
+      { type: 'say', text: 'For emergencies press 1.' },
+      { type: 'say', text: 'How can I help?' },
       { type: 'listen', hint: 'open' },
     ]);
   });
 
-  it('greets after hours with the next opening', async () => {
-    const outs = await collect(brain, { kind: 'call-started' }, makeCtx(plumber, WED_EVENING));
-    expect(spoken(outs)).toContain("We're closed right now, and we open again tomorrow at 8 a.m.");
+  it('greets after hours with the emergency key, and gives the next opening when asked', async () => {
+    const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_EVENING });
+    expect((await c.turn({ kind: 'call-started' })).said).toBe(
+      "Thanks for calling Acme Plumbing. We're closed, but for emergencies press 1.",
+    );
+    expect((await c.turn('when do you open')).said).toContain('We open again tomorrow at 8 a.m.');
   });
 });
 
@@ -181,7 +185,7 @@ describe('rules brain: cancellation', () => {
       if (o.type === 'say') got.push(o.text);
       ac.abort();
     }
-    expect(got).toEqual(['Good morning, thanks for calling Acme Plumbing.']);
+    expect(got).toEqual(['Thanks for calling Acme Plumbing.']);
   });
 
   it('keeps its state JSON-serialisable', async () => {
