@@ -90,6 +90,8 @@ export interface ProfileAnswer {
   service?: Service;
 }
 
+const PRICE_WORD = /^(pric|cost|charg|rate|rat|fee|expensiv|cheap|typical|usual|roughly|about|ballpark|list|general)/;
+
 /** An answer from the profile, or undefined to fall through to the knowledge base. */
 export function answerFromProfile(
   text: string,
@@ -102,7 +104,10 @@ export function answerFromProfile(
   if (intents.has('price')) {
     if (service) return { text: priceAnswer(service), service };
     const priced = business.services.filter((s) => s.price);
-    if (priced.length > 0 && !faq)
+    // The price list answers "what are your rates?", not "how much to fix a faucet?": that one is
+    // for the knowledge base, or an honest "I don't know".
+    const about = contentWords(text).filter((w) => !PRICE_WORD.test(w));
+    if (priced.length > 0 && !faq && about.length === 0)
       return {
         text: `${joinAnd(priced.map((s) => `${s.name.toLowerCase()} is ${s.price}`))}. For anything else, the team can give you a quote.`.replace(
           /^./,

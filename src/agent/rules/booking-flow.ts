@@ -17,7 +17,7 @@ import { listServices, matchService } from '../knowledge.js';
 import { hasAnyPhrase } from '../text.js';
 import type { BookResult, Slot } from '../tools.js';
 import { PART_OF_DAY_RANGE, parseRequestedTime, type RequestedTime } from '../when.js';
-import { ask, emitLead, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import { ask, askAnythingElse, emitLead, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { startLead } from './lead-flow.js';
 import type { BookingState } from './state.js';
 
@@ -543,13 +543,13 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
           yield* say(
             "Sorry, I couldn't cancel it just now. I'll let the team know so they can take care of it.",
           );
-        yield* anythingElse(env);
+        yield* askAnythingElse(env);
         return true;
       }
       if (isNo(r)) {
         env.st.booking = undefined;
         yield* say("Okay, I'll leave it as it is.");
-        yield* anythingElse(env);
+        yield* askAnythingElse(env);
         return true;
       }
       return false;
@@ -574,7 +574,7 @@ export async function* afterDetails(env: TurnEnv): Flow {
       yield* say(
         "Sorry, I need a phone number to book. I'll pass your details to the team so they can call you.",
       );
-      yield* anythingElse(env);
+      yield* askAnythingElse(env);
       return;
     }
     yield* doBook(env, b);
@@ -637,7 +637,7 @@ async function* afterResult(
     const phone = callerPhone(env);
     yield* say(action === 'moved' ? `Done. Your appointment is now ${when}.` : `You're all set for ${when}.`);
     if (phone) yield* say(`We'll text a confirmation to ${formatPhone(phone)}.`);
-    yield* anythingElse(env);
+    yield* askAnythingElse(env);
     return;
   }
   if (res.reason === 'taken' && b.chosen) {
@@ -705,11 +705,4 @@ async function* handToTeam(env: TurnEnv): Flow {
     intro:
       "Sorry, I'm having trouble with that. I'll take your details and someone will call you to arrange it.",
   });
-}
-
-async function* anythingElse(env: TurnEnv): Flow {
-  env.st.awaiting = 'anything-else';
-  yield* say('Is there anything else I can help you with?');
-  // Open, not yes-no: callers answer it with their next request as often as with a yes.
-  yield ask(env, 'anything-else', 'open');
 }

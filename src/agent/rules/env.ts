@@ -60,6 +60,17 @@ export function mayAskAgain(env: TurnEnv, question: string): boolean {
   return timesAsked(env, question) < MAX_SAME_QUESTION;
 }
 
+/**
+ * "Is there anything else?" after something was done. Each time it follows a new step, so it is
+ * a new question (keyed by the turn), not a repeat. Open, not yes-no: callers answer it with their
+ * next request as often as with a yes.
+ */
+export async function* askAnythingElse(env: TurnEnv): Flow {
+  env.st.awaiting = 'anything-else';
+  yield* say('Is there anything else I can help you with?');
+  yield ask(env, `anything-else@${env.ctx.transcript.length}`, 'open');
+}
+
 /** The transcript including the caller's current turn, for records made during this turn. */
 export function transcriptWithTurn(env: TurnEnv): TranscriptEntry[] {
   const t = [...env.ctx.transcript];

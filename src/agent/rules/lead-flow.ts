@@ -14,7 +14,7 @@ import { formatPhone, lastFour, phoneFromDigits } from '../extract/phone.js';
 import { isNo, isYes } from '../intent.js';
 import { hasAnyPhrase, normalize } from '../text.js';
 import type { ExpectedSpeech } from '../../shared/index.js';
-import { ask, emitLead, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import { ask, askAnythingElse, emitLead, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import type { LeadPurpose } from './state.js';
 
 /**
@@ -242,9 +242,7 @@ async function* finish(env: TurnEnv, opts: { saved?: boolean } = {}): Flow {
       `${thanks} I've passed your details on, and someone from ${b.name} will get back to you ${when}.`,
     );
   }
-  env.st.awaiting = 'anything-else';
-  yield* say('Is there anything else I can help you with?');
-  yield ask(env, 'anything-else', 'open');
+  yield* askAnythingElse(env);
 }
 
 async function* accept(env: TurnEnv, field: LeadField, value: string, ack?: string): Flow {

@@ -16,7 +16,7 @@ import {
   reaskEmergencyCheck,
 } from './emergency-flow.js';
 import type { Logger } from '../../shared/index.js';
-import { ask, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import { ask, askAnythingElse, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
 import { answerQuestion } from './knowledge-flow.js';
@@ -160,7 +160,7 @@ export class RulesBrain implements Brain {
         }
         // The greeting says "for an emergency, press 1": before the caller has said anything (or
         // with nothing else open), 1 is always the emergency route.
-        if (turn.digits.startsWith('1') && (!st.callerSpoke || nothingOpen(env))) {
+        if (turn.digits.startsWith('1') && !st.lead.active && !st.booking) {
           if (!alreadyRaised(env, 'other')) {
             st.awaiting = undefined;
             st.booking = undefined;
@@ -271,7 +271,9 @@ export class RulesBrain implements Brain {
     st.awaiting = check.before as Awaiting | undefined;
     const rest = tokens(env.text).filter((w) => !['no', 'nope', 'nah', 'not', 'it', 'is'].includes(w));
     const text = no && contentWords(rest.join(' ')).length >= 2 ? env.text : check.text;
-    yield* this.understand(this.withSpeech(env, text, text === check.text ? check.alternatives : []));
+    const carried = this.withSpeech(env, text, text === check.text ? check.alternatives : []);
+    yield* this.understand(carried);
+    env.question = carried.question;
   }
 
   /** The same turn's environment, as if the caller had said `text`. */
@@ -324,7 +326,7 @@ export class RulesBrain implements Brain {
       if (isNo(env.intents)) {
         st.misses = 0;
         yield* say('Okay.');
-        yield* this.anythingElse(env);
+        yield* askAnythingElse(env);
         return;
       }
     }
@@ -332,7 +334,7 @@ export class RulesBrain implements Brain {
       if (isYes(env.intents)) {
         st.misses = 0;
         yield* say(answerHours({ focus: 'general' }, ctx.business, ctx.now));
-        yield* this.anythingElse(env);
+        yield* askAnythingElse(env);
         return;
       }
       if (isNo(env.intents) && env.intents.words.length <= 3) {
@@ -384,7 +386,7 @@ export class RulesBrain implements Brain {
     }
     if (intents.has('hours')) {
       yield* say(answerHours(parseHoursQuestion(env.intents.words), ctx.business, ctx.now));
-      yield* this.anythingElse(env);
+      yield* askAnythingElse(env);
       return;
     }
     const words = env.intents.words.join(' ');
@@ -404,7 +406,7 @@ export class RulesBrain implements Brain {
     if (asksToKnow) {
       const res = yield* answerQuestion(env);
       if (res === 'answered') {
-        yield* this.anythingElse(env);
+        yield* askAnythingElse(env);
         return;
       }
       if (res === 'unknown') {
@@ -433,7 +435,7 @@ export class RulesBrain implements Brain {
     }
     if (intents.has('thanks')) {
       yield* say("You're welcome.");
-      yield* this.anythingElse(env);
+      yield* askAnythingElse(env);
       return;
     }
     if (intents.has('yes') || intents.has('no')) {
@@ -444,8 +446,8 @@ export class RulesBrain implements Brain {
     }
     // A statement ("my kitchen sink is clogged"): take the details for a call back. Sympathy only
     // for a problem: "I'm sorry to hear that" to "I'd like a new faucet" answers nothing they said.
-    if (contentWords(env.text).length >= 3) {
-      const problem = hasAnyPhrase(env.intents.words, PROBLEM);
+    const problem = hasAnyPhrase(env.intents.words, PROBLEM);
+    if (contentWords(env.text).length >= 3 || (problem && contentWords(env.text).length >= 2)) {
       yield* startLead(env, {
         purpose: 'callback',
         intro: problem
@@ -523,13 +525,6 @@ export class RulesBrain implements Brain {
   private async *afterLead(env: TurnEnv): Flow {
     const { st } = env;
     if (!st.lead.active && st.lead.purpose === 'booking' && st.booking) yield* afterDetails(env);
-  }
-
-  private async *anythingElse(env: TurnEnv): Flow {
-    env.st.awaiting = 'anything-else';
-    yield* say('Is there anything else I can help you with?');
-    // Open, not yes-no: callers answer it with their next request as often as with a yes.
-    yield ask(env, 'anything-else', 'open');
   }
 
   private async *goodbye(env: TurnEnv): Flow {
@@ -627,14 +622,4 @@ export function choicesFor(env: TurnEnv): string {
 /** For a trade with emergencies, the sure way to reach help. */
 function emergencyLine(env: TurnEnv): string {
   return ['legal', 'salon'].includes(env.ctx.business.trade) ? '' : " If it's an emergency, press 1.";
-}
-
-/** No dialog is waiting for an answer (so a keyed 1 cannot mean anything else). */
-function nothingOpen(env: TurnEnv): boolean {
-  const { st } = env;
-  return (
-    !st.lead.active &&
-    !st.booking &&
-    (st.awaiting === undefined || st.awaiting === 'anything-else' || st.awaiting === 'choices')
-  );
 }
