@@ -26,8 +26,16 @@ const NARROW: Record<Exclude<ExpectedSpeech, 'open'>, () => string[]> = {
   spelling: spellingPhrases,
 };
 
-/** The sentences the model of one moment is built from. */
+/**
+ * How many times a narrow model counts its own sentences against the way-out ones. Once each,
+ * the way-out words took the answer's place on unclear audio ("five" heard as "pipe", "correct"
+ * as "repeat that", on the tuning voices); counted more, they stay reachable but cost more.
+ */
+export const MOMENT_WEIGHT = 3;
+
+/** The sentences the model of one moment is built from (repeats weigh a sentence up). */
 export function momentPhrases(moment: ExpectedSpeech): readonly string[] {
-  if (moment === 'open') return [...RECEPTIONIST_PHRASES, ...ESCAPE_PHRASES];
-  return [...NARROW[moment](), ...ESCAPE_PHRASES];
+  if (moment === 'open') return RECEPTIONIST_PHRASES;
+  const own = NARROW[moment]();
+  return [...Array.from({ length: MOMENT_WEIGHT }, () => own).flat(), ...ESCAPE_PHRASES];
 }

@@ -1,0 +1,242 @@
+/**
+ * Recognition that knows the moment: for each narrow moment (name, phone, yes-no, date-time), how
+ * often the answer that matters comes out right with the open receptionist model and with the
+ * moment's own model, and what decoding costs per utterance before (no N-best, one model) and
+ * after (N-best on every final, a search switch before every utterance).
+ *
+ * Callers are the TUNING voices of test/providers/stt/support/callers.ts (CALLER_VOICES) through
+ * the phone path; the sentences are this file's own (not the held-out evaluation's). Each
+ * utterance runs on one stream per condition, the moment told by stream.expect() before it, as the
+ * dialogue would. CPU is the worker thread's own (getrusage), per utterance: start (search switch
+ * and any lazy load), streaming decode, and the final pass (with N-best when on).
+ *
+ *   npx tsx bench/stt-moments.bench.ts
+ *   STT_BENCH_VOICES=3 npx tsx bench/stt-moments.bench.ts    first three voices only
+ *   STT_BENCH_SHOW=1 ...                                     print every reading
+ */
+import {
+  PocketSphinxStt,
+  RECEPTIONIST_PHRASES,
+  type PocketSphinxOptions,
+} from '../src/providers/stt/index.js';
+import type { ExpectedSpeech } from '../src/shared/index.js';
+import {
+  CALLER_VOICES,
+  missingSpeechTools,
+  synthesize,
+  throughPhoneLine,
+} from '../test/providers/stt/support/callers.js';
+import { words } from '../test/providers/stt/support/wer.js';
+
+type Moment = Exclude<ExpectedSpeech, 'open' | 'address' | 'spelling'>;
+
+interface Example {
+  readonly moment: Moment;
+  readonly text: string;
+  /** What must come out: the name, the ten digits, 'yes'/'no', or "day hour". */
+  readonly answer: string;
+}
+
+const EXAMPLES: readonly Example[] = [
+  { moment: 'name', text: 'my name is robert wilson', answer: 'robert wilson' },
+  { moment: 'name', text: "it's linda martinez", answer: 'linda martinez' },
+  { moment: 'name', text: 'this is kevin brooks', answer: 'kevin brooks' },
+  { moment: 'name', text: 'my name is sarah collins', answer: 'sarah collins' },
+  { moment: 'name', text: 'james patterson', answer: 'james patterson' },
+  { moment: 'name', text: "it's maria gonzalez", answer: 'maria gonzalez' },
+  { moment: 'name', text: 'this is brian foster', answer: 'brian foster' },
+  { moment: 'name', text: 'my name is nancy hughes', answer: 'nancy hughes' },
+  {
+    moment: 'phone',
+    text: 'my number is five five five three four seven two nine one oh',
+    answer: '5553472910',
+  },
+  { moment: 'phone', text: "it's eight one two five five five zero one nine six", answer: '8125550196' },
+  { moment: 'phone', text: 'two oh six four four three eight eight one five', answer: '2064438815' },
+  {
+    moment: 'phone',
+    text: 'you can reach me at nine seven three two two one four six oh eight',
+    answer: '9732214608',
+  },
+  { moment: 'phone', text: 'three one two, five five five, six seven eight nine', answer: '3125556789' },
+  { moment: 'phone', text: 'seven oh four nine one five three three two one', answer: '7049153321' },
+  { moment: 'yes-no', text: "yeah that's right", answer: 'yes' },
+  { moment: 'yes-no', text: 'no that is not right', answer: 'no' },
+  { moment: 'yes-no', text: 'correct', answer: 'yes' },
+  { moment: 'yes-no', text: 'nope wrong', answer: 'no' },
+  { moment: 'yes-no', text: 'yes', answer: 'yes' },
+  { moment: 'yes-no', text: 'not quite', answer: 'no' },
+  { moment: 'yes-no', text: "that's correct", answer: 'yes' },
+  { moment: 'yes-no', text: 'no', answer: 'no' },
+  { moment: 'date-time', text: 'tomorrow at two', answer: 'tomorrow two' },
+  { moment: 'date-time', text: 'next tuesday at ten in the morning', answer: 'tuesday ten' },
+  { moment: 'date-time', text: 'friday at three thirty', answer: 'friday three' },
+  { moment: 'date-time', text: 'can you come monday at nine', answer: 'monday nine' },
+  { moment: 'date-time', text: 'thursday afternoon at four', answer: 'thursday four' },
+  { moment: 'date-time', text: 'saturday at eleven', answer: 'saturday eleven' },
+  { moment: 'date-time', text: 'wednesday at one', answer: 'wednesday one' },
+  { moment: 'date-time', text: 'how about sunday at five', answer: 'sunday five' },
+];
+
+const DIGIT: Record<string, string> = {
+  zero: '0',
+  oh: '0',
+  o: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+};
+
+/** The digits a reading carries ("double five" is two fives). */
+function digitsOf(text: string): string {
+  let out = '';
+  let repeat = 1;
+  for (const w of words(text)) {
+    if (w === 'double') repeat = 2;
+    else if (w === 'triple') repeat = 3;
+    else if (DIGIT[w] !== undefined) {
+      out += DIGIT[w]!.repeat(repeat);
+      repeat = 1;
+    }
+  }
+  return out;
+}
+
+const NO = new Set(['no', 'nope', 'nah', 'wrong', 'not', 'incorrect']);
+const YES = new Set(['yes', 'yeah', 'yep', 'yup', 'correct', 'right', 'sure', 'absolutely', 'exactly']);
+
+/** The answer a reading gives, as the dialogue would read it. */
+function answerOf(moment: Moment, text: string, expected: string): boolean {
+  const w = words(text);
+  switch (moment) {
+    case 'name':
+      return ` ${w.join(' ')} `.includes(` ${expected} `);
+    case 'phone':
+      return digitsOf(text) === expected;
+    case 'yes-no': {
+      const said = w.some((x) => NO.has(x)) ? 'no' : w.some((x) => YES.has(x)) ? 'yes' : 'none';
+      return said === expected;
+    }
+    case 'date-time': {
+      const [day, hour] = expected.split(' ');
+      return w.includes(day!) && w.includes(hour!);
+    }
+  }
+}
+
+interface Item extends Example {
+  readonly voice: string;
+  readonly pcm: Int16Array;
+}
+
+interface Condition {
+  readonly name: string;
+  readonly options: PocketSphinxOptions;
+  /** Tell each utterance's moment (else every utterance runs the open model). */
+  readonly expect: boolean;
+}
+
+const CONDITIONS: readonly Condition[] = [
+  { name: 'before: open model, no N-best', options: { alternatives: 0, moments: false }, expect: false },
+  { name: 'open model, N-best 4', options: { alternatives: 4 }, expect: false },
+  { name: 'moment models, N-best 4', options: { alternatives: 4 }, expect: true },
+];
+
+interface Outcome {
+  readonly item: Item;
+  readonly text: string;
+  readonly right: boolean;
+  readonly inAlternatives: boolean;
+}
+
+async function run(condition: Condition, items: readonly Item[]): Promise<Outcome[]> {
+  const stt = await PocketSphinxStt.create({
+    domainPhrases: RECEPTIONIST_PHRASES,
+    threads: 1,
+    ...condition.options,
+  });
+  const stream = stt.stream({ track: 'inbound', signal: new AbortController().signal });
+  const events = stream[Symbol.asyncIterator]();
+  const out: Outcome[] = [];
+  for (const item of items) {
+    stream.expect(condition.expect ? item.moment : 'open');
+    for (let i = 0; i < item.pcm.length; i += 160) stream.push(item.pcm.subarray(i, i + 160));
+    stream.flush();
+    let text = '';
+    let alternatives: string[] = [];
+    for (;;) {
+      const { value, done } = await events.next();
+      if (done) throw new Error('stt stream ended early');
+      if (value.type === 'final') {
+        text = value.text;
+        alternatives = value.alternatives.map((a) => a.text);
+      }
+      if (value.type === 'utterance-end') break;
+    }
+    out.push({
+      item,
+      text,
+      right: answerOf(item.moment, text, item.answer),
+      inAlternatives: alternatives.some((a) => answerOf(item.moment, a, item.answer)),
+    });
+  }
+  stream.close();
+  const usage = stt.usage();
+  await stt.close();
+  const n = items.length;
+  const per = (op: string) => (usage[op]?.cpuMs ?? 0) / n;
+  const total = ['start', 'load', 'process', 'end'].reduce((s, op) => s + per(op), 0);
+  console.log(
+    `\n${condition.name}: CPU per utterance ${total.toFixed(1)} ms ` +
+      `(start+switch ${per('start').toFixed(2)}, lazy loads ${usage.load?.count ?? 0} costing ` +
+      `${(usage.load?.cpuMs ?? 0).toFixed(0)} ms in all, streaming ${per('process').toFixed(1)}, ` +
+      `final pass ${per('end').toFixed(1)})`,
+  );
+  for (const moment of ['name', 'phone', 'yes-no', 'date-time'] as const) {
+    const mine = out.filter((o) => o.item.moment === moment);
+    const right = mine.filter((o) => o.right).length;
+    const any = mine.filter((o) => o.inAlternatives).length;
+    const voices = [...new Set(mine.map((o) => o.item.voice))]
+      .map((v) => {
+        const of = mine.filter((o) => o.item.voice === v);
+        return `${of.filter((o) => o.right).length}/${of.length}`;
+      })
+      .join(' ');
+    console.log(
+      `  ${moment.padEnd(10)} right ${((100 * right) / mine.length).toFixed(0).padStart(3)}% ` +
+        `(${right}/${mine.length}; in any alternative ${any})  per voice [${voices}]`,
+    );
+  }
+  if (process.env.STT_BENCH_SHOW) {
+    for (const o of out)
+      console.log(`    ${o.right ? 'ok ' : 'BAD'} ${o.item.voice}: ${o.item.text} => ${o.text}`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const missing = missingSpeechTools(['espeak-ng', 'festival']);
+  if (missing.length > 0) {
+    console.log(`stt-moments bench skipped: missing ${missing.join(', ')} (scripts/setup-debian.sh)`);
+    return;
+  }
+  const voices = CALLER_VOICES.slice(0, Number(process.env.STT_BENCH_VOICES ?? CALLER_VOICES.length));
+  const items: Item[] = [];
+  for (const voice of voices) {
+    for (const ex of EXAMPLES)
+      items.push({ ...ex, voice: voice.name, pcm: throughPhoneLine(synthesize(voice, ex.text)) });
+  }
+  console.log(
+    `stt-moments: ${items.length} utterances (${EXAMPLES.length} sentences x ${voices.map((v) => v.name).join(', ')}), ` +
+      'phone path; per voice figures in that order',
+  );
+  for (const c of CONDITIONS) await run(c, items);
+}
+
+await main();
