@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectEmergency } from '../../src/agent/emergency.js';
+import { detectEmergency, weighEmergency } from '../../src/agent/emergency.js';
 import { EMERGENCY_CASES, type EmergencyCase } from './fixtures/emergency-cases.js';
 import { EMERGENCY_HOLDOUT } from './fixtures/emergency-holdout.js';
 
@@ -91,5 +91,70 @@ describe('emergency detection', () => {
   it('does not take a real word for a misspelt trigger, but forgives a typo', () => {
     expect(detectEmergency('the floor by the toilet is soft', 'plumbing')).toBeUndefined();
     expect(detectEmergency('my basment is flodding', 'plumbing')?.category).toBe('flooding');
+  });
+});
+
+describe('emergency evidence: the best reading and the recognizer’s other readings', () => {
+  const strength = (
+    text: string,
+    more: { alternatives?: string[]; confidence?: number } = {},
+    trade = 'plumbing' as const,
+  ) => weighEmergency({ text, ...more }, trade)?.strength;
+
+  it.each([
+    'water is pouring through the ceiling',
+    'I smell gas in the kitchen',
+    'a pipe burst in the basement',
+    'help my basement is flooding',
+  ])('a clear emergency phrase in the best reading is strong: %j', (text) => {
+    expect(strength(text)).toBe('strong');
+  });
+
+  it.each([
+    'my pipes are frozen',
+    'the pipes froze last night',
+    'we have no water at all',
+    "there's water inside the walls",
+    'there is water coming through the ceiling',
+  ])('a calm emergency is still strong: %j', (text) => {
+    expect(strength(text)).toBe('strong');
+  });
+
+  it('a single ambiguous word is weak: "flush" heard as "flooded"', () => {
+    expect(strength('my toilet flooded')).toBe('weak');
+    expect(strength('flooding')).toBe('weak');
+  });
+
+  it('an emergency only in the other readings is weak', () => {
+    expect(
+      strength('my basement is full of wood', {
+        alternatives: ['my basement is flooding', 'my basement is full of food'],
+      }),
+    ).toBe('weak');
+  });
+
+  it('a clear phrase the recognizer doubts is weak, unless another reading agrees', () => {
+    expect(strength('water is pouring through the ceiling', { confidence: 0.2 })).toBe('weak');
+    expect(
+      strength('water is pouring through the ceiling', {
+        confidence: 0.2,
+        alternatives: ['water is pouring through the ceilings'],
+      }),
+    ).toBe('strong');
+  });
+
+  it('ordinary requests with ordinary other readings are no evidence at all', () => {
+    expect(
+      weighEmergency(
+        { text: 'my kitchen sink is slow to drain', alternatives: ['my kitchen sink is slow to train'] },
+        'plumbing',
+      ),
+    ).toBeUndefined();
+    expect(weighEmergency({ text: 'what are your hours' }, 'plumbing')).toBeUndefined();
+  });
+
+  it('past, prevention and price questions stay below the line', () => {
+    expect(strength('my pipes froze last winter')).toBeUndefined();
+    expect(strength('how much to thaw frozen pipes')).not.toBe('strong');
   });
 });

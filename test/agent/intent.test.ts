@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/agent/intent.js';
+import { classify, isNo, isYes } from '../../src/agent/intent.js';
 
 describe('classify: help', () => {
   it.each(['help', 'help me', 'what can you do', 'what are my options please then'])(
@@ -15,4 +15,36 @@ describe('classify: help', () => {
       expect(classify(text).intents.has('help')).toBe(false);
     },
   );
+});
+
+describe('isYes / isNo', () => {
+  it.each([
+    "No, that's not right",
+    'nope, wrong',
+    'not quite',
+    "that's not it",
+    'no',
+    'nah',
+    'that is not correct',
+    "that's wrong",
+  ])('"%s" is a no', (text) => {
+    const r = classify(text);
+    expect(isNo(r)).toBe(true);
+    expect(isYes(r)).toBe(false);
+  });
+
+  it.each(["that's correct", "yep that's it", 'yes', 'yeah', "that's right", 'correct', 'uh huh', 'yes please'])(
+    '"%s" is a yes',
+    (text) => {
+      const r = classify(text);
+      expect(isYes(r)).toBe(true);
+      expect(isNo(r)).toBe(false);
+    },
+  );
+
+  it.each(['not sure', "yeah I'm not sure"])('"%s" is neither', (text) => {
+    const r = classify(text);
+    expect(isYes(r)).toBe(false);
+    expect(isNo(r)).toBe(false);
+  });
 });
