@@ -22,6 +22,7 @@ export {
   type ModelPaths,
 } from './pocketsphinx-addon.js';
 export { RECEPTIONIST_PHRASES } from './receptionist-phrases.js';
+export { ESCAPE_PHRASES, momentPhrases } from './moments/index.js';
 export { buildDomainLm, type DomainLm } from './domain-lm.js';
 export { BandFill, bandFill, type BandFillOptions, type UpsampleMode } from './band-fill.js';
 // Types only: the Deepgram adapter loads when the registry builds it.
