@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { BrainOutput, TurnInput } from '../../../src/agent/brain.js';
 import { RulesBrain } from '../../../src/agent/rules/rules-brain.js';
-import { chicago, plumber } from '../fixtures/businesses.js';
+import type { E164 } from '../../../src/ids.js';
+import { FakeTools } from '../fakes.js';
+import { chicago, dentist, plumber } from '../fixtures/businesses.js';
 import { Conversation, collect, makeCtx, spoken } from '../helpers.js';
 
 const brain = new RulesBrain();
@@ -202,5 +205,228 @@ describe('rules brain: garbled questions', () => {
       "Sorry, I didn't quite catch that. Were you asking about our opening hours?",
     );
     expect((await c.turn('yes')).said).toMatch(/^We're open Monday to Friday, 8 a\.m\. to 6 p\.m\./);
+  });
+});
+
+describe('rules brain: says what it expects to hear', () => {
+  function call(callerId?: string) {
+    const tools = new FakeTools(plumber, () => WED_MORNING);
+    return new Conversation(new RulesBrain({ tools }), {
+      business: plumber,
+      channel: 'phone',
+      now: WED_MORNING,
+      callerId: callerId as E164 | undefined,
+    });
+  }
+  const hintOf = (outs: readonly BrainOutput[]) => {
+    const l = outs.filter((o) => o.type === 'listen').at(-1);
+    return l?.type === 'listen' ? l.hint : undefined;
+  };
+
+  it('asks for the name with a names hint, reads it back with yes-no, and the number with a phone hint', async () => {
+    const c = call();
+    expect(hintOf((await c.turn('leave a message')).outs)).toBe('name');
+    expect(hintOf((await c.turn('Dana Lee')).outs)).toBe('yes-no');
+    const phone = await c.turn('yes');
+    expect(phone.outs.at(-1)).toEqual({
+      type: 'listen',
+      hint: 'phone',
+      expect: 'digits',
+      maxDigits: 15,
+      finishOnKey: '#',
+    });
+    expect(hintOf((await c.turn('three one two five five five oh one nine nine')).outs)).toBe('yes-no');
+    expect(hintOf((await c.turn('yes')).outs)).toBe('address');
+    expect(hintOf((await c.turn('42 Oak Avenue')).outs)).toBe('open');
+  });
+
+  it('asks to spell with a spelling hint', async () => {
+    const c = call();
+    await c.turn('leave a message');
+    await c.turn('Jon');
+    expect(hintOf((await c.turn('no')).outs)).toBe('spelling');
+  });
+
+  it('offers the caller ID as a yes-no question', async () => {
+    const c = call('+15005550006');
+    await c.turn('leave a message');
+    await c.turn('Sam');
+    expect(hintOf((await c.turn('yes')).outs)).toBe('yes-no');
+  });
+
+  it('asks day and time with a date-time hint and confirms the booking with yes-no', async () => {
+    const c = call();
+    expect(hintOf((await c.turn('I want to book a drain cleaning')).outs)).toBe('date-time');
+    const offer = await c.turn('tomorrow at 10 am');
+    expect(offer.said).toContain('Shall I go ahead?');
+    expect(hintOf(offer.outs)).toBe('yes-no');
+  });
+
+  it('asks "were you asking about our hours?" and "shall I take a message?" as yes-no', async () => {
+    expect(hintOf((await call().turn('what are your ah learn')).outs)).toBe('yes-no');
+    const c = call();
+    await c.turn({ kind: 'unclear' });
+    expect(hintOf((await c.turn({ kind: 'unclear' })).outs)).toBe('yes-no');
+  });
+
+  it('listens openly after the greeting, an answer, and "anything else?"', async () => {
+    const c = call();
+    expect(hintOf((await c.turn({ kind: 'call-started' })).outs)).toBe('open');
+    expect(hintOf((await c.turn('what are your hours')).outs)).toBe('open');
+  });
+
+  it('puts a hint on every listen', async () => {
+    const c = call('+15005550006');
+    for (const t of [
+      { kind: 'call-started' } as const,
+      'I want to book a drain cleaning',
+      'tomorrow at 10 am',
+      'yes',
+      'Dana Lee',
+      'yes',
+      'yes',
+      'what are your hours',
+      { kind: 'unclear' } as const,
+      { kind: 'no-input' } as const,
+      'bye',
+    ])
+      await c.turn(t);
+    const listens = c.outputs.filter((o) => o.type === 'listen');
+    expect(listens.length).toBeGreaterThan(5);
+    for (const l of listens) expect(l).toHaveProperty('hint');
+  });
+});
+
+/** The question a reply asks: its last sentence ending in "?", without the apology before it. */
+function questionOf(said: string): string | undefined {
+  const sentences = said.match(/[^.?!]+[.?!]/g) ?? [];
+  return sentences
+    .filter((x) => x.trim().endsWith('?'))
+    .at(-1)
+    ?.trim();
+}
+
+describe('rules brain: never asks the same question three times in a row', () => {
+  const MISHEARD: Record<string, (i: number) => string | TurnInput> = {
+    'answers it cannot take as a name': (i) =>
+      ['the mall in', 'uh', 'for the', 'and', 'bill in the', 'um'][i % 6] ?? 'um',
+    'read-backs the caller says are wrong': (i) => (i % 2 === 0 ? 'jon smit' : "no, that's not right"),
+    'the name again instead of yes or no': () => 'jon smit',
+    'sounds the recognizer cannot read': () => ({ kind: 'unclear' }),
+  };
+
+  it.each(Object.keys(MISHEARD))(
+    'drives 12 misheard name answers (%s) without a third asking',
+    async (kind) => {
+      const tools = new FakeTools(plumber, () => WED_MORNING);
+      const c = new Conversation(new RulesBrain({ tools }), {
+        business: plumber,
+        channel: 'phone',
+        now: WED_MORNING,
+      });
+      const asked: (string | undefined)[] = [questionOf((await c.turn("I'd like to leave a message")).said)];
+      const keys: unknown[] = [];
+      for (let i = 0; i < 12; i++) {
+        const r = await c.turn(MISHEARD[kind]!(i));
+        asked.push(questionOf(r.said));
+        keys.push((c.state.rules as { asked?: { times: number } }).asked?.times ?? 0);
+        if (r.outs.some((o) => o.type === 'end-call')) break;
+      }
+      for (let i = 2; i < asked.length; i++) {
+        const three = [asked[i - 2], asked[i - 1], asked[i]];
+        if (three[0] !== undefined)
+          expect(three, `turns ${i - 2}..${i}: ${three.join(' | ')}`).not.toEqual([
+            three[0],
+            three[0],
+            three[0],
+          ]);
+      }
+      for (const times of keys) expect(times).toBeLessThanOrEqual(2);
+    },
+  );
+
+  it('after two misses on the number, offers the keypad, then moves on', async () => {
+    const tools = new FakeTools(plumber, () => WED_MORNING);
+    const c = new Conversation(new RulesBrain({ tools }), {
+      business: plumber,
+      channel: 'phone',
+      now: WED_MORNING,
+    });
+    await c.turn('leave a message');
+    await c.turn('Sam');
+    await c.turn('yes');
+    expect((await c.turn('uh the')).said).toMatch(/say it digit by digit, or key it in/);
+    expect((await c.turn('um')).said).toMatch(/Please key in the number on your keypad/);
+  });
+});
+
+describe('rules brain: when it does not understand', () => {
+  it('says so and offers the likely choices, and takes "a repair" as a call back', async () => {
+    const tools = new FakeTools(plumber, () => WED_MORNING);
+    const c = new Conversation(new RulesBrain({ tools }), {
+      business: plumber,
+      channel: 'phone',
+      now: WED_MORNING,
+    });
+    expect((await c.turn('the um')).said).toBe(
+      "Sorry, I didn't catch that. Is it a repair, a quote, our hours, or something else?",
+    );
+    expect((await c.turn('a repair')).said).toMatch(/about the repair\. Can I get your name, please\?$/);
+  });
+
+  it('offers an appointment among the choices for a dentist', async () => {
+    const c = new Conversation(new RulesBrain(), { business: dentist, channel: 'phone', now: WED_MORNING });
+    expect((await c.turn({ kind: 'unclear' })).said).toBe(
+      "Sorry, I didn't catch that. Is it an appointment, our hours, or something else?",
+    );
+  });
+});
+
+describe('rules brain: answers only what was asked', () => {
+  const docs = [{ title: 'Quotes', text: 'We give quotes over the phone for most small jobs.' }];
+  function call() {
+    const tools = new FakeTools(plumber, () => WED_MORNING, { docs });
+    const c = new Conversation(new RulesBrain({ tools }), {
+      business: plumber,
+      channel: 'phone',
+      now: WED_MORNING,
+    });
+    return { c, tools };
+  }
+
+  it('tries a knowledge question against the knowledge base before taking it as a lead', async () => {
+    const { c, tools } = call();
+    const r = await c.turn('do you give quotes over the phone');
+    expect(r.said).toBe(
+      'We give quotes over the phone for most small jobs. Is there anything else I can help you with?',
+    );
+    expect(tools.leads).toEqual([]);
+  });
+
+  it('answers a FAQ question about estimates instead of starting a call back', async () => {
+    const { c, tools } = call();
+    expect((await c.turn('do you offer free estimates?')).said).toMatch(/^Yes, estimates are free/);
+    expect(tools.leads).toEqual([]);
+  });
+
+  it('still takes a request for a quote as a call back', async () => {
+    const { c } = call();
+    expect((await c.turn('can I get a quote for a new water heater')).said).toMatch(/Can I get your name/);
+  });
+
+  it('says honestly that it does not know a price it has not got, without sympathy or an invented figure', async () => {
+    const { c, tools } = call();
+    const r = await c.turn('how much does it cost to replace a kitchen faucet');
+    expect(r.said).not.toMatch(/sorry to hear/i);
+    expect(r.said).not.toMatch(/\$/);
+    expect(r.said).toMatch(/not sure/);
+    expect(tools.questions).toHaveLength(1);
+  });
+
+  it('keeps "sorry to hear that" for problems, not for requests', async () => {
+    expect((await call().c.turn('I would like a new water softener installed next month')).said).not.toMatch(
+      /sorry to hear/i,
+    );
+    expect((await call().c.turn('my kitchen sink is clogged again')).said).toMatch(/^I'm sorry to hear that/);
   });
 });
