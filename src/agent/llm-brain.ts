@@ -4,6 +4,7 @@ import type { ChatDelta, ChatMessage, ChatModel, ToolCall } from '../providers/l
 import type { Brain, BrainOutput, ConversationContext, TranscriptEntry, TurnInput } from './brain.js';
 import { detectEmergency as rulesDetector, type EmergencyDetection } from './emergency.js';
 import { buildMessages, speakable, ThinkFilter, turnText } from './llm-prompt.js';
+import { expectedAfter } from './question-hint.js';
 import { loadLlmState, noteOutput, type LlmState } from './llm-state.js';
 import { runTool, toolSpecs, type TerminalOutput, type ToolEnv } from './llm-tools.js';
 import { SentenceSplitter, splitSentences, type Logger } from '../shared/index.js';
@@ -130,7 +131,7 @@ export class LlmBrain implements Brain {
       )) {
         yield { type: 'say', text: s };
       }
-      yield { type: 'listen' };
+      yield { type: 'listen', hint: 'open' };
       return;
     }
     if (
@@ -196,7 +197,7 @@ export class LlmBrain implements Brain {
           return;
         }
         // Cut mid-answer: the whole sentences stand, the half one was never said.
-        yield { type: 'listen' };
+        yield { type: 'listen', hint: 'open' };
         return;
       }
       if (r.calls.length === 0) {
@@ -206,7 +207,7 @@ export class LlmBrain implements Brain {
           yield* this.fallback(turn, ctx, signal, st);
           return;
         }
-        yield { type: 'listen' };
+        yield { type: 'listen', hint: expectedAfter(r.text) };
         return;
       }
 
@@ -234,7 +235,7 @@ export class LlmBrain implements Brain {
       yield* this.fallback(turn, ctx, signal, st);
       return;
     }
-    yield { type: 'listen' };
+    yield { type: 'listen', hint: 'open' };
   }
 
   /**

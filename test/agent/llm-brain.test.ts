@@ -69,7 +69,7 @@ describe('LLM brain: conversation with tools', () => {
       'Estimates are free for jobs over $500.',
       'Anything else I can help with?',
     ]);
-    expect(outs.at(-1)).toEqual({ type: 'listen' });
+    expect(outs.at(-1)).toEqual({ type: 'listen', hint: 'open' });
 
     const [first, second] = fake.chatRequests();
     expect(first?.body.tools?.map((t) => t.function.name)).toContain('search_knowledge');
@@ -272,7 +272,7 @@ describe('LLM brain: streaming', () => {
     expect(outs).toEqual([
       { type: 'say', text: "We're open until 6 today." },
       { type: 'say', text: 'We can also come out tomorrow.' },
-      { type: 'listen' },
+      { type: 'listen', hint: 'open' },
     ]);
     // Two more pieces, 300 ms apart, were still to come when the first sentence was handed on.
     expect(streamEndedAt - firstSayAt).toBeGreaterThan(450);
@@ -340,7 +340,10 @@ describe('LLM brain: falling back to the rules brain', () => {
       ],
     });
     const outs = await collect(brain, speech('are you open'), ctx());
-    expect(outs).toEqual([{ type: 'say', text: "We're open until 6 today." }, { type: 'listen' }]);
+    expect(outs).toEqual([
+      { type: 'say', text: "We're open until 6 today." },
+      { type: 'listen', hint: 'open' },
+    ]);
     expect(metrics[0]?.fallback).toBeUndefined();
   });
 
@@ -390,8 +393,9 @@ describe('LLM brain: prompt', () => {
     const { brain } = setup();
     const outs = await collect(brain, { kind: 'call-started' }, ctx());
     expect(says(outs)).toEqual([
-      'Good morning, thanks for calling Acme Plumbing.',
-      'How can I help you today?',
+      'Thanks for calling Acme Plumbing.',
+      'For emergencies press 1.',
+      'How can I help?',
     ]);
     expect(fake.chatRequests()).toHaveLength(0);
   });
