@@ -54,6 +54,11 @@ const CONDITIONS: Condition[] = [
     name: 'phone, band-filled, phone CMN, domain LM',
     options: { domainPhrases: RECEPTIONIST_PHRASES },
   },
+  // As shipped before moment models and N-best: the open model's figures must not move.
+  {
+    name: 'domain LM, no moments, no N-best',
+    options: { domainPhrases: RECEPTIONIST_PHRASES, moments: false, alternatives: 0 },
+  },
 ];
 
 const FRAME = 160; // 20 ms at 8 kHz
