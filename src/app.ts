@@ -5,6 +5,7 @@ import { streamUrl } from './config.js';
 import { registerBusinessApi } from './admin/business-api.js';
 import { registerCallsApi } from './admin/calls-api.js';
 import { registerKbApi } from './admin/kb-api.js';
+import { CallerVocabularies } from './app/vocabularies.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import type { Brain } from './agent/index.js';
@@ -144,6 +145,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // The demo's FAQ answers from the first call on.
     for (const b of await businesses.list()) await knowledge.syncFaq(b.id, profileFromStored(b).profile.faq);
   }
+  // Each business's own words in the offline recognizer's open model, kept up to date.
+  const vocabularies = new CallerVocabularies({
+    recognizers: providers.sttChain,
+    businesses,
+    knowledge,
+    log,
+  });
+  await vocabularies.loadAll();
   const makeBrain = brainFactory({
     config,
     db: database.db,
@@ -232,12 +241,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   registerCallsApi(server, { apiKey, calls });
   registerOutboxApi(server, { apiKey, outbox: new OutboxRepo(database.db) });
-  registerKbApi(server, { apiKey, kb: knowledge, businesses });
+  registerKbApi(server, {
+    apiKey,
+    kb: knowledge,
+    businesses,
+    onChanged: (id) => vocabularies.changed(id),
+  });
   registerBusinessApi(server, {
     apiKey,
     db: database.db,
     onProfileChanged: async (id, p) => {
       await knowledge.syncFaq(id, p.faq);
+      vocabularies.changed(id);
     },
   });
   registerReceptionistApi(server, { apiKey, db: database.db });
@@ -275,6 +290,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // Streams closed by server.close() end asynchronously: their writes go before the database.
       await liveCalls.settled();
       await bus.close();
+      await vocabularies.close();
       background.abort();
       await Promise.all(backgroundRuns);
       await providers.close();

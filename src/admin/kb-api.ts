@@ -46,6 +46,11 @@ export interface KbApiDeps {
   };
   /** Largest upload. Default 10 MiB (PDFs are bigger than the JSON bodies the server otherwise takes). */
   maxUploadBytes?: number;
+  /**
+   * A business's knowledge changed (a document added or deleted; undefined: a deletion whose
+   * business was not named), e.g. to rebuild the recognizer's vocabulary.
+   */
+  onChanged?: (businessId: BusinessId | undefined) => void;
 }
 
 const businessIdField = z.string().uuid('businessId must be a UUID').optional();
@@ -295,6 +300,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
               content: body.content,
               format: body.format,
             });
+            deps.onChanged?.(businessId);
             return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
           }
           const query = req.query;
@@ -308,6 +314,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
               title: fields.title ?? query.title,
               file: { bytes: form.file.bytes, mime: form.file.mime, filename: form.file.filename },
             });
+            deps.onChanged?.(businessId);
             return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
           }
           if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw emptyBody();
@@ -324,6 +331,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
             title: query.title,
             file: { bytes: req.body, mime: contentType, filename: query.filename },
           });
+          deps.onChanged?.(businessId);
           return await reply.code(201).send({ ...added, businessId, status: 'ready' as const });
         } catch (err) {
           throw asApiError(err);
@@ -392,6 +400,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
         );
         if (!deleted)
           throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
+        deps.onChanged?.(q.businessId ? asBusinessId(q.businessId) : undefined);
         return reply.code(204).send();
       },
     );

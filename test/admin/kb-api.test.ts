@@ -25,6 +25,8 @@ describe('knowledge base over the admin API', () => {
   let app: FastifyInstance;
   let first: BusinessId;
   let second: BusinessId;
+  /** Businesses whose knowledge changed, as the API reported them (for the recognizer's words). */
+  const changed: Array<BusinessId | undefined> = [];
 
   beforeAll(async () => {
     target = await createTestTarget('pglite');
@@ -36,7 +38,13 @@ describe('knowledge base over the admin API', () => {
     app = Fastify();
     // The server's error shape and input guard, as in app.ts.
     registerHttpEdge(app);
-    registerKbApi(app, { apiKey: KEY, kb, businesses, maxUploadBytes: 64 * 1024 });
+    registerKbApi(app, {
+      apiKey: KEY,
+      kb,
+      businesses,
+      maxUploadBytes: 64 * 1024,
+      onChanged: (id) => changed.push(id),
+    });
     // Routes outside the plugin keep Fastify's own parsers.
     app.post('/echo', async (req) => ({ body: req.body }));
     await app.ready();
@@ -61,6 +69,7 @@ describe('knowledge base over the admin API', () => {
     expect(res.statusCode).toBe(201);
     const body = res.json<Json>();
     expect(body).toMatchObject({ title: 'Emergency fee', source: 'text', chunkCount: 1, businessId: first });
+    expect(changed.at(-1)).toBe(first);
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
     const search = await app.inject({
       method: 'GET',
