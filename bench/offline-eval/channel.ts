@@ -62,7 +62,7 @@ function to8k(audio: VoiceAudio, band: boolean): Int16Array {
       '-',
       ...(band ? ['sinc', '300-3400'] : []),
     ],
-    { input, maxBuffer: 64 * 1024 * 1024 },
+    { input, maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const copy = new Uint8Array(out.byteLength & ~1);
   copy.set(out.subarray(0, copy.byteLength));

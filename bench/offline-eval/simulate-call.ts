@@ -186,14 +186,17 @@ export async function simulateCall(
   });
   const events: Array<{ e: ListenerEvent; wallAt: number }> = [];
   const errors: unknown[] = [];
-  const listener = new Listener({
+  // As the call controller makes it; `vocabulary` (the business id) where the listener takes one.
+  const listenerDeps = {
     detector,
     stt: stack.stt as SpeechToText,
     config: turnTaking,
     clock,
-    onEvent: (e) => events.push({ e, wallAt: performance.now() }),
-    onError: (err) => errors.push(err),
-  });
+    onEvent: (e: ListenerEvent) => events.push({ e, wallAt: performance.now() }),
+    onError: (err: unknown) => errors.push(err),
+    vocabulary: business.id,
+  };
+  const listener = new Listener(listenerDeps as ConstructorParameters<typeof Listener>[0]);
   const line = new Line(condition, seedOf(`${scenario.id}|${voice.id}|${condition}`));
   const policy = new CallerPolicy(scenario, { todayWeekday: weekdayIn(opts.now, profile.timezone) });
   const state: BrainState = {};
@@ -303,7 +306,7 @@ export async function simulateCall(
     const said: string[] = [];
     let ended = false;
     let firstSayAt: number | undefined;
-    let hint: string | undefined;
+    let listen: Extract<BrainOutput, { type: 'listen' }> | undefined;
     for await (const out of brain.respond(
       input,
       { business: profile, channel: 'phone', callerId, transcript: [...transcript], state, now: opts.now },
@@ -314,11 +317,14 @@ export async function simulateCall(
         firstSayAt ??= performance.now();
         said.push(out.text);
       } else if (out.type === 'listen') {
-        hint = out.hint ?? 'open';
-        applyHint(listener, out);
+        listen = out;
       } else if (out.type === 'end-call' || out.type === 'transfer') ended = true;
     }
-    if (hint) hintsSeen.push(hint);
+    // As the session does once the brain's turn is over: the question's hint, 'phone' for keypad
+    // digits, else the open model.
+    const hint = listen?.hint ?? (listen?.expect === 'digits' ? 'phone' : 'open');
+    expectNext(listener, hint);
+    hintsSeen.push(hint);
     return {
       text: said.join(' '),
       ended,
@@ -431,9 +437,8 @@ export async function simulateCall(
   return result;
 }
 
-/** Hands a listen hint to the recognizer the way the call session does, where the code has the seam. */
-function applyHint(listener: Listener, out: Extract<BrainOutput, { type: 'listen' }>): void {
-  const hint = (out as { hint?: string }).hint ?? 'open';
+/** Tells the listener what comes next, where the code has the seam (not before this issue). */
+function expectNext(listener: Listener, hint: string): void {
   const l = listener as unknown as { expect?: (h: string) => void };
   if (typeof l.expect === 'function') l.expect(hint);
 }

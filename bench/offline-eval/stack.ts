@@ -68,8 +68,9 @@ export async function buildStack(): Promise<EvalStack> {
     }
     businesses[key] = { business, profile };
   }
-  const notifier = new Notifier({ db, outbox: { wake() {} }, escalations: new AlertEscalations({ db }) });
   const stt = await createPocketSphinxStt({ threads: 1, logger: silent });
+  await loadVocabularies(stt, kb, businesses);
+  const notifier = new Notifier({ db, outbox: { wake() {} }, escalations: new AlertEscalations({ db }) });
   const vad = await SileroVadModel.load();
   const calls = new CallsRepo(db);
 
@@ -115,4 +116,24 @@ export async function buildStack(): Promise<EvalStack> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Each business's words into the recognizer's open model, as the app does at start
+ * (src/app/vocabularies.ts): profile and knowledge-base terms. Looked up at run time, so the
+ * evaluation also runs on code from before recognizers had vocabularies (there it does nothing).
+ */
+async function loadVocabularies(
+  stt: SpeechToText,
+  kb: KnowledgeBase,
+  businesses: EvalStack['businesses'],
+): Promise<void> {
+  const business = (await import('../../src/business/index.js')) as Record<string, unknown>;
+  const build = business['businessVocabulary'] as
+    ((profile: BusinessProfile, terms: readonly string[]) => string[]) | undefined;
+  const terms = (kb as unknown as { terms?: (id: Business['id']) => Promise<string[]> }).terms?.bind(kb);
+  if (!stt.useVocabulary || !build || !terms) return;
+  for (const { business: b, profile } of Object.values(businesses)) {
+    await stt.useVocabulary(b.id, build(profile, await terms(b.id)));
+  }
 }
