@@ -20,7 +20,8 @@ export function phonePhrases(): string[] {
     out.push(whole, `${CARRIERS[s % CARRIERS.length]} ${whole}`);
   }
   for (const d of DIGITS) out.push(`double ${d}`, `triple ${d}`, `${d} double ${d}`, `area code ${d}`);
-  for (const t of ['hundred', 'thousand']) for (const d of DIGITS.slice(1)) out.push(`${d} ${t}`);
+  // Toll-free only: other "hundreds" took the place of a last "six" or "nine".
+  out.push('one eight hundred', 'eight hundred number');
   out.push('area code', 'the area code is', 'this number', 'the number i am calling from', 'same number');
   return out;
 }
