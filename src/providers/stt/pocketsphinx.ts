@@ -223,6 +223,9 @@ class DecoderHost {
   }
 }
 
+/** A replaced vocabulary's files outlive it by this much (loads already queued may still read them). */
+const RETIRE_AFTER_MS = 60_000;
+
 /** The search PocketSphinx makes from -lm at start: the open model. */
 const DEFAULT_SEARCH = '_default';
 
@@ -360,7 +363,7 @@ export class PocketSphinxStt implements SpeechToText {
     stt.#lmDir = lmDir;
     for (const [m, spec] of moments) stt.#moments.set(m, spec);
     stt.#dictionary = base === undefined ? undefined : { ...base, version: 0 };
-    if (dict !== undefined) stt.#fullDictionary = Promise.resolve(dict);
+    // The full dictionary (~135k words) is read again only if a vocabulary comes.
     stt.#fullDictPath = fullDictPath;
     const threads = Math.max(1, opts.threads ?? 1);
     const warm = Math.max(1, opts.warmDecoders ?? 1);
@@ -438,18 +441,29 @@ export class PocketSphinxStt implements SpeechToText {
         }
         const path = join(this.#lmDir!, `dictionary-${d.version + 1}.dict`);
         await writeFile(path, d.lines.join('\n') + '\n');
+        if (d.version > 0) this.#retire(d.path);
         d.version++;
         d.path = path;
       }
       dictVersion = d.version;
     }
     if (this.#closed) return;
-    const version = (this.#vocabularies.get(key)?.version ?? 0) + 1;
+    const previous = this.#vocabularies.get(key);
+    if (previous !== undefined) this.#retire(previous.search.lm);
+    const version = (previous?.version ?? 0) + 1;
     const slot = `open:${key}`;
     this.#vocabularies.set(key, {
       version,
       search: { slot, name: `${slot}#${version}`, lm: lmPath, dictVersion },
     });
+  }
+
+  /**
+   * Deletes a replaced model or dictionary file a while later: a decoder may have been told to
+   * load it just before it was replaced (the worker reads it when it gets there).
+   */
+  #retire(path: string): void {
+    setTimeout(() => void rm(path, { force: true }).catch(() => undefined), RETIRE_AFTER_MS).unref();
   }
 
   /** The current version of a key's vocabulary (0: none), for tests and logs. */

@@ -264,7 +264,11 @@ describe.skipIf(missing.length > 0)(
 
       it.each([
         ['name', 'my name is jennifer rodriguez', 'jennifer rodriguez'],
-        ['phone', 'five five five two one nine eight seven six four', 'five five five two one nine'],
+        [
+          'phone',
+          'seven oh four nine one five three three two one',
+          'seven oh four nine one five three three two one',
+        ],
         ['yes-no', 'no that is not right', 'no that is not right'],
         ['date-time', 'next tuesday at two in the afternoon', 'tuesday at two'],
       ] as const)('after expect(%s) hears an easy %s', async (moment, sentence, heard) => {
