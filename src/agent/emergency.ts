@@ -777,23 +777,29 @@ export interface HeardSpeech {
   alternatives?: readonly string[] | undefined;
   /** 0..1, where the recognizer gives one. */
   confidence?: number | undefined;
+  /**
+   * The recognizer was narrowed to an answer (a name, a number, yes or no): emergency words in
+   * it are the narrow model's way out, often taken by noise, so a lone word is never clear and the
+   * other readings alone are no evidence.
+   */
+  narrow?: boolean | undefined;
 }
 
 /** One reading's detection, and whether it is a clear report (not a lone, possibly misheard word). */
 function readingEvidence(
   text: string,
   trade: Trade,
-): { detection: EmergencyDetection; clear: boolean } | undefined {
+): { detection: EmergencyDetection; clear: boolean; phrase: boolean } | undefined {
   const scores = scoreEmergency(text, trade).filter((s) => s.score >= EMERGENCY_THRESHOLD);
   const best = scores.find((s) => s.category !== 'other') ?? scores[0];
   if (!best) return undefined;
   const detection = { category: best.category, trigger: best.trigger, score: best.score };
-  if (best.phrase) return { detection, clear: true };
+  if (best.phrase) return { detection, clear: true, phrase: true };
   // A lone word: clear only with the place it happens or a sign it is happening now, outside it.
   const words = tokens(text);
   const rest = [...words.slice(0, best.span.start), ...words.slice(best.span.end)];
   const context = [...(CONTEXT[best.category] ?? []), ...NOW_CUES.filter((u) => u !== best.trigger)];
-  return { detection, clear: hasAnyPhrase(rest, context) };
+  return { detection, clear: hasAnyPhrase(rest, context), phrase: false };
 }
 
 /**
@@ -812,9 +818,11 @@ export function weighEmergency(heard: HeardSpeech, trade: Trade): EmergencyEvide
   const low = heard.confidence !== undefined && heard.confidence < LOW_CONFIDENCE;
   if (best) {
     const agreed = others.some((o) => o?.detection.category === best.detection.category);
-    if (best.clear && (!low || agreed)) return { strength: 'strong', detection: best.detection };
+    const clear = best.clear && !(heard.narrow && !best.phrase);
+    if (clear && (!low || agreed)) return { strength: 'strong', detection: best.detection };
     return { strength: 'weak', detection: best.detection };
   }
+  if (heard.narrow) return undefined;
   const inOther = others.find((o) => o !== undefined);
   if (inOther) return { strength: 'weak', detection: inOther.detection };
   // A near miss in the best reading ("water is coming up through the drain"): worth one question.

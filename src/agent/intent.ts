@@ -89,7 +89,6 @@ const RULES: IntentRule[] = [
       'uh huh',
       'mhm',
       'mm hmm',
-      'you got it',
       'spot on',
     ],
   },
@@ -302,13 +301,22 @@ export function classify(text: string): IntentResult {
 /** Corrections where a bare keyword misleads. */
 function refine(words: readonly string[], intents: Set<Intent>): void {
   // "No, that's not right", "not quite", "that's not it": a yes word under "not" is a no.
+  const first = words[0] ?? '';
+  const YES_FIRST = /^(yes|yeah|yep|yup|yea|correct|sure|ok|okay|right)$/;
+  const NO_FIRST = /^(no|nope|nah|wrong|incorrect|negative)$/;
   if (
     intents.has('yes') &&
     findPhrase(words, 'not right|correct|it|quite|exactly|true|good|okay|ok|fine|sure')
   ) {
     intents.delete('yes');
-    // "Not sure" is neither.
-    if (!findPhrase(words, 'not sure')) intents.add('no');
+    // "Not sure" is neither; so is "yup, not right" (a recognizer's mix of both).
+    if (YES_FIRST.test(first)) intents.delete('no');
+    else if (!findPhrase(words, 'not sure')) intents.add('no');
+  }
+  // Both heard: the word that opens the answer decides ("no, you got it wrong", "yes, no problem").
+  if (intents.has('yes') && intents.has('no')) {
+    if (NO_FIRST.test(first)) intents.delete('yes');
+    else if (YES_FIRST.test(first)) intents.delete('no');
   }
   // "no" inside "I have no water" or "do you know" is not a refusal: only a leading no counts.
   if (intents.has('no')) {
@@ -364,6 +372,30 @@ function refine(words: readonly string[], intents: Set<Intent>): void {
   if (intents.has('reschedule')) intents.delete('book');
   if (intents.has('cancel') && intents.has('book') && !findPhrase(words, 'book* appointment'))
     intents.delete('book');
+}
+
+/**
+ * A yes that is plainly a yes ("yes", "yeah it is"), not a word a recognizer puts in for noise
+ * ("perfect", "okay", "right"): what raising an emergency on a yes needs.
+ */
+export function isClearYes(r: IntentResult): boolean {
+  return (
+    isYes(r) &&
+    hasAnyPhrase(r.words, [
+      'yes',
+      'yeah',
+      'yep',
+      'yup',
+      'yea',
+      'correct',
+      'absolutely',
+      'it is',
+      'there is',
+      'uh huh',
+      'mm hmm',
+      'affirmative',
+    ])
+  );
 }
 
 export function isYes(r: IntentResult): boolean {

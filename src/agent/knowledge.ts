@@ -90,7 +90,8 @@ export interface ProfileAnswer {
   service?: Service;
 }
 
-const PRICE_WORD = /^(pric|cost|charg|rate|rat|fee|expensiv|cheap|typical|usual|roughly|about|ballpark|list|general)/;
+const PRICE_WORD =
+  /^(pric|cost|charg|rate|rat|fee|expensiv|cheap|typical|usual|roughly|about|ballpark|list|general)/;
 
 /** An answer from the profile, or undefined to fall through to the knowledge base. */
 export function answerFromProfile(

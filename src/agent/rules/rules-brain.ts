@@ -2,8 +2,8 @@ import { greetingFor } from '../../business/index.js';
 import type { Brain, BrainOutput, ConversationContext, EmergencyCategory, TurnInput } from '../brain.js';
 import type { EmergencyDetection } from '../emergency.js';
 import { isLifeSafety, weighEmergency } from '../emergency.js';
-import { classify, isNo, isYes } from '../intent.js';
-import { contentWords } from '../knowledge.js';
+import { classify, isClearYes, isNo, isYes } from '../intent.js';
+import { contentWords, matchService } from '../knowledge.js';
 import { hasAnyPhrase, tokens } from '../text.js';
 import { noTools, type AgentTools } from '../tools.js';
 import { afterDetails, answerBooking, reaskBooking, startBooking, startChange } from './booking-flow.js';
@@ -15,7 +15,7 @@ import {
   raiseKeyed,
   reaskEmergencyCheck,
 } from './emergency-flow.js';
-import type { Logger } from '../../shared/index.js';
+import type { ExpectedSpeech, Logger } from '../../shared/index.js';
 import { ask, askAnythingElse, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
@@ -122,19 +122,22 @@ export class RulesBrain implements Brain {
     };
     const said: string[] = [];
     let listened = false;
+    let listenedHint: ExpectedSpeech = 'open';
     for await (const out of this.handle(env)) {
       if (signal.aborted) return;
       if (out.type === 'say') said.push(out.text);
-      if (out.type === 'listen') listened = true;
+      if (out.type === 'listen') {
+        listened = true;
+        listenedHint = out.hint ?? 'open';
+      }
       yield out;
     }
-    if (said.length > 0 && env.question !== REPEATED) st.lastReply = said.join(' ');
+    if (said.length > 0) st.lastReply = said.join(' ');
     // Count the question this reply asked, in a row, so no flow asks it a third time.
-    if (env.question === REPEATED) return;
     if (!listened) st.asked = undefined;
     else {
       const key = env.question ?? `said:${tokens(said.at(-1) ?? '').join(' ')}`;
-      st.asked = { key, times: st.asked?.key === key ? st.asked.times + 1 : 1 };
+      st.asked = { key, times: st.asked?.key === key ? st.asked.times + 1 : 1, hint: listenedHint };
     }
   }
 
@@ -158,8 +161,8 @@ export class RulesBrain implements Brain {
           yield* this.answerEmergencyCheck(env);
           return;
         }
-        // The greeting says "for an emergency, press 1": before the caller has said anything (or
-        // with nothing else open), 1 is always the emergency route.
+        // The greeting says "for emergencies press 1": during it, and whenever no lead or booking
+        // is collecting keys (a number), 1 is the emergency route.
         if (turn.digits.startsWith('1') && !st.lead.active && !st.booking) {
           if (!alreadyRaised(env, 'other')) {
             st.awaiting = undefined;
@@ -186,7 +189,6 @@ export class RulesBrain implements Brain {
           yield* this.miss(env);
           return;
         }
-        st.callerSpoke = true;
         yield* this.speech(env);
         return;
     }
@@ -207,6 +209,7 @@ export class RulesBrain implements Brain {
         text: env.text,
         alternatives: turn.kind === 'speech' ? turn.alternatives : undefined,
         confidence: turn.kind === 'speech' ? turn.confidence : undefined,
+        narrow: st.asked !== undefined && st.asked.hint !== 'open',
       },
       ctx.business.trade,
     );
@@ -248,7 +251,8 @@ export class RulesBrain implements Brain {
     if (!check) return;
     st.awaiting = undefined;
     const keyed = turn.kind === 'dtmf';
-    const yes = keyed ? turn.digits.startsWith('1') : isYes(env.intents);
+    // A plain yes: "perfect" or "okay" from noise must not wake the owner.
+    const yes = keyed ? turn.digits.startsWith('1') : isClearYes(env.intents);
     const no = keyed ? !yes : isNo(env.intents);
     const inAnswer =
       turn.kind === 'speech'
@@ -286,11 +290,17 @@ export class RulesBrain implements Brain {
     const { st, ctx } = env;
     const { intents } = env.intents;
 
-    if (intents.has('repeat') && st.lastReply && contentWords(env.text).length <= 3) {
+    // "Say that again": the last reply again, with its hint; it counts as asking its question
+    // again, so a misheard "repeat" cannot make the agent ask the same thing a third time.
+    if (
+      intents.has('repeat') &&
+      st.lastReply &&
+      contentWords(env.text).length <= 3 &&
+      (!st.asked || mayAskAgain(env, st.asked.key))
+    ) {
       st.misses = 0;
       yield* say(st.lastReply);
-      env.question = REPEATED;
-      yield { type: 'listen', hint: 'open' };
+      yield ask(env, st.asked?.key ?? 'repeat', st.asked?.hint ?? 'open');
       return;
     }
 
@@ -358,7 +368,8 @@ export class RulesBrain implements Brain {
     }
     if (awaiting === 'choices' && (yield* this.answerChoices(env))) return;
 
-    // 3. What the caller wants.
+    // 3. What the caller wants. (A turn that ends up not understood keeps counting its misses.)
+    const missesBefore = st.misses;
     st.misses = 0;
     if (intents.has('goodbye') && !intents.has('book') && !intents.has('hours')) {
       yield* this.goodbye(env);
@@ -447,7 +458,9 @@ export class RulesBrain implements Brain {
     // A statement ("my kitchen sink is clogged"): take the details for a call back. Sympathy only
     // for a problem: "I'm sorry to hear that" to "I'd like a new faucet" answers nothing they said.
     const problem = hasAnyPhrase(env.intents.words, PROBLEM);
-    if (contentWords(env.text).length >= 3 || (problem && contentWords(env.text).length >= 2)) {
+    // A problem or one of the business's services in a half-heard sentence is still a need.
+    const named = matchService(env.text, ctx.business.services) !== undefined;
+    if (contentWords(env.text).length >= 3 || ((problem || named) && contentWords(env.text).length >= 2)) {
       yield* startLead(env, {
         purpose: 'callback',
         intro: problem
@@ -457,6 +470,7 @@ export class RulesBrain implements Brain {
       });
       return;
     }
+    st.misses = missesBefore;
     yield* this.miss(env);
   }
 
@@ -506,10 +520,9 @@ export class RulesBrain implements Brain {
       yield* say(answerHours(parseHoursQuestion(env.intents.words), env.ctx.business, env.ctx.now));
       return 'reask';
     }
-    if (intents.has('repeat') && env.st.lastReply) {
+    if (intents.has('repeat') && env.st.lastReply && (!env.st.asked || mayAskAgain(env, env.st.asked.key))) {
       yield* say(env.st.lastReply);
-      env.question = REPEATED;
-      yield { type: 'listen', hint: 'open' };
+      yield ask(env, env.st.asked?.key ?? 'repeat', env.st.asked?.hint ?? 'open');
       return 'done';
     }
     // Anything else: count it as not understood and ask again (the flow moves on after twice).
@@ -583,13 +596,13 @@ export class RulesBrain implements Brain {
     }
     // First miss: say so and offer the likely choices. Second: offer to take a message. After
     // that, take it: the caller is never asked the same thing a third time.
-    if (st.misses === 1) {
+    if (st.misses === 1 && mayAskAgain(env, 'choices')) {
       st.awaiting = 'choices';
       yield* say(`Sorry, I didn't catch that. ${choicesFor(env)}`);
       yield ask(env, 'choices', 'open');
       return;
     }
-    if (st.misses === 2) {
+    if (st.misses <= 2 && mayAskAgain(env, 'offer-message')) {
       st.awaiting = 'take-message';
       st.messagePurpose = 'message';
       yield* say(
@@ -605,9 +618,6 @@ export class RulesBrain implements Brain {
     });
   }
 }
-
-/** The marker for a reply that repeats the last one on request: not a new asking of a question. */
-const REPEATED = '(repeated)';
 
 /** "Is it a repair, a quote, our hours, or something else?", by what the business does. */
 export function choicesFor(env: TurnEnv): string {

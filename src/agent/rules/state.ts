@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LEAD_FIELDS } from '../../business/index.js';
+import { EXPECTED_SPEECH } from '../../shared/index.js';
 import type { BrainState } from '../brain.js';
 
 /**
@@ -75,7 +76,13 @@ export const dialogStateSchema = z.object({
   /** The agent's last reply, for "say that again". */
   lastReply: z.string().optional(),
   /** The last question asked and how many times in a row (see env.ts `ask`). */
-  asked: z.object({ key: z.string(), times: z.number().int().min(1) }).optional(),
+  asked: z
+    .object({
+      key: z.string(),
+      times: z.number().int().min(1),
+      hint: z.enum(EXPECTED_SPEECH).default('open'),
+    })
+    .optional(),
   /** Weak evidence of an emergency being checked with the caller (awaiting 'emergency-check'). */
   emergencyCheck: z
     .object({
@@ -90,8 +97,6 @@ export const dialogStateSchema = z.object({
     .optional(),
   /** The directed emergency question was asked in this conversation (it is asked once). */
   emergencyAsked: z.boolean().default(false),
-  /** The caller has said something (speech) in this conversation: keyed 1 before it is the emergency route. */
-  callerSpoke: z.boolean().default(false),
   /** Emergency categories already raised (each is raised once per conversation). */
   emergencies: z.array(z.string()).default([]),
   lead: leadStateSchema.default(() => leadStateSchema.parse({})),
