@@ -28,6 +28,8 @@ import {
   throughPhoneLine,
 } from '../test/providers/stt/support/callers.js';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { businessVocabulary } from '../src/business/vocabulary.js';
 import { debianEnUsModel } from '../src/providers/stt/pocketsphinx-addon.js';
 import { words } from '../test/providers/stt/support/wer.js';
 
@@ -253,6 +255,104 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
   return out;
 }
 
+/** A business's own words (none of them in the built-in models), and callers using them. */
+const BUSINESS_PHRASES = businessVocabulary(
+  {
+    name: 'Bradford Plumbing',
+    services: [
+      {
+        id: 'sump',
+        name: 'Sump pump repair',
+        aliases: ['sump pump'],
+        durationMinutes: 60,
+        bookable: true,
+        description: 'We repair and replace sump pumps.',
+      },
+      {
+        id: 'heater',
+        name: 'Water heater install',
+        aliases: ['Rheem water heater'],
+        durationMinutes: 120,
+        bookable: true,
+        description: 'We install Rheem and Kohler water heaters.',
+      },
+      {
+        id: 'camera',
+        name: 'Sewer camera inspection',
+        aliases: [],
+        durationMinutes: 60,
+        bookable: true,
+      },
+    ],
+    faq: [{ question: 'Do you work in Evanston?', answer: 'Yes, Evanston, Cicero and Berwyn.' }],
+    serviceArea: ['Evanston', 'Cicero', 'Berwyn'],
+    staff: ['Maria'],
+  },
+  ['Moen faucets'],
+);
+
+const BUSINESS_CALLERS: ReadonlyArray<{ text: string; word: string }> = [
+  { text: 'my sump pump stopped working', word: 'sump' },
+  { text: 'do you install rheem water heaters', word: 'rheem' },
+  { text: 'i have a kohler water heater', word: 'kohler' },
+  { text: 'do you come out to evanston', word: 'evanston' },
+  { text: 'i live in cicero', word: 'cicero' },
+  { text: 'can you do a sewer camera inspection', word: 'camera' },
+  { text: 'is this bradford plumbing', word: 'bradford' },
+  { text: 'my moen faucet is dripping', word: 'moen' },
+];
+
+/** How often a business's own word is heard, without and with its vocabulary. */
+async function runVocabulary(voices: typeof CALLER_VOICES): Promise<void> {
+  const items = voices.flatMap((voice) =>
+    BUSINESS_CALLERS.map((c) => ({
+      ...c,
+      voice: voice.name,
+      pcm: throughPhoneLine(synthesize(voice, c.text)),
+    })),
+  );
+  const stt = await PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, threads: 1 });
+  const t0 = performance.now();
+  await stt.useVocabulary('bradford', BUSINESS_PHRASES);
+  const buildMs = performance.now() - t0;
+  console.log(
+    `\nbusiness words: ${items.length} utterances (${BUSINESS_CALLERS.length} sentences, each with one word ` +
+      `only the business's ${BUSINESS_PHRASES.length} phrases have); vocabulary built in ${buildMs.toFixed(0)} ms`,
+  );
+  for (const vocabulary of [undefined, 'bradford']) {
+    const stream = stt.stream({ track: 'inbound', signal: new AbortController().signal, vocabulary });
+    const events = stream[Symbol.asyncIterator]();
+    let heard = 0;
+    let inAlternatives = 0;
+    const shown: string[] = [];
+    for (const item of items) {
+      stream.push(item.pcm);
+      stream.flush();
+      for (;;) {
+        const { value, done } = await events.next();
+        if (done) throw new Error('stt stream ended early');
+        if (value.type === 'final') {
+          if (words(value.text).includes(item.word)) heard++;
+          if (value.alternatives.some((a) => words(a.text).includes(item.word))) inAlternatives++;
+          shown.push(`    ${item.voice}: ${item.text} => ${value.text}`);
+        }
+        if (value.type === 'utterance-end') break;
+      }
+    }
+    stream.close();
+    console.log(
+      `  ${vocabulary === undefined ? 'open model          ' : 'with its vocabulary'} word heard ` +
+        `${((100 * heard) / items.length).toFixed(0).padStart(3)}% (${heard}/${items.length}; in any alternative ${inAlternatives})`,
+    );
+    if (process.env.STT_BENCH_SHOW) console.log(shown.join('\n'));
+  }
+  const load = stt.usage().load;
+  console.log(
+    `  vocabulary loads ${load?.count ?? 0}, ${(load?.cpuMs ?? 0).toFixed(0)} ms CPU in all (dictionary and model)`,
+  );
+  await stt.close();
+}
+
 async function main(): Promise<void> {
   const missing = missingSpeechTools(['espeak-ng', 'festival']);
   if (missing.length > 0) {
@@ -271,6 +371,7 @@ async function main(): Promise<void> {
   );
   const only = process.env.STT_BENCH_ONLY ? new RegExp(process.env.STT_BENCH_ONLY) : undefined;
   for (const c of CONDITIONS) if (!only || only.test(c.name)) await run(c, items);
+  if (!only || only.test('business words')) await runVocabulary(voices);
 }
 
 await main();
