@@ -143,6 +143,19 @@ describe('emergency evidence: the best reading and the recognizer’s other read
     ).toBe('strong');
   });
 
+  it('under a narrowed question, a lone word is weak and the other readings alone are nothing', () => {
+    const fire = 'no that is not right at everywhere on to a fire fire fire there';
+    expect(strength(fire)).toBe('strong');
+    expect(weighEmergency({ text: fire, narrow: true }, 'plumbing')?.strength).toBe('weak');
+    expect(
+      weighEmergency({ text: 'yes', alternatives: ['my basement is flooding'], narrow: true }, 'plumbing'),
+    ).toBeUndefined();
+    expect(
+      weighEmergency({ text: 'yes water is pouring through the ceiling', narrow: true }, 'plumbing')
+        ?.strength,
+    ).toBe('strong');
+  });
+
   it('ordinary requests with ordinary other readings are no evidence at all', () => {
     expect(
       weighEmergency(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, isNo, isYes } from '../../src/agent/intent.js';
+import { classify, isClearYes, isNo, isYes } from '../../src/agent/intent.js';
 
 describe('classify: help', () => {
   it.each(['help', 'help me', 'what can you do', 'what are my options please then'])(
@@ -33,18 +33,39 @@ describe('isYes / isNo', () => {
     expect(isYes(r)).toBe(false);
   });
 
-  it.each(["that's correct", "yep that's it", 'yes', 'yeah', "that's right", 'correct', 'uh huh', 'yes please'])(
-    '"%s" is a yes',
-    (text) => {
-      const r = classify(text);
-      expect(isYes(r)).toBe(true);
-      expect(isNo(r)).toBe(false);
-    },
-  );
+  it.each([
+    "that's correct",
+    "yep that's it",
+    'yes',
+    'yeah',
+    "that's right",
+    'correct',
+    'uh huh',
+    'yes please',
+  ])('"%s" is a yes', (text) => {
+    const r = classify(text);
+    expect(isYes(r)).toBe(true);
+    expect(isNo(r)).toBe(false);
+  });
 
-  it.each(['not sure', "yeah I'm not sure"])('"%s" is neither', (text) => {
+  it('lets the opening word settle an answer heard as both ("no, you got it wrong")', () => {
+    expect(isNo(classify('no you you got it um'))).toBe(true);
+    expect(isYes(classify('yes, no problem'))).toBe(true);
+  });
+
+  it.each(['not sure', "yeah I'm not sure", 'yup not right'])('"%s" is neither', (text) => {
     const r = classify(text);
     expect(isYes(r)).toBe(false);
     expect(isNo(r)).toBe(false);
+  });
+});
+
+describe('isClearYes', () => {
+  it.each(['yes', 'yeah it is', 'yes there is water everywhere', 'uh huh'])('"%s" is a plain yes', (text) => {
+    expect(isClearYes(classify(text))).toBe(true);
+  });
+
+  it.each(['perfect', 'okay', 'right', 'sure'])('"%s" (a word noise turns into) is not', (text) => {
+    expect(isClearYes(classify(text))).toBe(false);
   });
 });

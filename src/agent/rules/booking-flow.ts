@@ -380,7 +380,7 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
       if (!svc) {
         if (r.intents.has('hours') || r.intents.has('human') || r.intents.has('goodbye')) return false;
         b.attempts += 1;
-        if (b.attempts >= 2) {
+        if (b.attempts >= 2 || !mayAskAgain(env, 'booking:service')) {
           env.st.booking = undefined;
           yield* startLead(env, {
             purpose: 'callback',

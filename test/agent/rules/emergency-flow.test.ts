@@ -176,6 +176,24 @@ describe('emergencies from evidence, not one word', () => {
     expect(tools.emergencies).toEqual([]);
   });
 
+  it('does not raise on a word noise turns into ("perfect"), only on a plain yes', async () => {
+    const { c, tools } = call();
+    await c.turn('my toilet flooded');
+    await c.turn('perfect');
+    expect(tools.emergencies).toEqual([]);
+  });
+
+  it('takes a lone emergency word in a read-back answer as weak: a question, not an alert', async () => {
+    const { c, tools } = call();
+    await c.turn('leave a message');
+    await c.turn('Sam');
+    await c.turn('yes');
+    await c.turn('three one two five five five oh one nine nine');
+    const r = await c.turn('no that is not right at everywhere on to a fire fire fire there');
+    expect(tools.emergencies).toEqual([]);
+    expect(r.said).toBe('Is something on fire right now?');
+  });
+
   it('raises when 1 is keyed in answer to the directed question', async () => {
     const { c, tools } = call();
     await c.turn('my toilet flooded');

@@ -345,6 +345,27 @@ describe('rules brain: never asks the same question three times in a row', () =>
     },
   );
 
+  it('asks the likely choices at most twice to a caller whose words keep coming out garbled', async () => {
+    const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_MORNING });
+    const asked: (string | undefined)[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await c.turn('i have a hello an about through when can');
+      asked.push(questionOf(r.said));
+      if (r.outs.some((o) => o.type === 'end-call')) break;
+    }
+    expect(asked.filter((q) => q?.startsWith('Is it a repair')).length).toBeLessThanOrEqual(2);
+    expect(asked.slice(0, 3).some((q) => q?.includes('take a message'))).toBe(true);
+  });
+
+  it('does not repeat a question a third time when "say that again" is misheard', async () => {
+    const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_MORNING });
+    await c.turn('I want to book something');
+    const asked = [questionOf((await c.turn('repeat')).said), questionOf((await c.turn('repeat that')).said)];
+    expect(asked[1]).not.toBe(asked[0]);
+    expect((c.state.rules as { asked: { times: number } }).asked.times).toBeLessThanOrEqual(2);
+    expect(asked[1]).toMatch(/Can I get your name/);
+  });
+
   it('after two misses on the number, offers the keypad, then moves on', async () => {
     const tools = new FakeTools(plumber, () => WED_MORNING);
     const c = new Conversation(new RulesBrain({ tools }), {
