@@ -190,6 +190,7 @@ async function* askNext(env: TurnEnv): Flow {
   const field = nextField(env);
   lead.attempts = 0;
   lead.pending = undefined;
+  lead.heard = undefined;
   if (!field) {
     yield* finish(env);
     return;
@@ -270,6 +271,7 @@ async function* confirm(env: TurnEnv, field: LeadField, value: string, lead0 = '
     yield* keepAsBest(env, field, value);
     return;
   }
+  if (field === 'name' && lead.step !== 'spell' && lead.step !== 'confirm') lead.heard ??= value;
   lead.step = 'confirm';
   lead.pending = value;
   const readBack =
@@ -282,7 +284,8 @@ async function* confirm(env: TurnEnv, field: LeadField, value: string, lead0 = '
 
 /** Better a name spelt slightly wrong than none; a number the caller would not confirm is not kept. */
 async function* keepAsBest(env: TurnEnv, field: LeadField, value: string): Flow {
-  if (field === 'name') yield* accept(env, field, value, "No problem, I'll note it as best I can.");
+  if (field === 'name')
+    yield* accept(env, field, env.st.lead.heard ?? value, "No problem, I'll note it as best I can.");
   else yield* skip(env, field, `Sorry about that. ${fallbackNumber(env)}`);
 }
 
@@ -348,7 +351,8 @@ export async function* answerLead(env: TurnEnv): Flow<boolean> {
     }
     if (isNo(r)) {
       lead.attempts += 1;
-      if (lead.attempts >= 3) {
+      // A name: read back, spelt, read back again; then the best reading is kept.
+      if (lead.attempts >= (field === 'name' ? 2 : 3)) {
         yield* keepAsBest(env, field, lead.pending);
         return true;
       }

@@ -39,6 +39,8 @@ export const leadStateSchema = z.object({
    */
   step: z.enum(['ask', 'offer-caller-id', 'keypad', 'spell', 'confirm']).optional(),
   pending: z.string().optional(),
+  /** The name as first said (not spelt): a spoken reading beats a spelt one on a poor line. */
+  heard: z.string().optional(),
   attempts: z.number().int().min(0).default(0),
   complete: z.boolean().default(false),
 });

@@ -102,6 +102,16 @@ describe('lead capture', () => {
     expect(tools.lastLead?.fields.name).toBe('John');
   });
 
+  it('keeps the name as first said, not a garbled spelling, when the caller rejects both', async () => {
+    const { c, tools } = call();
+    await c.turn('leave a message');
+    await c.turn('Amy Lee');
+    await c.turn("no, that's not right");
+    expect((await c.turn('b i b i b l e')).said).toBe('I have your name as Bibible. Is that right?');
+    expect((await c.turn('no')).said).toMatch(/^No problem, I'll note it as best I can\./);
+    expect(tools.lastLead?.fields.name).toBe('Amy Lee');
+  });
+
   it('saves a partial lead as soon as anything is known, so a hang-up keeps it', async () => {
     const { c, tools } = call();
     await c.turn('hi this is Maria Lopez, my water heater is leaking, can someone call me back');
