@@ -303,7 +303,6 @@ function refine(words: readonly string[], intents: Set<Intent>): void {
   // "No, that's not right", "not quite", "that's not it": a yes word under "not" is a no.
   const first = words[0] ?? '';
   const YES_FIRST = /^(yes|yeah|yep|yup|yea|correct|sure|ok|okay|right)$/;
-  const NO_FIRST = /^(no|nope|nah|wrong|incorrect|negative)$/;
   if (
     intents.has('yes') &&
     findPhrase(words, 'not right|correct|it|quite|exactly|true|good|okay|ok|fine|sure')
@@ -312,11 +311,6 @@ function refine(words: readonly string[], intents: Set<Intent>): void {
     // "Not sure" is neither; so is "yup, not right" (a recognizer's mix of both).
     if (YES_FIRST.test(first)) intents.delete('no');
     else if (!findPhrase(words, 'not sure')) intents.add('no');
-  }
-  // Both heard: the word that opens the answer decides ("no, you got it wrong", "yes, no problem").
-  if (intents.has('yes') && intents.has('no')) {
-    if (NO_FIRST.test(first)) intents.delete('yes');
-    else if (YES_FIRST.test(first)) intents.delete('no');
   }
   // "no" inside "I have no water" or "do you know" is not a refusal: only a leading no counts.
   if (intents.has('no')) {

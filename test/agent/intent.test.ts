@@ -48,16 +48,14 @@ describe('isYes / isNo', () => {
     expect(isNo(r)).toBe(false);
   });
 
-  it('lets the opening word settle an answer heard as both ("no, you got it wrong")', () => {
-    expect(isNo(classify('no you you got it um'))).toBe(true);
-    expect(isYes(classify('yes, no problem'))).toBe(true);
-  });
-
-  it.each(['not sure', "yeah I'm not sure", 'yup not right'])('"%s" is neither', (text) => {
-    const r = classify(text);
-    expect(isYes(r)).toBe(false);
-    expect(isNo(r)).toBe(false);
-  });
+  it.each(['not sure', "yeah I'm not sure", 'yup not right', "no that's right"])(
+    '"%s" is neither',
+    (text) => {
+      const r = classify(text);
+      expect(isYes(r)).toBe(false);
+      expect(isNo(r)).toBe(false);
+    },
+  );
 });
 
 describe('isClearYes', () => {

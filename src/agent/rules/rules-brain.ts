@@ -253,13 +253,18 @@ export class RulesBrain implements Brain {
     const keyed = turn.kind === 'dtmf';
     // A plain yes: "perfect" or "okay" from noise must not wake the owner.
     const yes = keyed ? turn.digits.startsWith('1') : isClearYes(env.intents);
-    const no = keyed ? !yes : isNo(env.intents);
+    // To "is water leaking right now?", any "no" or "not" without a plain yes is a no ("not emergency").
+    const no = keyed
+      ? !yes
+      : isNo(env.intents) ||
+        (!yes && hasAnyPhrase(env.intents.words, ['no', 'not', 'nope', 'nah', 'nothing']));
     const inAnswer =
       turn.kind === 'speech'
         ? weighEmergency({ text: turn.text, alternatives: turn.alternatives }, ctx.business.trade)
         : undefined;
     const category = check.category as EmergencyCategory;
-    if (yes || (inAnswer && !no)) {
+    // The answer raises on a plain yes, or when it is itself a clear report ("the basement is full of water").
+    if (yes || (inAnswer?.strength === 'strong' && !no)) {
       const said =
         turn.kind === 'speech' ? `${check.text} (asked if it is an emergency: "${turn.text}")` : check.text;
       yield* this.raise(env, inAnswer?.detection ?? { category, trigger: check.trigger, score: 3 }, said);

@@ -183,6 +183,17 @@ describe('emergencies from evidence, not one word', () => {
     expect(tools.emergencies).toEqual([]);
   });
 
+  it('takes "not emergency" as a no, whatever the other readings of it say', async () => {
+    const { c, tools } = call();
+    await c.turn('my toilet flooded');
+    await c.turn({
+      kind: 'speech',
+      text: 'not emergency',
+      alternatives: ['an emergency', 'it is an emergency'],
+    });
+    expect(tools.emergencies).toEqual([]);
+  });
+
   it('takes a lone emergency word in a read-back answer as weak: a question, not an alert', async () => {
     const { c, tools } = call();
     await c.turn('leave a message');
