@@ -178,6 +178,25 @@ const CONDITIONS: readonly Condition[] = [
   { name: 'moment models, N-best 4', options: { alternatives: 4 }, expect: true },
 ];
 
+/** Words an emergency detector would take as evidence; in an ordinary answer, a false alarm's seed. */
+const ALARM_WORDS = new Set([
+  'emergency',
+  'flood',
+  'flooding',
+  'flooded',
+  'gas',
+  'water',
+  'frozen',
+  'pipes',
+  'burst',
+  'leak',
+  'leaking',
+  'fire',
+  'sparks',
+  'sewage',
+]);
+const alarms = (text: string): boolean => words(text).some((w) => ALARM_WORDS.has(w));
+
 interface Outcome {
   readonly item: Item;
   readonly text: string;
@@ -185,6 +204,9 @@ interface Outcome {
   readonly inAlternatives: boolean;
   /** Names only: right but for the spelling of a word that sounds the same. */
   readonly soundsRight: boolean;
+  /** An emergency word in the best reading, in any reading (none was said). */
+  readonly alarmBest: boolean;
+  readonly alarmAny: boolean;
 }
 
 async function run(condition: Condition, items: readonly Item[]): Promise<Outcome[]> {
@@ -216,6 +238,8 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
       text,
       right: answerOf(item.moment, text, item.answer),
       soundsRight: item.moment === 'name' && nameHeard(text, item.answer, false),
+      alarmBest: alarms(text),
+      alarmAny: alternatives.some(alarms),
       inAlternatives: alternatives.some((a) => answerOf(item.moment, a, item.answer)),
     });
   }
@@ -248,6 +272,10 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
         `)  per voice [${voices}]`,
     );
   }
+  console.log(
+    `  emergency words in these ordinary answers: best reading ${out.filter((o) => o.alarmBest).length}/${n}, ` +
+      `any reading ${out.filter((o) => o.alarmAny).length}/${n}`,
+  );
   if (process.env.STT_BENCH_SHOW) {
     for (const o of out)
       console.log(`    ${o.right ? 'ok ' : 'BAD'} ${o.item.voice}: ${o.item.text} => ${o.text}`);
@@ -353,6 +381,53 @@ async function runVocabulary(voices: typeof CALLER_VOICES): Promise<void> {
   await stt.close();
 }
 
+/** Emergencies said when the dialogue expected something else: the way out of every model. */
+const EMERGENCIES: ReadonlyArray<{ text: string; words: readonly string[] }> = [
+  { text: 'my basement is flooding', words: ['flooding', 'flooded', 'flood'] },
+  { text: 'i smell gas in the kitchen', words: ['gas'] },
+  { text: 'there is water everywhere', words: ['water'] },
+  { text: 'the pipes are frozen', words: ['frozen', 'pipes'] },
+  { text: 'we have no water at all', words: ['water'] },
+  { text: 'this is an emergency', words: ['emergency'] },
+];
+
+/** How often an emergency's key word is in the best reading and in any reading, per moment. */
+async function runEmergencies(voices: typeof CALLER_VOICES): Promise<void> {
+  const items = voices.flatMap((voice) =>
+    EMERGENCIES.map((e) => ({ ...e, voice: voice.name, pcm: throughPhoneLine(synthesize(voice, e.text)) })),
+  );
+  const stt = await PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, threads: 1 });
+  console.log(
+    `\nemergencies said at any moment: ${items.length} utterances (${EMERGENCIES.length} sentences); ` +
+      'key word in the best reading / in any of the readings',
+  );
+  for (const moment of ['open', 'name', 'phone', 'yes-no', 'date-time', 'address', 'spelling'] as const) {
+    const stream = stt.stream({ track: 'inbound', signal: new AbortController().signal });
+    stream.expect(moment);
+    const events = stream[Symbol.asyncIterator]();
+    let best = 0;
+    let any = 0;
+    for (const item of items) {
+      stream.push(item.pcm);
+      stream.flush();
+      for (;;) {
+        const { value, done } = await events.next();
+        if (done) throw new Error('stt stream ended early');
+        if (value.type === 'final') {
+          const has = (t: string) => words(t).some((w) => item.words.includes(w));
+          if (has(value.text)) best++;
+          if (value.alternatives.some((a) => has(a.text))) any++;
+        }
+        if (value.type === 'utterance-end') break;
+      }
+    }
+    stream.close();
+    const pct = (n: number) => `${((100 * n) / items.length).toFixed(0).padStart(3)}%`;
+    console.log(`  ${moment.padEnd(10)} best ${pct(best)}  any ${pct(any)}`);
+  }
+  await stt.close();
+}
+
 async function main(): Promise<void> {
   const missing = missingSpeechTools(['espeak-ng', 'festival']);
   if (missing.length > 0) {
@@ -372,6 +447,7 @@ async function main(): Promise<void> {
   const only = process.env.STT_BENCH_ONLY ? new RegExp(process.env.STT_BENCH_ONLY) : undefined;
   for (const c of CONDITIONS) if (!only || only.test(c.name)) await run(c, items);
   if (!only || only.test('business words')) await runVocabulary(voices);
+  if (!only || only.test('emergencies')) await runEmergencies(voices);
 }
 
 await main();
