@@ -51,7 +51,7 @@ export interface RulesBrainOptions {
  * done, not for information, so it goes to its flow rather than to the knowledge base.
  */
 const REQUEST =
-  /^((hi|hello|yes|yeah|um|uh|so|and|ok|okay) )*((can|could|would|will|may) (i|you|we|someone|somebody|one of you)( please)? (book|make|schedule|get|have|leave|speak|talk|send|come|call|set up|cancel|move|reschedule|put|transfer|take|give|arrange)|i would like|i want|i need|i am calling to|i am looking to)\b/;
+  /^((hi|hello|yes|yeah|um|uh|so|and|ok|okay) )*((can|could|would|will|may) (i|you|we|someone|somebody|one of you)( please)? (book|make|schedule|get|have|leave|speak|talk|send|come|call|set up|cancel|move|reschedule|put|transfer|take|give|arrange)|(i would like|i want|i need|i am calling|i am looking)(?! to (know|ask|find out|check)))\b/;
 /** Words of a problem: only these earn an "I'm sorry to hear that". */
 const PROBLEM = [
   'broke*',
@@ -91,7 +91,7 @@ const HOME_TRADES = new Set(['plumbing', 'hvac', 'electrical', 'general']);
 
 const GARBLED_HOURS = /^(what|when) (are|is|r|were) (your|you|you guys|ya)\b|^(are|r) you (open|guys)\b/;
 const QUESTION_START =
-  /^(what|how|do|does|did|can|could|is|are|was|when|where|why|which|who|will|would|should|have|has)\b/;
+  /^(what|how|do|does|did|can|could|is|are|was|when|where|why|which|who|will|would|should|have|has|(i|we) (would like|want|need|wanted) to (know|ask|find out|check)|i am calling to (ask|find out|check)|i was wondering|i wonder|tell me)\b/;
 
 export class RulesBrain implements Brain {
   readonly name = 'rules';

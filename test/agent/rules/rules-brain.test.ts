@@ -424,6 +424,14 @@ describe('rules brain: answers only what was asked', () => {
     expect(tools.leads).toEqual([]);
   });
 
+  it('takes "I wanted to know if..." as a question for the knowledge base', async () => {
+    const { c, tools } = call();
+    expect((await c.turn('I wanted to know if you give quotes over the phone')).said).toMatch(
+      /^We give quotes over the phone/,
+    );
+    expect(tools.leads).toEqual([]);
+  });
+
   it('answers a FAQ question about estimates instead of starting a call back', async () => {
     const { c, tools } = call();
     expect((await c.turn('do you offer free estimates?')).said).toMatch(/^Yes, estimates are free/);
