@@ -241,7 +241,11 @@ async function trial(
     resumed: is('agent-turn-resumed'),
     answered: inputs.filter((i) => i.kind !== 'call-started').length - (context === 'answer' ? 1 : 0),
     ...(clear !== undefined && onsetAt !== undefined ? { clearMs: Math.round(clear - onsetAt) } : {}),
-    heard: events.flatMap((e) => (e.type === 'transcript-final' ? [e.text || '(nothing)'] : [])),
+    heard: events.flatMap((e) =>
+      e.type === 'transcript-final'
+        ? [`${e.text || '(nothing)'}${e.confidence !== undefined ? ` (${e.confidence.toFixed(2)})` : ''}`]
+        : [],
+    ),
     interims,
   };
 }

@@ -152,6 +152,10 @@ export class CallSession {
   private lastCallerText = '';
   /** Caller utterances (by their start) that began over this agent turn's audio. */
   private readonly overAgent = new Map<number, AgentTurn>();
+  /** The caller's utterance under way (its start), from speech-start to speech-end. */
+  private callerUtterance: number | undefined;
+  /** Words came before the minimum speech: stops the agent once it is reached. */
+  private wordsTimer: unknown;
   /** The caller hung up: their last words are still heard and acted on, nothing more is said. */
   private hangingUp = false;
   /** What the caller said or keyed last, heard after they hung up: acted on without speaking. */
@@ -295,6 +299,7 @@ export class CallSession {
       case 'speech-start': {
         this.clock.clearTimeout(this.noInputTimer);
         this.emit({ type: 'speech-started', track: 'inbound', atMs: e.atMs });
+        this.callerUtterance = e.atMs;
         const turn = this.current;
         if (turn && (this.playout.isPlaying() || turn.pausedAt !== undefined))
           this.overAgent.set(e.atMs, turn);
@@ -319,6 +324,9 @@ export class CallSession {
         this.emit({ type: 'transcript-interim', track: 'inbound', text: e.text });
         break;
       case 'speech-end':
+        this.callerUtterance = undefined;
+        this.clock.clearTimeout(this.wordsTimer);
+        this.wordsTimer = undefined;
         this.emit({ type: 'speech-stopped', track: 'inbound', atMs: e.atMs, durationMs: e.durationMs });
         break;
       case 'noise': {
@@ -354,7 +362,7 @@ export class CallSession {
           break;
         }
         if (over && over.pausedAt !== undefined) {
-          // It was a real interruption after all: the turn settles with what was heard.
+          // A real interruption: the turn settles with what was heard before the pause.
           if (over.handle.allowInterruptions) this.cutPlaying(over, 'barge-in');
           else this.resume(over);
         }
@@ -398,21 +406,37 @@ export class CallSession {
   }
 
   /**
-   * Caller speech over agent audio: real words cut the agent at once; speech with no words yet
-   * (or only "uh-huh") never does, but pauses it once it is too long to be a backchannel.
+   * Caller speech over agent audio: real words stop the agent at once; speech with no words yet
+   * (or only "uh-huh") does not, until it is too long to be a backchannel. A stop is a pause: the
+   * utterance's final settles it (words: interrupted; nothing to answer: the agent goes on), so a
+   * recognizer's garbage words cost a short gap, not the rest of the answer.
    */
   private maybeBargeIn(speechMs: number, partial: string): void {
     const turn = this.current;
     if (!turn || turn.handle.isSettled || !turn.handle.allowInterruptions) return;
-    if (turn.pausedAt !== undefined) {
-      if (hasRealWords(partial, this.deps.turnTaking.backchannelWords)) this.cutPlaying(turn, 'barge-in');
-      return;
-    }
+    if (turn.pausedAt !== undefined) return;
     if (!this.playout.isPlaying()) return;
     if (this.clock.now() - this.lastDtmfAt < this.deps.turnTaking.dtmfGuardMs) return;
-    const action = bargeIn(speechMs, partial, this.deps.turnTaking);
-    if (action === 'interrupt') this.cutPlaying(turn, 'barge-in');
-    else if (action === 'pause') this.pause(turn);
+    const cfg = this.deps.turnTaking;
+    const action = bargeIn(speechMs, partial, cfg);
+    if (action !== 'wait') {
+      this.pause(turn);
+      return;
+    }
+    // Words before the minimum speech: stop when it is reached, if the caller is still at it
+    // (after "stop," comes a pause, and no voiced audio to decide on).
+    if (hasRealWords(partial, cfg.backchannelWords) && this.wordsTimer === undefined) {
+      const utterance = this.callerUtterance;
+      this.wordsTimer = this.clock.setTimeout(
+        () => {
+          this.wordsTimer = undefined;
+          if (this.current !== turn || this.callerUtterance !== utterance || utterance === undefined) return;
+          if (turn.handle.isSettled || turn.pausedAt !== undefined || !this.playout.isPlaying()) return;
+          this.pause(turn);
+        },
+        Math.max(0, cfg.minInterruptSpeechMs - speechMs),
+      );
+    }
   }
 
   /** Stops the agent's audio at the caller's end, keeping the rest to resume (a false interruption). */
@@ -766,6 +790,7 @@ export class CallSession {
     };
     this.clock.clearTimeout(this.noInputTimer);
     this.clock.clearTimeout(this.digitTimer);
+    this.clock.clearTimeout(this.wordsTimer);
     const turn = this.current;
     attempt('cutting the current turn', () => {
       if (turn) this.cut(turn, 'cut-off', this.playout.heardPosition());

@@ -452,6 +452,14 @@ export class Listener {
         if (!t || t !== this.turn || t.partial === e.text) return;
         t.partial = e.text;
         this.emit({ type: 'interim', text: e.text });
+        // New words while the caller is still speaking: barge-in need not wait for the next voiced
+        // window ("stop," then a pause: the words are known before the speech goes on).
+        if (this.deps.detector.speaking && this.speechStartMs !== undefined)
+          this.emit({
+            type: 'speech-progress',
+            speechMs: this.deps.detector.processedMs - this.speechStartMs,
+            partial: t.partial,
+          });
         return;
       case 'final': {
         // Engine mode: words the VAD did not count as speech still make a turn.

@@ -70,6 +70,11 @@ export function looksUnfinished(text: string): boolean {
 
 /** Sounds that carry no words: said alone they neither take the turn nor confirm a barge-in. */
 const FILLERS = ['uh', 'um', 'er', 'ah', 'oh', 'hm', 'mm'];
+/**
+ * Short words an offline recognizer puts on any short sound: PocketSphinx hears "mm-hmm, yeah"
+ * as "do you", "yeah" as "you", a breath as "the". Alone they are not evidence of a request.
+ */
+const WEAK_WORDS = ['you', 'the', 'a', 'do', 'to', 'it', 'and', 'in', 'of', 'i'];
 
 /** Lower case, hyphens as spaces ("mm-hmm" = "mm hmm"), no punctuation. */
 function normalize(text: string): string {
@@ -80,10 +85,10 @@ function normalize(text: string): string {
     .trim();
 }
 
-/** What is left of `text` once acknowledgements and fillers are taken out. */
-function realWords(text: string, words: readonly string[]): string {
+/** What is left of `text` once `removed` (acknowledgements, fillers, ...) are taken out. */
+function realWords(text: string, removed: readonly string[]): string {
   let t = ` ${normalize(text)} `;
-  for (const w of [...words, ...FILLERS].map(normalize).sort((a, b) => b.length - a.length)) {
+  for (const w of removed.map(normalize).sort((a, b) => b.length - a.length)) {
     if (!w) continue;
     const escaped = w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const re = new RegExp(` ${escaped} `, 'g');
@@ -96,10 +101,13 @@ function realWords(text: string, words: readonly string[]): string {
 /** True when the words are only acknowledgements ("okay", "uh huh yeah", "mm-hmm"). */
 export function isBackchannel(text: string, words: readonly string[]): boolean {
   if (normalize(text) === '') return false;
-  return realWords(text, words) === '';
+  return realWords(text, [...words, ...FILLERS]) === '';
 }
 
-/** True when the words so far hold a word that is not an acknowledgement or a filler. */
+/**
+ * True when the words hold evidence of a request: a word that is not an acknowledgement, a filler,
+ * or one of the short words a recognizer puts on any sound ("you", "the").
+ */
 export function hasRealWords(text: string, words: readonly string[]): boolean {
-  return realWords(text, words) !== '';
+  return realWords(text, [...words, ...FILLERS, ...WEAK_WORDS]) !== '';
 }

@@ -122,6 +122,8 @@ export interface HarnessOptions {
   interimAfterSamples?: number;
   /** The recognizer's other readings, per scripted text, given with that text's final. */
   alternatives?: Record<string, string[]>;
+  /** Words so far the recognizer gives for a scripted text instead of its first two words. */
+  interimFor?: Record<string, string>;
   /** The business id whose vocabulary the recognizer's stream is opened with. */
   vocabulary?: string;
 }
@@ -154,7 +156,9 @@ export class VoiceHarness {
 
   constructor(opts: HarnessOptions) {
     this.stt = new ScriptedStt(opts.transcripts ?? [], () => this.clock.now(), opts.interimAfterSamples);
-    if (opts.alternatives) withAlternatives(this.stt, opts.alternatives);
+    // A copy of the texts: the scripted recognizer takes them off its array as it goes.
+    if (opts.alternatives || opts.interimFor)
+      rewriteEvents(this.stt, opts.alternatives ?? {}, opts.interimFor ?? {}, [...(opts.transcripts ?? [])]);
     const delayMs = opts.brainDelayMs ?? 50;
     this.brain = new ScriptedBrain(opts.brain, () => new Promise((r) => this.clock.setTimeout(r, delayMs)));
     const transport: MediaTransport = {
@@ -262,9 +266,14 @@ export class VoiceHarness {
     return this.wire.filter((w) => w.kind === 'media').length;
   }
 
-  /** Queue caller audio: `ms` of loud speech-like sound, or of silence. */
+  /** Queue caller audio: `ms` of loud speech-like sound. */
   callerSpeaks(ms: number): void {
     for (let i = 0; i < ms / 20; i++) this.callerQueue.push(loudFrame(i));
+  }
+
+  /** Queue `ms` of silence from the caller (a pause within what they say). */
+  callerSilent(ms: number): void {
+    for (let i = 0; i < ms / 20; i++) this.callerQueue.push(SILENT_FRAME);
   }
 
   callerTone(ms: number, freqs: number[], amplitude = 8000): void {
@@ -304,9 +313,18 @@ export class VoiceHarness {
   }
 }
 
-/** Each final of a scripted text carries `alternatives[text]` as the recognizer's other readings. */
-function withAlternatives(stt: ScriptedStt, alternatives: Record<string, string[]>): void {
+/**
+ * Each final of a scripted text carries `alternatives[text]` as the recognizer's other readings;
+ * the words so far of an utterance are `interimFor[text]` where given (the texts come in order).
+ */
+function rewriteEvents(
+  stt: ScriptedStt,
+  alternatives: Record<string, string[]>,
+  interimFor: Record<string, string>,
+  transcripts: readonly string[],
+): void {
   const open = stt.stream.bind(stt);
+  let utterance = 0;
   stt.stream = (options) => {
     const s = open(options);
     return {
@@ -317,11 +335,14 @@ function withAlternatives(stt: ScriptedStt, alternatives: Record<string, string[
       close: () => s.close(),
       async *[Symbol.asyncIterator]() {
         for await (const e of s) {
-          if (e.type !== 'final') yield e;
-          else {
+          if (e.type === 'interim') {
+            const instead = interimFor[transcripts[utterance] ?? ''];
+            yield instead !== undefined ? { ...e, text: instead } : e;
+          } else if (e.type === 'final') {
+            utterance++;
             const others = (alternatives[e.text] ?? []).map((text) => ({ text }));
             yield { ...e, alternatives: [{ text: e.text }, ...others] };
-          }
+          } else yield e;
         }
       },
     };

@@ -9,19 +9,19 @@ describe('bargeIn (caller speech over the agent)', () => {
     expect(bargeIn(200, 'stop', cfg)).toBe('wait');
   });
 
-  it('a real word interrupts at once past the minimum', () => {
-    expect(bargeIn(300, 'wait', cfg)).toBe('interrupt');
-    expect(bargeIn(320, 'okay so', cfg)).toBe('interrupt');
+  it('a real word stops the agent at once past the minimum', () => {
+    expect(bargeIn(300, 'wait', cfg)).toBe('words');
+    expect(bargeIn(320, 'okay so', cfg)).toBe('words');
   });
 
-  it('no words yet, or only acknowledgements, never interrupt before unconfirmedInterruptMs', () => {
+  it('no words yet, or only acknowledgements, never stop the agent before unconfirmedInterruptMs', () => {
     for (const partial of ['', 'uh', 'uh huh', 'mm-hmm yeah', 'okay'])
       expect(bargeIn(cfg.unconfirmedInterruptMs - 20, partial, cfg)).toBe('wait');
   });
 
-  it('past unconfirmedInterruptMs with no real word: pause, not a cut', () => {
-    expect(bargeIn(cfg.unconfirmedInterruptMs, '', cfg)).toBe('pause');
-    expect(bargeIn(cfg.unconfirmedInterruptMs + 400, 'yeah yeah', cfg)).toBe('pause');
+  it('past unconfirmedInterruptMs with no real word: too long to be a backchannel', () => {
+    expect(bargeIn(cfg.unconfirmedInterruptMs, '', cfg)).toBe('too-long');
+    expect(bargeIn(cfg.unconfirmedInterruptMs + 400, 'yeah yeah', cfg)).toBe('too-long');
   });
 });
 
