@@ -278,8 +278,11 @@ export class RulesBrain implements Brain {
     // more ("no, I just need a quote") is taken as the request itself.
     st.emergencyCheck = undefined;
     st.awaiting = check.before as Awaiting | undefined;
-    const rest = tokens(env.text).filter((w) => !['no', 'nope', 'nah', 'not', 'it', 'is'].includes(w));
-    const text = no && contentWords(rest.join(' ')).length >= 2 ? env.text : check.text;
+    // (Without its "no": to a restored "anything else?" that would read as a goodbye.)
+    const rest = tokens(env.text)
+      .filter((w) => !['no', 'nope', 'nah', 'not', 'it', 'is'].includes(w))
+      .join(' ');
+    const text = no && contentWords(rest).length >= 2 ? rest : check.text;
     const carried = this.withSpeech(env, text, text === check.text ? check.alternatives : []);
     yield* this.understand(carried);
     env.question = carried.question;

@@ -120,6 +120,16 @@ describe('emergencies from evidence, not one word', () => {
     expect(tools.emergencies).toEqual([]);
   });
 
+  it('takes a no that says more as the request itself, not as a goodbye', async () => {
+    const { c, tools } = call();
+    await c.turn('what are your hours');
+    await c.turn({ kind: 'speech', text: 'yes my toilet flooded' });
+    const r = await c.turn('no, I need a quote for a new faucet');
+    expect(r.outs.some((o) => o.type === 'end-call')).toBe(false);
+    expect(r.said).toMatch(/Can I get your name, please\?$/);
+    expect(tools.emergencies).toEqual([]);
+  });
+
   it('takes an emergency heard only in the other readings as weak: one question first', async () => {
     const { c, tools } = call();
     const r = await c.turn({
