@@ -268,6 +268,11 @@ const toArgs = (model: ModelPaths, settings: Readonly<Record<string, string>>): 
 /**
  * Offline streaming speech to text with PocketSphinx (Debian's libpocketsphinx and its US
  * English model), decoded in worker threads so the event loop keeps pacing media.
+ *
+ * Each decoder holds named searches: the open model (made at start), a narrow model per moment
+ * (stream.expect()) and a business's open model (useVocabulary(), by the stream's vocabulary
+ * key), each loaded the first time one of its utterances lands on that decoder, and reloaded
+ * when a newer version exists. Finals carry the N-best list's other readings.
  */
 export class PocketSphinxStt implements SpeechToText {
   readonly name = 'pocketsphinx';
@@ -294,6 +299,7 @@ export class PocketSphinxStt implements SpeechToText {
   #dictionary: { words: Set<string>; lines: string[]; version: number; path: string } | undefined;
   #fullDictionary: Promise<Map<string, string[]>> | undefined;
   #vocabularySeq = 0;
+  #vocabularyQueue: Promise<void> = Promise.resolve();
   #fullDictPath = '';
 
   private constructor(opts: PocketSphinxOptions, args: string[]) {
@@ -415,7 +421,15 @@ export class PocketSphinxStt implements SpeechToText {
    * log, never listed: they are the business's data). Decoders load the new version when an
    * utterance first needs it.
    */
-  async useVocabulary(key: string, phrases: readonly string[]): Promise<void> {
+  useVocabulary(key: string, phrases: readonly string[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new PocketSphinxError('provider closed'));
+    // One at a time: each may grow the shared dictionary, written as a new numbered file.
+    const done = this.#vocabularyQueue.then(() => this.#useVocabulary(key, phrases));
+    this.#vocabularyQueue = done.catch(() => undefined);
+    return done;
+  }
+
+  async #useVocabulary(key: string, phrases: readonly string[]): Promise<void> {
     if (this.#closed) throw new PocketSphinxError('provider closed');
     const full = await (this.#fullDictionary ??= readDictionary(this.#fullDictPath));
     const lm = buildDomainLm([...(this.#opts.domainPhrases ?? RECEPTIONIST_PHRASES), ...phrases], (w) =>

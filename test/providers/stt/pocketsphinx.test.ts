@@ -308,6 +308,24 @@ describe.skipIf(missing.length > 0)(
         }
       });
 
+      it('vocabularies registered at once each keep their own words', async () => {
+        const fresh = await createPocketSphinxStt();
+        try {
+          await Promise.all([
+            fresh.useVocabulary('a', ['we install rheem water heaters']),
+            fresh.useVocabulary('b', ['we install kohler water heaters']),
+          ]);
+          const openFor = (vocabulary: string) =>
+            fresh.stream({ track: 'inbound', signal: new AbortController().signal, vocabulary });
+          const [a] = await hear(openFor('a'), [{ pcm: say('do you install rheem water heaters') }]);
+          const [b] = await hear(openFor('b'), [{ pcm: say('i have a kohler water heater') }]);
+          expect(words(a!)).toContain('rheem');
+          expect(words(b!)).toContain('kohler');
+        } finally {
+          await fresh.close();
+        }
+      });
+
       it("a stream opened with a business's vocabulary hears its words; a new version is reloaded", async () => {
         const fresh = await createPocketSphinxStt();
         try {
