@@ -17,7 +17,7 @@ import { CallRecorder } from './recorder.js';
 import { speak } from './speaker.js';
 import { SpeechHandle, type SpeechOutcome } from './speech-handle.js';
 import { bargeIn, isNothingToAnswer } from './barge-in.js';
-import { hasRealWords, type TurnTakingConfig } from './turn-taking.js';
+import { hasRealWords, isBackchannel, type TurnTakingConfig } from './turn-taking.js';
 
 /** A turn as the session stores it. Times are ms since the stream started. */
 export interface SessionTurn {
@@ -97,6 +97,13 @@ export interface SessionResume {
 /** Said when a provider failed while the caller was waiting for an answer: the answer follows. */
 export const ONE_MOMENT = 'One moment.';
 
+/**
+ * A paused agent turn whose caller utterance got no result this long after it ended (its
+ * recognizer failed) plays on: the caller is not left in silence.
+ */
+export const PAUSE_MAX_AFTER_SPEECH_MS = 4000;
+/** Over the agent, a best reading this short with an acknowledgement among its other readings is one. */
+const ASIDE_MAX_WORDS = 3;
 /** After the caller hung up: how long the words they had just said may take to come. */
 export const LAST_WORDS_MAX_MS = 3000;
 /** After the caller hung up: how long the brain may take to act on those words (save, alert). */
@@ -156,6 +163,8 @@ export class CallSession {
   private callerUtterance: number | undefined;
   /** Words came before the minimum speech: stops the agent once it is reached. */
   private wordsTimer: unknown;
+  /** A paused turn's utterance ended: resumes it if no result comes. */
+  private pauseTimer: unknown;
   /** The caller hung up: their last words are still heard and acted on, nothing more is said. */
   private hangingUp = false;
   /** What the caller said or keyed last, heard after they hung up: acted on without speaking. */
@@ -323,12 +332,20 @@ export class CallSession {
       case 'interim':
         this.emit({ type: 'transcript-interim', track: 'inbound', text: e.text });
         break;
-      case 'speech-end':
+      case 'speech-end': {
         this.callerUtterance = undefined;
         this.clock.clearTimeout(this.wordsTimer);
         this.wordsTimer = undefined;
+        const paused = this.current?.pausedAt !== undefined ? this.current : undefined;
+        if (paused) {
+          this.clock.clearTimeout(this.pauseTimer);
+          this.pauseTimer = this.clock.setTimeout(() => {
+            if (this.callerUtterance === undefined) this.resume(paused);
+          }, PAUSE_MAX_AFTER_SPEECH_MS);
+        }
         this.emit({ type: 'speech-stopped', track: 'inbound', atMs: e.atMs, durationMs: e.durationMs });
         break;
+      }
       case 'noise': {
         const over = this.overAgentTurn(e.startMs);
         if (over) this.resume(over);
@@ -355,7 +372,7 @@ export class CallSession {
           endMs,
           interrupted: false,
         });
-        if (over && this.isAside(over, e.text)) {
+        if (over && this.isAside(over, e.text, e.alternatives ?? [])) {
           // "uh-huh", a cough or nothing over the agent acknowledges: not a turn to answer, and
           // an agent stopped for it goes on from where it was heard.
           this.resume(over);
@@ -396,11 +413,17 @@ export class CallSession {
   }
 
   /**
-   * Said over the agent and nothing to answer: no words, noise, or only acknowledgements. Except
-   * "yeah" or "right" just as a yes/no question ended: that is the answer, said a little early.
+   * Said over the agent and nothing to answer: no words, noise, or only acknowledgements; or a
+   * few words the recognizer also read as an acknowledgement (PocketSphinx hears "uh-huh" as
+   * "are"; its other reading says "uh huh"). Except "yeah" or "right" just as a yes/no question
+   * ended: that is the answer, said a little early.
    */
-  private isAside(over: AgentTurn, text: string): boolean {
-    if (!isNothingToAnswer(text, this.deps.turnTaking.backchannelWords)) return false;
+  private isAside(over: AgentTurn, text: string, alternatives: readonly string[]): boolean {
+    const words = this.deps.turnTaking.backchannelWords;
+    const fewWords = text.split(/\s+/).filter(Boolean).length <= ASIDE_MAX_WORDS;
+    const nothing =
+      isNothingToAnswer(text, words) || (fewWords && alternatives.some((a) => isBackchannel(a, words)));
+    if (!nothing) return false;
     const stillSpeaking = this.current === over && !over.handle.isSettled;
     return stillSpeaking || !text.trim() || over.expects !== 'yes-no';
   }
@@ -574,7 +597,8 @@ export class CallSession {
               audibleAtMs = this.elapsed() + this.playout.bufferedMs();
               this.emit({ type: 'speech-started', track: 'outbound', atMs: audibleAtMs });
             }
-            this.recorder.addAgent(pcm, this.elapsed() + this.playout.bufferedMs());
+            // While paused it waits in the playout: the resume records it where it then plays.
+            if (!this.playout.paused) this.recorder.addAgent(pcm, this.elapsed() + this.playout.bufferedMs());
           },
         },
       );
@@ -687,6 +711,7 @@ export class CallSession {
           case 'emergency':
             // What the agent says from here (what to do to stay safe) cannot be talked over.
             handle.disallowInterruptions();
+            this.resume(turn);
             this.emitDecision(out);
             break;
           default:
@@ -791,6 +816,7 @@ export class CallSession {
     this.clock.clearTimeout(this.noInputTimer);
     this.clock.clearTimeout(this.digitTimer);
     this.clock.clearTimeout(this.wordsTimer);
+    this.clock.clearTimeout(this.pauseTimer);
     const turn = this.current;
     attempt('cutting the current turn', () => {
       if (turn) this.cut(turn, 'cut-off', this.playout.heardPosition());

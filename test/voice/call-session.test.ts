@@ -519,6 +519,45 @@ describe('CallSession backchannels over the agent', () => {
     expect(heard).toBeLessThanOrEqual(answerFrames + 5);
     // The backchannel was not answered.
     expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+    // The recording holds the agent's audio as heard: once, not the kept part twice.
+    await quiet.end('done');
+    await h.end('done');
+    const voiced = (r: { channels: [Int16Array, Int16Array] }) => r.channels[1].filter((v) => v !== 0).length;
+    const extra = voiced(h.recordings[0]!) - voiced(quiet.recordings[0]!);
+    expect(extra).toBeGreaterThanOrEqual(0);
+    expect(extra).toBeLessThanOrEqual(5 * 160);
+  });
+
+  it('a paused turn whose words never come (the recognizer lost them) plays on, the caller is not left in silence', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'lost'],
+      interimAfterSamples: Infinity,
+    });
+    const open = h.stt.stream.bind(h.stt);
+    let flushes = 0;
+    h.stt.stream = (o) => {
+      const s = open(o);
+      return {
+        track: s.track,
+        push: (pcm) => s.push(pcm),
+        // The second utterance's result never comes.
+        flush: () => void (++flushes === 2 ? undefined : s.flush()),
+        expect: (next) => s.expect(next),
+        close: () => s.close(),
+        [Symbol.asyncIterator]: () => s[Symbol.asyncIterator](),
+      };
+    };
+    await intoAnswer(h, 800);
+    h.callerSpeaks(1000);
+    await h.runUntil(() => h.events.some((e) => e.type === 'agent-turn-paused'), 2000);
+    const pausedAt = h.clock.now();
+    await h.runUntil(() => h.events.some((e) => e.type === 'agent-turn-resumed'), 10_000);
+    // Resumed PAUSE_MAX_AFTER_SPEECH_MS after the speech ended (and its 500 ms silence window).
+    expect(h.clock.now() - pausedAt).toBeGreaterThanOrEqual(4000);
+    expect(h.clock.now() - pausedAt).toBeLessThan(6000);
+    await h.runUntil(() => agentTurns(h).length === 2, 15_000);
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: false });
   });
 
   it('a false interruption by noise (nothing recognised) resumes too, and is not answered', async () => {
@@ -579,6 +618,32 @@ describe('CallSession backchannels over the agent', () => {
     expect(kinds).toContain('agent-turn-resumed');
     expect(agentTurns(h)[1]).toMatchObject({ text: LONG_ANSWER.join(' '), interrupted: false });
     expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+
+  it('a few misheard words over the agent whose other reading is "uh huh" are a backchannel: resumed, not answered', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'are on'],
+      alternatives: { 'are on': ['uh huh', 'are'] },
+    });
+    await intoAnswer(h, 1000);
+    h.callerSpeaks(500);
+    await h.runUntil(() => agentTurns(h).length === 2, 15_000);
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: false });
+    expect(h.brain.inputs.map((i) => i.kind)).toEqual(['call-started', 'speech']);
+  });
+
+  it('a real sentence over the agent is answered though one of its other readings is "okay"', async () => {
+    const h = new VoiceHarness({
+      brain: simpleBrain(LONG_ANSWER),
+      transcripts: ['hours', 'how much is a drain cleaning'],
+      alternatives: { 'how much is a drain cleaning': ['okay'] },
+    });
+    await intoAnswer(h, 1000);
+    h.callerSpeaks(900);
+    await h.runUntil(() => h.brain.inputs.length === 3, 5000);
+    expect(h.brain.inputs.at(-1)).toMatchObject({ text: 'how much is a drain cleaning' });
+    expect(agentTurns(h)[1]).toMatchObject({ interrupted: true });
   });
 
   it('"okay so" over the agent: a backchannel then a real word cuts it once the real word is heard', async () => {
