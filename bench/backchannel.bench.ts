@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import type { BrainOutput, TurnInput } from '../src/agent/index.js';
 import { mulawToPcm } from '../src/audio/index.js';
 import { businessProfileSchema } from '../src/business/index.js';
+import type { SpeechToText } from '../src/providers/stt/index.js';
 import { createPocketSphinxStt } from '../src/providers/stt/pocketsphinx.js';
 import { createFliteTts } from '../src/providers/tts/index.js';
 import { SpeechDetector } from '../src/providers/vad/speech-detector.js';
@@ -111,6 +112,8 @@ async function trial(
   const events: CallEventBody[] = [];
   /** The recognizer's words so far after the phrase's onset, with ms since the onset. */
   const interims: string[] = [];
+  /** Each final's other readings (N-best), in order. */
+  const readings: string[][] = [];
   const inputs: TurnInput[] = [];
   /** Twilio's side: what is queued to play, in order. */
   const playback: Array<{ kind: 'media' } | { kind: 'mark'; name: string }> = [];
@@ -150,7 +153,7 @@ async function trial(
       hours: { weekly: { mon: [{ open: '08:00', close: '18:00' }] } },
     }),
     listening: {
-      stt: deps.stt,
+      stt: withReadings(deps.stt, readings),
       detector: new SpeechDetector(deps.vad.createStream(8000), {
         minSpeechMs: DEFAULT_TURN_TAKING.minTurnSpeechMs,
         minSilenceMs: DEFAULT_TURN_TAKING.endOfTurnSilenceMs,
@@ -241,12 +244,43 @@ async function trial(
     resumed: is('agent-turn-resumed'),
     answered: inputs.filter((i) => i.kind !== 'call-started').length - (context === 'answer' ? 1 : 0),
     ...(clear !== undefined && onsetAt !== undefined ? { clearMs: Math.round(clear - onsetAt) } : {}),
-    heard: events.flatMap((e) =>
-      e.type === 'transcript-final'
-        ? [`${e.text || '(nothing)'}${e.confidence !== undefined ? ` (${e.confidence.toFixed(2)})` : ''}`]
-        : [],
-    ),
+    heard: events
+      .flatMap((e) => (e.type === 'transcript-final' ? [e] : []))
+      .map((f) => {
+        const conf = f.confidence !== undefined ? ` (${f.confidence.toFixed(2)})` : '';
+        const alts = f.text ? readings.shift() : undefined;
+        const others = VERBOSE && alts?.length ? ` [or: ${alts.join('; ')}]` : '';
+        return `${f.text || '(nothing)'}${conf}${others}`;
+      }),
     interims,
+  };
+}
+
+/** The recognizer as the session gets it, noting each final's other readings for the printout. */
+function withReadings(stt: SpeechToText, readings: string[][]): SpeechToText {
+  return {
+    name: stt.name,
+    sampleRate: stt.sampleRate,
+    capabilities: stt.capabilities,
+    close: () => stt.close(),
+    stream: (options) => {
+      const s = stt.stream(options);
+      return {
+        track: s.track,
+        push: (pcm) => s.push(pcm),
+        flush: () => s.flush(),
+        expect: (next) => s.expect(next),
+        close: () => s.close(),
+        async *[Symbol.asyncIterator]() {
+          for await (const e of s) {
+            // Finals with words only: they are the transcripts that have words, in order.
+            if (e.type === 'final' && e.text.trim())
+              readings.push(e.alternatives.slice(1).map((a) => a.text));
+            yield e;
+          }
+        },
+      };
+    },
   };
 }
 
