@@ -779,8 +779,9 @@ export interface HeardSpeech {
   confidence?: number | undefined;
   /**
    * The recognizer was narrowed to an answer (a name, a number, yes or no): emergency words in
-   * it are the narrow model's way out, often taken by noise, so a lone word is never clear and the
-   * other readings alone are no evidence.
+   * it are the narrow model's way out, often taken by noise ("my number is one two five no water
+   * five"): only a phrase with where or "now" around it is strong, and the other readings alone
+   * are no evidence.
    */
   narrow?: boolean | undefined;
 }
@@ -789,17 +790,18 @@ export interface HeardSpeech {
 function readingEvidence(
   text: string,
   trade: Trade,
-): { detection: EmergencyDetection; clear: boolean; phrase: boolean } | undefined {
+): { detection: EmergencyDetection; clear: boolean; phrase: boolean; around: boolean } | undefined {
   const scores = scoreEmergency(text, trade).filter((s) => s.score >= EMERGENCY_THRESHOLD);
   const best = scores.find((s) => s.category !== 'other') ?? scores[0];
   if (!best) return undefined;
   const detection = { category: best.category, trigger: best.trigger, score: best.score };
-  if (best.phrase) return { detection, clear: true, phrase: true };
-  // A lone word: clear only with the place it happens or a sign it is happening now, outside it.
+  // Where it happens, or a sign it is happening now, outside the trigger itself.
   const words = tokens(text);
   const rest = [...words.slice(0, best.span.start), ...words.slice(best.span.end)];
   const context = [...(CONTEXT[best.category] ?? []), ...NOW_CUES.filter((u) => u !== best.trigger)];
-  return { detection, clear: hasAnyPhrase(rest, context), phrase: false };
+  const around = hasAnyPhrase(rest, context);
+  // A phrase is clear; a lone word only with something around it.
+  return { detection, clear: best.phrase || around, phrase: best.phrase, around };
 }
 
 /**
@@ -818,7 +820,8 @@ export function weighEmergency(heard: HeardSpeech, trade: Trade): EmergencyEvide
   const low = heard.confidence !== undefined && heard.confidence < LOW_CONFIDENCE;
   if (best) {
     const agreed = others.some((o) => o?.detection.category === best.detection.category);
-    const clear = best.clear && !(heard.narrow && !best.phrase);
+    // Narrowed: only a phrase with where or "now" around it ("water is pouring through the ceiling now").
+    const clear = heard.narrow ? best.phrase && best.around : best.clear;
     if (clear && (!low || agreed)) return { strength: 'strong', detection: best.detection };
     return { strength: 'weak', detection: best.detection };
   }

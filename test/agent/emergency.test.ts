@@ -143,7 +143,7 @@ describe('emergency evidence: the best reading and the recognizer’s other read
     ).toBe('strong');
   });
 
-  it('under a narrowed question, a lone word is weak and the other readings alone are nothing', () => {
+  it('under a narrowed question, only a phrase with where or "now" around it is strong; the other readings alone are nothing', () => {
     const fire = 'no that is not right at everywhere on to a fire fire fire there';
     expect(strength(fire)).toBe('strong');
     expect(weighEmergency({ text: fire, narrow: true }, 'plumbing')?.strength).toBe('weak');
@@ -151,7 +151,13 @@ describe('emergency evidence: the best reading and the recognizer’s other read
       weighEmergency({ text: 'yes', alternatives: ['my basement is flooding'], narrow: true }, 'plumbing'),
     ).toBeUndefined();
     expect(
-      weighEmergency({ text: 'yes water is pouring through the ceiling', narrow: true }, 'plumbing')
+      weighEmergency(
+        { text: 'my number is one two five five five no water five eight', narrow: true },
+        'plumbing',
+      )?.strength,
+    ).toBe('weak');
+    expect(
+      weighEmergency({ text: 'actually water is pouring through the ceiling now', narrow: true }, 'plumbing')
         ?.strength,
     ).toBe('strong');
   });

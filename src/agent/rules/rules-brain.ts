@@ -16,7 +16,7 @@ import {
   reaskEmergencyCheck,
 } from './emergency-flow.js';
 import type { ExpectedSpeech, Logger } from '../../shared/index.js';
-import { ask, askAnythingElse, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import { ask, askAnythingElse, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
 import { answerQuestion } from './knowledge-flow.js';
@@ -209,7 +209,8 @@ export class RulesBrain implements Brain {
         text: env.text,
         alternatives: turn.kind === 'speech' ? turn.alternatives : undefined,
         confidence: turn.kind === 'speech' ? turn.confidence : undefined,
-        narrow: st.asked !== undefined && st.asked.hint !== 'open',
+        // Typed channels have no recognizer to narrow.
+        narrow: isVoice(env) && st.asked !== undefined && st.asked.hint !== 'open',
       },
       ctx.business.trade,
     );
@@ -252,7 +253,9 @@ export class RulesBrain implements Brain {
     st.awaiting = undefined;
     const keyed = turn.kind === 'dtmf';
     // A plain yes: "perfect" or "okay" from noise must not wake the owner.
-    const yes = keyed ? turn.digits.startsWith('1') : isClearYes(env.intents);
+    const yes = keyed
+      ? turn.digits.startsWith('1')
+      : isClearYes(env.intents) || /^(yes|yeah|yep|yup)$/.test(env.intents.words[0] ?? '');
     // To "is water leaking right now?", any "no" or "not" without a plain yes is a no ("not emergency").
     const no = keyed
       ? !yes

@@ -186,6 +186,13 @@ describe('emergencies from evidence, not one word', () => {
     expect(tools.emergencies).toEqual([]);
   });
 
+  it('raises on an answer that opens with a plain yes, whatever noise follows it', async () => {
+    const { c, tools } = call();
+    await c.turn('my toilet flooded');
+    await c.turn('yeah that is have not right');
+    expect(tools.emergencies[0]).toMatchObject({ category: 'flooding' });
+  });
+
   it('does not raise on a word noise turns into ("perfect"), only on a plain yes', async () => {
     const { c, tools } = call();
     await c.turn('my toilet flooded');
@@ -202,6 +209,26 @@ describe('emergencies from evidence, not one word', () => {
       alternatives: ['an emergency', 'it is an emergency'],
     });
     expect(tools.emergencies).toEqual([]);
+  });
+
+  it('raises at once on a clear report said while a number is asked for', async () => {
+    const { c, tools } = call();
+    await c.turn('leave a message');
+    await c.turn('Sam');
+    await c.turn('yes');
+    const r = await c.turn('actually water is pouring through the ceiling now');
+    expect(r.outs[0]).toMatchObject({ type: 'emergency', category: 'flooding' });
+    expect(tools.emergencies).toHaveLength(1);
+  });
+
+  it('takes "no water" amid the digits of a number as weak: a question, not an alert', async () => {
+    const { c, tools } = call();
+    await c.turn('leave a message');
+    await c.turn('Sam');
+    await c.turn('yes');
+    const r = await c.turn('my number is one two five five five no water five eight');
+    expect(tools.emergencies).toEqual([]);
+    expect(r.said).toBe('Is water or gas leaking right now?');
   });
 
   it('takes a lone emergency word in a read-back answer as weak: a question, not an alert', async () => {
