@@ -98,6 +98,19 @@ const DIGIT: Record<string, string> = {
   nine: '9',
 };
 
+/** Edit distance between two strings (digits here). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 /** The digits a reading carries ("double five" is two fives). */
 function digitsOf(text: string): string {
   let out = '';
@@ -204,6 +217,8 @@ interface Outcome {
   readonly inAlternatives: boolean;
   /** Names only: right but for the spelling of a word that sounds the same. */
   readonly soundsRight: boolean;
+  /** Phone only: digit errors (edit distance to the ten digits). */
+  readonly digitErrors: number;
   /** An emergency word in the best reading, in any reading (none was said). */
   readonly alarmBest: boolean;
   readonly alarmAny: boolean;
@@ -238,6 +253,7 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
       text,
       right: answerOf(item.moment, text, item.answer),
       soundsRight: item.moment === 'name' && nameHeard(text, item.answer, false),
+      digitErrors: item.moment === 'phone' ? editDistance(digitsOf(text), item.answer) : 0,
       alarmBest: alarms(text),
       alarmAny: alternatives.some(alarms),
       inAlternatives: alternatives.some((a) => answerOf(item.moment, a, item.answer)),
@@ -269,6 +285,9 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
       `  ${moment.padEnd(10)} right ${((100 * right) / mine.length).toFixed(0).padStart(3)}% ` +
         `(${right}/${mine.length}; in any alternative ${any}` +
         (moment === 'name' ? `; sounding right ${mine.filter((o) => o.soundsRight).length}` : '') +
+        (moment === 'phone'
+          ? `; digit error ${((100 * mine.reduce((e, o) => e + o.digitErrors, 0)) / (10 * mine.length)).toFixed(0)}%`
+          : '') +
         `)  per voice [${voices}]`,
     );
   }
