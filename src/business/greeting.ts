@@ -3,18 +3,18 @@ import type { BusinessProfile } from './profile.js';
 
 /**
  * The greeting that fits the moment: open or closed, the caller's name if known. The defaults fit
- * in about five seconds of flite (13 words) and say how to reach help in an emergency; the rest
- * (when we open, what we do) is said only if asked. Keyed 1 is the brain's emergency route.
+ * in about four seconds of flite (10 words: 4.2-4.5 s with the synthesizer's own pauses) and say
+ * how to reach help in an emergency; the rest (when we open, what we do) is said only if asked.
+ * The question comes first, so a caller who starts talking has heard it. Keyed 1 is the brain's
+ * emergency route.
  */
 
-export const DEFAULT_GREETING =
-  '{callerName}, thanks for calling {business}. For emergencies press 1. How can I help?';
+export const DEFAULT_GREETING = '{business}{callerName}, how can I help? For emergencies, press 1.';
 export const DEFAULT_AFTER_HOURS_GREETING =
-  "{callerName}, thanks for calling {business}. We're closed, but for emergencies press 1.";
+  "{business}{callerName}. We're closed, but for emergencies press 1.";
 /** Trades with no emergencies of their own (a law firm, a salon) do not offer the emergency key. */
-const NO_EMERGENCY_GREETING = '{callerName}, thanks for calling {business}. How can I help?';
-const NO_EMERGENCY_AFTER_HOURS =
-  "{callerName}, thanks for calling {business}. We're closed now, but I can take a message.";
+const NO_EMERGENCY_GREETING = '{business}{callerName}, how can I help?';
+const NO_EMERGENCY_AFTER_HOURS = "{business}{callerName}. We're closed now, but I can take a message.";
 const NO_EMERGENCY_TRADES: ReadonlySet<string> = new Set(['legal', 'salon']);
 
 export interface GreetingOptions {

@@ -16,7 +16,7 @@ export const DEMO_PHONE_NUMBER = '+15005550006' as E164;
 export const DEMO_BUSINESS: CreateBusinessInput = {
   name: 'Acme Plumbing',
   trade: 'plumbing',
-  greeting: 'Thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
+  greeting: 'Acme Plumbing, how can I help? For emergencies, press 1.',
   afterHoursGreeting: null,
   timezone: 'America/New_York',
   hours: {

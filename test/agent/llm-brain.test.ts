@@ -392,11 +392,7 @@ describe('LLM brain: prompt', () => {
   it('greets with the business greeting without asking the model', async () => {
     const { brain } = setup();
     const outs = await collect(brain, { kind: 'call-started' }, ctx());
-    expect(says(outs)).toEqual([
-      'Thanks for calling Acme Plumbing.',
-      'For emergencies press 1.',
-      'How can I help?',
-    ]);
+    expect(says(outs)).toEqual(['Acme Plumbing, how can I help?', 'For emergencies, press 1.']);
     expect(fake.chatRequests()).toHaveLength(0);
   });
 

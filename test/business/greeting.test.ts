@@ -13,13 +13,13 @@ const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 describe('greeting', () => {
   it('while open, thanks the caller, gives the emergency key and asks how to help', () => {
     expect(greetingFor(plumber, { now: OPEN })).toBe(
-      'Thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
+      'Acme Plumbing, how can I help? For emergencies, press 1.',
     );
   });
 
   it('after hours, says it is closed and gives the emergency key, leaving the opening time for when asked', () => {
     expect(greetingFor(plumber, { now: CLOSED })).toBe(
-      "Thanks for calling Acme Plumbing. We're closed, but for emergencies press 1.",
+      "Acme Plumbing. We're closed, but for emergencies press 1.",
     );
   });
 
@@ -35,15 +35,15 @@ describe('greeting', () => {
 
   it('uses the caller name when known', () => {
     expect(greetingFor(plumber, { now: OPEN, callerName: 'Dana' })).toBe(
-      'Dana, thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
+      'Acme Plumbing, Dana, how can I help? For emergencies, press 1.',
     );
   });
 
   it('offers no emergency key for a trade without emergencies of its own', () => {
     const firm = businessProfileSchema.parse({ ...plumberInput, name: 'Lee Law', trade: 'legal' });
-    expect(greetingFor(firm, { now: OPEN })).toBe('Thanks for calling Lee Law. How can I help?');
+    expect(greetingFor(firm, { now: OPEN })).toBe('Lee Law, how can I help?');
     expect(greetingFor(firm, { now: CLOSED })).toBe(
-      "Thanks for calling Lee Law. We're closed now, but I can take a message.",
+      "Lee Law. We're closed now, but I can take a message.",
     );
   });
 

@@ -29,7 +29,7 @@ describe.each(drivers)('demo seed on $name', (driver) => {
       trade: 'plumbing',
       timezone: 'America/New_York',
       plan: 'PRO',
-      greeting: 'Thanks for calling Acme Plumbing. For emergencies press 1. How can I help?',
+      greeting: 'Acme Plumbing, how can I help? For emergencies, press 1.',
       phoneNumbers: ['+15005550006'],
     });
     expect(acme!.hours.weekly).toEqual({

@@ -20,9 +20,8 @@ describe('rules brain: greeting', () => {
   it('greets with the business greeting and then listens', async () => {
     const outs = await collect(brain, { kind: 'call-started' }, makeCtx(plumber, WED_MORNING));
     expect(outs).toEqual([
-      { type: 'say', text: 'Thanks for calling Acme Plumbing.' },
-      { type: 'say', text: 'For emergencies press 1.' },
-      { type: 'say', text: 'How can I help?' },
+      { type: 'say', text: 'Acme Plumbing, how can I help?' },
+      { type: 'say', text: 'For emergencies, press 1.' },
       { type: 'listen', hint: 'open' },
     ]);
   });
@@ -30,7 +29,7 @@ describe('rules brain: greeting', () => {
   it('greets after hours with the emergency key, and gives the next opening when asked', async () => {
     const c = new Conversation(brain, { business: plumber, channel: 'phone', now: WED_EVENING });
     expect((await c.turn({ kind: 'call-started' })).said).toBe(
-      "Thanks for calling Acme Plumbing. We're closed, but for emergencies press 1.",
+      "Acme Plumbing. We're closed, but for emergencies press 1.",
     );
     expect((await c.turn('when do you open')).said).toContain('We open again tomorrow at 8 a.m.');
   });
@@ -188,7 +187,7 @@ describe('rules brain: cancellation', () => {
       if (o.type === 'say') got.push(o.text);
       ac.abort();
     }
-    expect(got).toEqual(['Thanks for calling Acme Plumbing.']);
+    expect(got).toEqual(['Acme Plumbing, how can I help?']);
   });
 
   it('keeps its state JSON-serialisable', async () => {
