@@ -15,6 +15,7 @@ import type { E164 } from '../../src/ids.js';
 import type { SpeechToText } from '../../src/providers/stt/index.js';
 import { SpeechDetector } from '../../src/providers/vad/index.js';
 import { BookingsRepo, EmergenciesRepo, LeadsRepo } from '../../src/store/index.js';
+import { bookings as bookingsTable } from '../../src/store/schema/index.js';
 import type { Clock } from '../../src/shared/index.js';
 import { Listener, type ListenerEvent } from '../../src/voice/listener.js';
 import { turnTakingFor } from '../../src/voice/turn-taking.js';
@@ -171,6 +172,9 @@ export async function simulateCall(
   opts: CallOptions,
 ): Promise<CallResult> {
   const { business, profile } = stack.businesses[scenario.business];
+  // Every caller finds the calendar as it was: another call's booking of the same slot (the same
+  // scenario in another voice) must not make this one's time taken, nor be found as theirs.
+  await stack.db.delete(bookingsTable);
   const lifetime = new AbortController();
   const callerId = scenario.caller.usesCallerId ? (`+1${scenario.caller.phone}` as E164) : CALLER_ID;
   const { callSid, brain, hits } = await stack.call(scenario.business, {
