@@ -72,9 +72,26 @@ export function looksUnfinished(text: string): boolean {
 const FILLERS = ['uh', 'um', 'er', 'ah', 'oh', 'hm', 'mm'];
 /**
  * Short words an offline recognizer puts on any short sound: PocketSphinx hears "mm-hmm, yeah"
- * as "do you", "yeah" as "you", a breath as "the". Alone they are not evidence of a request.
+ * as "do you", "yeah" as "you", "uh-huh" as "are", a breath as "the". Alone they are not
+ * evidence of a request.
  */
-const WEAK_WORDS = ['you', 'the', 'a', 'do', 'to', 'it', 'and', 'in', 'of', 'i'];
+const WEAK_WORDS = [
+  'you',
+  'the',
+  'a',
+  'do',
+  'to',
+  'it',
+  'and',
+  'in',
+  'of',
+  'i',
+  'are',
+  'am',
+  'on',
+  'is',
+  'at',
+];
 
 /** Lower case, hyphens as spaces ("mm-hmm" = "mm hmm"), no punctuation. */
 function normalize(text: string): string {

@@ -47,6 +47,9 @@ describe('hasRealWords', () => {
   it('no words, fillers and acknowledgements are not real words', () => {
     for (const t of ['', 'uh', 'um uh', 'uh-huh', 'mm-hmm yeah']) expect(hasRealWords(t, words)).toBe(false);
   });
+  it("a recognizer's words for a short sound alone are not real words", () => {
+    for (const t of ['you', 'do you', 'the', 'are', 'am am']) expect(hasRealWords(t, words)).toBe(false);
+  });
   it('one real word among acknowledgements is', () => {
     for (const t of ['okay so', 'uh wait', 'no', 'right but']) expect(hasRealWords(t, words)).toBe(true);
   });
