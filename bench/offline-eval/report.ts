@@ -180,3 +180,16 @@ export function printReport(report: Report): string {
   out.push(table([...Object.entries(report.bySplit), ['overall', report.overall]]));
   return out.join('\n');
 }
+
+/** This run's figures beside an earlier run's (e.g. `before`), per split x condition and per split. */
+export function printComparison(before: Report, after: Report): string {
+  const out: string[] = [`"${before.label}" (${before.commit}) against "${after.label}" (${after.commit})`];
+  const pairs = (a: Record<string, Figures>, b: Record<string, Figures>): Array<[string, Figures]> =>
+    Object.keys(b).flatMap((k): Array<[string, Figures]> => [
+      ...(a[k] ? ([[`${k} ${before.label}`, a[k]]] as Array<[string, Figures]>) : []),
+      [`${k} ${after.label}`, b[k]!],
+    ]);
+  out.push('', '== per split and condition', table(pairs(before.bySplitCondition, after.bySplitCondition)));
+  out.push('', '== per split', table(pairs(before.bySplit, after.bySplit)));
+  return out.join('\n');
+}

@@ -11,6 +11,7 @@
  *   npx tsx bench/offline-eval/run.ts --all-voices            every installed voice (hours)
  *   npx tsx bench/offline-eval/run.ts --list-voices
  *   options: --scenarios ID,ID (substrings)  --speed N|max  --turns (keep tuning transcripts)
+ *            --compare before (this run beside results/before.json)
  *
  * Splits: `tune` runs the tuning scenarios in voices the project was tuned on (TUNE_DEFAULT, or all
  * seven with --all-voices); `heldout` runs the held-out scenarios in voices never tuned on
@@ -18,10 +19,10 @@
  * With --turns, tuning transcripts go to results/<label>.tune-turns.jsonl (not committed).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CONDITIONS, type Condition } from './channel.js';
-import { buildReport, printReport } from './report.js';
+import { buildReport, printComparison, printReport, type Report } from './report.js';
 import type { Scenario } from './scenario.js';
 import { simulateCall, type CallResult } from './simulate-call.js';
 import { buildStack } from './stack.js';
@@ -261,6 +262,11 @@ async function main(): Promise<void> {
       tuneTurns.map((r) => JSON.stringify(r)).join('\n') + '\n',
     );
   console.log(`figures written to bench/offline-eval/results/${label}.json`);
+  const against = arg('compare');
+  if (against !== undefined && existsSync(`${dir}/${against}.json`)) {
+    const earlier = JSON.parse(readFileSync(`${dir}/${against}.json`, 'utf8')) as Report;
+    console.log(`\n${printComparison(earlier, report)}`);
+  }
 }
 
 await main();
