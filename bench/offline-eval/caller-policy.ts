@@ -183,7 +183,7 @@ export class CallerPolicy {
     }
     // A directed question about danger: answered truthfully.
     if (
-      /(leaking|flooding|bleeding|swelling|gas|water).{0,40}(right now|at the moment|still)\?|is (this|it) an emergency|anyone (hurt|in danger)|is everyone safe/.test(
+      /(leaking|flooding|bleeding|swelling|gas|water).{0,40}(right now|at the moment|still)\?|\b(is|are|do)\b[^.?!]{0,80}right now\?|is (this|it) an emergency|anyone (hurt|in danger)|is everyone safe/.test(
         a,
       )
     ) {
