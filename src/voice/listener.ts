@@ -77,9 +77,6 @@ interface Turn {
   /** VAD mode: the stream this turn's audio went to (dead stream: the turn is lost). */
   stream: SttStream | undefined;
   resampler: Resampler | undefined;
-  holdTimer: unknown;
-  /** VAD mode, while held: the last speech-end; the turn ends there unless speech resumes. */
-  heldEnd: { atMs: number } | undefined;
   /** Engine mode: the last VAD speech-end, undefined while speech goes on. */
   lastEndMs: number | undefined;
   partial: string;
@@ -126,6 +123,11 @@ export class Listener {
   private reopenAt = -Infinity;
   /** What the caller is likely to say next; every stream opened gets it (failover included). */
   private expectation: ExpectedSpeech = 'open';
+  /**
+   * VAD mode: a result whose words plainly go on ("my number is"), held for the rest of the
+   * phrase; `continued` once the caller spoke again (the next result joins it).
+   */
+  private held: { event: UtteranceEvent; timer: unknown; continued: boolean } | undefined;
   /** The detector's work on audio already pushed: a drain waits for it. */
   private detecting: Promise<void> = Promise.resolve();
   /** Called whenever a turn may have finished: a drain checks whether anything is left. */
@@ -343,8 +345,6 @@ export class Listener {
       startMs,
       stream,
       resampler: !this.engineEndpointing && rate !== 8000 ? new Resampler(8000, rate) : undefined,
-      holdTimer: undefined,
-      heldEnd: undefined,
       lastEndMs: undefined,
       partial: '',
       finals: [],
@@ -364,13 +364,13 @@ export class Listener {
 
   private onSpeechStart(atMs: number): void {
     this.speechStartMs = atMs;
+    if (this.held && !this.held.continued) {
+      this.deps.clock.clearTimeout(this.held.timer);
+      this.held.continued = true;
+    }
     const held = this.turn;
     if (held) {
-      // Same turn goes on: after an unfinished phrase (VAD mode), or before the engine ended it.
-      if (held.heldEnd) {
-        this.deps.clock.clearTimeout(held.holdTimer);
-        held.heldEnd = undefined;
-      }
+      // Same turn goes on (engine mode): the engine has not ended it.
       held.lastEndMs = undefined;
       if (this.engineEndpointing) this.disarmStall();
       return;
@@ -396,16 +396,8 @@ export class Listener {
       this.armStall();
       return;
     }
-    const silenceSoFar = this.deps.detector.processedMs - atMs;
-    if (this.deps.config.unfinishedExtraMs > 0 && looksUnfinished(t.partial)) {
-      t.heldEnd = { atMs };
-      const wait = Math.max(
-        0,
-        this.deps.config.unfinishedExtraMs - (silenceSoFar - this.deps.config.endOfTurnSilenceMs),
-      );
-      t.holdTimer = this.deps.clock.setTimeout(() => this.finishTurn(t, atMs), wait);
-      return;
-    }
+    // Whether the words go on is judged on the final (see result()): an offline recognizer's
+    // interim lags the speech by a word or more, and holding on it cost finished sentences 800 ms.
     this.finishTurn(t, atMs);
   }
 
@@ -504,11 +496,12 @@ export class Listener {
     const text = t.finals.join(' ');
     const durationMs = (t.endAtMs ?? this.streamMs) - t.startMs;
     if (!text && durationMs < NOISE_MS) {
+      this.releaseHeld();
       this.emit({ type: 'noise', startMs: t.startMs, durationMs });
       return;
     }
     const alternatives = otherReadings(t.readings, text);
-    this.emit({
+    let event: UtteranceEvent = {
       type: 'utterance',
       startMs: t.startMs,
       text,
@@ -518,7 +511,34 @@ export class Listener {
       endOfSpeechAt: t.endOfSpeechAt,
       sttFinalAt: this.deps.clock.now(),
       endpointingMs: t.endpointingMs,
-    });
+    };
+    if (this.held?.continued) {
+      event = joinUtterances(this.held.event, event);
+      this.held = undefined;
+    }
+    this.releaseHeld();
+    if (!this.engineEndpointing && this.deps.config.unfinishedExtraMs > 0 && looksUnfinished(event.text)) {
+      // The rest of the phrase may come: wait what is left of the extra time, counted from
+      // where the caller stopped (the silence window and the decoding are part of it).
+      const waited = this.deps.clock.now() - event.endOfSpeechAt - this.deps.config.endOfTurnSilenceMs;
+      const wait = Math.max(0, this.deps.config.unfinishedExtraMs - waited);
+      const held = { event, continued: false, timer: undefined as unknown };
+      held.timer = this.deps.clock.setTimeout(() => {
+        if (this.held === held) this.releaseHeld();
+      }, wait);
+      this.held = held;
+      return;
+    }
+    this.emit(event);
+  }
+
+  /** Emits a held result as it is (its continuation did not come, or the call is ending). */
+  private releaseHeld(): void {
+    const h = this.held;
+    if (!h) return;
+    this.held = undefined;
+    this.deps.clock.clearTimeout(h.timer);
+    this.emit(h.event);
   }
 
   /**
@@ -626,11 +646,11 @@ export class Listener {
     if (this.closed) return;
     // The detector's verdict on the last frames: speech may have started in them.
     await this.detecting;
+    if (this.held && !this.held.continued) this.releaseHeld();
     const t = this.turn;
     if (t && !this.closed) {
       if (!this.engineEndpointing) {
-        this.deps.clock.clearTimeout(t.holdTimer);
-        this.finishTurn(t, t.heldEnd?.atMs ?? this.streamMs);
+        this.finishTurn(t, this.streamMs);
       } else if (this.stream) {
         t.lastEndMs ??= this.streamMs;
         try {
@@ -662,7 +682,8 @@ export class Listener {
     const t = this.turn;
     this.turn = undefined;
     this.finishing.length = 0;
-    if (t) this.deps.clock.clearTimeout(t.holdTimer);
+    if (this.held) this.deps.clock.clearTimeout(this.held.timer);
+    this.held = undefined;
     this.disarmStall();
     const stream = this.stream;
     this.stream = undefined;
@@ -674,6 +695,27 @@ export class Listener {
       this.deps.onError(err);
     }
   }
+}
+
+type UtteranceEvent = Extract<ListenerEvent, { type: 'utterance' }>;
+
+/** A phrase that went on after a pause ("my number is" ... "five five five"): one turn. */
+function joinUtterances(first: UtteranceEvent, rest: UtteranceEvent): UtteranceEvent {
+  const text = `${first.text} ${rest.text}`.trim();
+  const alternatives = [
+    ...(rest.alternatives ?? []).map((a) => `${first.text} ${a}`.trim()),
+    ...(first.alternatives ?? []).map((a) => `${a} ${rest.text}`.trim()),
+  ].filter((a, i, all) => a !== text && all.indexOf(a) === i);
+  const confidence =
+    first.confidence === undefined ? rest.confidence : Math.min(first.confidence, rest.confidence ?? 1);
+  return {
+    ...rest,
+    startMs: first.startMs,
+    text,
+    ...(confidence !== undefined ? { confidence } : {}),
+    ...(alternatives.length > 0 ? { alternatives } : {}),
+    durationMs: rest.startMs + rest.durationMs - first.startMs,
+  };
 }
 
 /**

@@ -542,6 +542,25 @@ describe('Listener drain (the caller hung up)', () => {
     expect(events.find((e) => e.type === 'speech-end')).toMatchObject({ atMs: 900 });
   });
 
+  it('judges whether the words go on on the final, not on an interim that lags the speech', async () => {
+    // The interim ("my address") looks unfinished; the final does not: answered at the silence window.
+    const stt = new ScriptedStt(['my address is twelve main street'], () => 0, 800);
+    const { events, play } = makeListener(stt, { minSilenceMs: 300 });
+    await play(0, 1300, (ms) => (ms >= 200 && ms < 800 ? LOUD : 0));
+    expect(events.filter((e) => e.type === 'interim').at(-1)).toMatchObject({ text: 'my address' });
+    expect(events.at(-1)).toMatchObject({ type: 'utterance', text: 'my address is twelve main street' });
+  });
+
+  it('an unfinished phrase and the rest said after a pause are one utterance', async () => {
+    const stt = new ScriptedStt(['my number is', 'five five five']);
+    const { events, play } = makeListener(stt, { minSilenceMs: 300 });
+    await play(0, 2800, (ms) => ((ms >= 200 && ms < 800) || (ms >= 1300 && ms < 1900) ? LOUD : 0));
+    const utterances = events.filter((e) => e.type === 'utterance');
+    expect(utterances).toHaveLength(1);
+    expect(utterances[0]).toMatchObject({ text: 'my number is five five five' });
+    expect(utterances[0]!.startMs).toBeLessThan(300);
+  });
+
   it('a turn held open for unfinished words ends at its last speech', async () => {
     const stt = new ScriptedStt(['my address is']);
     const { listener, events, play } = makeListener(stt, { minSilenceMs: 300 });
