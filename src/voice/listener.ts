@@ -679,7 +679,6 @@ export class Listener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const t = this.turn;
     this.turn = undefined;
     this.finishing.length = 0;
     if (this.held) this.deps.clock.clearTimeout(this.held.timer);
