@@ -18,6 +18,74 @@ export function quotable(hit: KnowledgeHit): string {
   return end > 60 ? cut.slice(0, end + 1) : `${cut.slice(0, cut.lastIndexOf(' '))}...`;
 }
 
+/** Said by a misheard caller without carrying the question's subject. */
+const WEAK = new Set(['her', 'him', 'come', 'thing', 'around', 'hundred', 'what', 'good', 'five', 'look']);
+
+function keyWords(text: string): string[] {
+  return [...new Set(contentWords(text))].filter((w) => !WEAK.has(w) && w.length >= 3);
+}
+
+/** Same word, stems compared, or one the start of the other ("pay", "payment"). */
+function sameWord(a: string, b: string): boolean {
+  return a === b || (a.length >= 3 && b.startsWith(a)) || (b.length >= 3 && a.startsWith(b));
+}
+
+const PRICE_WORDS = /\b(how much|charge|cost|price|fee|rate)/;
+const HAS_PRICE = /\$\s?\d|\b\d+ dollars\b/i;
+
+function sentences(text: string): string[] {
+  return text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .split(/(?<=[.?!])\s+(?=[A-Z0-9$])/)
+    .filter(Boolean);
+}
+
+/**
+ * What to read out from the search's hits, or undefined when none is about the question: a
+ * passage shares at least two of the question's key words (or one with its title), else the
+ * recognizer's noise found it and reading it out would invent an answer. From a passage that
+ * qualifies, the sentence carrying most (at least two) of the question's words, or a price for a
+ * price question, and the one after it, so the caller hears the asked fact rather than the
+ * passage's opening; else the passage from its start.
+ */
+export function answerFromHits(
+  question: string,
+  hits: readonly KnowledgeHit[],
+  priceAsked = false,
+): string | undefined {
+  const asked = keyWords(question);
+  if (asked.length === 0) return undefined;
+  const wantsPrice = priceAsked || PRICE_WORDS.test(question.toLowerCase());
+  for (const hit of hits) {
+    const body = contentWords(hit.text);
+    const title = contentWords(hit.title ?? '');
+    const shared = asked.filter((w) => body.some((b) => sameWord(w, b)));
+    const inTitle = asked.some((w) => title.some((t) => sameWord(w, t)));
+    if (shared.length < 2 && !(shared.length === 1 && inTitle)) continue;
+    const parts = sentences(hit.text);
+    let best = -1;
+    let bestScore = 0;
+    parts.forEach((s, i) => {
+      if (wantsPrice && !HAS_PRICE.test(s)) return;
+      const words = contentWords(s);
+      const score = asked.filter((w) => words.some((b) => sameWord(w, b))).length;
+      if (score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    });
+    if (best < 0) continue;
+    // No sentence stands out: the passage as a whole is what was asked about.
+    if (bestScore < 2 && !wantsPrice) return quotable(hit);
+    const first = parts[best] ?? '';
+    const next = parts[best + 1];
+    const text = next && first.length + next.length < MAX_SPOKEN_CHARS ? `${first} ${next}` : first;
+    return quotable({ ...hit, text });
+  }
+  return undefined;
+}
+
 /** Worth searching for: enough content words that it is a question, not noise. */
 export function isSearchable(text: string): boolean {
   return contentWords(text).length >= 2;
@@ -44,9 +112,9 @@ export async function* answerQuestion(env: TurnEnv): Flow<'answered' | 'unknown'
     failed = true;
     env.logger?.warn({ err }, 'knowledge search failed');
   }
-  const best = hits[0];
-  if (best) {
-    yield* say(quotable(best));
+  const answer = answerFromHits(env.text, hits, env.intents.intents.has('price'));
+  if (answer) {
+    yield* say(answer);
     return 'answered';
   }
   const question = env.text.trim();

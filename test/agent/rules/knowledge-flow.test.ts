@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { answerFromHits } from '../../../src/agent/rules/knowledge-flow.js';
 import { RulesBrain } from '../../../src/agent/rules/rules-brain.js';
 import { FakeTools } from '../fakes.js';
 import { chicago, dentist, plumber } from '../fixtures/businesses.js';
@@ -59,5 +60,46 @@ describe('answering questions', () => {
   it('answers a dentist FAQ by its own words', async () => {
     const { c } = call(dentist);
     expect((await c.turn('do you accept delta dental')).said).toMatch(/^Yes, we accept Delta Dental/);
+  });
+});
+
+describe('reading out a knowledge passage', () => {
+  const warranty = {
+    title: 'Warranty',
+    score: 2,
+    text: 'All of our repair work is guaranteed for one year: if the same problem comes back within a year, we fix it free of charge. Parts carry the maker warranty.',
+  };
+  const serviceCall = {
+    title: 'Prices',
+    score: 1,
+    text: 'Estimates for big jobs are free. For small repairs we charge the $79 service call to diagnose the problem, and we waive it if you go ahead.',
+  };
+  const pets = {
+    title: 'Before we come',
+    score: 3,
+    text: 'Please keep pets in another room and clear the area around the water heater before we come.',
+  };
+
+  it('does not read out a passage that shares only one word with a misheard question', () => {
+    expect(answerFromHits('do you have a hundred around the area', [pets])).toBeUndefined();
+    expect(answerFromHits('have her what about oral with', [pets, warranty])).toBeUndefined();
+  });
+
+  it('answers a price question with the sentence that carries a price, from whichever hit has one', () => {
+    expect(answerFromHits('how much do you charge come on what a problem', [warranty, serviceCall])).toBe(
+      'For small repairs we charge the $79 service call to diagnose the problem, and we waive it if you go ahead.',
+    );
+  });
+
+  it('takes one shared word when it is also the passage title', () => {
+    expect(
+      answerFromHits('can I pay with a flooded a', [
+        {
+          title: 'Payment',
+          score: 1,
+          text: 'We accept cash and American Express. Payment is due when the job is done.',
+        },
+      ]),
+    ).toBe('We accept cash and American Express. Payment is due when the job is done.');
   });
 });
