@@ -85,7 +85,7 @@ export async function* startBooking(env: TurnEnv): Flow {
     return;
   }
   const named = matchService(env.text, services);
-  const b: BookingState = { action: 'book', step: 'service', offered: [], attempts: 0 };
+  const b: BookingState = { action: 'book', step: 'service', offered: [], attempts: 0, listed: [] };
   env.st.booking = b;
   if (named || services.length === 1) b.serviceId = (named ?? services[0])?.id;
   if (!b.serviceId) {
@@ -101,7 +101,7 @@ export async function* startBooking(env: TurnEnv): Flow {
 }
 
 export async function* startChange(env: TurnEnv, action: 'move' | 'cancel'): Flow {
-  const b: BookingState = { action, step: 'find', offered: [], attempts: 0 };
+  const b: BookingState = { action, step: 'find', offered: [], attempts: 0, listed: [] };
   env.st.booking = b;
   const phone = callerPhone(env);
   if (!phone) {
@@ -180,12 +180,26 @@ async function* resolveWhen(env: TurnEnv, b: BookingState, req: RequestedTime, u
     { serviceId: svc.id, from: from.toISOString(), to: to.toISOString(), limit: 100 },
     env.signal,
   );
+  const before = b.asked;
+  const sameDay = before !== undefined && sameCivil(before, date);
+  const repeated = sameDay && before.minutes === req.minutes;
+  if (!sameDay) b.listed = [];
+  b.asked = { ...date, ...(req.minutes !== undefined ? { minutes: req.minutes } : {}) };
+  const open = hoursOn(env.ctx.business.hours, date).ranges;
   if (req.minutes !== undefined) {
     const wanted = fromLocal(date, req.minutes, tz).getTime();
     const exact = daySlots.find((s) => new Date(s.start).getTime() === wanted);
     if (exact) {
       yield* offerConfirm(env, b, exact);
       return;
+    }
+    // An hour the business is never open ("three a.m.") or the same unavailable time heard
+    // again is most likely a misheard hour: keep the caller's day and list its hours instead.
+    const minutes = req.minutes;
+    const outside =
+      open.length > 0 && !open.some((r) => minutes >= toMinutes(r.open) && minutes < toMinutes(r.close));
+    if ((outside || repeated) && unavailable === undefined) {
+      if (yield* offerHours(env, b, date, daySlots)) return;
     }
     const nearest = [...daySlots]
       .sort(
@@ -223,6 +237,9 @@ async function* resolveWhen(env: TurnEnv, b: BookingState, req: RequestedTime, u
     });
   }
   if (slots.length > 0 && req.date) {
+    // A day without a clock time: its hours, a part of the day at a time, so the caller can pick.
+    const part = req.partOfDay === 'evening' ? undefined : req.partOfDay;
+    if (req.partOfDay !== 'evening' && (yield* offerHours(env, b, date, daySlots, part))) return;
     yield* offerChoice(env, b, spread(slots), '', false);
     return;
   }
@@ -245,6 +262,72 @@ function spread(slots: readonly Slot[]): Slot[] {
   const first = slots[0];
   const last = slots[slots.length - 1];
   return [first, mid, last].filter((s): s is Slot => s !== undefined);
+}
+
+function toMinutes(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return (h ?? 0) * 60 + (m ?? 0);
+}
+
+const HOURS_LISTED = 5;
+
+/**
+ * The free times on the hour of one part of `date` (morning first, then afternoon), so a caller
+ * whose hour was misheard can pick theirs from a short list. False when no part is left to list.
+ */
+async function* offerHours(
+  env: TurnEnv,
+  b: BookingState,
+  date: CivilDate,
+  daySlots: readonly Slot[],
+  part?: 'morning' | 'afternoon',
+): Flow<boolean> {
+  const tz = env.ctx.business.timezone;
+  const parts = (part ? [part] : (['morning', 'afternoon'] as const)).filter((p) => !b.listed.includes(p));
+  for (const p of parts) {
+    const [lo, hi] = PART_OF_DAY_RANGE[p];
+    const hours = daySlots
+      .filter((s) => {
+        const l = toLocal(new Date(s.start), tz);
+        const m = l.hour * 60 + l.minute;
+        return l.minute === 0 && m >= lo && m < hi;
+      })
+      .slice(0, HOURS_LISTED);
+    b.listed.push(p);
+    if (hours.length === 0) continue;
+    b.asked = { ...date };
+    const day = dayOf(hours[0]?.start ?? '', env);
+    const when =
+      day === 'today' || day === 'tomorrow'
+        ? `${capitalise(day)} ${p === 'morning' ? 'morning' : 'afternoon'}`
+        : `${capitalise(day)} ${p}`;
+    yield* offerChoice(env, b, hours, `${when} I have`, false, true, true);
+    return true;
+  }
+  return false;
+}
+
+const DAY_WORDS =
+  /\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|next|\d+(st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twentieth|thirtieth|january|february|march|april|may|june|july|august|september|october|november|december)\b/i;
+
+/** A time said without a day, while choosing among a day's times, is on that day. */
+function keepDay(req: RequestedTime, b: BookingState): RequestedTime {
+  if (!b.asked || req.minutes === undefined || DAY_WORDS.test(req.text)) return req;
+  return { ...req, date: { year: b.asked.year, month: b.asked.month, day: b.asked.day } };
+}
+
+/** After a "no" to the times offered or read back: the other part of the caller's day, if any. */
+async function* offerMoreHours(env: TurnEnv, b: BookingState): Flow<boolean> {
+  const svc = service(env, b);
+  const asked = b.asked;
+  if (!svc || !asked) return false;
+  const date: CivilDate = { year: asked.year, month: asked.month, day: asked.day };
+  const { from, to } = localDayBounds(env, date);
+  const daySlots = await env.tools.findSlots(
+    { serviceId: svc.id, from: from.toISOString(), to: to.toISOString(), limit: 100 },
+    env.signal,
+  );
+  return yield* offerHours(env, b, date, daySlots);
 }
 
 async function* offerNextDays(
@@ -297,6 +380,7 @@ async function* offerChoice(
   lead: string,
   nearest: boolean,
   continued = false,
+  dayInLead = false,
 ): Flow {
   b.step = 'choose';
   b.offered = slots;
@@ -307,7 +391,7 @@ async function* offerChoice(
   );
   const list =
     items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
-  const where = sameDay ? ` ${dayOf(slots[0]?.start ?? '', env)}` : '';
+  const where = sameDay && !dayInLead ? ` ${dayOf(slots[0]?.start ?? '', env)}` : '';
   let text: string;
   if (continued) text = `${lead} ${list}${where}.`;
   else if (nearest) text = `${lead} The closest times I have are ${list}${where}.`;
@@ -456,10 +540,11 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
         env.ctx.business.hours,
       );
       if (req) {
-        yield* resolveWhen(env, b, req);
+        yield* resolveWhen(env, b, keepDay(req, b));
         return true;
       }
       if (isNo(r)) {
+        if (yield* offerMoreHours(env, b)) return true;
         b.step = 'when';
         yield* say('No problem. What other day or time would suit you?');
         yield ask(env, 'booking:when', 'date-time');
@@ -498,7 +583,12 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
         yield* doBook(env, b);
         return true;
       }
-      if (isNo(r)) {
+      if (
+        isNo(r) &&
+        !parseRequestedTime(env.text, env.ctx.now, env.ctx.business.timezone, env.ctx.business.hours)
+      ) {
+        // The day was probably right and the hour misheard: the day's hours to pick from.
+        if (yield* offerMoreHours(env, b)) return true;
         b.step = 'when';
         yield* say('No problem. What day and time would suit you better?');
         yield ask(env, 'booking:when', 'date-time');

@@ -63,6 +63,12 @@ export const bookingStateSchema = z.object({
   offered: z.array(slotSchema).default([]),
   chosen: slotSchema.optional(),
   attempts: z.number().int().min(0).default(0),
+  /** The day and time the caller last asked for, as heard: a repeat of it is a mishearing. */
+  asked: z
+    .object({ year: z.number(), month: z.number(), day: z.number(), minutes: z.number().optional() })
+    .optional(),
+  /** Parts of `asked`'s day whose hours have been listed to the caller. */
+  listed: z.array(z.enum(['morning', 'afternoon'])).default([]),
 });
 export type BookingState = z.infer<typeof bookingStateSchema>;
 

@@ -80,7 +80,7 @@ describe('booking in conversation', () => {
     expect(tools.bookings).toHaveLength(1);
   });
 
-  it('asks which service, then when, and offers times on a day', async () => {
+  it('asks which service, then when, and lists the hours of the part of the day asked for', async () => {
     const tools = new FakeTools(plumber, () => NOW);
     const c = caller(tools);
     expect((await c.turn('can I make an appointment')).said).toBe(
@@ -90,9 +90,51 @@ describe('booking in conversation', () => {
       'Sure, plumbing inspection. What day and time would suit you?',
     );
     expect((await c.turn('friday afternoon')).said).toBe(
-      'On Friday I have noon, 2:30 p.m. or 4:30 p.m. Which would you like?',
+      'On Friday afternoon I have noon, 1 p.m., 2 p.m., 3 p.m. or 4 p.m. Which would you like?',
     );
     expect((await c.turn('two thirty')).said).toContain('Friday, June 13, at 2:30 p.m. Shall I go ahead?');
+  });
+
+  it('reads an hour the business is never open ("three a.m.") as misheard and lists the day\'s hours', async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    expect((await c.turn('book a drain cleaning tomorrow at three am')).said).toBe(
+      'Tomorrow morning I have 8 a.m., 9 a.m., 10 a.m. or 11 a.m. Which would you like?',
+    );
+    expect((await c.turn('ten am please')).said).toBe(
+      'I can book you in for drain cleaning tomorrow, Thursday, June 12, at 10 a.m. Shall I go ahead?',
+    );
+  });
+
+  it('lists the afternoon of the same day when the caller says no to the morning', async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    await c.turn('book a drain cleaning tomorrow at three am');
+    expect((await c.turn('no')).said).toBe(
+      'Tomorrow afternoon I have noon, 1 p.m., 2 p.m., 3 p.m. or 4 p.m. Which would you like?',
+    );
+  });
+
+  it("lists the day's hours when the same unavailable time is heard again", async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    const first = await c.turn('book a drain cleaning on friday at 8:15');
+    expect(first.said).toMatch(/^Sorry, 8:15 a\.m\. on Friday isn't available\. The closest times/);
+    expect((await c.turn('no, friday at 8:15')).said).toBe(
+      'On Friday morning I have 8 a.m., 9 a.m., 10 a.m. or 11 a.m. Which would you like?',
+    );
+  });
+
+  it("keeps the caller's day when a read-back time is refused with a plain no", async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    expect((await c.turn('book a drain cleaning on friday at noon')).said).toContain(
+      'Friday, June 13, at noon. Shall I go ahead?',
+    );
+    expect((await c.turn('no')).said).toBe(
+      'On Friday morning I have 8 a.m., 9 a.m., 10 a.m. or 11 a.m. Which would you like?',
+    );
+    expect((await c.turn('the second one')).said).toContain('Friday, June 13, at 9 a.m. Shall I go ahead?');
   });
 
   it('says when the business is closed that day and offers the next opening', async () => {
