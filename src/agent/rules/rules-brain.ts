@@ -53,6 +53,9 @@ export interface RulesBrainOptions {
 const REQUEST =
   /^((hi|hello|yes|yeah|um|uh|so|and|ok|okay) )*((can|could|would|will|may) (i|you|we|someone|somebody|one of you)( please)? (book|make|schedule|get|have|leave|speak|talk|send|come|call|set up|cancel|move|reschedule|put|transfer|take|give|arrange)|(i would like|i want|i need|i am calling|i am looking)(?! to (know|ask|find out|check)))\b/;
 /** Words of a problem: only these earn an "I'm sorry to hear that". */
+/** Words of a request for something (as opposed to a report of a problem). */
+const WANTS = /\b(would like|i'd like|like to|want|wanna|i need an?|get an?)\b/;
+
 const PROBLEM = [
   'broke*',
   'broken',
@@ -471,6 +474,13 @@ export class RulesBrain implements Brain {
     const problem = hasAnyPhrase(env.intents.words, PROBLEM);
     // A problem or one of the business's services in a half-heard sentence is still a need.
     const named = matchService(env.text, ctx.business.services) !== undefined;
+    // "I would like a water heater service" with its booking word lost: a bookable service asked
+    // for, with no problem described, is a booking.
+    const bookable = ctx.business.services.filter((s) => s.bookable);
+    if (!problem && WANTS.test(words) && matchService(env.text, bookable)) {
+      yield* startBooking(env);
+      return;
+    }
     if (contentWords(env.text).length >= 3 || ((problem || named) && contentWords(env.text).length >= 2)) {
       yield* startLead(env, {
         purpose: 'callback',

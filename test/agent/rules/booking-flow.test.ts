@@ -137,6 +137,22 @@ describe('booking in conversation', () => {
     expect((await c.turn('the second one')).said).toContain('Friday, June 13, at 9 a.m. Shall I go ahead?');
   });
 
+  it('books a bookable service asked for even when the booking word was lost', async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    expect((await c.turn('I would like to a plumbing inspection')).said).toBe(
+      'Sure, plumbing inspection. What day and time would suit you?',
+    );
+  });
+
+  it('still takes the details for a problem that names a service', async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    expect((await c.turn('I want someone to look at my clogged drain')).said).toMatch(
+      /^I'm sorry to hear that\. Let me take a few details/,
+    );
+  });
+
   it('says when the business is closed that day and offers the next opening', async () => {
     const tools = new FakeTools(plumber, () => NOW);
     const c = caller(tools);
