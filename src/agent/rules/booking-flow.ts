@@ -307,6 +307,20 @@ async function* offerHours(
   return false;
 }
 
+/**
+ * The day and time in the caller's words, or, when the best reading holds none, in the
+ * recognizer's first other reading that does (asked for a day and time, that is what was said).
+ */
+function requestedTime(env: TurnEnv): RequestedTime | undefined {
+  const { timezone, hours } = env.ctx.business;
+  const readings = [env.text, ...(env.turn.kind === 'speech' ? (env.turn.alternatives ?? []) : [])];
+  for (const text of readings) {
+    const req = parseRequestedTime(text, env.ctx.now, timezone, hours);
+    if (req) return req;
+  }
+  return undefined;
+}
+
 const DAY_WORDS =
   /\b(today|tonight|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|week|next|\d+(st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twentieth|thirtieth|january|february|march|april|may|june|july|august|september|october|november|december)\b/i;
 
@@ -486,12 +500,7 @@ export async function* answerBooking(env: TurnEnv): Flow<boolean> {
       return true;
     }
     case 'when': {
-      const req = parseRequestedTime(
-        env.text,
-        env.ctx.now,
-        env.ctx.business.timezone,
-        env.ctx.business.hours,
-      );
+      const req = requestedTime(env);
       if (!req) {
         if (hasAnyPhrase(r.words, EARLIEST)) {
           const svc = service(env, b);

@@ -153,6 +153,18 @@ describe('booking in conversation', () => {
     );
   });
 
+  it("takes the day and time from the recognizer's other reading when the best one holds none", async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    await c.turn('book a drain cleaning');
+    const r = await c.turn({
+      kind: 'speech',
+      text: 'one nine',
+      alternatives: ['friday at nine', 'one nine am'],
+    });
+    expect(r.said).toContain('Friday, June 13, at 9 a.m. Shall I go ahead?');
+  });
+
   it('says when the business is closed that day and offers the next opening', async () => {
     const tools = new FakeTools(plumber, () => NOW);
     const c = caller(tools);
