@@ -28,21 +28,22 @@ import {
   throughPhoneLine,
 } from '../test/providers/stt/support/callers.js';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { businessVocabulary } from '../src/business/vocabulary.js';
 import { debianEnUsModel } from '../src/providers/stt/pocketsphinx-addon.js';
 import { words } from '../test/providers/stt/support/wer.js';
 
-type Moment = Exclude<ExpectedSpeech, 'open' | 'address' | 'spelling'>;
+export type Moment = Exclude<ExpectedSpeech, 'open' | 'address' | 'spelling'>;
 
-interface Example {
+export interface Example {
   readonly moment: Moment;
   readonly text: string;
   /** What must come out: the name, the ten digits, 'yes'/'no', or "day hour". */
   readonly answer: string;
 }
 
-const EXAMPLES: readonly Example[] = [
+export const EXAMPLES: readonly Example[] = [
   { moment: 'name', text: 'my name is robert wilson', answer: 'robert wilson' },
   { moment: 'name', text: "it's linda martinez", answer: 'linda martinez' },
   { moment: 'name', text: 'this is kevin brooks', answer: 'kevin brooks' },
@@ -99,7 +100,7 @@ const DIGIT: Record<string, string> = {
 };
 
 /** Edit distance between two strings (digits here). */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
@@ -112,7 +113,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The digits a reading carries ("double five" is two fives). */
-function digitsOf(text: string): string {
+export function digitsOf(text: string): string {
   let out = '';
   let repeat = 1;
   for (const w of words(text)) {
@@ -155,7 +156,7 @@ const NO = new Set(['no', 'nope', 'nah', 'wrong', 'not', 'incorrect']);
 const YES = new Set(['yes', 'yeah', 'yep', 'yup', 'correct', 'right', 'sure', 'absolutely', 'exactly']);
 
 /** The answer a reading gives, as the dialogue would read it. */
-function answerOf(moment: Moment, text: string, expected: string): boolean {
+export function answerOf(moment: Moment, text: string, expected: string): boolean {
   const w = words(text);
   switch (moment) {
     case 'name':
@@ -192,7 +193,7 @@ const CONDITIONS: readonly Condition[] = [
 ];
 
 /** Words an emergency detector would take as evidence; in an ordinary answer, a false alarm's seed. */
-const ALARM_WORDS = new Set([
+export const ALARM_WORDS = new Set([
   'emergency',
   'flood',
   'flooding',
@@ -401,7 +402,7 @@ async function runVocabulary(voices: typeof CALLER_VOICES): Promise<void> {
 }
 
 /** Emergencies said when the dialogue expected something else: the way out of every model. */
-const EMERGENCIES: ReadonlyArray<{ text: string; words: readonly string[] }> = [
+export const EMERGENCIES: ReadonlyArray<{ text: string; words: readonly string[] }> = [
   { text: 'my basement is flooding', words: ['flooding', 'flooded', 'flood'] },
   { text: 'i smell gas in the kitchen', words: ['gas'] },
   { text: 'there is water everywhere', words: ['water'] },
@@ -488,4 +489,5 @@ async function main(): Promise<void> {
   if (!only || only.test('emergencies')) await runEmergencies(voices);
 }
 
-await main();
+// Run when started directly; bench/stt-settings.bench.ts imports the examples and scoring.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
