@@ -33,7 +33,8 @@ export interface PocketSphinxOptions {
   readonly model?: ModelPaths;
   /**
    * Extra PocketSphinx settings, name without the dash: e.g. { jsgf: '/path/grammar.gram' }
-   * (replaces the n-gram model), { lw: '8' }. Checked by the library at start.
+   * (replaces the n-gram model), { lw: '10' }. Checked by the library at start. Laid over
+   * DEFAULT_DECODER_SETTINGS (e.g. { fwdflat: 'yes' } brings the flat pass back).
    */
   readonly decoderSettings?: Readonly<Record<string, string>>;
   /**
@@ -90,6 +91,16 @@ export interface PocketSphinxOptions {
 export const PHONE_CMN_INIT: readonly number[] = [
   55.4, -1.7, 3.2, 6.8, -5.5, -1.5, -5.4, -5.6, -6.1, -0.9, 1.4, -0.3, -2.2,
 ];
+
+/**
+ * Search settings the provider starts every decoder with (under `decoderSettings`), chosen by
+ * bench/stt-settings.bench.ts on the tuning voices through the phone path. No flat second pass:
+ * on these small models it re-ranked good first-pass names away (names right 36% -> 46%) and
+ * cost ~30 ms of the final pass per utterance. Language weight 8 in the first pass (library 6.5):
+ * open-model word error 29.9% -> 29.0%. They are decoder-wide: this library version reads them
+ * when a search is made, from the one configuration every search of a decoder shares.
+ */
+export const DEFAULT_DECODER_SETTINGS: Readonly<Record<string, string>> = { fwdflat: 'no', lw: '8' };
 
 /** The pronunciation dictionary's lines by word (alternates like "read(2)" under "read"). */
 async function readDictionary(dictPath: string): Promise<Map<string, string[]>> {
@@ -365,7 +376,8 @@ export class PocketSphinxStt implements SpeechToText {
       await rm(lmDir, { recursive: true, force: true });
       throw err;
     }
-    const stt = new PocketSphinxStt(opts, toArgs(model, opts.decoderSettings ?? {}));
+    const settings = { ...DEFAULT_DECODER_SETTINGS, ...opts.decoderSettings };
+    const stt = new PocketSphinxStt(opts, toArgs(model, settings));
     stt.#lmDir = lmDir;
     for (const [m, spec] of moments) stt.#moments.set(m, spec);
     stt.#dictionary = base === undefined ? undefined : { ...base, version: 0 };

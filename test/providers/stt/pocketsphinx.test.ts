@@ -10,6 +10,7 @@ import {
   type SttEvent,
   type SttStream,
 } from '../../../src/providers/stt/index.js';
+import { DEFAULT_DECODER_SETTINGS } from '../../../src/providers/stt/pocketsphinx.js';
 import {
   DEBIAN_EN_US_MODEL_DIR,
   POCKETSPHINX_ADDON_PATH,
@@ -232,6 +233,22 @@ describe.skipIf(missing.length > 0)(
         expect(words(text!)).toContain('what');
       } finally {
         await general.close();
+      }
+    });
+
+    it("ships without the flat second pass, and brings the library's settings back when asked", async () => {
+      expect(DEFAULT_DECODER_SETTINGS).toMatchObject({ fwdflat: 'no' });
+      const flat = await createPocketSphinxStt({ decoderSettings: { fwdflat: 'yes', lw: '6.5' } });
+      try {
+        const stream = flat.stream({ track: 'inbound', signal: new AbortController().signal });
+        const read = collect(stream);
+        stream.push(hours);
+        stream.flush();
+        const [text] = await read.finals(1);
+        stream.close();
+        expect(words(text!)).toContain('hours');
+      } finally {
+        await flat.close();
       }
     });
 
