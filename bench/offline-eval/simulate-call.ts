@@ -16,8 +16,8 @@ import type { SpeechToText } from '../../src/providers/stt/index.js';
 import { SpeechDetector } from '../../src/providers/vad/index.js';
 import { BookingsRepo, EmergenciesRepo, LeadsRepo } from '../../src/store/index.js';
 import { bookings as bookingsTable } from '../../src/store/schema/index.js';
-import type { Clock } from '../../src/shared/index.js';
 import { Listener, type ListenerEvent } from '../../src/voice/listener.js';
+import { FakeClock } from '../../test/support/fake-clock.js';
 import { turnTakingFor } from '../../src/voice/turn-taking.js';
 import { CallerPolicy } from './caller-policy.js';
 import { Line, seedOf, type Condition } from './channel.js';
@@ -36,36 +36,6 @@ const FINAL_TIMEOUT_MS = 20_000;
 const FRAME_SAMPLES = 160;
 /** Frames pushed between waits for the VAD (100 ms: the listener's timers move in steps no coarser). */
 const BATCH_FRAMES = 5;
-
-/** Listener times move with the audio pushed; timers fire as it passes them. */
-class AudioClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 /** The detector the app makes, with its last push kept so the feeder can wait for the VAD. */
 class WatchedDetector extends SpeechDetector {
@@ -183,7 +153,8 @@ export async function simulateCall(
     lifetime: lifetime.signal,
   });
   const turnTaking = turnTakingFor((business.settings as { turnTaking?: unknown } | null)?.turnTaking);
-  const clock = new AudioClock();
+  // Listener times move with the audio pushed; timers fire as it passes them.
+  const clock = new FakeClock();
   const detector = new WatchedDetector(stack.vad.createStream(8000), {
     minSpeechMs: turnTaking.minTurnSpeechMs,
     minSilenceMs: turnTaking.endOfTurnSilenceMs,
