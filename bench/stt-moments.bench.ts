@@ -14,6 +14,7 @@
  *   STT_BENCH_VOICES=3 npx tsx bench/stt-moments.bench.ts    first three voices only
  *   STT_BENCH_SHOW=1 ...                                     print every reading
  *   STT_BENCH_ONLY=moment ...                                conditions whose name matches
+ *   STT_BENCH_SETTINGS='{"fwdflat":"yes","lw":"6.5"}' ...    decoder settings for every provider made
  */
 import {
   PocketSphinxStt,
@@ -33,6 +34,11 @@ import { performance } from 'node:perf_hooks';
 import { businessVocabulary } from '../src/business/vocabulary.js';
 import { debianEnUsModel } from '../src/providers/stt/pocketsphinx-addon.js';
 import { words } from '../test/providers/stt/support/wer.js';
+
+/** Decoder settings for every provider this bench makes (e.g. the library's own, to compare). */
+const SETTINGS: Readonly<Record<string, string>> | undefined = process.env.STT_BENCH_SETTINGS
+  ? (JSON.parse(process.env.STT_BENCH_SETTINGS) as Record<string, string>)
+  : undefined;
 
 export type Moment = Exclude<ExpectedSpeech, 'open' | 'address' | 'spelling'>;
 
@@ -229,6 +235,7 @@ async function run(condition: Condition, items: readonly Item[]): Promise<Outcom
   const stt = await PocketSphinxStt.create({
     domainPhrases: RECEPTIONIST_PHRASES,
     threads: 1,
+    decoderSettings: SETTINGS,
     ...condition.options,
   });
   const stream = stt.stream({ track: 'inbound', signal: new AbortController().signal });
@@ -359,7 +366,11 @@ async function runVocabulary(voices: typeof CALLER_VOICES): Promise<void> {
       pcm: throughPhoneLine(synthesize(voice, c.text)),
     })),
   );
-  const stt = await PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, threads: 1 });
+  const stt = await PocketSphinxStt.create({
+    domainPhrases: RECEPTIONIST_PHRASES,
+    threads: 1,
+    decoderSettings: SETTINGS,
+  });
   const t0 = performance.now();
   await stt.useVocabulary('bradford', BUSINESS_PHRASES);
   const buildMs = performance.now() - t0;
@@ -416,7 +427,11 @@ async function runEmergencies(voices: typeof CALLER_VOICES): Promise<void> {
   const items = voices.flatMap((voice) =>
     EMERGENCIES.map((e) => ({ ...e, voice: voice.name, pcm: throughPhoneLine(synthesize(voice, e.text)) })),
   );
-  const stt = await PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, threads: 1 });
+  const stt = await PocketSphinxStt.create({
+    domainPhrases: RECEPTIONIST_PHRASES,
+    threads: 1,
+    decoderSettings: SETTINGS,
+  });
   console.log(
     `\nemergencies said at any moment: ${items.length} utterances (${EMERGENCIES.length} sentences); ` +
       'key word in the best reading / in any of the readings',
@@ -454,7 +469,11 @@ async function startUp(): Promise<void> {
   for (let i = 0; i < 4; i++) {
     for (const moments of [false, true]) {
       const t = performance.now();
-      const stt = await PocketSphinxStt.create({ domainPhrases: RECEPTIONIST_PHRASES, moments });
+      const stt = await PocketSphinxStt.create({
+        domainPhrases: RECEPTIONIST_PHRASES,
+        moments,
+        decoderSettings: SETTINGS,
+      });
       times[moments ? 'with' : 'without']!.push(performance.now() - t);
       await stt.close();
     }
