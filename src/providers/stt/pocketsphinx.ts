@@ -95,8 +95,9 @@ export const PHONE_CMN_INIT: readonly number[] = [
 /**
  * Search settings the provider starts every decoder with (under `decoderSettings`), chosen by
  * bench/stt-settings.bench.ts on the tuning voices through the phone path. No flat second pass:
- * on these small models it re-ranked good first-pass names away (names right 36% -> 46%) and
- * cost ~30 ms of the final pass per utterance. Language weight 8 in the first pass (library 6.5):
+ * on these small models it turned names into other spellings that sound the same (names spelt
+ * right 36% -> 46%; heard right either way), moved nothing else, and cost ~30 ms of the final
+ * pass per utterance. Language weight 8 in the first pass (library 6.5):
  * open-model word error 29.9% -> 29.0%. They are decoder-wide: this library version reads them
  * when a search is made, from the one configuration every search of a decoder shares.
  */
