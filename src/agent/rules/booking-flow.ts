@@ -184,7 +184,9 @@ async function* resolveWhen(env: TurnEnv, b: BookingState, req: RequestedTime, u
   const sameDay = before !== undefined && sameCivil(before, date);
   const repeated = sameDay && before.minutes === req.minutes;
   if (!sameDay) b.listed = [];
-  b.asked = { ...date, ...(req.minutes !== undefined ? { minutes: req.minutes } : {}) };
+  // Only a day the caller said is kept through a misheard hour; one implied by a time alone is not.
+  const saidDay = req.date !== undefined && DAY_WORDS.test(req.text);
+  b.asked = saidDay ? { ...date, ...(req.minutes !== undefined ? { minutes: req.minutes } : {}) } : undefined;
   const open = hoursOn(env.ctx.business.hours, date).ranges;
   if (req.minutes !== undefined) {
     const wanted = fromLocal(date, req.minutes, tz).getTime();
@@ -198,7 +200,7 @@ async function* resolveWhen(env: TurnEnv, b: BookingState, req: RequestedTime, u
     const minutes = req.minutes;
     const outside =
       open.length > 0 && !open.some((r) => minutes >= toMinutes(r.open) && minutes < toMinutes(r.close));
-    if ((outside || repeated) && unavailable === undefined) {
+    if (saidDay && (outside || repeated) && unavailable === undefined) {
       if (yield* offerHours(env, b, date, daySlots)) return;
     }
     const nearest = [...daySlots]
@@ -239,7 +241,7 @@ async function* resolveWhen(env: TurnEnv, b: BookingState, req: RequestedTime, u
   if (slots.length > 0 && req.date) {
     // A day without a clock time: its hours, a part of the day at a time, so the caller can pick.
     const part = req.partOfDay === 'evening' ? undefined : req.partOfDay;
-    if (req.partOfDay !== 'evening' && (yield* offerHours(env, b, date, daySlots, part))) return;
+    if (saidDay && req.partOfDay !== 'evening' && (yield* offerHours(env, b, date, daySlots, part))) return;
     yield* offerChoice(env, b, spread(slots), '', false);
     return;
   }
@@ -298,9 +300,7 @@ async function* offerHours(
     b.asked = { ...date };
     const day = dayOf(hours[0]?.start ?? '', env);
     const when =
-      day === 'today' || day === 'tomorrow'
-        ? `${capitalise(day)} ${p === 'morning' ? 'morning' : 'afternoon'}`
-        : `${capitalise(day)} ${p}`;
+      day === 'today' ? `This ${p}` : day === 'tomorrow' ? `Tomorrow ${p}` : `${capitalise(day)} ${p}`;
     yield* offerChoice(env, b, hours, `${when} I have`, false, true, true);
     return true;
   }

@@ -165,6 +165,15 @@ describe('booking in conversation', () => {
     expect(r.said).toContain('Friday, June 13, at 9 a.m. Shall I go ahead?');
   });
 
+  it('does not keep a day the caller never said: a no to its read-back asks for day and time again', async () => {
+    const tools = new FakeTools(plumber, () => NOW);
+    const c = caller(tools);
+    expect((await c.turn('book a drain cleaning at noon')).said).toContain(
+      'today, Wednesday, June 11, at noon',
+    );
+    expect((await c.turn('no')).said).toBe('No problem. What day and time would suit you better?');
+  });
+
   it('says when the business is closed that day and offers the next opening', async () => {
     const tools = new FakeTools(plumber, () => NOW);
     const c = caller(tools);
