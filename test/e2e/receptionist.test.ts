@@ -139,6 +139,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => server?.stop());
 
+/** The name as the recognizer may spell what the caller said and confirmed. */
+const SAID_MARY_JONES = /^Mar(y|ie) Jones$/;
 describe.skipIf(!hasFestivalKed)(
   'the receptionist on simulated phone calls (needs Debian festival with festvox-kdlpc16k for the caller)',
   () => {
@@ -201,7 +203,12 @@ describe.skipIf(!hasFestivalKed)(
       expect(turnsOf(report).at(-1)?.text).toMatch(/number/);
       const leads = await items<Record<string, unknown>>(`/api/leads?callSid=${report.callSid}`);
       expect(leads).toHaveLength(1);
-      expect(leads[0]).toMatchObject({ name: 'Mary Jones', phone: null, complete: false });
+      // "Mary" and "Marie" sound alike on the line; the caller confirmed the name as read back.
+      expect(leads[0]).toMatchObject({
+        name: expect.stringMatching(SAID_MARY_JONES),
+        phone: null,
+        complete: false,
+      });
       expect(leads[0]!['need']).toMatch(/leaking pipe/i);
     }, 120_000);
 
@@ -281,7 +288,7 @@ describe.skipIf(!hasFestivalKed)(
       expect(booking).toMatchObject({
         serviceId: 'drain-cleaning',
         status: 'booked',
-        customerName: 'Mary Jones',
+        customerName: expect.stringMatching(SAID_MARY_JONES),
         customerPhone: '+15555550105',
       });
       expect(expected.has(booking!.startsAt)).toBe(true);
