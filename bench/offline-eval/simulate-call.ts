@@ -33,6 +33,8 @@ const TAIL_SILENCE_MS = 1500;
 const EXTRA_SILENCE_MS = 3000;
 /** Longest wait for the recognizer's final after the turn ended (wall time). */
 const FINAL_TIMEOUT_MS = 20_000;
+/** Silence the line carries at most while a turn's result is awaited (past any unfinished-phrase hold). */
+const HOLD_SILENCE_MS = 3000;
 const FRAME_SAMPLES = 160;
 /** Frames pushed between waits for the VAD (100 ms: the listener's timers move in steps no coarser). */
 const BATCH_FRAMES = 5;
@@ -240,8 +242,17 @@ export async function simulateCall(
       await feed(line.silence(100));
     }
     const deadline = performance.now() + FINAL_TIMEOUT_MS;
-    while (counts().results < counts().ends && performance.now() < deadline)
+    // The line goes on carrying silence while the caller waits, as on a call: a result the
+    // listener holds for the rest of an unfinished phrase ("my number is") is released on the
+    // clock that audio moves.
+    let waitedMs = 0;
+    while (counts().results < counts().ends && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2));
+      if (waitedMs < HOLD_SILENCE_MS) {
+        await feed(line.silence(20));
+        waitedMs += 20;
+      }
+    }
     const mine = events.slice(from);
     const utterances = mine.filter((x) => x.e.type === 'utterance');
     const words = utterances

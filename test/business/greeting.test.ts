@@ -42,9 +42,7 @@ describe('greeting', () => {
   it('offers no emergency key for a trade without emergencies of its own', () => {
     const firm = businessProfileSchema.parse({ ...plumberInput, name: 'Lee Law', trade: 'legal' });
     expect(greetingFor(firm, { now: OPEN })).toBe('Lee Law, how can I help?');
-    expect(greetingFor(firm, { now: CLOSED })).toBe(
-      "Lee Law. We're closed now, but I can take a message.",
-    );
+    expect(greetingFor(firm, { now: CLOSED })).toBe("Lee Law. We're closed now, but I can take a message.");
   });
 
   it("uses the owner's own greetings, open and after hours", () => {
