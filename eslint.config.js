@@ -18,7 +18,7 @@ export const LAYERS = [
   ['app'],
   ['config.ts', 'local-secrets.ts', 'node-id.ts'],
   ['sim'],
-  ['telephony', 'admin'],
+  ['telephony', 'admin', 'assist'],
   ['http'],
   ['voice'],
   ['agent'],

@@ -138,6 +138,37 @@ export const EnvSchema = z
       .optional(),
     /** Flash: ElevenLabs' lowest-latency model, made for live conversation. */
     ELEVENLABS_MODEL_ID: z.string().min(1).default('eleven_flash_v2_5'),
+    /** Agents' feed key for servers (Authorization: Bearer); unset: the admin API key serves. */
+    ASSIST_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Where Twilio sends the two-track assist stream (seed name); unset: this server's /assist/stream. */
+    ASSIST_WS: url(['ws:', 'wss:']).optional(),
+    /** Browser origins allowed to open the agents' feed, comma-separated; unset: PUBLIC_URL's origin. */
+    ASSIST_ALLOWED_ORIGINS: z
+      .string()
+      .transform((v, ctx) => {
+        const origins: string[] = [];
+        for (const o of v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)) {
+          try {
+            const u = new URL(o);
+            if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+            origins.push(u.origin);
+          } catch {
+            ctx.addIssue({ code: 'custom', message: `"${o}" is not an http(s) origin` });
+            return z.NEVER;
+          }
+        }
+        return origins;
+      })
+      .optional(),
+    /** How long a browser's feed ticket may wait before it is used (it works once). */
+    ASSIST_TICKET_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+    /** At most one new suggestion card this often per call, high priority excepted. */
+    ASSIST_CARD_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(4000),
+    /** An AI-answered call moved to a person is listened to by assist from then on. */
+    ASSIST_ON_TRANSFER: booleanFlag.default(true),
   })
   .superRefine((e, ctx) => {
     // A cloud provider asked for without its key is a mistake to stop on, not to discover on a call.
@@ -235,6 +266,18 @@ export interface Config {
   deepgram: DeepgramSettings | undefined;
   /** Set with ELEVENLABS_API_KEY and ELEVENLABS_VOICE_ID. */
   elevenlabs: ElevenLabsSettings | undefined;
+  /** Agent assist: where its stream goes, who may open the agents' feed, how cards are paced. */
+  assist: {
+    /** ASSIST_API_KEY; undefined: the admin API key opens the feed for servers. */
+    apiKey: string | undefined;
+    /** The assist stream URL our TwiML gives Twilio (ASSIST_WS, else this server's /assist/stream). */
+    streamUrl: string;
+    /** Origins a browser may open the feed from. */
+    allowedOrigins: readonly string[];
+    ticketTtlSeconds: number;
+    cardIntervalMs: number;
+    onTransfer: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -325,6 +368,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
             modelId: e.ELEVENLABS_MODEL_ID,
           }
         : undefined,
+    assist: {
+      apiKey: e.ASSIST_API_KEY,
+      streamUrl: e.ASSIST_WS ?? streamUrl(publicUrl, '/assist/stream'),
+      allowedOrigins: e.ASSIST_ALLOWED_ORIGINS ?? [new URL(publicUrl).origin],
+      ticketTtlSeconds: e.ASSIST_TICKET_TTL_SECONDS,
+      cardIntervalMs: e.ASSIST_CARD_INTERVAL_MS,
+      onTransfer: e.ASSIST_ON_TRANSFER,
+    },
     embeddings: e.EMBEDDINGS_BASE_URL
       ? {
           baseUrl: e.EMBEDDINGS_BASE_URL,

@@ -79,6 +79,11 @@ export const businessProfileSchema = z.object({
   faq: z.array(faqSchema).default([]),
   /** Where "let me talk to a person" goes while open; unset means take a message. */
   transferNumber: e164.optional(),
+  /**
+   * Who picks up calls the business answers itself with agent assist listening
+   * (/twilio/assist/voice); unset: transferNumber.
+   */
+  agentNumber: e164.optional(),
   /** On-call number emergencies are transferred to, at any hour. */
   emergencyNumber: e164.optional(),
   leadQuestions: z.array(leadQuestionSchema).optional(),

@@ -13,6 +13,7 @@ export const PROFILE_SETTINGS_KEYS = [
   'services',
   'faq',
   'transferNumber',
+  'agentNumber',
   'emergencyNumber',
   'leadQuestions',
 ] as const;
@@ -70,6 +71,7 @@ export function profileFromStored(b: StoredBusiness): { profile: BusinessProfile
 export function profileSettingsOf(profile: BusinessProfile): ProfileSettings {
   const out: ProfileSettings = { services: profile.services, faq: profile.faq };
   if (profile.transferNumber) out.transferNumber = profile.transferNumber;
+  if (profile.agentNumber) out.agentNumber = profile.agentNumber;
   if (profile.emergencyNumber) out.emergencyNumber = profile.emergencyNumber;
   if (profile.leadQuestions) out.leadQuestions = profile.leadQuestions;
   return out;

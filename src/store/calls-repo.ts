@@ -6,6 +6,7 @@ import { supersedes, isTerminalStatus } from './call-status-order.js';
 import type { Db } from './database.js';
 import { rowsOf } from './raw-rows.js';
 import type {
+  AnsweredBy,
   CallChannel,
   CallDirection,
   CallStatus,
@@ -14,7 +15,15 @@ import type {
   StatusSource,
   TurnLatency,
 } from './schema/index.js';
-import { callEvents, calls, callStatusEvents, callTurns, TERMINAL_CALL_STATUSES } from './schema/index.js';
+import {
+  assistSuggestions,
+  callEvents,
+  calls,
+  callStatusEvents,
+  callTurns,
+  TERMINAL_CALL_STATUSES,
+} from './schema/index.js';
+import type { ShownSuggestion } from './assist-suggestions-repo.js';
 
 type CallRow = typeof calls.$inferSelect;
 export type Call = Omit<CallRow, 'id' | 'callSid' | 'businessId' | 'statusSeq' | 'statusAt'> & {
@@ -29,6 +38,8 @@ export interface CallDetail extends Call {
   statusHistory: StatusEvent[];
   turns: CallTurn[];
   events: CallEvent[];
+  /** Every suggestion agent assist showed during the call, in order (the audit log). */
+  suggestions: ShownSuggestion[];
 }
 
 export interface CreateCallInput {
@@ -38,6 +49,8 @@ export interface CreateCallInput {
   to?: E164 | string | null;
   direction?: CallDirection;
   channel?: CallChannel;
+  /** 'human': a person at the business answers and Switchboard listens in (agent assist). */
+  answeredBy?: AnsweredBy;
   /** Status reported with the call's first webhook; Twilio says 'ringing' for inbound calls. */
   status?: CallStatus;
   startedAt?: Date;
@@ -60,6 +73,11 @@ export interface RecordStatusInput {
   /** Store nothing when the call already has an end (closing abandoned calls races other nodes). */
   onlyIfOpen?: boolean;
 }
+
+/** Why the assist stream may not listen to a call (its token is single-use too). */
+export type AssistClaim =
+  | { ok: true; fromNumber: string | null }
+  | { ok: false; reason: 'unknown-call' | 'already-claimed' | 'call-ended' };
 
 /** Why a media stream may not serve a call (the token is single-use; a finished call takes none). */
 export type StreamClaim =
@@ -143,6 +161,7 @@ export class CallsRepo {
         toNumber: input.to ?? null,
         direction: input.direction ?? 'inbound',
         channel: input.channel ?? 'phone',
+        answeredBy: input.answeredBy ?? 'ai',
         status,
         statusAt: startedAt,
         startedAt,
@@ -247,6 +266,31 @@ export class CallsRepo {
     const row = await this.findRow(input.callSid);
     if (!row || row.businessId !== input.businessId) return { ok: false, reason: 'unknown-call' };
     return { ok: false, reason: row.streamClaimedAt ? 'already-claimed' : 'call-ended' };
+  }
+
+  /**
+   * The one assist stream (both tracks, listen-only) of a call takes it here, as claimStream does
+   * for the media stream: once, atomically, and only while the call is live. An AI-answered call
+   * moved to a person keeps its media-stream claim; the assist claim is separate.
+   */
+  async claimAssist(input: { callSid: CallSid; businessId: BusinessId }): Promise<AssistClaim> {
+    const [won] = await this.db
+      .update(calls)
+      .set({ assistClaimedAt: sql`now()` })
+      .where(
+        and(
+          eq(calls.callSid, input.callSid),
+          eq(calls.businessId, input.businessId),
+          isNull(calls.assistClaimedAt),
+          isNull(calls.endedAt),
+          notInArray(calls.status, [...TERMINAL_CALL_STATUSES]),
+        ),
+      )
+      .returning({ fromNumber: calls.fromNumber });
+    if (won) return { ok: true, fromNumber: won.fromNumber };
+    const row = await this.findRow(input.callSid);
+    if (!row || row.businessId !== input.businessId) return { ok: false, reason: 'unknown-call' };
+    return { ok: false, reason: row.assistClaimedAt ? 'already-claimed' : 'call-ended' };
   }
 
   /** Whether a call has ended or already has its stream: a replayed voice webhook must not restart it. */
@@ -405,15 +449,24 @@ export class CallsRepo {
     return this.patch(callSid, { recordingPath });
   }
 
-  async setSummary(callSid: CallSid, summary: CallSummary): Promise<boolean> {
-    return this.patch(callSid, { summary });
+  /**
+   * Merges `part` into the call's summary (top-level keys replaced, others kept): the session's
+   * figures and the written summary come from different writers at different times.
+   */
+  async setSummary(callSid: CallSid, part: CallSummary): Promise<boolean> {
+    const rows = await this.db
+      .update(calls)
+      .set({ summary: sql`coalesce(${calls.summary}, '{}'::jsonb) || ${JSON.stringify(part)}::jsonb` })
+      .where(eq(calls.callSid, callSid))
+      .returning({ id: calls.id });
+    return rows.length > 0;
   }
 
   /** The call with its status history, turns and events, each in order. */
   async get(callSid: CallSid): Promise<CallDetail | undefined> {
     const row = await this.findRow(callSid);
     if (!row) return undefined;
-    const [statusHistory, turns, events] = await Promise.all([
+    const [statusHistory, turns, events, suggestions] = await Promise.all([
       this.db
         .select()
         .from(callStatusEvents)
@@ -429,12 +482,18 @@ export class CallsRepo {
         .from(callEvents)
         .where(eq(callEvents.callId, row.id))
         .orderBy(asc(callEvents.occurredAt), asc(callEvents.id)),
+      this.db
+        .select()
+        .from(assistSuggestions)
+        .where(eq(assistSuggestions.callId, row.id))
+        .orderBy(asc(assistSuggestions.shownAt), asc(assistSuggestions.atMs)),
     ]);
     return {
       ...toCall(row),
       statusHistory: statusHistory.map(withoutCallId),
       turns: turns.map(withoutCallId),
       events: events.map(withoutCallId),
+      suggestions: suggestions.map(({ callId: _c, businessId: _b, ...s }) => s),
     };
   }
 

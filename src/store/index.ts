@@ -23,10 +23,19 @@ export type {
   RecordStatusResult,
   StatusEvent,
 } from './calls-repo.js';
+export type { AssistClaim } from './calls-repo.js';
 export { CallsRepo, InvalidCursorError } from './calls-repo.js';
+export {
+  AssistSuggestionsRepo,
+  type NewShownSuggestion,
+  type ShownSuggestion,
+} from './assist-suggestions-repo.js';
 export { isTerminalStatus, supersedes } from './call-status-order.js';
 export { DEMO_BUSINESS, DEMO_BUSINESS_ID, DEMO_PHONE_NUMBER, seedDemoBusiness } from './seed.js';
 export type {
+  AnsweredBy,
+  SuggestionKind,
+  SuggestionPriority,
   BusinessHours,
   BusinessSettings,
   CallChannel,
@@ -41,6 +50,9 @@ export type {
   Weekday,
 } from './schema/index.js';
 export {
+  ANSWERED_BY,
+  SUGGESTION_KINDS,
+  SUGGESTION_PRIORITIES,
   businessHoursSchema,
   businessSettingsSchema,
   CALL_CHANNELS,

@@ -48,6 +48,10 @@ export const STATUS_SOURCES = ['voice-webhook', 'status-callback', 'stream', 'sy
 export type StatusSource = (typeof STATUS_SOURCES)[number];
 
 export const SPEAKERS = ['caller', 'agent', 'human_agent'] as const;
+
+/** Who answered: our voice agent, or a person at the business with Switchboard listening in (agent assist). */
+export const ANSWERED_BY = ['ai', 'human'] as const;
+export type AnsweredBy = (typeof ANSWERED_BY)[number];
 export type Speaker = (typeof SPEAKERS)[number];
 
 /** Per-stage latency of one agent turn, in ms from the caller's end of speech (absent = not reached). */
@@ -59,8 +63,12 @@ export interface TurnLatency {
   firstFrameSentMs?: number;
 }
 
-/** Post-call summary; written by the summary job, shape owned there. */
-export type CallSummary = { text?: string } & Record<string, unknown>;
+/**
+ * What is known of a call once it is over: the session's figures (turns, latency, outcome) and
+ * the written summary (`text`, `actionItems`) the post-call job adds. Parts are merged in, never
+ * overwritten by another writer.
+ */
+export type CallSummary = { text?: string; actionItems?: string[] } & Record<string, unknown>;
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
@@ -100,6 +108,9 @@ export const calls = pgTable(
     lastSeenAt: tsColumn('last_seen_at'),
     /** Why the call ended when we ended it (e.g. node-restarted, shutdown), beside Twilio's status. */
     endReason: text('end_reason'),
+    answeredBy: text('answered_by', { enum: ANSWERED_BY }).notNull().default('ai'),
+    /** Set once, by the one assist stream (both tracks) allowed to listen to this call. */
+    assistClaimedAt: tsColumn('assist_claimed_at'),
   },
   (t) => [
     // Start-up recovery: this node's calls still open.
@@ -111,6 +122,7 @@ export const calls = pgTable(
     index('calls_started_idx').on(t.startedAt.desc(), t.id.desc()),
     check('calls_direction_check', sql`${t.direction} in (${inList(CALL_DIRECTIONS)})`),
     check('calls_channel_check', sql`${t.channel} in (${inList(CALL_CHANNELS)})`),
+    check('calls_answered_by_check', sql`${t.answeredBy} in (${inList(ANSWERED_BY)})`),
   ],
 );
 

@@ -10,3 +10,4 @@ export * from './leads.js';
 export * from './bookings.js';
 export * from './emergencies.js';
 export * from './questions.js';
+export * from './assist.js';
