@@ -28,12 +28,37 @@ const callSchema = z.looseObject({
   endedAt: timestamp.nullable(),
   durationSec: z.number().int().nullable(),
   recordingPath: z.string().nullable().describe('Where the recording is on the server'),
+  answeredBy: z
+    .enum(['ai', 'human'])
+    .describe('ai: our voice agent; human: a person at the business, with assist'),
+  summary: z
+    .looseObject({
+      text: z.string().optional().describe('A few sentences on the call, written after it ended'),
+      actionItems: z.array(z.string()).optional().describe('What someone at the business should do next'),
+    })
+    .nullable()
+    .describe("The call's figures (turns, latency, outcome) and, once written, its summary"),
 });
 
 const callDetail = callSchema.extend({
   statusHistory: z.array(z.looseObject({})).describe("Twilio's status callbacks, in order"),
   turns: z.array(z.looseObject({})).describe('Who said what, with per-turn latency'),
   events: z.array(z.looseObject({})),
+  suggestions: z
+    .array(
+      z.looseObject({
+        id: z.uuid(),
+        kind: z.string(),
+        intent: z.string().nullable(),
+        content: z.string(),
+        confidence: z.number(),
+        priority: z.enum(['high', 'medium', 'low']),
+        basis: z.enum(['interim', 'final']),
+        atMs: z.number().int(),
+        shownAt: timestamp,
+      }),
+    )
+    .describe('Every suggestion agent assist showed during the call, in order (the audit log)'),
 });
 
 /** GET /api/calls (newest first, paged) and GET /api/calls/:callSid behind the admin API key. */
@@ -80,7 +105,8 @@ export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; c
     {
       onRequest: auth,
       schema: adminRoute({
-        summary: 'One call with its status history, turns, events and recording path',
+        summary:
+          'One call with its status history, turns, events, summary, assist suggestions and recording path',
         tags: ['calls'],
         params: z.object({ callSid: z.string().min(1).max(64) }),
         querystring: queryObject({}),

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BusinessId, CallSid, E164 } from '../../src/ids.js';
 import { asCallSid } from '../../src/ids.js';
-import { BusinessesRepo, CallsRepo, InvalidCursorError } from '../../src/store/index.js';
+import {
+  AssistSuggestionsRepo,
+  BusinessesRepo,
+  CallsRepo,
+  InvalidCursorError,
+} from '../../src/store/index.js';
 import { drivers, useDatabase } from './drivers.js';
 
 const newSid = (): CallSid => asCallSid(`CA${randomBytes(16).toString('hex')}`);
@@ -367,5 +372,95 @@ describe.each(drivers)('calls repository on $name', (driver) => {
     await new Promise((r) => setTimeout(r, 30));
     expect((await repo().closeStale('node-self', 10, 'node-lost')).map((c) => c.callSid)).toContain(sid);
     expect(await repo().get(sid)).toMatchObject({ status: 'failed', endReason: 'node-lost' });
+  });
+
+  it('merges summary parts from different writers: figures first, the written summary later', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    await repo().setSummary(sid, { turns: 6, outcome: 'caller-hung-up' });
+    await repo().setSummary(sid, {
+      text: 'Asked about drain cleaning prices.',
+      actionItems: ['Send a quote'],
+    });
+    expect((await repo().get(sid))?.summary).toEqual({
+      turns: 6,
+      outcome: 'caller-hung-up',
+      text: 'Asked about drain cleaning prices.',
+      actionItems: ['Send a quote'],
+    });
+  });
+
+  it('lets one assist stream claim a live call once, for its own business only', async () => {
+    const sid = newSid();
+    await repo().create({ callSid: sid, businessId, answeredBy: 'human', status: 'in-progress' });
+    expect((await repo().get(sid))?.answeredBy).toBe('human');
+    expect(await repo().claimAssist({ callSid: sid, businessId: otherBusinessId })).toEqual({
+      ok: false,
+      reason: 'unknown-call',
+    });
+    expect(await repo().claimAssist({ callSid: sid, businessId })).toEqual({ ok: true, fromNumber: null });
+    expect(await repo().claimAssist({ callSid: sid, businessId })).toEqual({
+      ok: false,
+      reason: 'already-claimed',
+    });
+    const ended = newSid();
+    await inbound(ended);
+    await repo().recordStatus({
+      callSid: ended,
+      status: 'completed',
+      source: 'status-callback',
+      occurredAt: t0,
+    });
+    expect(await repo().claimAssist({ callSid: ended, businessId })).toEqual({
+      ok: false,
+      reason: 'call-ended',
+    });
+  });
+
+  it('keeps every suggestion shown in the call detail, in order, once per id, for the call’s business only', async () => {
+    const sid = newSid();
+    await inbound(sid);
+    const audit = new AssistSuggestionsRepo(store.database.db);
+    const card = {
+      id: '6f1c7a2e-0d9b-4b8e-9d36-5d0f3f2b9a11',
+      callSid: sid,
+      businessId,
+      kind: 'intent' as const,
+      intent: 'pricing',
+      content: 'Customer asked about pricing: drain cleaning is from $89.',
+      confidence: 0.85,
+      priority: 'medium' as const,
+      basis: 'interim' as const,
+      evidence: { words: 'how much is drain cleaning' },
+      atMs: 5200,
+      shownAt: after(5200),
+    };
+    expect(await audit.record(card)).toBe(true);
+    expect(await audit.record(card)).toBe(false);
+    expect(await audit.record({ ...card, id: undefined, businessId: otherBusinessId })).toBe(false);
+    expect(
+      await audit.record({
+        ...card,
+        id: undefined,
+        kind: 'compliance',
+        intent: null,
+        content: 'Say the recording disclosure.',
+        priority: 'high',
+        basis: 'final',
+        atMs: 30_000,
+        shownAt: after(30_000),
+      }),
+    ).toBe(true);
+    const shown = (await repo().get(sid))!.suggestions;
+    expect(shown.map((s) => [s.kind, s.priority, s.atMs])).toEqual([
+      ['intent', 'medium', 5200],
+      ['compliance', 'high', 30_000],
+    ]);
+    expect(shown[0]).toMatchObject({
+      id: card.id,
+      confidence: 0.85,
+      evidence: card.evidence,
+      shownAt: after(5200),
+    });
   });
 });
