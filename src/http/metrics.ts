@@ -64,6 +64,12 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly assistFeedMessages = new Counter({
+    name: 'switchboard_assist_feed_messages_total',
+    help: "Messages for agents' assist feeds, by type and outcome (sent, or dropped when the agent's socket fell behind)",
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly bargeIns = new Counter({
     name: 'switchboard_barge_ins_total',
     help: 'Agent speech interrupted by the caller',
