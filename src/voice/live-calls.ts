@@ -22,6 +22,12 @@ export class LiveCalls {
   private readonly live = new Map<CallSid, LiveCall>();
   private readonly ending = new Set<Promise<void>>();
 
+  /**
+   * `onEnded`: told once a call's end has been written (e.g. to queue its after-call summary);
+   * a throwing hook is the hook's problem, never the call's.
+   */
+  constructor(private readonly opts: { onEnded?: (call: LiveCall) => void } = {}) {}
+
   /** Adds a call; returns its `end`, safe to call more than once (later calls get the first end). */
   add(call: LiveCall): (reason: string) => Promise<void> {
     if (this.live.has(call.callSid)) throw new Error('this call is already live on this node');
@@ -34,6 +40,11 @@ export class LiveCalls {
           await call.end(reason);
         } finally {
           if (this.live.get(call.callSid) === call) this.live.delete(call.callSid);
+        }
+        try {
+          this.opts.onEnded?.(call);
+        } catch {
+          // Not the call's failure: its end is written.
         }
       })();
       ended = run;

@@ -36,6 +36,19 @@ describe('LiveCalls', () => {
     expect(log).toEqual(['CA1 end stop', 'CA1 written']);
   });
 
+  it('tells onEnded once, after the end is written, and a throwing hook does not fail the end', async () => {
+    const log: string[] = [];
+    const calls = new LiveCalls({
+      onEnded: (c) => {
+        log.push(`${c.callSid} ended hook`);
+        throw new Error('hook failed');
+      },
+    });
+    const end = calls.add(fakeCall('CA1', log));
+    await Promise.all([end('stop'), end('stop')]);
+    expect(log).toEqual(['CA1 end stop', 'CA1 written', 'CA1 ended hook']);
+  });
+
   it('refuses a second live call with the same CallSid', () => {
     const calls = new LiveCalls();
     calls.add(fakeCall('CA1', []));
