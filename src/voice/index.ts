@@ -42,3 +42,4 @@ export {
   type RealtimeSessionDeps,
   type TakeoverSession,
 } from './realtime/index.js';
+export { Listener, type ListenerEvent, type RecognizerSwitch } from './listener.js';

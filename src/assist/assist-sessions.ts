@@ -1,0 +1,148 @@
+import type { BusinessProfile } from '../business/index.js';
+import type { BusinessId } from '../ids.js';
+import type { KnowledgeHit } from '../knowledge/index.js';
+import type { SpeechToText } from '../providers/stt/index.js';
+import { SpeechDetector, type VoiceActivityDetector } from '../providers/vad/index.js';
+import { monotonicClock, type Clock, type Logger } from '../shared/index.js';
+import type { AssistSuggestionsRepo, CallsRepo } from '../store/index.js';
+import type { EventBus } from '../store/bus/index.js';
+import { Listener, turnTakingFor, type TurnTakingConfig } from '../voice/index.js';
+import {
+  AssistSession,
+  type AssistCoach,
+  type AssistGate,
+  type AssistStreamCall,
+  type AssistStreamStart,
+  type ListenerFactory,
+} from './assist-session.js';
+import type { AssistEvent } from './events.js';
+
+/** What a call's coach is built from (src/assist/coach's CoachDeps). */
+export interface CoachContext {
+  business: BusinessProfile;
+  businessId: BusinessId;
+  searchKnowledge(query: string, signal: AbortSignal): Promise<KnowledgeHit[]>;
+}
+
+export interface AssistSessionsDeps {
+  /** The recognizers in failover order (each side walks the chain on its own); empty: assist cannot listen. */
+  stt: readonly SpeechToText[];
+  vad: { createStream(sampleRate: 8000): VoiceActivityDetector };
+  /** Turn taking for a business's calls; default turnTakingFor(undefined). */
+  turnTaking?: (businessId: BusinessId) => TurnTakingConfig;
+  bus: Pick<EventBus<AssistEvent>, 'publish'>;
+  calls: Pick<CallsRepo, 'appendTurn'>;
+  suggestions: Pick<AssistSuggestionsRepo, 'record'>;
+  businessProfile(businessId: BusinessId): Promise<BusinessProfile | undefined>;
+  searchKnowledge(businessId: BusinessId, query: string, signal: AbortSignal): Promise<KnowledgeHit[]>;
+  /** At most one new card this often unless high priority (Config.assist.cardIntervalMs). */
+  cardIntervalMs: number;
+  /** One call's coach and gate: `new Coach(ctx)` and `new SuggestionGate({ cardIntervalMs })`. */
+  coachFor(ctx: CoachContext, opts: { cardIntervalMs: number }): { coach: AssistCoach; gate: AssistGate };
+  /** The after-call summary job; each ended session queues its call. */
+  summaries?: { enqueue(callSid: AssistStreamStart['callSid']): void };
+  /** No result this long after a side stopped speaking: its recognizer is replaced (chains only). */
+  providerStallMs?: number;
+  log: Logger;
+  /** Timers and the listeners' clock; default monotonicClock. */
+  clock?: Clock;
+  /** Wall-clock epoch ms for events; default Date.now. */
+  now?: () => number;
+  retryDelaysMs?: readonly number[];
+  drainMs?: number;
+}
+
+export interface AssistSessions {
+  /** A session for a call whose assist stream just started (telephony's `startAssist`). */
+  start(s: AssistStreamStart): Promise<AssistStreamCall>;
+  /** Sessions still listening. */
+  live(): number;
+  /** Ends every live session (server shutdown) and waits for them. */
+  close(): Promise<void>;
+}
+
+/** The assist sessions of this node: the factory the assist stream route calls, one per call. */
+export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
+  const clock = deps.clock ?? monotonicClock;
+  const sessions = new Set<AssistSession>();
+  let closing = false;
+
+  const listenerFactory = (s: AssistStreamStart): ListenerFactory | undefined => {
+    if (deps.stt.length === 0) return undefined;
+    const turnTaking = deps.turnTaking?.(s.businessId) ?? turnTakingFor(undefined);
+    return (track, handlers) => {
+      const vad = deps.vad.createStream(8000);
+      const listener = new Listener({
+        detector: new SpeechDetector(vad, {
+          minSpeechMs: turnTaking.minTurnSpeechMs,
+          minSilenceMs: turnTaking.endOfTurnSilenceMs,
+        }),
+        stt: deps.stt,
+        config: turnTaking,
+        clock,
+        track,
+        // The recognizer's open model carries this business's words (registered under its id).
+        vocabulary: s.businessId,
+        ...(deps.providerStallMs !== undefined ? { stallMs: deps.providerStallMs } : {}),
+        onSwitch: (sw) => s.log.warn({ track, from: sw.from, to: sw.to }, 'assist: recognizer switched'),
+        onEvent: handlers.onEvent,
+        onError: handlers.onError,
+      });
+      return {
+        push: (pcm) => listener.push(pcm),
+        drain: (ms) => listener.drain(ms),
+        close: () => {
+          listener.close();
+          vad.close().catch(() => undefined);
+        },
+      };
+    };
+  };
+
+  return {
+    async start(s) {
+      if (closing) throw new Error('assist is shutting down');
+      const business = await deps.businessProfile(s.businessId);
+      if (!business) throw new Error('business of this call is gone');
+      const { coach, gate } = deps.coachFor(
+        {
+          business,
+          businessId: s.businessId,
+          searchKnowledge: (query, signal) => deps.searchKnowledge(s.businessId, query, signal),
+        },
+        { cardIntervalMs: deps.cardIntervalMs },
+      );
+      const session = new AssistSession({
+        start: s,
+        coach,
+        gate,
+        listen: listenerFactory(s),
+        bus: deps.bus,
+        calls: deps.calls,
+        suggestions: deps.suggestions,
+        clock,
+        ...(deps.now ? { now: deps.now } : {}),
+        ...(deps.retryDelaysMs ? { retryDelaysMs: deps.retryDelaysMs } : {}),
+        ...(deps.drainMs !== undefined ? { drainMs: deps.drainMs } : {}),
+        onEnded: (callSid) => {
+          sessions.delete(session);
+          try {
+            deps.summaries?.enqueue(callSid);
+          } catch (err) {
+            s.log.warn(
+              { err: err instanceof Error ? err.message : String(err) },
+              'assist: summary not queued',
+            );
+          }
+        },
+      });
+      sessions.add(session);
+      return session;
+    },
+    live: () => sessions.size,
+    async close() {
+      closing = true;
+      await Promise.all([...sessions].map((s) => s.end('shutdown')));
+    },
+  };
+}
