@@ -21,7 +21,16 @@ export {
   type LeadUpdate,
   type Slot,
 } from './tools.js';
-export { detectEmergency, categoriesFor, type EmergencyDetection } from './emergency.js';
+export {
+  detectEmergency,
+  categoriesFor,
+  weighEmergency,
+  type EmergencyDetection,
+  type EmergencyEvidence,
+} from './emergency.js';
+export { findPhrase, hasAnyPhrase, normalize, tokens } from './text.js';
+export { contentWords, matchService } from './knowledge.js';
+export { answerFromHits } from './rules/knowledge-flow.js';
 export { parseRequestedTime, type RequestedTime } from './when.js';
 export { createStoreTools, type ConversationBinding, type StoreToolsDeps } from './store-tools.js';
 export { LlmBrain } from './llm-brain.js';

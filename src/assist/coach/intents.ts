@@ -1,0 +1,295 @@
+import { hasAnyPhrase, tokens, weighEmergency, type EmergencyCategory } from '../../agent/index.js';
+import type { Trade } from '../../business/index.js';
+import type { AssistIntent } from '../events.js';
+import { matchRules, matchRulesExactly, type PhraseRule, type RuleMatch } from './phrases.js';
+
+/**
+ * Which of assist's intents the customer's words show, and how strongly. The words come from an
+ * offline recognizer that gets many of them wrong ("how much does it cause", "cancel my point
+ * meant"), so each intent is a table of phrases, known mishearings among them, matched on the best
+ * reading and then on the recognizer's other readings (N-best). Emergencies are the agent's own
+ * detector (emergency.ts), for the business's trade.
+ */
+
+const PRICING: PhraseRule[] = [
+  { p: 'how much' },
+  { p: 'price*' },
+  { p: 'pricing' },
+  { p: 'cost|costs|costing' },
+  { p: 'quote|quotes|quotation' },
+  { p: 'estimate|estimates' },
+  { p: 'rates' },
+  { p: 'your|the|hourly|flat rate' },
+  { p: 'charge|charges|charging', gap: 0 },
+  { p: 'expensive' },
+  { p: 'fee|fees' },
+  { p: 'ballpark' },
+  { p: 'afford' },
+  { p: 'what would|will|does it run', gap: 1 },
+  // PocketSphinx's usual readings of "cost", "price", "quote".
+  { p: 'does it|that|this cause|caused|coast', misheard: true },
+  { p: 'it cause|caused|coast to', misheard: true },
+  { p: 'prize|prizes|prices', misheard: true },
+  { p: 'a coat|quota for', misheard: true },
+];
+
+const BOOKING: PhraseRule[] = [
+  { p: 'appointment*' },
+  { p: 'book|booking' },
+  { p: 'schedule|scheduling' },
+  { p: 'reschedule' },
+  { p: 'come out|over|by' },
+  { p: 'send someone|somebody|a plumber|a technician|a tech' },
+  { p: 'get someone|somebody out|over', gap: 1 },
+  { p: 'available|availability' },
+  { p: 'slot|slots' },
+  { p: 'any openings|opening', gap: 1 },
+  { p: 'tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday morning|afternoon|evening' },
+  { p: 'next week' },
+  { p: 'earliest|soonest' },
+  { p: 'when can you|someone|somebody come', gap: 1 },
+  { p: 'can someone|somebody|you come', gap: 1 },
+  { p: 'set up a|an visit|time|appointment', gap: 1 },
+  { p: 'make an|a appointment|booking', gap: 1 },
+  { p: 'a|the|my point meant|mint|man', misheard: true },
+  { p: 'appoint meant|mint|man', misheard: true },
+  { p: 'up|a point meant', misheard: true },
+  { p: 'a pointment|appoint*', misheard: true },
+  { p: 'schedules|scheduled', misheard: true },
+];
+
+const CANCELLATION: PhraseRule[] = [
+  { p: 'cancel*' },
+  { p: 'call|calling it|that|this off', gap: 1 },
+  { p: 'call off' },
+  { p: 'do not need', gap: 0 },
+  { p: 'no longer need|want' },
+  { p: 'stop the|my service', gap: 1 },
+  { p: 'not going to make it' },
+  { p: 'can not make it' },
+  { p: 'council|counsel|cancer|cancels my|the|it|that|this|our', misheard: true },
+  { p: 'can sell|so my|the|it|that|this', misheard: true },
+];
+
+const COMPLAINT: PhraseRule[] = [
+  { p: 'not happy' },
+  { p: 'unhappy' },
+  { p: 'terrible' },
+  { p: 'awful' },
+  { p: 'horrible' },
+  { p: 'complain*' },
+  { p: 'still broken|leaking|leaks|clogged|blocked|dripping|not working' },
+  { p: 'still not working|fixed', gap: 1 },
+  { p: 'not|never fixed' },
+  { p: 'did not fix|work', gap: 1 },
+  { p: 'came|was here|out last week|yesterday|month', gap: 1 },
+  { p: 'manager|supervisor' },
+  { p: 'refund*' },
+  { p: 'unacceptable' },
+  { p: 'waste|wasted of|my', gap: 1 },
+  { p: 'ridiculous' },
+  { p: 'disappoint*' },
+  { p: 'never showed|turned up', gap: 1 },
+  { p: 'no show' },
+  { p: 'rip off|ripped off' },
+  { p: 'overcharg*' },
+  { p: 'worst' },
+  { p: 'fed up' },
+  { p: 'come plain*', misheard: true },
+  { p: 'and|un acceptable', misheard: true },
+];
+
+/**
+ * Real words a recognizer writes that are within fuzzy distance of a phrase word but mean something
+ * else: they match only as written.
+ */
+const NOT_TYPOS = new Set([
+  'looking',
+  'cooking',
+  'hooking',
+  'booming',
+  'pride',
+  'prime',
+  'prick',
+  'quite',
+  'dates',
+  'gates',
+  'hates',
+  'rated',
+  'change',
+  'changed',
+  'extensive',
+  'earlier',
+  'managed',
+  'manage',
+  'lawful',
+  'worse',
+  'worth',
+  'acceptable',
+  'hosts',
+  'posts',
+]);
+
+const TABLE: ReadonlyArray<[Exclude<AssistIntent, 'emergency'>, PhraseRule[]]> = [
+  ['pricing', PRICING],
+  ['booking', BOOKING],
+  ['cancellation', CANCELLATION],
+  ['complaint', COMPLAINT],
+];
+
+/** Every intent phrase, for tests that check the table. */
+export function intentPhrases(intent: Exclude<AssistIntent, 'emergency'>): readonly PhraseRule[] {
+  return TABLE.find(([i]) => i === intent)?.[1] ?? [];
+}
+
+export type IntentEvidence = 'exact' | 'fuzzy' | 'alternative';
+
+export interface IntentFinding {
+  intent: AssistIntent;
+  evidence: IntentEvidence;
+  confidence: number;
+  /** The words that showed it. */
+  words: string;
+  /** The reading it was found in (the best one, or an alternative). */
+  reading: string;
+  /** For emergencies: the category, and whether the evidence is strong (emergency.ts). */
+  emergency?: { category: EmergencyCategory; strong: boolean };
+  /** Booking: the customer wants to move an existing appointment. */
+  reschedule?: boolean;
+}
+
+const CONFIDENCE: Record<IntentEvidence, number> = { exact: 0.88, fuzzy: 0.74, alternative: 0.62 };
+
+/** Words that only make a complaint when no emergency explains them ("terrible pain"). */
+const SEVERE_ONLY = /^(terrible|awful|horrible|worst)$/;
+
+/** Matches in one reading, with the corrections a bare keyword needs. */
+function readingMatches(words: readonly string[], exactOnly: boolean): Map<AssistIntent, RuleMatch> {
+  const found = new Map<AssistIntent, RuleMatch>();
+  for (const [intent, rules] of TABLE) {
+    const m = exactOnly ? matchRulesExactly(words, rules) : matchRules(words, rules, NOT_TYPOS);
+    if (m) found.set(intent, m);
+  }
+  // "Cancel my appointment": the appointment is what is cancelled, not a new booking.
+  if (
+    found.has('cancellation') &&
+    found.has('booking') &&
+    !hasAnyPhrase(words, ['book* another|new|again', 'reschedule', 'new appointment', 'another appointment'])
+  )
+    found.delete('booking');
+  // "No complaints", "not terrible", "don't want a refund": not a complaint.
+  if (
+    found.has('complaint') &&
+    hasAnyPhrase(words, ['no complaint*', 'not terrible|bad|awful', 'not a complaint'])
+  )
+    found.delete('complaint');
+  // "I don't need anything else" is a goodbye, not a cancellation.
+  if (
+    found.get('cancellation')?.words === 'do not need' &&
+    !hasAnyPhrase(
+      words,
+      [
+        'anymore',
+        'any more',
+        'appointment*',
+        'visit',
+        'plumber',
+        'technician',
+        'service',
+        'someone',
+        'anyone',
+      ],
+      0,
+    )
+  )
+    found.delete('cancellation');
+  // "In charge of": not a price.
+  if (
+    found.get('pricing')?.words.startsWith('charge') &&
+    hasAnyPhrase(words, ['in charge', 'charge my|the phone|battery'])
+  )
+    found.delete('pricing');
+  return found;
+}
+
+export interface HeardWords {
+  text: string;
+  alternatives?: readonly string[] | undefined;
+}
+
+/**
+ * The intents in what the customer said. `interim`: words still being spoken, so only literal
+ * phrases (and strong emergencies) count, cheaply; alternatives are not consulted.
+ */
+export function findIntents(heard: HeardWords, trade: Trade, interim = false): IntentFinding[] {
+  const words = tokens(heard.text);
+  const best = readingMatches(words, interim);
+  const others = interim
+    ? []
+    : (heard.alternatives ?? [])
+        .filter((a) => a.trim() && a !== heard.text)
+        .map((a) => ({ reading: a, found: readingMatches(tokens(a), false) }));
+  const out: IntentFinding[] = [];
+  for (const [intent] of TABLE) {
+    const m = best.get(intent);
+    const agreeing = others.filter((o) => o.found.has(intent)).length;
+    if (m) {
+      const base = m.strength === 'exact' ? CONFIDENCE.exact + (m.length >= 2 ? 0.04 : 0) : CONFIDENCE.fuzzy;
+      out.push({
+        intent,
+        evidence: m.strength,
+        confidence: round(Math.min(0.97, base + (agreeing > 0 ? 0.04 : 0))),
+        words: m.words,
+        reading: heard.text,
+        ...(intent === 'booking' &&
+        hasAnyPhrase(words, ['reschedule', 'move|change my|the appointment|booking|time'])
+          ? { reschedule: true }
+          : {}),
+      });
+      continue;
+    }
+    const alt = others.find((o) => o.found.has(intent));
+    const am = alt?.found.get(intent);
+    if (alt && am) {
+      out.push({
+        intent,
+        evidence: 'alternative',
+        confidence: round(CONFIDENCE.alternative + (agreeing > 1 ? 0.05 : 0)),
+        words: am.words,
+        reading: alt.reading,
+      });
+    }
+  }
+  const emergency = findEmergency(heard, trade, interim);
+  if (emergency) {
+    out.push(emergency);
+    // "Terrible pain", "worst leak": the emergency explains the word, not a complaint.
+    const complaint = out.findIndex((f) => f.intent === 'complaint');
+    if (complaint >= 0 && SEVERE_ONLY.test(out[complaint]?.words ?? '')) out.splice(complaint, 1);
+  }
+  return out;
+}
+
+function findEmergency(heard: HeardWords, trade: Trade, interim: boolean): IntentFinding | undefined {
+  const ev = weighEmergency(
+    { text: heard.text, alternatives: interim ? undefined : heard.alternatives },
+    trade,
+  );
+  if (!ev) return undefined;
+  const strong = ev.strength === 'strong';
+  if (interim && !strong) return undefined;
+  const inBest = tokens(heard.text).join(' ').includes(ev.detection.trigger);
+  const evidence: IntentEvidence = strong ? 'exact' : inBest ? 'fuzzy' : 'alternative';
+  return {
+    intent: 'emergency',
+    evidence,
+    confidence: strong ? 0.9 : inBest ? 0.68 : 0.6,
+    words: ev.detection.trigger,
+    reading: heard.text,
+    emergency: { category: ev.detection.category, strong },
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
