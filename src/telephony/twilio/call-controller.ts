@@ -6,7 +6,7 @@ import type { BusinessProfile } from '../../business/index.js';
 import { profileFromStored } from '../../business/index.js';
 import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
-import type { CallSid, E164 } from '../../ids.js';
+import type { BusinessId, CallSid, E164 } from '../../ids.js';
 import {
   connectOpenAiRealtime,
   type ConnectOpenAiRealtimeOptions,
@@ -33,7 +33,7 @@ import {
   type SessionResume,
 } from '../../voice/index.js';
 import type { StartedStream, StreamCall } from './media-stream.js';
-import { dialTwiml } from './twiml.js';
+import { dialTwiml, type AssistStreamTwiml } from './twiml.js';
 
 /** Said to a caller still on the line when the shutdown grace runs out. */
 export const SHUTDOWN_GOODBYE = "I'm sorry, I have to end the call now. Please call back. Goodbye.";
@@ -65,6 +65,16 @@ export interface CallControllerDeps {
   vad: { createStream(sampleRate: 8000): VoiceActivityDetector };
   /** Moves a live call to new TwiML (Twilio REST); absent without an account (embedded default). */
   updateCallTwiml?: (callSid: CallSid, twiml: string) => Promise<void>;
+  /**
+   * ASSIST_ON_TRANSFER: a call moved to a person starts the assist stream (source 'transfer')
+   * before its <Dial>, so the person is coached from then on. Absent: transfers are not listened to.
+   */
+  assistOnTransfer?: {
+    streamUrl: string;
+    /** A fresh assist token for this call (AssistTokens.issue with source 'transfer'). */
+    token(callSid: CallSid, businessId: BusinessId): Promise<string>;
+    statusCallbackUrl?: string;
+  };
   /** Every call's events are published here, for listeners anywhere (assist feed, dashboard). */
   bus: EventBus<CallEvent>;
   liveCalls: LiveCalls;
@@ -159,8 +169,27 @@ export function createCallController(deps: CallControllerDeps): {
         log.warn('transfer requested but no Twilio REST credentials are configured');
         return false;
       }
-      await deps.updateCallTwiml(callSid, dialTwiml({ number, callerId: business.phoneNumbers[0] }));
+      const assistStream = await assistStreamFor(callSid);
+      await deps.updateCallTwiml(
+        callSid,
+        dialTwiml({ number, callerId: business.phoneNumbers[0], ...(assistStream ? { assistStream } : {}) }),
+      );
       return true;
+    };
+    /** The assist stream for a transfer, or none: assist failing never holds up the transfer. */
+    const assistStreamFor = async (sid: CallSid): Promise<AssistStreamTwiml | undefined> => {
+      const assist = deps.assistOnTransfer;
+      if (!assist) return undefined;
+      try {
+        return {
+          url: assist.streamUrl,
+          token: await assist.token(sid, stream.businessId),
+          ...(assist.statusCallbackUrl ? { statusCallbackUrl: assist.statusCallbackUrl } : {}),
+        };
+      } catch (err) {
+        log.warn({ err }, 'no assist token for the transfer: the call moves without assist');
+        return undefined;
+      }
     };
     const brainRequest: BrainRequest = {
       business,

@@ -8,6 +8,20 @@ export {
   type SignatureVerifier,
 } from './signature.js';
 export { StreamTokens } from './stream-token.js';
+export { AssistTokens, type AssistClaims } from './assist-token.js';
+export {
+  registerAssistWebhook,
+  ASSIST_VOICE_PATH,
+  type AssistWebhookPorts,
+  type AssistWebhookDeps,
+} from './assist-webhook.js';
+export {
+  registerAssistStreamRoute,
+  ASSIST_STREAM_PATH,
+  type AssistStreamRouteDeps,
+} from './assist-stream-route.js';
+export type { AssistPeer, AssistStreamCall, AssistStreamDeps, AssistStreamStart } from './assist-stream.js';
+export { assistedDialTwiml, dialTwiml, type AssistStreamTwiml } from './twiml.js';
 export * as streamProtocol from './stream-protocol.js';
 export {
   twilioNotificationChannels,
@@ -17,5 +31,10 @@ export {
 } from './notification-channels.js';
 export { TwilioError, TwilioRestClient } from './rest.js';
 export { registerAlertRoutes } from './alert-routes.js';
-export { createCallController, type BrainRequest } from './call-controller.js';
-export { parseOutbound, TwilioFrameBuilder } from './stream-protocol.js';
+export { createCallController, type BrainRequest, type CallControllerDeps } from './call-controller.js';
+export {
+  parseOutbound,
+  TwilioFrameBuilder,
+  type FrameBuilderOptions,
+  type MediaTrack,
+} from './stream-protocol.js';

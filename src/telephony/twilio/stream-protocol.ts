@@ -5,9 +5,14 @@ import type { CallSid, StreamSid } from '../../ids.js';
  * Twilio Media Streams wire format, both directions, and nothing else.
  * Twilio sends numeric-looking fields as strings; SIDs are not validated strictly
  * because real streams have carried UUID-shaped stream SIDs (PROTOCOLS.md 1.3).
+ * Also read: seed 000's media frame (an assist forwarder's shape): top-level `callSid` and
+ * `accountSid`, an ISO-8601 `media.timestamp`, and a `media.chunk` that may be any string.
  */
 
 const numericString = z.string().regex(/^\d+$/, 'must be a string of digits');
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const track = z.enum(['inbound', 'outbound']);
+export type MediaTrack = z.infer<typeof track>;
 
 const ConnectedSchema = z.object({
   event: z.literal('connected'),
@@ -23,7 +28,7 @@ const StartSchema = z.object({
     accountSid: z.string().min(1),
     streamSid: z.string().min(1),
     callSid: z.string().min(1),
-    tracks: z.array(z.enum(['inbound', 'outbound'])),
+    tracks: z.array(track),
     mediaFormat: z.object({
       encoding: z.string(),
       sampleRate: z.number().int().positive(),
@@ -38,11 +43,36 @@ const MediaSchema = z.object({
   sequenceNumber: numericString,
   streamSid: z.string().min(1),
   media: z.object({
-    track: z.enum(['inbound', 'outbound']),
+    track,
     chunk: numericString,
     timestamp: numericString,
-    payload: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+    payload: base64,
   }),
+});
+
+/** Seed 000's media frame: Twilio's, plus the call at top level and a wall-clock timestamp. */
+const Seed000MediaSchema = z.object({
+  event: z.literal('media'),
+  sequenceNumber: numericString,
+  streamSid: z.string().min(1),
+  accountSid: z.string().min(1).optional(),
+  callSid: z.string().min(1),
+  media: z.object({
+    track,
+    chunk: z.string(),
+    timestamp: z.union([numericString, z.iso.datetime({ offset: true })], {
+      error: 'must be a string of digits or an ISO-8601 time',
+    }),
+    payload: base64,
+  }),
+});
+
+/** A forwarder's stop may name the call at top level instead of in a `stop` object. */
+const Seed000StopSchema = z.object({
+  event: z.literal('stop'),
+  sequenceNumber: numericString,
+  streamSid: z.string().min(1),
+  callSid: z.string().min(1),
 });
 
 const DtmfSchema = z.object({
@@ -87,7 +117,7 @@ export type InboundMessage =
       streamSid: StreamSid;
       callSid: CallSid;
       accountSid: string;
-      tracks: Array<'inbound' | 'outbound'>;
+      tracks: MediaTrack[];
       mediaFormat: { encoding: string; sampleRate: number; channels: number };
       customParameters: Record<string, string>;
     }
@@ -95,13 +125,21 @@ export type InboundMessage =
       event: 'media';
       sequenceNumber: number;
       streamSid: StreamSid;
-      track: 'inbound' | 'outbound';
-      chunk: number;
+      track: MediaTrack;
+      /** Twilio's chunk counter; undefined when a seed-000 frame's chunk is not a number. */
+      chunk: number | undefined;
+      /**
+       * 'stream': ms since the stream started (Twilio's); 'epoch': epoch ms of a seed-000 frame's
+       * ISO-8601 time.
+       */
       timestamp: number;
+      timestampBase: 'stream' | 'epoch';
       /** Raw mu-law bytes, 8 kHz mono. */
       payload: Uint8Array;
       /** The same audio as Twilio sent it (base64): passed to a Realtime upstream unchanged. */
       payloadBase64: string;
+      /** The call, when the frame names it (seed 000's shape does; Twilio's does not). */
+      callSid?: CallSid;
     }
   | { event: 'dtmf'; sequenceNumber: number; streamSid: StreamSid; digit: string }
   | { event: 'mark'; sequenceNumber: number; streamSid: StreamSid; name: string }
@@ -117,12 +155,10 @@ export function parseInbound(raw: string): ParseResult {
   } catch {
     return { ok: false, error: 'not JSON' };
   }
+  const seed = parseSeed000(json);
+  if (seed) return seed;
   const r = InboundSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const where = issue?.path.join('.') || 'message';
-    return { ok: false, error: `${where}: ${issue?.message ?? 'invalid'}` };
-  }
+  if (!r.success) return { ok: false, error: firstIssue(r.error) };
   const m = r.data;
   switch (m.event) {
     case 'connected':
@@ -151,6 +187,7 @@ export function parseInbound(raw: string): ParseResult {
           track: m.media.track,
           chunk: Number(m.media.chunk),
           timestamp: Number(m.media.timestamp),
+          timestampBase: 'stream',
           payload: new Uint8Array(Buffer.from(m.media.payload, 'base64')),
           payloadBase64: m.media.payload,
         },
@@ -186,6 +223,55 @@ export function parseInbound(raw: string): ParseResult {
         },
       };
   }
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue?.path.join('.') || 'message';
+  return `${where}: ${issue?.message ?? 'invalid'}`;
+}
+
+/**
+ * A media or stop frame with the call at top level is seed 000's shape (Twilio never puts
+ * `callSid` there); anything else is left to Twilio's schemas (undefined).
+ */
+function parseSeed000(json: unknown): ParseResult | undefined {
+  if (typeof json !== 'object' || json === null || !('callSid' in json) || !('event' in json)) return;
+  if (json.event === 'media') {
+    const r = Seed000MediaSchema.safeParse(json);
+    if (!r.success) return { ok: false, error: firstIssue(r.error) };
+    const m = r.data;
+    const numeric = /^\d+$/.test(m.media.timestamp);
+    return {
+      ok: true,
+      message: {
+        event: 'media',
+        sequenceNumber: Number(m.sequenceNumber),
+        streamSid: m.streamSid as StreamSid,
+        track: m.media.track,
+        chunk: /^\d+$/.test(m.media.chunk) ? Number(m.media.chunk) : undefined,
+        timestamp: numeric ? Number(m.media.timestamp) : Date.parse(m.media.timestamp),
+        timestampBase: numeric ? 'stream' : 'epoch',
+        payload: new Uint8Array(Buffer.from(m.media.payload, 'base64')),
+        payloadBase64: m.media.payload,
+        callSid: m.callSid as CallSid,
+      },
+    };
+  }
+  if (json.event === 'stop' && !('stop' in json)) {
+    const r = Seed000StopSchema.safeParse(json);
+    if (!r.success) return { ok: false, error: firstIssue(r.error) };
+    return {
+      ok: true,
+      message: {
+        event: 'stop',
+        sequenceNumber: Number(r.data.sequenceNumber),
+        streamSid: r.data.streamSid as StreamSid,
+        callSid: r.data.callSid as CallSid,
+      },
+    };
+  }
+  return undefined;
 }
 
 // ---- what we send to Twilio (bidirectional streams only) ----
@@ -254,19 +340,38 @@ export function parseOutbound(
   return { ok: true, message: m };
 }
 
+/** How a simulated stream looks: which tracks it carries, and whose media frame shape. */
+export interface FrameBuilderOptions {
+  /** The `start` message's tracks; default ['inbound'] (a `<Connect><Stream>`). */
+  tracks?: MediaTrack[];
+  /** Media frames in seed 000's shape (top-level callSid/accountSid, ISO-8601 timestamps). */
+  seed000?: boolean;
+  /** Epoch ms the seed-000 timestamps count from (default 2023-01-01T00:00:00Z, as the seed shows). */
+  startedAtMs?: number;
+}
+
 /**
  * Twilio's side of the wire, as documented: the simulator and tests build inbound frames here
- * so the shapes live in this one file. One sequence counter is shared by every message type.
+ * so the shapes live in this one file. One sequence counter is shared by every message type;
+ * each track counts its own chunks.
  */
 export class TwilioFrameBuilder {
   private seq = 0;
-  private chunk = 0;
+  private readonly chunks = { inbound: 0, outbound: 0 };
+  private readonly tracks: MediaTrack[];
+  private readonly seed000: boolean;
+  private readonly startedAtMs: number;
 
   constructor(
     readonly accountSid: string,
     readonly callSid: string,
     readonly streamSid: string,
-  ) {}
+    options: FrameBuilderOptions = {},
+  ) {
+    this.tracks = options.tracks ?? ['inbound'];
+    this.seed000 = options.seed000 ?? false;
+    this.startedAtMs = options.startedAtMs ?? Date.UTC(2023, 0, 1);
+  }
 
   connected(): string {
     return JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' });
@@ -281,7 +386,7 @@ export class TwilioFrameBuilder {
         accountSid: this.accountSid,
         streamSid: this.streamSid,
         callSid: this.callSid,
-        tracks: ['inbound'],
+        tracks: this.tracks,
         mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
         customParameters,
       },
@@ -289,16 +394,28 @@ export class TwilioFrameBuilder {
     });
   }
 
-  media(mulaw: Uint8Array, timestampMs: number): string {
+  media(mulaw: Uint8Array, timestampMs: number, track: MediaTrack = 'inbound'): string {
+    const payload = Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength).toString('base64');
+    const chunk = String(++this.chunks[track]);
+    if (this.seed000) {
+      return JSON.stringify({
+        event: 'media',
+        sequenceNumber: String(++this.seq),
+        media: {
+          track,
+          chunk,
+          timestamp: new Date(this.startedAtMs + Math.round(timestampMs)).toISOString(),
+          payload,
+        },
+        streamSid: this.streamSid,
+        accountSid: this.accountSid,
+        callSid: this.callSid,
+      });
+    }
     return JSON.stringify({
       event: 'media',
       sequenceNumber: String(++this.seq),
-      media: {
-        track: 'inbound',
-        chunk: String(++this.chunk),
-        timestamp: String(Math.round(timestampMs)),
-        payload: Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength).toString('base64'),
-      },
+      media: { track, chunk, timestamp: String(Math.round(timestampMs)), payload },
       streamSid: this.streamSid,
     });
   }

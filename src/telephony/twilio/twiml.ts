@@ -32,9 +32,48 @@ export function sayAndHangupTwiml(text: string): string {
   return response.toString();
 }
 
-export function dialTwiml(opts: { number: string; say?: string; callerId?: string }): string {
+/**
+ * The assist stream: a listen-only `<Start><Stream>` of both sides of the call (inbound = the
+ * customer, outbound = the person at the business), with its single-use token as a parameter
+ * (a stream URL takes no query string). Twilio goes straight on to the next verb.
+ */
+export interface AssistStreamTwiml {
+  url: string;
+  token: string;
+  statusCallbackUrl?: string;
+}
+
+function startAssistStream(response: InstanceType<typeof twilio.twiml.VoiceResponse>, a: AssistStreamTwiml) {
+  const stream = response.start().stream({
+    url: a.url,
+    track: 'both_tracks',
+    ...(a.statusCallbackUrl ? { statusCallback: a.statusCallbackUrl } : {}),
+  });
+  stream.parameter({ name: 'token', value: a.token });
+}
+
+/**
+ * Moves a call to a person. With `assistStream`, the assist stream starts first, so the person
+ * is coached from the first word.
+ */
+export function dialTwiml(opts: {
+  number: string;
+  say?: string;
+  callerId?: string;
+  assistStream?: AssistStreamTwiml;
+}): string {
   const response = new twilio.twiml.VoiceResponse();
   if (opts.say) response.say(opts.say);
+  if (opts.assistStream) startAssistStream(response, opts.assistStream);
   response.dial(opts.callerId ? { callerId: opts.callerId } : {}, opts.number);
   return response.toString();
+}
+
+/** A call the business answers itself, listened to by assist: the stream, then the agent's phone. */
+export function assistedDialTwiml(opts: {
+  assistStream: AssistStreamTwiml;
+  number: string;
+  callerId?: string;
+}): string {
+  return dialTwiml(opts);
 }

@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { sendError, validationFailed } from '../../http/errors.js';
 import type { Logger } from '../../shared/index.js';
 import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
@@ -10,6 +9,7 @@ import { CALL_STATUSES, type CallStatus } from '../../store/index.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
 import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
+import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
 
 /**
  * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2), the one list the store keeps:
@@ -25,7 +25,7 @@ export type TwilioCallDirection = (typeof TWILIO_CALL_DIRECTIONS)[number];
 export const NOT_TAKING_CALLS_LINE =
   "Sorry, we can't take your call right now. Please call back in a few minutes. Goodbye.";
 /** Said when the voice webhook for a call that already ended or is already connected is replayed. */
-const CALL_ALREADY_HANDLED_LINE = 'This call has already been handled. Goodbye.';
+export const CALL_ALREADY_HANDLED_LINE = 'This call has already been handled. Goodbye.';
 
 /** What the webhooks need from the rest of the system; app.ts adapts the store to it. */
 export interface VoiceWebhookPorts {
@@ -71,7 +71,8 @@ const CallStatusParam = z.enum(TWILIO_CALL_STATUSES, {
     `must be one of Twilio's call statuses (${TWILIO_CALL_STATUSES.join(', ')}), got ${JSON.stringify(String(i.input).slice(0, 40))}`,
 });
 
-const VoiceParams = z.looseObject({
+/** The parameters of a voice webhook (PROTOCOLS.md 3.1): /twilio/voice and /twilio/assist/voice. */
+export const VoiceParams = z.looseObject({
   CallSid: z.string().min(1),
   AccountSid: z.string().min(1),
   From: z.string().default(''),
@@ -96,37 +97,21 @@ const StreamStatusParams = z.looseObject({
   Timestamp: z.string().optional(),
 });
 
-type FormBody = Record<string, string | string[]>;
-
-/** Form values as single strings (Twilio sends each voice parameter once). */
-function flatten(body: FormBody): Record<string, string> {
-  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? (v[0] ?? '') : v]));
-}
-
 export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDeps): void {
   const { verifier, metrics, ports } = deps;
 
   /** Every Twilio route: signature over the public URL exactly as Twilio requested it. */
-  const checkSignature = (route: string) => async (req: FastifyRequest, reply: FastifyReply) => {
-    const body = (req.body ?? {}) as FormBody;
-    const url = deps.publicUrl + req.url;
-    const signature = req.headers['x-twilio-signature'];
-    if (!verifier.webhook(typeof signature === 'string' ? signature : undefined, url, body)) {
-      metrics.rejectedWebhooks.inc({ route, reason: signature ? 'bad-signature' : 'no-signature' });
-      deps.log.warn({ route }, 'Twilio request refused: signature check failed');
-      await sendError(reply, 403, 'forbidden', 'The Twilio signature of this request is not valid.');
-    }
-  };
-
-  /** 400 in the API's one error shape; nothing from the request is stored. */
-  const badRequest = async (reply: FastifyReply, route: string, error: z.ZodError) => {
-    metrics.rejectedWebhooks.inc({ route, reason: 'bad-params' });
-    const e = validationFailed(error, 'Twilio request');
-    await sendError(reply, 400, e.code, e.message, e.details);
-  };
+  const checkSignature = twilioSignatureCheck({
+    verifier,
+    publicUrl: deps.publicUrl,
+    metrics,
+    log: deps.log,
+  });
+  const badRequest = (reply: FastifyReply, route: string, error: z.ZodError) =>
+    refuseBadParams(reply, metrics, route, error);
 
   app.post('/twilio/voice', { preHandler: checkSignature('voice') }, async (req, reply) => {
-    const parsed = VoiceParams.safeParse(flatten((req.body ?? {}) as FormBody));
+    const parsed = VoiceParams.safeParse(flattenForm((req.body ?? {}) as FormBody));
     if (!parsed.success) return badRequest(reply, 'voice', parsed.error);
     const p = parsed.data;
     const callSid = asCallSid(p.CallSid);
@@ -168,7 +153,7 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
   });
 
   app.post('/twilio/status', { preHandler: checkSignature('status') }, async (req, reply) => {
-    const flat = flatten((req.body ?? {}) as FormBody);
+    const flat = flattenForm((req.body ?? {}) as FormBody);
     const parsed = StatusParams.safeParse(flat);
     if (!parsed.success) return badRequest(reply, 'status', parsed.error);
     const p = parsed.data;
@@ -186,7 +171,7 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
   });
 
   app.post('/twilio/stream-status', { preHandler: checkSignature('stream-status') }, async (req, reply) => {
-    const parsed = StreamStatusParams.safeParse(flatten((req.body ?? {}) as FormBody));
+    const parsed = StreamStatusParams.safeParse(flattenForm((req.body ?? {}) as FormBody));
     if (!parsed.success) return badRequest(reply, 'stream-status', parsed.error);
     const p = parsed.data;
     await ports.recordStreamStatus({
