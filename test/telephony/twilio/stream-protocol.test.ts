@@ -163,3 +163,131 @@ describe('TwilioFrameBuilder (Twilio side, for the simulator)', () => {
     }
   });
 });
+
+// Seed 000's media frame, as the seed shows it (with a real base64 payload in place of its placeholder).
+const SEED_000_MEDIA = {
+  event: 'media',
+  sequenceNumber: '1',
+  media: {
+    track: 'outbound',
+    chunk: 'base64_encoded_audio',
+    timestamp: '2023-01-01T00:00:00.000Z',
+    payload: Buffer.alloc(160, 0x7f).toString('base64'),
+  },
+  streamSid: 'MZ1',
+  accountSid: 'AC1',
+  callSid: 'CA1',
+};
+
+describe('seed 000 frames (an assist forwarder)', () => {
+  it('reads the seed media frame: its call, its track, an ISO time as epoch ms, any chunk', () => {
+    const r = parseInbound(JSON.stringify(SEED_000_MEDIA));
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.message.event !== 'media') throw new Error('not media');
+    expect(r.message).toMatchObject({
+      callSid: 'CA1',
+      streamSid: 'MZ1',
+      track: 'outbound',
+      chunk: undefined,
+      timestamp: Date.UTC(2023, 0, 1),
+      timestampBase: 'epoch',
+    });
+    expect(r.message.payload).toEqual(new Uint8Array(160).fill(0x7f));
+  });
+
+  it('accepts digits where the seed shows an ISO time, and a numeric chunk', () => {
+    const r = parseInbound(
+      JSON.stringify({ ...SEED_000_MEDIA, media: { ...SEED_000_MEDIA.media, chunk: '7', timestamp: '140' } }),
+    );
+    expect(r.ok && r.message.event === 'media' && r.message).toMatchObject({
+      chunk: 7,
+      timestamp: 140,
+      timestampBase: 'stream',
+    });
+  });
+
+  it('reads a stop that names its call at top level', () => {
+    expect(
+      parseInbound('{"event":"stop","sequenceNumber":"9","streamSid":"MZ1","callSid":"CA1"}'),
+    ).toMatchObject({ ok: true, message: { event: 'stop', callSid: 'CA1' } });
+  });
+
+  it.each([
+    ['a timestamp that is no time', { timestamp: 'yesterday' }],
+    ['a non-base64 payload', { payload: 'mulaw_audio_data' }],
+    ['a track Twilio never sends', { track: 'inbound_track' }],
+  ])('refuses a seed frame with %s', (_name, media) => {
+    const r = parseInbound(
+      JSON.stringify({ ...SEED_000_MEDIA, media: { ...SEED_000_MEDIA.media, ...media } }),
+    );
+    expect(r.ok).toBe(false);
+    expect(r.ok === false && r.error).toMatch(/^media\./);
+  });
+
+  it("leaves Twilio's own media frame as strict as before: a chunk that is not digits is refused", () => {
+    const r = parseInbound(
+      JSON.stringify({
+        event: 'media',
+        sequenceNumber: '4',
+        media: { track: 'inbound', chunk: 'x', timestamp: '5', payload: '' },
+        streamSid: 'MZ1',
+      }),
+    );
+    expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/^media\.chunk/) });
+  });
+
+  it("Twilio's frames carry no callSid and a stream timestamp", () => {
+    const r = parseInbound(new TwilioFrameBuilder('AC1', 'CA1', 'MZ1').media(new Uint8Array(160), 40));
+    expect(r.ok && r.message.event === 'media' && r.message).toMatchObject({
+      timestamp: 40,
+      timestampBase: 'stream',
+    });
+    expect(r.ok && r.message.event === 'media' && 'callSid' in r.message).toBe(false);
+  });
+});
+
+describe('TwilioFrameBuilder, two tracks', () => {
+  it("starts a <Start><Stream track='both_tracks'> stream with both tracks", () => {
+    const b = new TwilioFrameBuilder('AC1', 'CA1', 'MZ1', { tracks: ['inbound', 'outbound'] });
+    expect(parseInbound(b.start({ token: 't' }))).toMatchObject({
+      ok: true,
+      message: { event: 'start', tracks: ['inbound', 'outbound'], customParameters: { token: 't' } },
+    });
+  });
+
+  it('routes media by track and counts chunks per track, one sequence for all', () => {
+    const b = new TwilioFrameBuilder('AC1', 'CA1', 'MZ1', { tracks: ['inbound', 'outbound'] });
+    b.start({});
+    const frames = [
+      b.media(new Uint8Array([1]), 0, 'inbound'),
+      b.media(new Uint8Array([2]), 0, 'outbound'),
+      b.media(new Uint8Array([3]), 20),
+    ].map((f) => {
+      const r = parseInbound(f);
+      if (!r.ok || r.message.event !== 'media') throw new Error('not media');
+      return r.message;
+    });
+    expect(frames.map((f) => [f.track, f.chunk, f.sequenceNumber, f.payload[0]])).toEqual([
+      ['inbound', 1, 2, 1],
+      ['outbound', 1, 3, 2],
+      ['inbound', 2, 4, 3],
+    ]);
+  });
+
+  it('builds seed-000 media frames our parser reads back with their call and time', () => {
+    const b = new TwilioFrameBuilder('AC1', 'CA9', 'MZ1', {
+      seed000: true,
+      startedAtMs: Date.UTC(2024, 5, 1),
+    });
+    const raw = JSON.parse(b.media(new Uint8Array(160), 60, 'outbound')) as Record<string, unknown>;
+    expect(raw).toMatchObject({
+      callSid: 'CA9',
+      accountSid: 'AC1',
+      media: { timestamp: '2024-06-01T00:00:00.060Z', track: 'outbound' },
+    });
+    expect(parseInbound(JSON.stringify(raw))).toMatchObject({
+      ok: true,
+      message: { callSid: 'CA9', timestamp: Date.UTC(2024, 5, 1) + 60, timestampBase: 'epoch' },
+    });
+  });
+});
