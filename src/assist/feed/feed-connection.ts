@@ -46,6 +46,8 @@ export interface FeedConnectionOptions extends FeedSenderLimits {
   /** Retry a failed bus subscription after this, doubling up to subscribeRetryMaxMs. */
   subscribeRetryMs: number;
   subscribeRetryMaxMs: number;
+  /** `ready` waits for the bus subscription at most this long; past it the agent hears assist is unavailable. */
+  readyWithinMs: number;
 }
 
 export const DEFAULT_FEED_OPTIONS: FeedConnectionOptions = {
@@ -54,6 +56,7 @@ export const DEFAULT_FEED_OPTIONS: FeedConnectionOptions = {
   maxIncomingBytes: 4 * 1024,
   subscribeRetryMs: 1_000,
   subscribeRetryMaxMs: 30_000,
+  readyWithinMs: 3_000,
 };
 
 export interface FeedConnectionDeps {
@@ -84,6 +87,8 @@ export class FeedConnection {
   private retryTimer: unknown;
   private pingTimer: unknown;
   private alive = true;
+  /** What is to be sent once `ready` has gone (undefined from then on). */
+  private early: FeedMessage[] | undefined = [];
   /** Calls announced with call-started on this socket (live calls are not announced twice). */
   private readonly announced = new Set<string>();
 
@@ -98,17 +103,32 @@ export class FeedConnection {
     this.sender = new FeedSender(socket, this.opts, deps.onSend);
   }
 
-  /** Resolves once the first subscription attempt is over (held or failed and being retried). */
+  /**
+   * Sends `ready` once the subscription holds (so an agent that waits for it misses nothing the
+   * bus delivers after), or once the first attempt failed or took longer than readyWithinMs: then
+   * the agent is told assist is unavailable and the subscription is retried. Resolves when the
+   * first attempt is over.
+   */
   async start(): Promise<void> {
     this.socket.on('message', (data, isBinary) => this.onIncoming(data, isBinary));
     this.socket.on('pong', () => (this.alive = true));
     this.socket.on('error', (err) => this.deps.log.debug({ err: err.message }, 'assist feed socket error'));
     this.socket.on('close', () => void this.stop());
     this.schedulePing();
-    this.send(
-      readyMessage({ businessId: this.scope.businessId, callSid: this.scope.callSid, at: this.clock.now() }),
-    );
-    await this.subscribe();
+    const slow = this.clock.setTimeout(() => {
+      this.sendReady();
+      if (!this.subscription) this.markDown();
+    }, this.opts.readyWithinMs);
+    const held = await this.attempt();
+    this.clock.clearTimeout(slow);
+    this.sendReady();
+    if (this.closed) return;
+    if (held) {
+      if (this.busDown) this.markUp();
+    } else {
+      this.markDown();
+      this.scheduleRetry();
+    }
     await this.announceLiveCalls();
   }
 
@@ -116,6 +136,7 @@ export class FeedConnection {
   async stop(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.early = undefined;
     this.clock.clearTimeout(this.retryTimer);
     this.clock.clearTimeout(this.pingTimer);
     const sub = this.subscription;
@@ -127,12 +148,26 @@ export class FeedConnection {
     }
   }
 
+  /** Sends now, or after `ready` while it has not been sent. */
   private send(m: FeedMessage): void {
-    if (!this.closed) this.sender.send(m);
+    if (this.closed) return;
+    if (this.early) this.early.push(m);
+    else this.sender.send(m);
   }
 
-  private async subscribe(): Promise<void> {
-    if (this.closed) return;
+  private sendReady(): void {
+    const early = this.early;
+    if (!early || this.closed) return;
+    this.early = undefined;
+    this.sender.send(
+      readyMessage({ businessId: this.scope.businessId, callSid: this.scope.callSid, at: this.clock.now() }),
+    );
+    for (const m of early) this.sender.send(m);
+  }
+
+  /** One subscription attempt: true when it holds. */
+  private async attempt(): Promise<boolean> {
+    if (this.closed) return false;
     const topic = this.scope.callSid
       ? { callSid: this.scope.callSid }
       : { businessId: this.scope.businessId };
@@ -140,27 +175,48 @@ export class FeedConnection {
       const sub = await this.deps.bus.subscribe(topic, (e) => this.onEvent(e));
       if (this.closed) {
         await sub.unsubscribe().catch(() => {});
-        return;
+        return false;
       }
       this.subscription = sub;
       this.retryMs = this.opts.subscribeRetryMs;
-      if (this.busDown) {
-        this.busDown = false;
-        this.send(
-          statusMessage({ state: 'available', reason: 'assist bus available again', at: this.clock.now() }),
-        );
-      }
+      return true;
     } catch (err) {
-      if (this.closed) return;
-      this.deps.log.warn({ err: String(err), retryMs: this.retryMs }, 'assist feed: bus subscription failed');
-      if (!this.busDown) {
-        this.busDown = true;
-        this.send(statusMessage({ state: 'unavailable', reason: BUS_UNAVAILABLE, at: this.clock.now() }));
-      }
-      const wait = this.retryMs;
-      this.retryMs = Math.min(this.retryMs * 2, this.opts.subscribeRetryMaxMs);
-      this.retryTimer = this.clock.setTimeout(() => void this.subscribe(), wait);
+      if (!this.closed)
+        this.deps.log.warn(
+          { err: String(err), retryMs: this.retryMs },
+          'assist feed: bus subscription failed',
+        );
+      return false;
     }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closed) return;
+    const wait = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, this.opts.subscribeRetryMaxMs);
+    this.retryTimer = this.clock.setTimeout(() => void this.retry(), wait);
+  }
+
+  private async retry(): Promise<void> {
+    const held = await this.attempt();
+    if (this.closed) return;
+    if (held) this.markUp();
+    else this.scheduleRetry();
+  }
+
+  /** Told once per outage, not on every failed attempt. */
+  private markDown(): void {
+    if (this.busDown) return;
+    this.busDown = true;
+    this.send(statusMessage({ state: 'unavailable', reason: BUS_UNAVAILABLE, at: this.clock.now() }));
+  }
+
+  private markUp(): void {
+    if (!this.busDown) return;
+    this.busDown = false;
+    this.send(
+      statusMessage({ state: 'available', reason: 'assist bus available again', at: this.clock.now() }),
+    );
   }
 
   private async announceLiveCalls(): Promise<void> {

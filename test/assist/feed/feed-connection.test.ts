@@ -193,4 +193,52 @@ describe('FeedConnection', () => {
     await settle();
     expect(socket.types()).toEqual(['ready', 'call-ended']);
   });
+
+  it('sends ready only once the subscription holds, and what came before it after it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const inner = new InProcessBus<AssistEvent>();
+    const slowBus: Pick<EventBus<AssistEvent>, 'subscribe'> = {
+      subscribe: async (topic, handler) => {
+        await held;
+        // An event the bus hands over before subscribe() has even resolved.
+        void handler(assistEvent({ type: 'assist-ended', reason: 'done' }));
+        return inner.subscribe(topic, handler);
+      },
+    };
+    const { socket, conn } = connect(business, { bus: slowBus });
+    const started = conn.start();
+    await settle();
+    expect(socket.sent).toEqual([]);
+    release();
+    await started;
+    expect(socket.types()).toEqual(['ready', 'call-ended']);
+  });
+
+  it('sends ready and says unavailable when the bus takes too long, then available once it answers', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const inner = new InProcessBus<AssistEvent>();
+    const slowBus: Pick<EventBus<AssistEvent>, 'subscribe'> = {
+      subscribe: async (topic, handler) => {
+        await held;
+        return inner.subscribe(topic, handler);
+      },
+    };
+    const { socket, clock, conn } = connect(business, { bus: slowBus, options: { readyWithinMs: 3000 } });
+    const started = conn.start();
+    clock.advance(2999);
+    expect(socket.sent).toEqual([]);
+    clock.advance(1);
+    expect(socket.sent).toEqual([
+      expect.objectContaining({ type: 'ready' }),
+      expect.objectContaining({ type: 'status', state: 'unavailable', reason: 'assist bus unavailable' }),
+    ]);
+    release();
+    await started;
+    expect(socket.sent.at(-1)).toMatchObject({ type: 'status', state: 'available' });
+    await inner.publish(assistEvent({ type: 'assist-ended', reason: 'done' }));
+    await settle();
+    expect(socket.types()).toEqual(['ready', 'status', 'status', 'call-ended']);
+  });
 });
