@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
-import { signTwilioRequest } from '../telephony/twilio/index.js';
+import { signTwilioRequest, TwilioFrameBuilder } from '../telephony/twilio/index.js';
 import { readAssistTwiml, type AssistTwiml } from './assist-twiml.js';
 import { CallRefusedError, fetchFailureReason, ServerUnreachableError } from './errors.js';
-import { TwoTrackFrames, type FrameShape, type Track } from './two-track-frames.js';
 import { voiceExtent } from './voice-extent.js';
 
 /**
@@ -22,6 +21,10 @@ import { voiceExtent } from './voice-extent.js';
  */
 
 export type Speaker = 'customer' | 'agent';
+/** Twilio's tracks: inbound = the caller (customer), outbound = the person dialled (agent). */
+export type Track = 'inbound' | 'outbound';
+/** Media frames as Twilio sends them, or in seed 000's shape (top-level callSid/accountSid, ISO timestamp). */
+export type FrameShape = 'twilio' | 'seed000';
 
 /** One step of the two-track script: a side speaks (mu-law 8 kHz), or both are quiet a while. */
 export type AssistTurn = { speaker: Speaker; audio: Uint8Array; text?: string } | { pause: number };
@@ -243,12 +246,16 @@ export async function simulateAssistedCall(
 
   const timeline = layOut(opts.turns, opts.leadMs ?? 200, opts.tailMs ?? 1500);
   const startedWall = Date.now();
-  const frames = new TwoTrackFrames(accountSid, callSid, streamSid, opts.frameShape ?? 'twilio', startedWall);
+  const frames = new TwilioFrameBuilder(accountSid, callSid, streamSid, {
+    tracks: ['inbound', 'outbound'],
+    seed000: opts.frameShape === 'seed000',
+    startedAtMs: startedWall,
+  });
   const quiet = opts.silence ?? silentFrame;
   send(frames.connected());
   t0 = performance.now();
   report.startedAt = { perfMs: t0, wallMs: startedWall };
-  send(frames.start(twiml.stream.parameters, ['inbound', 'outbound']));
+  send(frames.start(twiml.stream.parameters));
 
   const tick = (k: number) => {
     const ts = k * TICK_MS;

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FRAME_BYTES, MULAW_SILENCE, pcmToMulaw } from '../../src/audio/index.js';
 import { simulateAssistedCall, type AssistTurn } from '../../src/sim/assisted-call.js';
 import { CallRefusedError } from '../../src/sim/errors.js';
+import { parseInbound } from '../../src/telephony/twilio/stream-protocol.js';
 
 /**
  * The assist simulator against a tiny fake Switchboard: it must follow the assist TwiML, sign
@@ -207,6 +208,11 @@ describe('simulateAssistedCall', () => {
       const ts = mediaOf(m)['timestamp']!;
       expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(Date.parse(ts)).toBe(report.startedAt!.wallMs + Math.floor(i / 2) * 20);
+      // The server's own parser reads it, tracks and all.
+      expect(parseInbound(JSON.stringify(m))).toMatchObject({
+        ok: true,
+        message: { event: 'media', track: i % 2 === 0 ? 'inbound' : 'outbound' },
+      });
     }
   });
 
