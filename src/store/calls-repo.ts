@@ -462,6 +462,15 @@ export class CallsRepo {
     return rows.length > 0;
   }
 
+  /** Whose call this is (a cheap check before anything of the call is shown), or undefined. */
+  async businessOf(callSid: CallSid): Promise<BusinessId | undefined> {
+    const [row] = await this.db
+      .select({ businessId: calls.businessId })
+      .from(calls)
+      .where(eq(calls.callSid, callSid));
+    return row ? (row.businessId as BusinessId) : undefined;
+  }
+
   /** The call with its status history, turns and events, each in order. */
   async get(callSid: CallSid): Promise<CallDetail | undefined> {
     const row = await this.findRow(callSid);

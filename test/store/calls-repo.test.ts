@@ -394,6 +394,8 @@ describe.each(drivers)('calls repository on $name', (driver) => {
     const sid = newSid();
     await repo().create({ callSid: sid, businessId, answeredBy: 'human', status: 'in-progress' });
     expect((await repo().get(sid))?.answeredBy).toBe('human');
+    expect(await repo().businessOf(sid)).toBe(businessId);
+    expect(await repo().businessOf(newSid())).toBeUndefined();
     expect(await repo().claimAssist({ callSid: sid, businessId: otherBusinessId })).toEqual({
       ok: false,
       reason: 'unknown-call',
