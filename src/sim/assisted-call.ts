@@ -66,8 +66,9 @@ export interface VoiceEnd {
   /** Index of the turn in the script. */
   turn: number;
   text?: string;
-  /** ms of stream audio (media timestamps) at the voice's end. */
+  /** ms of stream audio (media timestamps) at the voice's end, and where the turn's voice started. */
   streamMs: number;
+  startStreamMs: number;
   /** performance.now() and Date.now() when the frame with the last voiced audio was sent. */
   perfMs: number;
   wallMs: number;
@@ -99,7 +100,7 @@ interface Timeline {
   inbound: Array<Uint8Array | undefined>;
   outbound: Array<Uint8Array | undefined>;
   /** Tick index of the frame carrying a customer turn's last voiced audio → that turn. */
-  voiceEnds: Map<number, { turn: number; text?: string; streamMs: number }>;
+  voiceEnds: Map<number, { turn: number; text?: string; streamMs: number; startStreamMs: number }>;
 }
 
 /** Lays the script out on the 20 ms grid, both tracks the same length. */
@@ -134,6 +135,7 @@ export function layOut(turns: readonly AssistTurn[], leadMs: number, tailMs: num
           turn: index,
           ...(turn.text !== undefined ? { text: turn.text } : {}),
           streamMs: at * TICK_MS + voice.endMs,
+          startStreamMs: at * TICK_MS + voice.startMs,
         });
       }
     }
