@@ -64,8 +64,7 @@ export function summarizeOffline(detail: CallDetail, facts: CallFacts = NO_FACTS
   } else if (lead?.need) {
     sentences.push(`${who} called about ${sentenceCase(lead.need, false)}.`);
   } else {
-    const quoted = clip(firstSubstantive(spoken), 120);
-    sentences.push(`${who} called and said: "${quoted}"${/[.?!…]$/.test(quoted) ? '' : '.'}`);
+    sentences.push(`${who} called and said: ${quote(firstSubstantive(spoken), 120)}`);
   }
   const did = topics.map((t) => topicPhrase(t, emergencyCategory));
   if (did.length > 0) sentences.push(`They ${joinAnd(did)}.`);
@@ -90,7 +89,7 @@ export function summarizeOffline(detail: CallDetail, facts: CallFacts = NO_FACTS
       lead.complete ? 'The receptionist took their details.' : 'The receptionist took some of their details.',
     );
   for (const q of facts.questions.slice(0, 2))
-    sentences.push(`They left a question for the owner: "${clip(q, 140)}".`);
+    sentences.push(`They left a question for the owner: ${quote(q, 140)}`);
   if (transfer)
     sentences.push(
       transferFailed
@@ -216,6 +215,12 @@ function firstSubstantive(spoken: readonly string[]): string {
     if (s.split(/\s+/).length >= 3) return s;
   }
   return spoken[0] ?? '';
+}
+
+/** Someone's words in quotes, as a sentence: the full stop only where they did not end it. */
+function quote(s: string, max: number): string {
+  const q = clip(s, max);
+  return `"${q}"${/[.?!…]$/.test(q) ? '' : '.'}`;
 }
 
 function clip(s: string, max: number): string {

@@ -41,6 +41,8 @@ export class PostCallSummaries {
   private readonly running = new Map<CallSid, Promise<void>>();
   /** Calls queued again while being summarised (a transferred call's assist part ended): run once more. */
   private readonly again = new Set<CallSid>();
+  /** Runs past their settle wait: they read the call as it is now. */
+  private readonly reading = new Set<CallSid>();
   private readonly lifetime = new AbortController();
   private readonly clock: Clock;
   private readonly waiters: Array<() => void> = [];
@@ -55,7 +57,8 @@ export class PostCallSummaries {
   enqueue(callSid: CallSid): void {
     if (this.closed || this.queued.has(callSid)) return;
     if (this.running.has(callSid)) {
-      this.again.add(callSid);
+      // Still settling: the run has not read the call yet and will see everything. Else once more.
+      if (this.reading.has(callSid)) this.again.add(callSid);
       return;
     }
     if (this.queue.length >= (this.deps.maxQueued ?? 1000)) {
@@ -127,6 +130,16 @@ export class PostCallSummaries {
   private async run(callSid: CallSid): Promise<void> {
     const { deps } = this;
     await this.sleep(deps.settleMs ?? 3000);
+    this.reading.add(callSid);
+    try {
+      await this.summarise(callSid);
+    } finally {
+      this.reading.delete(callSid);
+    }
+  }
+
+  private async summarise(callSid: CallSid): Promise<void> {
+    const { deps } = this;
     const delays = deps.retryDelaysMs ?? [1000, 5000, 15_000];
     for (let attempt = 0; ; attempt++) {
       if (this.closed && attempt > 0) return;
