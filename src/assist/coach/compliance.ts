@@ -12,7 +12,9 @@ export const ADDRESS_WITHIN_MS = 20_000;
 const DISCLOSURE = ['record*', 'monitor*'];
 const ADDRESS_ASKED = [
   'address',
-  'where are you|is it|is the property|do you live',
+  'where are you',
+  'where is it|the property|the house',
+  'where do you live',
   'what street',
   'which street',
   'location',

@@ -1,4 +1,10 @@
-import { hasAnyPhrase, tokens, weighEmergency, type EmergencyCategory } from '../../agent/index.js';
+import {
+  categoriesFor,
+  hasAnyPhrase,
+  tokens,
+  weighEmergency,
+  type EmergencyCategory,
+} from '../../agent/index.js';
 import type { Trade } from '../../business/index.js';
 import type { AssistIntent } from '../events.js';
 import { matchRules, matchRulesExactly, type PhraseRule, type RuleMatch } from './phrases.js';
@@ -17,6 +23,7 @@ const PRICING: PhraseRule[] = [
   { p: 'pricing' },
   { p: 'cost|costs|costing' },
   { p: 'quote|quotes|quotation' },
+  { p: 'give me a price|quote|estimate|figure', gap: 1 },
   { p: 'estimate|estimates' },
   { p: 'rates' },
   { p: 'your|the|hourly|flat rate' },
@@ -36,10 +43,13 @@ const PRICING: PhraseRule[] = [
 const BOOKING: PhraseRule[] = [
   { p: 'appointment*' },
   { p: 'book|booking' },
+  { p: 'to book' },
+  { p: 'book a|an|the|me|it|in|someone' },
   { p: 'schedule|scheduling' },
   { p: 'reschedule' },
   { p: 'come out|over|by' },
-  { p: 'send someone|somebody|a plumber|a technician|a tech' },
+  { p: 'send someone|somebody|over' },
+  { p: 'send a plumber|technician|tech' },
   { p: 'get someone|somebody out|over', gap: 1 },
   { p: 'available|availability' },
   { p: 'slot|slots' },
@@ -78,11 +88,12 @@ const COMPLAINT: PhraseRule[] = [
   { p: 'awful' },
   { p: 'horrible' },
   { p: 'complain*' },
-  { p: 'still broken|leaking|leaks|clogged|blocked|dripping|not working' },
+  { p: 'still broken|leaking|leaks|clogged|blocked|dripping' },
   { p: 'still not working|fixed', gap: 1 },
   { p: 'not|never fixed' },
   { p: 'did not fix|work', gap: 1 },
-  { p: 'came|was here|out last week|yesterday|month', gap: 1 },
+  { p: 'came|was|were last week|month|time', gap: 2 },
+  { p: 'came|was|were here|out|by yesterday|before', gap: 1 },
   { p: 'manager|supervisor' },
   { p: 'refund*' },
   { p: 'unacceptable' },
@@ -91,7 +102,7 @@ const COMPLAINT: PhraseRule[] = [
   { p: 'disappoint*' },
   { p: 'never showed|turned up', gap: 1 },
   { p: 'no show' },
-  { p: 'rip off|ripped off' },
+  { p: 'rip|ripped off' },
   { p: 'overcharg*' },
   { p: 'worst' },
   { p: 'fed up' },
@@ -248,7 +259,8 @@ export function findIntents(heard: HeardWords, trade: Trade, interim = false): I
       });
       continue;
     }
-    const alt = others.find((o) => o.found.has(intent));
+    // The other readings are weaker evidence: only a phrase there counts (noise makes single words).
+    const alt = others.find((o) => (o.found.get(intent)?.length ?? 0) >= 2);
     const am = alt?.found.get(intent);
     if (alt && am) {
       out.push({
@@ -270,7 +282,47 @@ export function findIntents(heard: HeardWords, trade: Trade, interim = false): I
   return out;
 }
 
+/**
+ * Reports the agent's detector misses when the recognizer puts a word between the phrase's words
+ * ("water really everywhere"): weak evidence, for trades where the category counts.
+ */
+const EMERGENCY_EXTRA: ReadonlyArray<{ rule: PhraseRule; category: EmergencyCategory }> = [
+  { rule: { p: 'water everywhere', gap: 2 }, category: 'flooding' },
+  { rule: { p: 'water all over', gap: 2 }, category: 'flooding' },
+  { rule: { p: 'sewage|sewer back*|coming|everywhere', gap: 3 }, category: 'sewage' },
+];
+
+function extraEmergency(heard: HeardWords, trade: Trade): IntentFinding | undefined {
+  const allowed = categoriesFor(trade);
+  for (const reading of [heard.text, ...(heard.alternatives ?? [])]) {
+    const words = tokens(reading);
+    for (const { rule, category } of EMERGENCY_EXTRA) {
+      if (!allowed.has(category)) continue;
+      const m = matchRules(words, [rule]);
+      if (!m) continue;
+      const inBest = reading === heard.text;
+      return {
+        intent: 'emergency',
+        evidence: inBest ? 'fuzzy' : 'alternative',
+        confidence: inBest ? 0.68 : 0.6,
+        words: m.words,
+        reading,
+        emergency: { category, strong: false },
+      };
+    }
+  }
+  return undefined;
+}
+
 function findEmergency(heard: HeardWords, trade: Trade, interim: boolean): IntentFinding | undefined {
+  if (!interim) {
+    const found = weighedEmergency(heard, trade, interim);
+    return found ?? extraEmergency(heard, trade);
+  }
+  return weighedEmergency(heard, trade, interim);
+}
+
+function weighedEmergency(heard: HeardWords, trade: Trade, interim: boolean): IntentFinding | undefined {
   const ev = weighEmergency(
     { text: heard.text, alternatives: interim ? undefined : heard.alternatives },
     trade,

@@ -23,13 +23,13 @@ const HANDLED_BY_AGENT: Record<AssistIntent, string[]> = {
     'you are booked|confirmed',
     'that is confirmed',
   ],
-  cancellation: ['cancelled|canceled', 'cancel that|it|this|your for you', 'taken care of'],
+  cancellation: ['cancelled|canceled', 'cancel that|it|this|your', 'taken care of'],
   complaint: ['sorry', 'apologi*', 'apologis*'],
   emergency: [
     'on the|their|his|her way',
     'dispatch*',
-    'sending someone|somebody|a plumber|a technician',
-    'send someone|somebody|a plumber|a technician',
+    'send|sending someone|somebody|over',
+    'send|sending a plumber|technician|tech',
   ],
 };
 
