@@ -15,7 +15,9 @@ import {
   type AssistStreamStart,
   type ListenerFactory,
 } from './assist-session.js';
+import { Coach } from './coach/index.js';
 import type { AssistEvent } from './events.js';
+import { SuggestionGate } from './suggestion-gate.js';
 
 /** What a call's coach is built from (src/assist/coach's CoachDeps). */
 export interface CoachContext {
@@ -37,8 +39,8 @@ export interface AssistSessionsDeps {
   searchKnowledge(businessId: BusinessId, query: string, signal: AbortSignal): Promise<KnowledgeHit[]>;
   /** At most one new card this often unless high priority (Config.assist.cardIntervalMs). */
   cardIntervalMs: number;
-  /** One call's coach and gate: `new Coach(ctx)` and `new SuggestionGate({ cardIntervalMs })`. */
-  coachFor(ctx: CoachContext, opts: { cardIntervalMs: number }): { coach: AssistCoach; gate: AssistGate };
+  /** One call's coach and gate; default `new Coach(ctx)` and `new SuggestionGate({ cardIntervalMs })`. */
+  coachFor?(ctx: CoachContext, opts: { cardIntervalMs: number }): { coach: AssistCoach; gate: AssistGate };
   /** The after-call summary job; each ended session queues its call. */
   summaries?: { enqueue(callSid: AssistStreamStart['callSid']): void };
   /** No result this long after a side stopped speaking: its recognizer is replaced (chains only). */
@@ -104,7 +106,7 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
       if (closing) throw new Error('assist is shutting down');
       const business = await deps.businessProfile(s.businessId);
       if (!business) throw new Error('business of this call is gone');
-      const { coach, gate } = deps.coachFor(
+      const { coach, gate } = (deps.coachFor ?? defaultCoach)(
         {
           business,
           businessId: s.businessId,
@@ -145,4 +147,11 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
       await Promise.all([...sessions].map((s) => s.end('shutdown')));
     },
   };
+}
+
+function defaultCoach(
+  ctx: CoachContext,
+  opts: { cardIntervalMs: number },
+): { coach: AssistCoach; gate: AssistGate } {
+  return { coach: new Coach(ctx), gate: new SuggestionGate({ cardIntervalMs: opts.cardIntervalMs }) };
 }

@@ -33,6 +33,7 @@ const QUIET = pcmToMulaw(new Int16Array(160));
 const profile = businessProfileSchema.parse({
   name: 'Acme Plumbing',
   trade: 'plumbing',
+  services: [{ id: 'drain', name: 'Drain cleaning', durationMinutes: 60, price: 'from $89' }],
   timezone: 'America/Chicago',
   hours: { weekly: {} },
 });
@@ -102,7 +103,7 @@ const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function harness(
   scripts: { inbound: string[]; outbound: string[] },
-  opts: { busThrows?: boolean; storeThrows?: boolean } = {},
+  opts: { busThrows?: boolean; storeThrows?: boolean; realCoach?: boolean } = {},
 ) {
   const clock = new FakeClock();
   const stt = new TwoSidedStt({
@@ -144,10 +145,14 @@ function harness(
     businessProfile: async () => profile,
     searchKnowledge: async () => [],
     cardIntervalMs: 4000,
-    coachFor: (ctx) => {
-      contexts.push(ctx);
-      return { coach, gate: new OnceGate() };
-    },
+    ...(opts.realCoach
+      ? {}
+      : {
+          coachFor: (ctx: CoachContext) => {
+            contexts.push(ctx);
+            return { coach, gate: new OnceGate() };
+          },
+        }),
     summaries: { enqueue: (sid) => enqueued.push(sid) },
     log: quietLog,
     clock,
@@ -259,6 +264,21 @@ describe('AssistSession', () => {
     expect(ofType(h.events, 'assist-sentiment')).toEqual([
       expect.objectContaining({ score: -0.2, label: 'neutral', trend: 'steady' }),
     ]);
+  });
+
+  it('with the real coach and gate, a customer asking the price puts a pricing card on the bus and in the audit log', async () => {
+    const h = harness(
+      { inbound: ['how much does a drain cleaning cost'], outbound: [] },
+      { realCoach: true },
+    );
+    const call = await h.start();
+    await h.play(call, 0, 2500, { inbound: between(200, 1400) });
+    await call.end('stop');
+    const cards = ofType(h.events, 'assist-suggestion').map((e) => e.suggestion);
+    const pricing = cards.find((c) => c.intent === 'pricing');
+    expect(pricing).toBeDefined();
+    expect(pricing!.content).toContain('$89');
+    expect(h.recorded.map((r) => r.id)).toContain(pricing!.id);
   });
 
   it('numbers events 1, 2, 3... with assist-started first and assist-ended last, and queues the summary', async () => {
