@@ -30,8 +30,8 @@ export interface AssistSessionsDeps {
   /** The recognizers in failover order (each side walks the chain on its own); empty: assist cannot listen. */
   stt: readonly SpeechToText[];
   vad: { createStream(sampleRate: 8000): VoiceActivityDetector };
-  /** Turn taking for a business's calls; default turnTakingFor(undefined). */
-  turnTaking?: (businessId: BusinessId) => TurnTakingConfig;
+  /** Turn taking for a business's calls (its settings' turnTaking); default turnTakingFor(undefined). */
+  turnTaking?: (businessId: BusinessId) => TurnTakingConfig | Promise<TurnTakingConfig>;
   bus: Pick<EventBus<AssistEvent>, 'publish'>;
   calls: Pick<CallsRepo, 'appendTurn'>;
   suggestions: Pick<AssistSuggestionsRepo, 'record'>;
@@ -69,9 +69,11 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
   const sessions = new Set<AssistSession>();
   let closing = false;
 
-  const listenerFactory = (s: AssistStreamStart): ListenerFactory | undefined => {
+  const listenerFactory = (
+    s: AssistStreamStart,
+    turnTaking: TurnTakingConfig,
+  ): ListenerFactory | undefined => {
     if (deps.stt.length === 0) return undefined;
-    const turnTaking = deps.turnTaking?.(s.businessId) ?? turnTakingFor(undefined);
     return (track, handlers) => {
       const vad = deps.vad.createStream(8000);
       const listener = new Listener({
@@ -106,6 +108,7 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
       if (closing) throw new Error('assist is shutting down');
       const business = await deps.businessProfile(s.businessId);
       if (!business) throw new Error('business of this call is gone');
+      const turnTaking = (await deps.turnTaking?.(s.businessId)) ?? turnTakingFor(undefined);
       const { coach, gate } = (deps.coachFor ?? defaultCoach)(
         {
           business,
@@ -118,7 +121,7 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
         start: s,
         coach,
         gate,
-        listen: listenerFactory(s),
+        listen: listenerFactory(s, turnTaking),
         bus: deps.bus,
         calls: deps.calls,
         suggestions: deps.suggestions,

@@ -103,7 +103,7 @@ const quietLog: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function harness(
   scripts: { inbound: string[]; outbound: string[] },
-  opts: { busThrows?: boolean; storeThrows?: boolean; realCoach?: boolean } = {},
+  opts: { busThrows?: boolean; busHangs?: boolean; storeThrows?: boolean; realCoach?: boolean } = {},
 ) {
   const clock = new FakeClock();
   const stt = new TwoSidedStt({
@@ -125,6 +125,7 @@ function harness(
     bus: {
       publish: async (e) => {
         if (opts.busThrows) throw new Error('bus down');
+        if (opts.busHangs) return new Promise<void>(() => {});
         events.push(e);
       },
     },
@@ -410,6 +411,22 @@ describe('AssistSession', () => {
     expect(logged).not.toContain('cost');
     // One line per kind of failure, not one per event.
     expect(h.warnings.filter((w) => JSON.stringify(w).includes('bus down'))).toHaveLength(1);
+    expect(h.enqueued).toEqual([CALL]);
+  });
+
+  it('a bus that never answers holds up neither the audio nor the end (bounded by the drain time)', async () => {
+    const h = harness({ inbound: ['how much does it cost'], outbound: [] }, { busHangs: true });
+    const call = await h.start();
+    await h.play(call, 0, 2000, { inbound: between(200, 1000) });
+    expect(h.turns.map((t) => t.text)).toEqual(['how much does it cost']);
+    let ended = false;
+    const ending = call.end('stop').then(() => (ended = true));
+    for (let i = 0; i < 100 && !ended; i++) {
+      await new Promise((r) => setImmediate(r));
+      h.clock.advance(100);
+    }
+    await ending;
+    expect(ended).toBe(true);
     expect(h.enqueued).toEqual([CALL]);
   });
 
