@@ -1,6 +1,7 @@
 import { pcmToMulaw } from '../../src/audio/index.js';
 import type { AssistIntent } from '../../src/assist/events.js';
 import type { AssistedCallReport, AssistTurn } from '../../src/sim/assisted-call.js';
+import { voiceExtent } from '../../src/sim/voice-extent.js';
 import { Line, seedOf, type Condition } from '../offline-eval/channel.js';
 import { synthesize, type EvalVoice } from '../offline-eval/voices.js';
 import type { FeedCall, ReceivedSuggestion } from './agent-feed.js';
@@ -23,6 +24,7 @@ export interface CallAudio {
 
 export async function callAudio(call: AssistTestCall, voice: EvalVoice, line: Condition): Promise<CallAudio> {
   const customerLine = new Line(line, seedOf(`${call.id}|${voice.id}|${line}`));
+  // A clean line keeps no state between clips: one serves the agent and the clean reading of the customer.
   const agentLine = new Line('clean', 0);
   const turns: AssistTurn[] = [];
   for (const l of call.lines) {
@@ -30,11 +32,20 @@ export async function callAudio(call: AssistTestCall, voice: EvalVoice, line: Co
       turns.push({ pause: l.pause });
       continue;
     }
-    const audio =
-      l.speaker === 'customer'
-        ? customerLine.speech(await synthesize(voice, l.text))
-        : agentLine.speech(await synthesize(AGENT_VOICE, l.text));
-    turns.push({ speaker: l.speaker, audio: pcmToMulaw(audio), text: l.text });
+    if (l.speaker === 'agent') {
+      const audio = agentLine.speech(await synthesize(AGENT_VOICE, l.text));
+      turns.push({ speaker: 'agent', audio: pcmToMulaw(audio), text: l.text });
+      continue;
+    }
+    const spoken = await synthesize(voice, l.text);
+    // Where the voice ends is read from the clean clip: a noisy line's hiss would blur it.
+    const clean = voiceExtent(pcmToMulaw(agentLine.speech(spoken)));
+    turns.push({
+      speaker: 'customer',
+      audio: pcmToMulaw(customerLine.speech(spoken)),
+      text: l.text,
+      ...(clean ? { voice: { startMs: clean.startMs, endMs: clean.endMs } } : {}),
+    });
   }
   return line === 'phone'
     ? { turns, customerSilence: () => pcmToMulaw(customerLine.silence(20)) }

@@ -26,8 +26,14 @@ export type Track = 'inbound' | 'outbound';
 /** Media frames as Twilio sends them, or in seed 000's shape (top-level callSid/accountSid, ISO timestamp). */
 export type FrameShape = 'twilio' | 'seed000';
 
-/** One step of the two-track script: a side speaks (mu-law 8 kHz), or both are quiet a while. */
-export type AssistTurn = { speaker: Speaker; audio: Uint8Array; text?: string } | { pause: number };
+/**
+ * One step of the two-track script: a side speaks (mu-law 8 kHz), or both are quiet a while.
+ * `voice`: where the speech is in the clip (ms), when the caller knows it better than the clip's
+ * energy does (e.g. the clean recording before a noisy line was added); default: from the energy.
+ */
+export type AssistTurn =
+  | { speaker: Speaker; audio: Uint8Array; text?: string; voice?: { startMs: number; endMs: number } }
+  | { pause: number };
 
 export interface AssistedCallDeps {
   /** Public origin of the server (what PUBLIC_URL says), e.g. http://127.0.0.1:3000. */
@@ -129,9 +135,11 @@ export function layOut(turns: readonly AssistTurn[], leadMs: number, tailMs: num
       other.push(undefined);
     }
     if (turn.speaker === 'customer') {
-      const voice = voiceExtent(turn.audio);
+      const voice = turn.voice ?? voiceExtent(turn.audio);
       if (voice) {
-        t.voiceEnds.set(at + voice.lastFrame, {
+        // The frame carrying the voice's last audio: when it is sent, the voice has ended on the wire.
+        const lastFrame = Math.max(0, Math.ceil(voice.endMs / TICK_MS) - 1);
+        t.voiceEnds.set(at + lastFrame, {
           turn: index,
           ...(turn.text !== undefined ? { text: turn.text } : {}),
           streamMs: at * TICK_MS + voice.endMs,

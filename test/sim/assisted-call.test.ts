@@ -192,6 +192,17 @@ describe('simulateAssistedCall', () => {
     expect(report.voiceEnds[0]!.wallMs).toBeGreaterThanOrEqual(report.startedAt!.wallMs);
   });
 
+  it('takes the voice end the script gives (e.g. read from the clean clip before a noisy line)', async () => {
+    const report = await simulateAssistedCall(deps(), {
+      from: '+15555550100',
+      to: '+15005550006',
+      turns: [{ speaker: 'customer', audio: voice(200, 100), voice: { startMs: 20, endMs: 100 } }],
+      leadMs: 0,
+      tailMs: 0,
+    });
+    expect(report.voiceEnds).toMatchObject([{ turn: 0, startStreamMs: 20, streamMs: 100 }]);
+  });
+
   it("builds seed 000's media shape: top-level callSid and accountSid, ISO timestamps", async () => {
     const report = await simulateAssistedCall(deps(), {
       from: '+15555550100',
