@@ -47,6 +47,7 @@ export {
   onCallEnded,
   PostCallSummaries,
   summarizeCall,
+  summarizeEndedCalls,
   summarizeOffline,
   writtenSummarySchema,
   type CallFacts,
