@@ -118,7 +118,9 @@ export class CallMemory {
       });
     }
     // A price the agent gave before the customer asked still counts as given.
-    if (!this.raised.has('pricing') && AMOUNT.test(text)) this.handled.add('pricing');
+    // (An amount, not a bare "hundred": "one hundred main street" is no price.)
+    if (!this.raised.has('pricing') && (AMOUNT.test(text) || hasAnyPhrase(words, ['dollars', 'bucks'])))
+      this.handled.add('pricing');
     return out;
   }
 }
