@@ -294,12 +294,16 @@ describe('a forwarder with the assist key (seed 000 frames)', () => {
 
 describe('the upgrade', () => {
   it('is refused with 403 without a signature or key, with a wrong key, and with a forged signature', async () => {
-    for (const headers of [
+    const signed = signTwilioRequest(AUTH_TOKEN, 'wss://sb.example.com/assist/stream', {});
+    const cases: Array<Record<string, string>> = [
       {},
       { authorization: 'Bearer not-the-key' },
       { authorization: `Basic ${ASSIST_KEY}` },
       { 'x-twilio-signature': signTwilioRequest('another-token', 'wss://sb.example.com/assist/stream', {}) },
-    ]) {
+      // A credential that is not the key is refused, even beside a good signature.
+      { 'x-twilio-signature': signed, authorization: 'Bearer not-the-key' },
+    ];
+    for (const headers of cases) {
       const { status, body } = await refusedUpgrade(headers);
       expect(status).toBe(403);
       expect(JSON.parse(body)).toEqual({ error: 'forbidden', message: expect.any(String) });
