@@ -29,6 +29,11 @@ const PRICING = [
   'i can not afford that',
   'is there a charge for the visit',
   'what is the pricing',
+  'how much are we talking',
+  'is there a charge for that',
+  'what would it run me',
+  'what is the price range',
+  'how much would i pay for that',
 ];
 
 const BOOKING = [
@@ -44,6 +49,11 @@ const BOOKING = [
   'what is the earliest you can come',
   'what is your next available appointment',
   'can someone come over today',
+  'can you fit me in',
+  'can someone come take a look',
+  'when are you free',
+  'can we arrange a visit',
+  'i need someone to come out',
 ];
 
 const CANCELLATION = [
@@ -57,6 +67,10 @@ const CANCELLATION = [
   'please stop the service',
   'i can not make it',
   'i am not going to make it',
+  'we will not be needing the visit',
+  'please take me off the schedule',
+  'never mind the appointment',
+  'there is no need to come',
 ];
 
 const COMPLAINT = [
@@ -88,6 +102,17 @@ const COMPLAINT = [
   'you overcharged me',
   'this is a rip off',
   'i am fed up',
+  'i am not satisfied with the job',
+  'that was a poor job',
+  'the same problem is back',
+  'it happened again',
+  'you messed up',
+  'you made it worse',
+  'your plumber damaged my floor',
+  'the technician was rude',
+  'nobody came',
+  'i want to file a complaint',
+  'i want to speak to your boss',
   'this is the worst service',
   'i am frustrated',
   'i am so angry',

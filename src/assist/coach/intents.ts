@@ -33,6 +33,11 @@ const PRICING: PhraseRule[] = [
   { p: 'ballpark' },
   { p: 'afford' },
   { p: 'what would|will|does it run', gap: 1 },
+  { p: 'how much are we talking' },
+  { p: 'is there a charge|fee|cost', gap: 1 },
+  { p: 'what is|are the damage|cost|costs|price|prices' },
+  { p: 'price range' },
+  { p: 'pay for|much', gap: 2 },
   // PocketSphinx's usual readings of "cost", "price", "quote".
   { p: 'does it|that|this cause|caused|coast', misheard: true },
   { p: 'it cause|caused|coast to', misheard: true },
@@ -61,6 +66,13 @@ const BOOKING: PhraseRule[] = [
   { p: 'can someone|somebody|you come', gap: 1 },
   { p: 'set up a|an visit|time|appointment', gap: 1 },
   { p: 'make an|a appointment|booking', gap: 1 },
+  { p: 'fit me|us in' },
+  { p: 'come take|have a look', gap: 1 },
+  { p: 'come round|around' },
+  { p: 'when are you free' },
+  { p: 'calendar' },
+  { p: 'arrange|organise|organize a|an visit|appointment|time', gap: 1 },
+  { p: 'need someone|somebody to come', gap: 1 },
   { p: 'a|the|my point meant|mint|man', misheard: true },
   { p: 'appoint meant|mint|man', misheard: true },
   { p: 'up|a point meant', misheard: true },
@@ -77,12 +89,21 @@ const CANCELLATION: PhraseRule[] = [
   { p: 'stop the|my service', gap: 1 },
   { p: 'not going to make it' },
   { p: 'can not make it' },
+  { p: 'not be needing' },
+  { p: 'do not want the|my appointment|visit|booking', gap: 1 },
+  { p: 'take me|us off the', gap: 1 },
+  { p: 'scrap|drop the|my appointment|visit|booking', gap: 1 },
+  { p: 'never mind the|my appointment|visit|booking', gap: 1 },
+  { p: 'back out' },
+  { p: 'no need to come' },
   { p: 'council|counsel|cancer|cancels my|the|it|that|this|our', misheard: true },
   { p: 'can sell|so my|the|it|that|this', misheard: true },
 ];
 
 const COMPLAINT: PhraseRule[] = [
-  { p: 'not happy' },
+  { p: 'not happy|pleased|satisfied', gap: 1 },
+  { p: 'dissatisfied' },
+  { p: 'poor|bad|shoddy|sloppy job|service|work|experience', gap: 1 },
   { p: 'unhappy' },
   { p: 'terrible' },
   { p: 'awful' },
@@ -92,8 +113,22 @@ const COMPLAINT: PhraseRule[] = [
   { p: 'still not working|fixed', gap: 1 },
   { p: 'not|never fixed' },
   { p: 'did not fix|work', gap: 1 },
-  { p: 'came|was|were last week|month|time', gap: 2 },
-  { p: 'came|was|were here|out|by yesterday|before', gap: 1 },
+  { p: 'came last week|month|time', gap: 2 },
+  { p: 'came|come|was|were out|here|over|by last|yesterday|before', gap: 1 },
+  { p: 'same problem|issue|thing again|back', gap: 2 },
+  { p: 'problem|issue|leak is|s back', gap: 1 },
+  { p: 'happened again' },
+  { p: 'messed|screwed up' },
+  { p: 'made it worse', gap: 1 },
+  { p: 'damaged my|the', gap: 1 },
+  { p: 'money back' },
+  { p: 'charged me too much', gap: 1 },
+  { p: 'rude' },
+  { p: 'nobody|no one came|showed', gap: 1 },
+  { p: 'never came|arrived' },
+  { p: 'file|lodge a complaint' },
+  { p: 'your boss' },
+  { p: 'escalate' },
   { p: 'manager|supervisor' },
   { p: 'refund*' },
   { p: 'unacceptable' },
@@ -107,6 +142,8 @@ const COMPLAINT: PhraseRule[] = [
   { p: 'worst' },
   { p: 'fed up' },
   { p: 'come plain*', misheard: true },
+  { p: 'make a|an come|can|open lane', gap: 1, misheard: true },
+  { p: 'on accept*', misheard: true },
   { p: 'and|un acceptable', misheard: true },
 ];
 
@@ -168,6 +205,9 @@ export interface IntentFinding {
   /** Booking: the customer wants to move an existing appointment. */
   reschedule?: boolean;
 }
+
+/** Other readings consulted: further down the N-best list they add cost, and mostly noise. */
+const MAX_ALTERNATIVES = 4;
 
 const CONFIDENCE: Record<IntentEvidence, number> = { exact: 0.88, fuzzy: 0.74, alternative: 0.62 };
 
@@ -239,6 +279,7 @@ export function findIntents(heard: HeardWords, trade: Trade, interim = false): I
     ? []
     : (heard.alternatives ?? [])
         .filter((a) => a.trim() && a !== heard.text)
+        .slice(0, MAX_ALTERNATIVES)
         .map((a) => ({ reading: a, found: readingMatches(tokens(a), false) }));
   const out: IntentFinding[] = [];
   for (const [intent] of TABLE) {
@@ -314,17 +355,24 @@ function extraEmergency(heard: HeardWords, trade: Trade): IntentFinding | undefi
   return undefined;
 }
 
+/**
+ * Word starts one of which a clear emergency report nearly always has. The detector costs a few ms
+ * on a long utterance: on interims (many per utterance) it runs only when one of these is there.
+ */
+const EMERGENCY_HINT =
+  /\b(flood|burst|bust|pipe|gas|propane|water|leak|sewage|sewer|septic|back|smok|fire|flame|spark|shock|burn|heat|furnace|boiler|froz|freez|cold|pour|gush|smell|monoxide|alarm|bleed|blood|swell|swollen|abscess|pain|hurt|ache|tooth|teeth|jaw|chest|breath|chok|unconscious|emergency|urgent|help)/;
+
 function findEmergency(heard: HeardWords, trade: Trade, interim: boolean): IntentFinding | undefined {
-  if (!interim) {
-    const found = weighedEmergency(heard, trade, interim);
-    return found ?? extraEmergency(heard, trade);
-  }
-  return weighedEmergency(heard, trade, interim);
+  if (interim)
+    return EMERGENCY_HINT.test(tokens(heard.text).join(' '))
+      ? weighedEmergency(heard, trade, true)
+      : undefined;
+  return weighedEmergency(heard, trade, false) ?? extraEmergency(heard, trade);
 }
 
 function weighedEmergency(heard: HeardWords, trade: Trade, interim: boolean): IntentFinding | undefined {
   const ev = weighEmergency(
-    { text: heard.text, alternatives: interim ? undefined : heard.alternatives },
+    { text: heard.text, alternatives: interim ? undefined : heard.alternatives?.slice(0, MAX_ALTERNATIVES) },
     trade,
   );
   if (!ev) return undefined;
