@@ -9,6 +9,11 @@ export const ASSIST_STREAM_PATH = '/assist/stream';
 export interface AssistStreamRouteDeps extends AssistStreamDeps {
   verifier: SignatureVerifier;
   publicUrl: string;
+  /**
+   * Config.assist.streamUrl, when it names this server under another address: Twilio signs the
+   * URL exactly as our TwiML gave it, so an upgrade signed over it is accepted too.
+   */
+  streamUrl?: string;
   /** Whether a bearer credential is the assist key (compared in constant time). */
   isAssistKey(candidate: string): boolean;
 }
@@ -43,11 +48,9 @@ export function registerAssistStreamRoute(app: FastifyInstance, deps: AssistStre
     }
     const pathname = req.url.split('?')[0] ?? req.url;
     const signature = req.headers['x-twilio-signature'];
-    if (
-      deps.verifier.streamUpgrade(typeof signature === 'string' ? signature : undefined, wsOrigin + pathname)
-    ) {
-      return { kind: 'twilio' };
-    }
+    const given = typeof signature === 'string' ? signature : undefined;
+    const signedUrls = [wsOrigin + pathname, ...(deps.streamUrl ? [deps.streamUrl] : [])];
+    if (signedUrls.some((url) => deps.verifier.streamUpgrade(given, url))) return { kind: 'twilio' };
     return { refused: signature ? 'bad-signature' : 'no-signature' };
   };
 

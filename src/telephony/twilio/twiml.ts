@@ -43,8 +43,12 @@ export interface AssistStreamTwiml {
   statusCallbackUrl?: string;
 }
 
+/** The assist stream's name on its call: its status callbacks say it, and it can be stopped by it. */
+export const ASSIST_STREAM_NAME = 'switchboard-assist';
+
 function startAssistStream(response: InstanceType<typeof twilio.twiml.VoiceResponse>, a: AssistStreamTwiml) {
   const stream = response.start().stream({
+    name: ASSIST_STREAM_NAME,
     url: a.url,
     track: 'both_tracks',
     ...(a.statusCallbackUrl ? { statusCallback: a.statusCallbackUrl } : {}),

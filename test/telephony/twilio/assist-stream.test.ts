@@ -27,6 +27,8 @@ const AUTH_TOKEN = 'twilio-auth-token-for-tests';
 const SECRET = 'stream-secret-of-at-least-thirty-two-chars';
 const ASSIST_KEY = 'assist-key-0123456789abcdef';
 const PUBLIC_URL = 'https://sb.example.com';
+/** ASSIST_WS naming this server under another address. */
+const ASSIST_WS = 'wss://assist.example.com/assist/stream';
 const BUSINESS = asBusinessId('biz-1');
 const START_TIMEOUT_MS = 5000;
 const IDLE_TIMEOUT_MS = 10_000;
@@ -61,6 +63,7 @@ beforeEach(async () => {
   const deps: AssistStreamRouteDeps = {
     verifier: twilioSignatureVerifier(AUTH_TOKEN),
     publicUrl: PUBLIC_URL,
+    streamUrl: ASSIST_WS,
     isAssistKey: (s) => s === ASSIST_KEY,
     tokens: assistTokens,
     claimAssist: async ({ callSid, businessId }) => {
@@ -111,15 +114,15 @@ interface Peer {
   send(frame: string): void;
 }
 
-type Auth = 'twilio' | { bearer: string } | 'none';
+type Auth = 'twilio' | { signedOver: string } | { bearer: string };
 
 /** Opens the stream as Twilio (signed over the public wss:// URL) or as a forwarder (bearer). */
 async function open(auth: Auth): Promise<Peer> {
   const headers: Record<string, string> =
     auth === 'twilio'
       ? { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, 'wss://sb.example.com/assist/stream', {}) }
-      : auth === 'none'
-        ? {}
+      : 'signedOver' in auth
+        ? { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, auth.signedOver, {}) }
         : { authorization: `Bearer ${auth.bearer}` };
   const ws = new WebSocket(wsUrl, { headers });
   const received: string[] = [];
@@ -300,6 +303,10 @@ describe('the upgrade', () => {
       { authorization: 'Bearer not-the-key' },
       { authorization: `Basic ${ASSIST_KEY}` },
       { 'x-twilio-signature': signTwilioRequest('another-token', 'wss://sb.example.com/assist/stream', {}) },
+      // Signed by Twilio, but for a URL that is not ours.
+      {
+        'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, 'wss://elsewhere.example.com/assist/stream', {}),
+      },
       // A credential that is not the key is refused, even beside a good signature.
       { 'x-twilio-signature': signed, authorization: 'Bearer not-the-key' },
     ];
@@ -308,6 +315,15 @@ describe('the upgrade', () => {
       expect(status).toBe(403);
       expect(JSON.parse(body)).toEqual({ error: 'forbidden', message: expect.any(String) });
     }
+  });
+
+  it('is accepted when signed over the configured assist stream URL, as our TwiML gave it', async () => {
+    const callSid = liveCall();
+    const token = await assistTokens.issue({ callSid, businessId: BUSINESS, source: 'dial' });
+    const peer = await open({ signedOver: ASSIST_WS });
+    peer.send(twoTracks(callSid).start({ token }));
+    await waitFor(() => sessions.length === 1);
+    peer.ws.close();
   });
 
   it('a signed Twilio peer may not name a call without a token, as a forwarder may', async () => {

@@ -158,6 +158,7 @@ describe('transfer with assist', () => {
     expect(v.map(verbName)).toEqual(['Start', 'Dial']);
     const stream = (v[0]!['Start'] as Node[])[0]!;
     expect(stream[':@']).toEqual({
+      '@name': 'switchboard-assist',
       '@url': 'wss://assist.example.com/assist/stream',
       '@track': 'both_tracks',
       '@statusCallback': 'https://sb.example.com/twilio/stream-status',

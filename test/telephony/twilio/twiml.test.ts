@@ -34,6 +34,7 @@ describe('assisted dial TwiML', () => {
     const stream = children(v[0]!)[0]!;
     expect(name(stream)).toBe('Stream');
     expect(stream[':@']).toEqual({
+      '@name': 'switchboard-assist',
       '@url': ASSIST.url,
       '@track': 'both_tracks',
       '@statusCallback': 'https://sb.example.com/twilio/stream-status',
@@ -49,7 +50,11 @@ describe('assisted dial TwiML', () => {
 
   it('omits statusCallback and callerId when not given', () => {
     const v = verbs(assistedDialTwiml({ assistStream: ASSIST, number: '+15005550101' }));
-    expect(children(v[0]!)[0]![':@']).toEqual({ '@url': ASSIST.url, '@track': 'both_tracks' });
+    expect(children(v[0]!)[0]![':@']).toEqual({
+      '@name': 'switchboard-assist',
+      '@url': ASSIST.url,
+      '@track': 'both_tracks',
+    });
     expect(v[1]![':@']).toBeUndefined();
   });
 });
