@@ -9,6 +9,7 @@ import { CallerVocabularies } from './app/vocabularies.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import type { Brain } from './agent/index.js';
+import { ASSIST_VOCABULARY, wireAssist } from './app/assist.js';
 import { brainFactory, callToolsFactory } from './app/brain.js';
 import { keepCallsAlive } from './app/call-heartbeat.js';
 import { voiceWebhookPorts } from './app/call-records.js';
@@ -90,10 +91,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const local = loadOrCreateLocalSecrets(config.dataDir);
   const twilioAuthToken = config.twilio.authToken ?? local.twilioAuthToken;
   const apiKey = config.apiKey ?? local.apiKey;
-  const tokens = new StreamTokens(
-    config.streamTokenSecret ?? local.streamTokenSecret,
-    config.streamTokenTtlSeconds,
-  );
+  const tokenSecret = config.streamTokenSecret ?? local.streamTokenSecret;
+  const tokens = new StreamTokens(tokenSecret, config.streamTokenTtlSeconds);
   const verifier = config.twilio.verifySignatures
     ? twilioSignatureVerifier(twilioAuthToken)
     : acceptAllSignatures;
@@ -151,6 +150,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     businesses,
     knowledge,
     log,
+    // Agent assist hears customers talking to people: their complaints and prices too.
+    variants: [ASSIST_VOCABULARY],
   });
   await vocabularies.loadAll();
   const makeBrain = brainFactory({
@@ -162,13 +163,35 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
   });
   const brainFor = overrides.brain ? () => overrides.brain as Brain : makeBrain;
-  const liveCalls = new LiveCalls();
+  let accepting = true;
+  const { server, connections } = await createHttpServer({ config, log, metrics });
+  const assist = wireAssist({
+    server,
+    config,
+    database,
+    calls,
+    businesses,
+    knowledge,
+    stt: providers.sttChain,
+    vad,
+    chatModel: providers.llm,
+    verifier,
+    streamTokens: tokens,
+    tokenSecret,
+    apiKey,
+    metrics,
+    log,
+    acceptingCalls: () => accepting,
+  });
+  // Calls that ended while this node was down, or before their summary was written.
+  void assist.summaries
+    .catchUp()
+    .catch((err: unknown) => log.warn({ err }, 'after-call summaries: catching up failed'));
+  // Every AI-answered call's summary is written once its end is.
+  const liveCalls = new LiveCalls({ onEnded: (c) => assist.summaries.enqueue(c.callSid) });
   const bus = new InProcessBus<CallEvent>({
     onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
   });
-  let accepting = true;
-
-  const { server, connections } = await createHttpServer({ config, log, metrics });
 
   registerHealthRoutes(server, {
     metrics,
@@ -214,6 +237,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       : {}),
     bus,
     liveCalls,
+    ...(assist.onTransfer ? { assistOnTransfer: assist.onTransfer } : {}),
     metrics,
     log,
     dataDir: config.dataDir,
@@ -289,6 +313,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server.close();
       // Streams closed by server.close() end asynchronously: their writes go before the database.
       await liveCalls.settled();
+      await assist.close();
       await bus.close();
       await vocabularies.close();
       background.abort();

@@ -19,6 +19,11 @@ export interface VocabulariesDeps {
   readonly log: Pick<Logger, 'info' | 'warn'>;
   /** Changes within this window are rebuilt once. Default 2000 ms (an owner uploads several files). */
   readonly debounceMs?: number;
+  /**
+   * Further models per business: its words plus `phrases`, under `key(businessId)` (agent assist's
+   * customers say "refund" and "unacceptable", which the receptionist's callers need not).
+   */
+  readonly variants?: ReadonlyArray<{ key(businessId: BusinessId): string; phrases: readonly string[] }>;
 }
 
 export class CallerVocabularies {
@@ -90,7 +95,11 @@ export class CallerVocabularies {
     try {
       const terms = await this.#deps.knowledge.terms(b.id);
       const phrases = businessVocabulary(profileFromStored(b).profile, terms);
-      for (const t of this.#targets) await t.useVocabulary(b.id, phrases);
+      for (const t of this.#targets) {
+        await t.useVocabulary(b.id, phrases);
+        for (const v of this.#deps.variants ?? [])
+          await t.useVocabulary(v.key(b.id), [...phrases, ...v.phrases]);
+      }
       this.#deps.log.info(
         { businessId: b.id, phrases: phrases.length, recognizers: this.#targets.map((t) => t.name) },
         "loaded the business's words into the recognizer",

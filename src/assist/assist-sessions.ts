@@ -1,5 +1,5 @@
 import type { BusinessProfile } from '../business/index.js';
-import type { BusinessId } from '../ids.js';
+import type { BusinessId, CallSid } from '../ids.js';
 import type { KnowledgeHit } from '../knowledge/index.js';
 import type { SpeechToText } from '../providers/stt/index.js';
 import { SpeechDetector, type VoiceActivityDetector } from '../providers/vad/index.js';
@@ -43,6 +43,11 @@ export interface AssistSessionsDeps {
   coachFor?(ctx: CoachContext, opts: { cardIntervalMs: number }): { coach: AssistCoach; gate: AssistGate };
   /** The after-call summary job; each ended session queues its call. */
   summaries?: { enqueue(callSid: AssistStreamStart['callSid']): void };
+  /**
+   * The open model's vocabulary key for a business's assisted calls (SpeechToText.useVocabulary);
+   * default the business id (the receptionist's words only).
+   */
+  vocabularyKey?: (businessId: BusinessId) => string;
   /** No result this long after a side stopped speaking: its recognizer is replaced (chains only). */
   providerStallMs?: number;
   log: Logger;
@@ -59,6 +64,8 @@ export interface AssistSessions {
   start(s: AssistStreamStart): Promise<AssistStreamCall>;
   /** Sessions still listening. */
   live(): number;
+  /** The calls of a business assist listens to on this node (an agent's feed announces them on connect). */
+  list(businessId: BusinessId): Array<{ callSid: CallSid; source: 'dial' | 'transfer'; startedAt: number }>;
   /** Ends every live session (server shutdown) and waits for them. */
   close(): Promise<void>;
 }
@@ -66,7 +73,7 @@ export interface AssistSessions {
 /** The assist sessions of this node: the factory the assist stream route calls, one per call. */
 export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
   const clock = deps.clock ?? monotonicClock;
-  const sessions = new Set<AssistSession>();
+  const sessions = new Map<AssistSession, AssistStreamStart & { startedAt: number }>();
   let closing = false;
 
   const listenerFactory = (
@@ -86,7 +93,7 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
         clock,
         track,
         // The recognizer's open model carries this business's words (registered under its id).
-        vocabulary: s.businessId,
+        vocabulary: deps.vocabularyKey?.(s.businessId) ?? s.businessId,
         ...(deps.providerStallMs !== undefined ? { stallMs: deps.providerStallMs } : {}),
         onSwitch: (sw) => s.log.warn({ track, from: sw.from, to: sw.to }, 'assist: recognizer switched'),
         onEvent: handlers.onEvent,
@@ -141,13 +148,17 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
           }
         },
       });
-      sessions.add(session);
+      sessions.set(session, { ...s, startedAt: Date.now() });
       return session;
     },
     live: () => sessions.size,
+    list: (businessId) =>
+      [...sessions.values()]
+        .filter((s) => s.businessId === businessId)
+        .map(({ callSid, source, startedAt }) => ({ callSid, source, startedAt })),
     async close() {
       closing = true;
-      await Promise.all([...sessions].map((s) => s.end('shutdown')));
+      await Promise.all([...sessions.keys()].map((s) => s.end('shutdown')));
     },
   };
 }

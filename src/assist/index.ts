@@ -36,7 +36,7 @@ export {
   type AssistSessionsDeps,
   type CoachContext,
 } from './assist-sessions.js';
-export { Coach, type Candidate, type CoachDeps, type Heard } from './coach/index.js';
+export { ASSIST_PHRASES, Coach, type Candidate, type CoachDeps, type Heard } from './coach/index.js';
 export { SuggestionGate, type SuggestionGateOptions } from './suggestion-gate.js';
 export * from './feed/index.js';
 export {

@@ -462,6 +462,21 @@ export class CallsRepo {
     return rows.length > 0;
   }
 
+  /** Whose call this is and who answers it, while it is live (not ended); else undefined. */
+  async liveOwner(callSid: CallSid): Promise<{ businessId: BusinessId; answeredBy: AnsweredBy } | undefined> {
+    const [row] = await this.db
+      .select({ businessId: calls.businessId, answeredBy: calls.answeredBy })
+      .from(calls)
+      .where(
+        and(
+          eq(calls.callSid, callSid),
+          isNull(calls.endedAt),
+          notInArray(calls.status, [...TERMINAL_CALL_STATUSES]),
+        ),
+      );
+    return row ? { businessId: row.businessId as BusinessId, answeredBy: row.answeredBy } : undefined;
+  }
+
   /** Whose call this is (a cheap check before anything of the call is shown), or undefined. */
   async businessOf(callSid: CallSid): Promise<BusinessId | undefined> {
     const [row] = await this.db

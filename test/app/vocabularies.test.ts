@@ -40,7 +40,9 @@ function recordingStt(
   };
 }
 
-function setup(opts: { fail?: boolean } = {}) {
+function setup(
+  opts: { fail?: boolean; variants?: ConstructorParameters<typeof CallerVocabularies>[0]['variants'] } = {},
+) {
   const loaded: Array<{ key: string; phrases: readonly string[] }> = [];
   const stored = new Map([
     [A, business(A, 'Acme Plumbing', 'Sump pump install')],
@@ -56,6 +58,7 @@ function setup(opts: { fail?: boolean } = {}) {
     knowledge: { terms: async (id) => terms.get(id) ?? [] },
     log: silentLogger,
     debounceMs: 10_000,
+    ...(opts.variants ? { variants: opts.variants } : {}),
   });
   return { loaded, stored, terms, vocabularies };
 }
@@ -70,6 +73,16 @@ describe('CallerVocabularies', () => {
     );
     expect(loaded[1]!.phrases).toContain('Teeth whitening');
     expect(loaded[1]!.phrases).not.toContain('backflow testing');
+  });
+
+  it("builds each variant from the business's words plus its own phrases, under its own key", async () => {
+    const { loaded, vocabularies } = setup({
+      variants: [{ key: (id) => `${id}:assist`, phrases: ['i want a refund'] }],
+    });
+    await vocabularies.loadAll();
+    expect(loaded.map((l) => l.key)).toEqual([A, `${A}:assist`, B, `${B}:assist`]);
+    expect(loaded[0]!.phrases).not.toContain('i want a refund');
+    expect(loaded[1]!.phrases).toEqual(expect.arrayContaining(['Sump pump install', 'i want a refund']));
   });
 
   it('rebuilds a changed business once for several changes close together', async () => {

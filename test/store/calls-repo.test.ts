@@ -396,6 +396,7 @@ describe.each(drivers)('calls repository on $name', (driver) => {
     expect((await repo().get(sid))?.answeredBy).toBe('human');
     expect(await repo().businessOf(sid)).toBe(businessId);
     expect(await repo().businessOf(newSid())).toBeUndefined();
+    expect(await repo().liveOwner(sid)).toEqual({ businessId, answeredBy: 'human' });
     expect(await repo().claimAssist({ callSid: sid, businessId: otherBusinessId })).toEqual({
       ok: false,
       reason: 'unknown-call',
