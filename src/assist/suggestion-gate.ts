@@ -3,7 +3,8 @@ import type { Candidate } from './coach/index.js';
 
 /**
  * Which of the coach's candidates reach the agent's screen. A card the agent has already seen
- * (same kind and intent, or near-identical words) is not shown again in the call; new cards come
+ * (same kind and intent, the same passage for knowledge answers, or near-identical words) is not
+ * shown again in the call; new cards come
  * at most one every `cardIntervalMs` so the screen stays readable, except high-priority ones
  * (emergencies, complaints, compliance), which are never held back; a card from words still being
  * spoken needs `minInterimConfidence`, as those words may yet change.
@@ -17,6 +18,9 @@ export interface SuggestionGateOptions {
 
 /** Word overlap (Jaccard) at or above which two cards say the same thing. */
 const NEAR_IDENTICAL = 0.8;
+
+/** What identifies a card: kind and intent (knowledge answers: their passage). */
+type CardKey = Pick<Candidate, 'kind' | 'intent'> & { evidence?: Candidate['evidence'] };
 
 interface Shown {
   key: string;
@@ -41,7 +45,7 @@ export class SuggestionGate {
    */
   admit(c: Candidate, atMs: number): boolean {
     if (c.basis === 'interim' && c.confidence < this.minInterim) return false;
-    const key = `${c.kind}:${c.intent ?? ''}`;
+    const key = keyOf(c);
     const same = this.shown.find((s) => s.key === key);
     if (same) {
       same.confidence = Math.max(same.confidence, c.confidence);
@@ -61,9 +65,21 @@ export class SuggestionGate {
   }
 
   /** The best confidence seen for a card already shown (a final may have raised it), if shown. */
-  shownConfidence(c: Pick<Candidate, 'kind' | 'intent'>): number | undefined {
-    return this.shown.find((s) => s.key === `${c.kind}:${c.intent ?? ''}`)?.confidence;
+  shownConfidence(c: CardKey): number | undefined {
+    return this.shown.find((s) => s.key === keyOf(c))?.confidence;
   }
+}
+
+/**
+ * What makes two cards the same: kind and intent; for knowledge answers (which have no intent) the
+ * passage they quote, so a second question's answer is a new card.
+ */
+function keyOf(c: CardKey): string {
+  if (c.kind === 'knowledge') {
+    const p = c.evidence?.passage;
+    return `knowledge:${p?.title ?? ''}:${p?.text ?? ''}`;
+  }
+  return `${c.kind}:${c.intent ?? ''}`;
 }
 
 function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {

@@ -78,4 +78,18 @@ describe('SuggestionGate', () => {
     expect(gate.admit(booking, 1000)).toBe(false);
     expect(gate.admit(booking, 5000)).toBe(true);
   });
+
+  it('tells knowledge answers apart by their passage: a second question is a new card, the same passage is not', () => {
+    const gate = new SuggestionGate({ cardIntervalMs: 0 });
+    const answer = (title: string, content: string): Candidate =>
+      card({
+        kind: 'knowledge',
+        intent: undefined,
+        content,
+        evidence: { passage: { title, text: content } },
+      });
+    expect(gate.admit(answer('Service area', 'We serve Manhattan, Brooklyn and Queens.'), 0)).toBe(true);
+    expect(gate.admit(answer('Payment', 'We accept all major credit cards and cash.'), 1)).toBe(true);
+    expect(gate.admit(answer('Payment', 'We accept all major credit cards and cash.'), 2)).toBe(false);
+  });
 });

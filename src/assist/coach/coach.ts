@@ -39,6 +39,8 @@ export interface Heard {
 
 /** A sentiment card only when the mood turns negative or drops at least this much at once. */
 const MARKED_DROP = 0.3;
+/** How long a card is offered again after its words: longer and it would be about something past. */
+const OFFER_AGAIN_MS = 8000;
 /** The utterance is a question worth a search: enough words that it is not noise. */
 const MIN_QUESTION_WORDS = 3;
 
@@ -59,6 +61,8 @@ export class Coach {
   /** Customer finals heard so far. */
   private finals = 0;
   private negativeCarded = false;
+  /** Cards to offer again on the next ticks (see keepForLater). */
+  private later: Array<{ candidate: Candidate; untilMs: number }> = [];
   private readonly now: () => Date;
 
   constructor(private readonly deps: CoachDeps) {
@@ -75,9 +79,11 @@ export class Coach {
       this.compliance.agentSaid(h.text);
       return h.final ? sorted(this.memory.agentSaid(h.text)) : [];
     }
-    if (!h.final)
-      return sorted(this.intentCandidates(h, findIntents({ text: h.text }, this.deps.business.trade, true)));
-    return sorted(await this.hearFinal(h, signal));
+    const out = h.final
+      ? await this.hearFinal(h, signal)
+      : this.intentCandidates(h, findIntents({ text: h.text }, this.deps.business.trade, true));
+    this.keepForLater(out, h.atMs);
+    return sorted(out);
   }
 
   /**
@@ -85,7 +91,27 @@ export class Coach {
    * recording disclosure not said by 30 s → high-priority compliance reminder, once).
    */
   tick(atMs: number): Candidate[] {
-    return this.compliance.due(atMs);
+    this.later = this.later.filter((p) => p.untilMs >= atMs && !this.stale(p.candidate));
+    return [...this.compliance.due(atMs), ...sorted(this.later.map((p) => p.candidate))];
+  }
+
+  /**
+   * The gate shows one card every few seconds: a card that lost to another one just shown would be
+   * lost for good. So each card (but the high ones, never held back) is offered again on the next
+   * ticks, for a few seconds; once shown, the gate refuses the repeats as duplicates.
+   */
+  private keepForLater(cs: readonly Candidate[], atMs: number): void {
+    for (const c of cs) {
+      if (c.priority === 'high') continue;
+      const key = laterKey(c);
+      this.later = this.later.filter((p) => laterKey(p.candidate) !== key);
+      this.later.push({ candidate: c, untilMs: atMs + OFFER_AGAIN_MS });
+    }
+  }
+
+  /** Dealt with since (the agent quoted the price): not worth showing any more. */
+  private stale(c: Candidate): boolean {
+    return c.kind === 'intent' && c.intent !== undefined && this.memory.isHandled(c.intent);
   }
 
   /** The customer's mood after the last final utterance, or undefined before any. */
@@ -192,6 +218,10 @@ export class Coach {
       h,
     );
   }
+}
+
+function laterKey(c: Candidate): string {
+  return `${c.kind}:${c.intent ?? ''}:${c.kind === 'knowledge' ? c.content : ''}`;
 }
 
 function withVoiceEnd(c: Candidate, h: Heard): Candidate {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Coach, type CoachDeps, type Heard } from '../../../src/assist/coach/index.js';
+import { Coach, type Candidate, type CoachDeps, type Heard } from '../../../src/assist/coach/index.js';
+import { SuggestionGate } from '../../../src/assist/suggestion-gate.js';
 import { asBusinessId } from '../../../src/ids.js';
 import type { KnowledgeHit } from '../../../src/knowledge/index.js';
 import { acmeProfile } from './acme.js';
@@ -268,5 +269,47 @@ describe('Coach.sentiment', () => {
     expect(c.sentiment()).toMatchObject({ label: 'negative', trend: 'worsening' });
     const worse = await c.hear(customer('I am furious and upset'), signal);
     expect(worse.filter((x) => x.kind === 'sentiment')).toEqual([]);
+  });
+});
+
+describe('Coach: cards the gate held back are offered again', () => {
+  it('offers a medium card again on the next ticks, and the gate shows it once the interval has passed', async () => {
+    const { c } = coach();
+    const gate = new SuggestionGate({ cardIntervalMs: 4000 });
+    const shown: string[] = [];
+    const offer = (cards: readonly Candidate[], atMs: number) => {
+      for (const card of cards)
+        if (gate.admit(card, atMs)) shown.push(`${atMs}:${card.kind}:${card.intent ?? ''}`);
+    };
+    await c.hear(agent('this call may be recorded', { atMs: 1000 }), signal);
+    offer(await c.hear(customer('how much does it cost', { atMs: 10_000 }), signal), 10_000);
+    offer(
+      await c.hear(customer('and can someone come out tomorrow morning', { atMs: 11_000 }), signal),
+      11_000,
+    );
+    for (let t = 12_000; t <= 20_000; t += 1000) offer(c.tick(t), t);
+    expect(shown).toEqual(['10000:intent:pricing', '14000:intent:booking']);
+  });
+
+  it('stops offering a card after a few seconds, and at once when the agent dealt with it', async () => {
+    const { c } = coach();
+    await c.hear(agent('this call may be recorded', { atMs: 1000 }), signal);
+    await c.hear(customer('how much does it cost', { atMs: 10_000 }), signal);
+    expect(c.tick(11_000).map((x) => x.intent)).toEqual(['pricing']);
+    expect(c.tick(18_000).map((x) => x.intent)).toEqual(['pricing']);
+    expect(c.tick(18_001)).toEqual([]);
+
+    const { c: handled } = coach();
+    await handled.hear(agent('this call may be recorded', { atMs: 1000 }), signal);
+    await handled.hear(customer('how much does it cost', { atMs: 10_000 }), signal);
+    await handled.hear(agent('that is a hundred and forty nine dollars', { atMs: 11_000 }), signal);
+    expect(handled.tick(12_000).filter((x) => x.kind === 'intent')).toEqual([]);
+  });
+
+  it('does not offer high-priority cards again (the gate never held them back)', async () => {
+    const { c } = coach();
+    await c.hear(agent('this call may be recorded', { atMs: 1000 }), signal);
+    await c.hear(customer('my basement is flooding', { atMs: 10_000 }), signal);
+    expect(c.tick(11_000)).toEqual([]);
   });
 });
