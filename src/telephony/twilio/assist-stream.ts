@@ -131,7 +131,16 @@ export function handleAssistStream(socket: WebSocket, deps: AssistStreamDeps, pe
     if (call) {
       const c = call;
       call = undefined;
-      await c.end(reason).catch((err: unknown) => log.error({ err }, 'error while ending assist'));
+      await endQuietly(c, reason);
+    }
+  };
+
+  /** A session's end that throws or rejects is logged; it never escapes into the socket's events. */
+  const endQuietly = async (c: AssistStreamCall, reason: string) => {
+    try {
+      await c.end(reason);
+    } catch (err) {
+      log.error({ err }, 'error while ending assist');
     }
   };
 
@@ -216,9 +225,7 @@ export function handleAssistStream(socket: WebSocket, deps: AssistStreamDeps, pe
     starting = false;
     if (ended) {
       // Claimed and started, but the peer is gone: the session still gets its end.
-      await c
-        .end('closed during start')
-        .catch((err: unknown) => log.error({ err }, 'error while ending assist'));
+      await endQuietly(c, 'closed during start');
       return;
     }
     call = c;

@@ -52,6 +52,7 @@ let live: Map<CallSid, { businessId: BusinessId; source: 'dial' | 'transfer' }>;
 let claimed: Set<CallSid>;
 let sessions: Session[];
 let onAudioFault: ((n: number) => void) | undefined;
+let endFault: (() => void) | undefined;
 
 beforeEach(async () => {
   clock = new FakeClock();
@@ -60,6 +61,7 @@ beforeEach(async () => {
   claimed = new Set();
   sessions = [];
   onAudioFault = undefined;
+  endFault = undefined;
   const deps: AssistStreamRouteDeps = {
     verifier: twilioSignatureVerifier(AUTH_TOKEN),
     publicUrl: PUBLIC_URL,
@@ -82,8 +84,10 @@ beforeEach(async () => {
           s.audio.push([track, [...mulaw]]);
           onAudioFault?.(s.audio.length);
         },
-        async end(reason) {
+        end(reason) {
           s.ends.push(reason);
+          endFault?.();
+          return Promise.resolve();
         },
       };
     },
@@ -374,6 +378,23 @@ describe('what a peer sends never closes the stream', () => {
     expect(peer.ws.readyState).toBe(WebSocket.OPEN);
     expect(await metric('switchboard_protocol_errors_total')).toMatch(/reason="handler-error"\} 2/);
     peer.ws.close();
+  });
+
+  it('a session whose end throws is still closed cleanly, and the next stream is served', async () => {
+    endFault = () => {
+      throw new Error('assist session fault at the end');
+    };
+    for (let i = 0; i < 2; i++) {
+      const callSid = liveCall();
+      const token = await assistTokens.issue({ callSid, businessId: BUSINESS, source: 'dial' });
+      const peer = await open('twilio');
+      const f = twoTracks(callSid);
+      peer.send(f.start({ token }));
+      await waitFor(() => sessions.length === i + 1);
+      peer.send(f.stop());
+      expect((await peer.closed).code).toBe(1000);
+      expect(sessions[i]!.ends).toEqual(['stop']);
+    }
   });
 
   it('stop ends the session once, though the socket then closes too', async () => {
