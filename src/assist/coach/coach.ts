@@ -130,7 +130,8 @@ export class Coach {
       if (next) out.push(withVoiceEnd(next, h));
     }
     const mood = this.moodCandidate(h);
-    if (mood) out.push(mood);
+    // A complaint's card already says to acknowledge them: the mood card would say it twice.
+    if (mood && !findings.some((f) => f.intent === 'complaint')) out.push(mood);
     if (isQuestion(h.text) && h.text.trim().split(/\s+/).length >= MIN_QUESTION_WORDS) {
       const card = await this.knowledgeCandidate(h, findings, signal);
       if (card) out.push(card);

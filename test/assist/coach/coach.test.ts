@@ -270,6 +270,13 @@ describe('Coach.sentiment', () => {
     const worse = await c.hear(customer('I am furious and upset'), signal);
     expect(worse.filter((x) => x.kind === 'sentiment')).toEqual([]);
   });
+
+  it('leaves the mood to the complaint card when the angry words are a complaint', async () => {
+    const { c } = coach();
+    const cards = await c.hear(customer('This is terrible and unacceptable, I am so angry'), signal);
+    expect(cards.map((x) => x.kind)).toEqual(['intent']);
+    expect(c.sentiment()).toMatchObject({ label: 'negative' });
+  });
 });
 
 describe('Coach: cards the gate held back are offered again', () => {
