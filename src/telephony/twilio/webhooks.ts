@@ -51,7 +51,14 @@ export interface VoiceWebhookPorts {
     params: Record<string, string>;
     at: Date;
   }): Promise<boolean>;
-  recordStreamStatus(s: { callSid: CallSid; event: string; error?: string; at: Date }): Promise<void>;
+  /** `name`: the stream's name when our TwiML gave it one (the assist stream's is 'switchboard-assist'). */
+  recordStreamStatus(s: {
+    callSid: CallSid;
+    event: string;
+    error?: string;
+    name?: string;
+    at: Date;
+  }): Promise<void>;
 }
 
 export interface VoiceWebhookDeps {
@@ -94,6 +101,8 @@ const StreamStatusParams = z.looseObject({
   CallSid: z.string().min(1),
   StreamEvent: z.string().min(1),
   StreamError: z.string().optional(),
+  StreamName: z.string().optional(),
+  StreamSid: z.string().optional(),
   Timestamp: z.string().optional(),
 });
 
@@ -178,6 +187,8 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       callSid: asCallSid(p.CallSid),
       event: p.StreamEvent,
       ...(p.StreamError ? { error: p.StreamError } : {}),
+      // Twilio defaults StreamName to the StreamSid: only a name we gave says which stream it was.
+      ...(p.StreamName && p.StreamName !== p.StreamSid ? { name: p.StreamName } : {}),
       at: p.Timestamp && !Number.isNaN(Date.parse(p.Timestamp)) ? new Date(p.Timestamp) : new Date(),
     });
     return reply.code(204).send();
