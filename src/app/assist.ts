@@ -28,6 +28,7 @@ import {
   AssistTokens,
   registerAssistStreamRoute,
   registerAssistWebhook,
+  type CallControllerDeps,
   type SignatureVerifier,
   type StreamTokens,
 } from '../telephony/twilio/index.js';
@@ -46,8 +47,7 @@ export interface AssistWiring {
   /** Every ended call (AI-answered or assisted) gets its written summary here. */
   readonly summaries: PostCallSummaries;
   /** For the call controller: a transfer to a person starts the assist stream (ASSIST_ON_TRANSFER). */
-  readonly onTransfer:
-    { streamUrl: string; token(callSid: CallSid, businessId: BusinessId): Promise<string> } | undefined;
+  readonly onTransfer: CallControllerDeps['assistOnTransfer'];
   /** Ends live assist sessions, then the summaries in progress (before the bus and database close). */
   close(): Promise<void>;
 }
@@ -164,6 +164,7 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
   registerAssistStreamRoute(server, {
     verifier: deps.verifier,
     publicUrl: config.publicUrl,
+    streamUrl: config.assist.streamUrl,
     isAssistKey,
     tokens: assistTokens,
     claimAssist: async (c) => {
@@ -212,6 +213,7 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
       ? {
           streamUrl: config.assist.streamUrl,
           token: (callSid, businessId) => assistTokens.issue({ callSid, businessId, source: 'transfer' }),
+          statusCallbackUrl: `${config.publicUrl}/twilio/stream-status`,
         }
       : undefined,
     async close() {

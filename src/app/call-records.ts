@@ -44,6 +44,7 @@ export function voiceWebhookPorts(calls: CallsRepo, businesses: BusinessesRepo):
     recordStreamStatus: async (s) => {
       await calls.appendEvent(s.callSid, 'stream-status', {
         event: s.event,
+        ...(s.name ? { name: s.name } : {}),
         ...(s.error ? { error: s.error } : {}),
       });
     },
