@@ -16,7 +16,7 @@ import { streamUrl, type Config } from '../config.js';
 import { requireApiKey, secretsEqual } from '../http/auth.js';
 import type { Logger } from '../http/logger.js';
 import type { Metrics } from '../http/metrics.js';
-import type { BusinessId, CallSid } from '../ids.js';
+import type { BusinessId } from '../ids.js';
 import { asCallSid, parseE164 } from '../ids.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { ChatModel } from '../providers/llm/index.js';
