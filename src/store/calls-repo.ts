@@ -445,6 +445,20 @@ export class CallsRepo {
     return rows.length > 0;
   }
 
+  /**
+   * Who answers the call from now on (the AI takes an assisted call the agent did not pick up).
+   * True only when this changed it: false for an unknown call or one already answered so, which
+   * lets a retried webhook record the hand-over once.
+   */
+  async setAnsweredBy(callSid: CallSid, answeredBy: AnsweredBy): Promise<boolean> {
+    const rows = await this.db
+      .update(calls)
+      .set({ answeredBy })
+      .where(and(eq(calls.callSid, callSid), ne(calls.answeredBy, answeredBy)))
+      .returning({ id: calls.id });
+    return rows.length > 0;
+  }
+
   async setRecording(callSid: CallSid, recordingPath: string): Promise<boolean> {
     return this.patch(callSid, { recordingPath });
   }

@@ -390,6 +390,18 @@ describe.each(drivers)('calls repository on $name', (driver) => {
     });
   });
 
+  it('hands an assisted call to the AI once: setAnsweredBy says whether it changed who answers', async () => {
+    const sid = newSid();
+    await repo().create({ callSid: sid, businessId, answeredBy: 'human', status: 'in-progress' });
+    expect(await repo().setAnsweredBy(sid, 'ai')).toBe(true);
+    expect((await repo().get(sid))?.answeredBy).toBe('ai');
+    expect(await repo().liveOwner(sid)).toEqual({ businessId, answeredBy: 'ai' });
+    // A retried webhook changes nothing more, and an unknown call is no call.
+    expect(await repo().setAnsweredBy(sid, 'ai')).toBe(false);
+    expect(await repo().setAnsweredBy(newSid(), 'ai')).toBe(false);
+    expect((await repo().get(sid))?.answeredBy).toBe('ai');
+  });
+
   it('lets one assist stream claim a live call once, for its own business only', async () => {
     const sid = newSid();
     await repo().create({ callSid: sid, businessId, answeredBy: 'human', status: 'in-progress' });
