@@ -23,7 +23,14 @@ import { simulateAssistedCall } from '../src/sim/assisted-call.js';
 import { startTestServer } from '../test/support/test-server.js';
 import { AgentFeed } from './assist/agent-feed.js';
 import { callsOf, type AssistTestCall, type Split } from './assist/calls.js';
-import { callAudio, scoreCall, summarize, type CallScore, type GroupSummary } from './assist/runner.js';
+import {
+  callAudio,
+  scoreCall,
+  summarize,
+  type CallScore,
+  type GroupSummary,
+  type LatencySummary,
+} from './assist/runner.js';
 import { CONDITIONS, type Condition } from './offline-eval/channel.js';
 import { ALL_VOICES, isInstalled, type EvalVoice } from './offline-eval/voices.js';
 
@@ -110,15 +117,18 @@ const fmt = (n: number | undefined) => (n === undefined ? '   -' : String(Math.r
 const rate = (f: { found: number; of: number } | undefined) =>
   f && f.of > 0 ? `${((100 * f.found) / f.of).toFixed(0)}% (${f.found}/${f.of})` : '-';
 
+const early = (l: LatencySummary) =>
+  l.beforeEndByMs ? ` by p50 ${l.beforeEndByMs.p50} ms, max ${l.beforeEndByMs.max} ms` : '';
+
 function print(title: string, g: GroupSummary): void {
   const l = g.intentLatency;
   const a = g.anyCardLatency;
   console.log(`\n== ${title}: ${g.calls} calls`);
   console.log(
-    `  voice end -> intent card  p50 ${fmt(l.p50)} ms  p95 ${fmt(l.p95)} ms  max ${fmt(l.max)} ms  (n ${l.n}, before the end ${l.beforeEnd}, none ${l.none})`,
+    `  voice end -> intent card  p50 ${fmt(l.p50)} ms  p95 ${fmt(l.p95)} ms  max ${fmt(l.max)} ms  (n ${l.n}; before the end ${l.beforeEnd}${early(l)}; none ${l.none})`,
   );
   console.log(
-    `  voice end -> first card   p50 ${fmt(a.p50)} ms  p95 ${fmt(a.p95)} ms  max ${fmt(a.max)} ms  (n ${a.n}, before the end ${a.beforeEnd}, none ${a.none})`,
+    `  voice end -> first card   p50 ${fmt(a.p50)} ms  p95 ${fmt(a.p95)} ms  max ${fmt(a.max)} ms  (n ${a.n}; before the end ${a.beforeEnd}${early(a)}; none ${a.none})`,
   );
   const per = Object.entries(g.intents)
     .map(([i, f]) => `${i} ${rate(f)}`)
@@ -150,7 +160,7 @@ try {
         const u = s.utterances.find((x) => x.intentCardMs !== undefined);
         console.log(
           `  ${s.voice.padEnd(26)} ${s.id.padEnd(26)} ${miss.length ? 'MISSED ' + miss.join(',') : s.expected.length ? 'found' : 'small talk'}` +
-            `${u ? ` ${Math.round(u.intentCardMs!)} ms${u.intentCardBeforeEnd ? ' (before the end)' : ''}` : ''}` +
+            `${u ? ` ${Math.round(u.intentCardMs!)} ms${u.intentCardBeforeEnd ? ` (${-u.intentCardSignedMs!} ms before the end)` : ''}` : ''}` +
             `${s.unexpectedIntents.length ? ` false: ${s.unexpectedIntents.join(',')}` : ''}`,
         );
       }

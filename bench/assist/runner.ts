@@ -59,9 +59,12 @@ export interface UtteranceScore {
   /** Voice end → first card of any kind (compliance reminders aside) in this utterance's window; 0 when it came first. */
   firstCardMs?: number;
   firstCardBeforeEnd?: boolean;
+  /** Card time minus voice end, signed (negative: the card came that long before the voice ended). */
+  firstCardSignedMs?: number;
   /** Voice end → the first card carrying one of the call's expected intents. */
   intentCardMs?: number;
   intentCardBeforeEnd?: boolean;
+  intentCardSignedMs?: number;
 }
 
 export interface CallScore {
@@ -113,11 +116,13 @@ export function scoreCall(
     if (first) {
       u.firstCardMs = Math.max(0, first.perfMs - v.perfMs);
       u.firstCardBeforeEnd = first.perfMs < v.perfMs;
+      u.firstCardSignedMs = Math.round(first.perfMs - v.perfMs);
     }
     const intent = inWindow.find((c) => c.intent !== undefined && expected.has(c.intent));
     if (intent) {
       u.intentCardMs = Math.max(0, intent.perfMs - v.perfMs);
       u.intentCardBeforeEnd = intent.perfMs < v.perfMs;
+      u.intentCardSignedMs = Math.round(intent.perfMs - v.perfMs);
     }
     return u;
   });
@@ -162,18 +167,21 @@ export interface LatencySummary {
   p50?: number;
   p95?: number;
   max?: number;
-  /** How many came before the voice ended (counted as 0 ms above). */
+  /** How many came before the voice ended (counted as 0 ms above), and how long before it (median, most). */
   beforeEnd: number;
+  beforeEndByMs?: { p50: number; max: number };
   /** Utterances that got no card at all. */
   none: number;
 }
 
-function latency(values: Array<{ ms?: number; before?: boolean }>): LatencySummary {
+function latency(values: Array<{ ms?: number; before?: boolean; signed?: number }>): LatencySummary {
   const got = values.filter((v) => v.ms !== undefined).map((v) => v.ms!);
+  const early = values.filter((v) => v.before === true && v.signed !== undefined).map((v) => -v.signed!);
   return {
     n: got.length,
     ...(got.length > 0 ? { p50: pct(got, 50)!, p95: pct(got, 95)!, max: Math.max(...got) } : {}),
-    beforeEnd: values.filter((v) => v.before === true).length,
+    beforeEnd: early.length,
+    ...(early.length > 0 ? { beforeEndByMs: { p50: pct(early, 50)!, max: Math.max(...early) } } : {}),
     none: values.length - got.length,
   };
 }
@@ -215,11 +223,17 @@ export function summarize(scores: readonly CallScore[]): GroupSummary {
     intentLatency: latency(
       intentCalls.map((s) => {
         const u = s.utterances.find((x) => x.intentCardMs !== undefined) ?? s.utterances[0];
-        return { ms: u?.intentCardMs, before: u?.intentCardBeforeEnd };
+        return { ms: u?.intentCardMs, before: u?.intentCardBeforeEnd, signed: u?.intentCardSignedMs };
       }),
     ),
     anyCardLatency: latency(
-      scores.flatMap((s) => s.utterances.map((u) => ({ ms: u.firstCardMs, before: u.firstCardBeforeEnd }))),
+      scores.flatMap((s) =>
+        s.utterances.map((u) => ({
+          ms: u.firstCardMs,
+          before: u.firstCardBeforeEnd,
+          signed: u.firstCardSignedMs,
+        })),
+      ),
     ),
     intents,
     overall: { found, of },
