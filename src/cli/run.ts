@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
+import { assistCallCommand } from './assist-call.js';
 import { callCommand } from './call.js';
 import { loadDotEnv } from './dotenv.js';
 import { kbCommand } from './kb.js';
@@ -10,6 +11,7 @@ const USAGE = `Usage: switchboard <command> [options]
 Commands:
   serve [--port N]            start the server
   call [options]              play Twilio's part of a phone call against a running server
+  assist-call [options]       a call a person answers, with assist's suggestions as an agent sees them
   kb add|search|list|delete   manage the knowledge base of a running server
 
 Options:
@@ -55,6 +57,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'call':
         return await callCommand(rest);
+      case 'assist-call':
+        return await assistCallCommand(rest);
       case 'kb':
         return await kbCommand(rest);
       default:

@@ -86,6 +86,8 @@ export const DEMO_BUSINESS: CreateBusinessInput = {
       ],
       // Fictional 555-01xx numbers: the embedded default keeps every notification in the outbox.
       emergencyNumber: '+12125550147',
+      // The front desk: calls to /twilio/assist/voice ring it while agent assist listens in.
+      agentNumber: '+12125550162',
     },
     notifications: {
       emergency: {
