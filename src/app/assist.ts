@@ -147,6 +147,15 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
             : CallsRepo.isFinishedOrServed(call);
         return { state: finished ? 'finished' : 'retry' };
       },
+      findCall: async (callSid) => {
+        const call = await calls.get(callSid);
+        return call && { businessId: call.businessId, finished: CallsRepo.isFinishedOrServed(call) };
+      },
+      // Once per call: only the request that hands the call to the AI records the event.
+      recordAgentUnanswered: async ({ callSid, dialStatus, at }) => {
+        if (await calls.setAnsweredBy(callSid, 'ai'))
+          await calls.appendEvent(callSid, 'agent-unanswered', { dialStatus }, at);
+      },
     },
     verifier: deps.verifier,
     assistTokens,

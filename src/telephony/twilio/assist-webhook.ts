@@ -3,6 +3,12 @@ import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import { asCallSid, parseE164, type BusinessId, type CallSid, type E164 } from '../../ids.js';
 import type { Logger } from '../../shared/index.js';
+import {
+  AGENT_RING_SECONDS,
+  ASSIST_DIAL_STATUS_PATH,
+  registerAssistDialStatus,
+  type AssistDialStatusPorts,
+} from './assist-dial-status.js';
 import type { AssistTokens } from './assist-token.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
@@ -19,8 +25,11 @@ import {
 /** The path of the voice webhook for numbers a business answers itself, with assist listening. */
 export const ASSIST_VOICE_PATH = '/twilio/assist/voice';
 
-/** What the assisted voice webhook needs from the rest of the system; app.ts adapts the store. */
-export interface AssistWebhookPorts {
+/**
+ * What the assisted voice webhook and its dial-status route (the agent did not answer: the AI
+ * takes the call) need from the rest of the system; app.ts adapts the store.
+ */
+export interface AssistWebhookPorts extends AssistDialStatusPorts {
   /**
    * The business that owns the number called (`To`, as Twilio sent it), and the number its
    * people answer on: the profile's `agentNumber`, else its `transferNumber`, else undefined.
@@ -64,7 +73,8 @@ export interface AssistWebhookDeps {
 /**
  * POST /twilio/assist/voice: for numbers the business answers itself. The customer's call rings
  * the business's agent while assist listens to both sides; a business with no one to ring gets
- * its AI receptionist instead, so a caller is never dropped.
+ * its AI receptionist instead, and so does a call the agent does not pick up (POST
+ * /twilio/assist/dial-status, registered here too), so a caller is never dropped.
  */
 export function registerAssistWebhook(app: FastifyInstance, deps: AssistWebhookDeps): void {
   const { metrics, ports, log } = deps;
@@ -75,6 +85,18 @@ export function registerAssistWebhook(app: FastifyInstance, deps: AssistWebhookD
     log,
   });
   const streamStatusUrl = `${deps.publicUrl}/twilio/stream-status`;
+  const dialStatusUrl = `${deps.publicUrl}${ASSIST_DIAL_STATUS_PATH}`;
+
+  registerAssistDialStatus(app, {
+    ports,
+    checkSignature,
+    streamTokens: deps.streamTokens,
+    mediaStreamUrl: deps.mediaStreamUrl,
+    streamStatusUrl,
+    metrics,
+    log,
+    acceptingCalls: deps.acceptingCalls,
+  });
 
   app.post(ASSIST_VOICE_PATH, { preHandler: checkSignature('assist-voice') }, async (req, reply) => {
     const parsed = VoiceParams.safeParse(flattenForm((req.body ?? {}) as FormBody));
@@ -139,6 +161,7 @@ export function registerAssistWebhook(app: FastifyInstance, deps: AssistWebhookD
         assistStream: { url: deps.assistStreamUrl, token, statusCallbackUrl: streamStatusUrl },
         number: agentNumber,
         ...(called ? { callerId: called } : {}),
+        onDialEnd: { actionUrl: dialStatusUrl, timeoutSeconds: AGENT_RING_SECONDS },
       }),
     );
   });

@@ -2,18 +2,26 @@ import twilio from 'twilio';
 
 /** TwiML documents we answer with, built by the twilio package so escaping is never ours. */
 
-export function connectStreamTwiml(opts: {
+type VoiceResponse = InstanceType<typeof twilio.twiml.VoiceResponse>;
+
+/** The media stream the AI receptionist talks on: `<Connect><Stream>` with its parameters. */
+export interface ConnectStreamTwiml {
   streamUrl: string;
   parameters: Record<string, string>;
   statusCallbackUrl?: string;
-}): string {
-  const response = new twilio.twiml.VoiceResponse();
-  const connect = response.connect();
-  const stream = connect.stream({
+}
+
+function connectStream(response: VoiceResponse, opts: ConnectStreamTwiml): void {
+  const stream = response.connect().stream({
     url: opts.streamUrl,
     ...(opts.statusCallbackUrl ? { statusCallback: opts.statusCallbackUrl } : {}),
   });
   for (const [name, value] of Object.entries(opts.parameters)) stream.parameter({ name, value });
+}
+
+export function connectStreamTwiml(opts: ConnectStreamTwiml): string {
+  const response = new twilio.twiml.VoiceResponse();
+  connectStream(response, opts);
   return response.toString();
 }
 
@@ -46,7 +54,7 @@ export interface AssistStreamTwiml {
 /** The assist stream's name on its call: its status callbacks say it, and it can be stopped by it. */
 export const ASSIST_STREAM_NAME = 'switchboard-assist';
 
-function startAssistStream(response: InstanceType<typeof twilio.twiml.VoiceResponse>, a: AssistStreamTwiml) {
+function startAssistStream(response: VoiceResponse, a: AssistStreamTwiml) {
   const stream = response.start().stream({
     name: ASSIST_STREAM_NAME,
     url: a.url,
@@ -65,12 +73,31 @@ export function dialTwiml(opts: {
   say?: string;
   callerId?: string;
   assistStream?: AssistStreamTwiml;
+  onDialEnd?: DialActionTwiml;
 }): string {
   const response = new twilio.twiml.VoiceResponse();
   if (opts.say) response.say(opts.say);
   if (opts.assistStream) startAssistStream(response, opts.assistStream);
-  response.dial(opts.callerId ? { callerId: opts.callerId } : {}, opts.number);
+  response.dial(
+    {
+      ...(opts.callerId ? { callerId: opts.callerId } : {}),
+      ...(opts.onDialEnd
+        ? { action: opts.onDialEnd.actionUrl, method: 'POST', timeout: opts.onDialEnd.timeoutSeconds }
+        : {}),
+    },
+    opts.number,
+  );
   return response.toString();
+}
+
+/**
+ * Where Twilio asks what next once the `<Dial>` ends (its `action`, with `DialCallStatus`), and
+ * how long the person's phone rings first: without it a `<Dial>` nobody answers ends the call.
+ */
+export interface DialActionTwiml {
+  /** Absolute (PROTOCOLS.md 3.5): the same TwiML may be sent by REST, where relative URLs fail. */
+  actionUrl: string;
+  timeoutSeconds: number;
 }
 
 /** A call the business answers itself, listened to by assist: the stream, then the agent's phone. */
@@ -78,6 +105,25 @@ export function assistedDialTwiml(opts: {
   assistStream: AssistStreamTwiml;
   number: string;
   callerId?: string;
+  onDialEnd?: DialActionTwiml;
 }): string {
   return dialTwiml(opts);
+}
+
+/**
+ * The agent did not pick up: the assist stream stops (no one is there to coach) and the AI
+ * receptionist takes the call on a media stream, exactly as `/twilio/voice` would connect it.
+ */
+export function aiTakesOverTwiml(opts: ConnectStreamTwiml): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.stop().stream({ name: ASSIST_STREAM_NAME });
+  connectStream(response, opts);
+  return response.toString();
+}
+
+/** The call is over (the agent and the customer talked): nothing more to say. */
+export function hangupTwiml(): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.hangup();
+  return response.toString();
 }

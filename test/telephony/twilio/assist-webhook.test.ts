@@ -4,7 +4,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/http/logger.js';
 import { Metrics } from '../../../src/http/metrics.js';
-import { asBusinessId, type E164 } from '../../../src/ids.js';
+import { asBusinessId, type CallSid, type E164 } from '../../../src/ids.js';
 import { AssistTokens } from '../../../src/telephony/twilio/assist-token.js';
 import {
   registerAssistWebhook,
@@ -36,6 +36,7 @@ class FakePorts implements AssistWebhookPorts {
   agentNumber: E164 | undefined = AGENT;
   readonly recorded: Recorded[] = [];
   readonly rows = new Map<string, { answeredBy: 'human' | 'ai'; finished: boolean }>();
+  readonly unanswered: Array<Parameters<AssistWebhookPorts['recordAgentUnanswered']>[0]> = [];
 
   async findBusinessByNumber(to: string) {
     return to === BUSINESS_NUMBER ? { id: BUSINESS, agentNumber: this.agentNumber } : undefined;
@@ -47,6 +48,16 @@ class FakePorts implements AssistWebhookPorts {
     if (row) return { state: row.finished ? ('finished' as const) : ('retry' as const) };
     this.rows.set(call.callSid, { answeredBy: call.answeredBy, finished: false });
     return { state: 'new' as const };
+  }
+
+  async findCall(callSid: CallSid) {
+    const row = this.rows.get(callSid);
+    return row && { businessId: BUSINESS, finished: row.finished };
+  }
+
+  async recordAgentUnanswered(c: Parameters<AssistWebhookPorts['recordAgentUnanswered']>[0]) {
+    this.unanswered.push(c);
+    this.rows.get(c.callSid)!.answeredBy = 'ai';
   }
 }
 
@@ -80,9 +91,14 @@ beforeEach(async () => {
 });
 afterEach(async () => app.close());
 
-async function post(params: Record<string, string>, authToken = AUTH_TOKEN, signed = true) {
-  const signedUrl = `${PUBLIC_URL}/twilio/assist/voice`;
-  return fetch(`${baseUrl}/twilio/assist/voice`, {
+async function post(
+  params: Record<string, string>,
+  authToken = AUTH_TOKEN,
+  signed = true,
+  path = '/twilio/assist/voice',
+) {
+  const signedUrl = `${PUBLIC_URL}${path}`;
+  return fetch(`${baseUrl}${path}`, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -101,7 +117,10 @@ const parser = new XMLParser({
 interface Twiml {
   Start?: { Stream: { '@url': string; '@track'?: string; Parameter: Array<Record<string, string>> } };
   Connect?: { Stream: { '@url': string; Parameter: Array<Record<string, string>> } };
-  Dial?: string | { '#text': string; '@callerId'?: string };
+  Stop?: { Stream: { '@name': string } };
+  Dial?:
+    | string
+    | { '#text': string; '@callerId'?: string; '@action'?: string; '@method'?: string; '@timeout'?: string };
   Say?: string[];
   Hangup?: unknown;
 }
@@ -119,7 +138,14 @@ describe('POST /twilio/assist/voice', () => {
     const t = await twimlOf(await post(voiceParams(callSid)));
     expect(t.Start?.Stream['@url']).toBe(ASSIST_WS);
     expect(t.Start?.Stream['@track']).toBe('both_tracks');
-    expect(t.Dial).toEqual({ '#text': AGENT, '@callerId': BUSINESS_NUMBER });
+    expect(t.Dial).toEqual({
+      '#text': AGENT,
+      '@callerId': BUSINESS_NUMBER,
+      // Without an action, a <Dial> the agent does not answer ends the customer's call.
+      '@action': `${PUBLIC_URL}/twilio/assist/dial-status`,
+      '@method': 'POST',
+      '@timeout': '20',
+    });
     expect(t.Connect).toBeUndefined();
     const verdict = await assistTokens.verify(tokenOf(t.Start!.Stream));
     expect(verdict).toEqual({ ok: true, claims: { callSid, businessId: BUSINESS, source: 'dial' } });
@@ -134,6 +160,30 @@ describe('POST /twilio/assist/voice', () => {
         direction: 'inbound',
       }),
     ]);
+  });
+
+  it('a call the agent does not pick up goes to the AI receptionist at the dial’s action URL', async () => {
+    const callSid = `CA${hex(16)}`;
+    const rung = await twimlOf(await post(voiceParams(callSid)));
+    const action = (rung.Dial as { '@action': string })['@action'];
+    expect(action.startsWith(PUBLIC_URL)).toBe(true);
+    const path = action.slice(PUBLIC_URL.length);
+    const t = await twimlOf(
+      await post(
+        voiceParams(callSid, { CallStatus: 'in-progress', DialCallStatus: 'no-answer' }),
+        AUTH_TOKEN,
+        true,
+        path,
+      ),
+    );
+    expect(t.Stop?.Stream['@name']).toBe('switchboard-assist');
+    expect(t.Connect?.Stream['@url']).toBe(MEDIA_WS);
+    expect(await streamTokens.verify(tokenOf(t.Connect!.Stream))).toEqual({
+      ok: true,
+      claims: { callSid, businessId: BUSINESS },
+    });
+    expect(ports.unanswered).toEqual([{ callSid, dialStatus: 'no-answer', at: expect.any(Date) }]);
+    expect(ports.rows.get(callSid)?.answeredBy).toBe('ai');
   });
 
   it('answers a Twilio retry with the same dial and records the call once', async () => {
