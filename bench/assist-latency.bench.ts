@@ -46,7 +46,6 @@ const { values } = parseArgs({
 });
 
 const DEFAULT_VOICES = ['festival:kal_diphone', 'espeak:en-us+m3', 'flite:awb', 'espeak:en-us+f3'];
-const AGENT_NUMBER = '+12125550123';
 const CUSTOMER_NUMBER = '+12125550100';
 const BUSINESS_NUMBER = '+15005550006';
 
@@ -73,26 +72,6 @@ const jobs: Array<{ voice: EvalVoice; call: AssistTestCall }> = voices.flatMap((
 
 const ASSIST_KEY = 'bench-assist-key-0123456789abcdef';
 const server = await startTestServer({ ASSIST_API_KEY: ASSIST_KEY });
-const api = async (method: string, p: string, body?: unknown) => {
-  const res = await fetch(server.baseUrl + p, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.app.apiKey}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
-};
-
-// The demo business answers its own calls with assist: it needs a number to ring (agentNumber,
-// falling back to transferNumber, which the admin API sets).
-const list = (await api('GET', '/api/business')) as { items?: Array<{ id: string; phoneNumbers: string[] }> };
-const demo = list.items?.find((b) => b.phoneNumbers.includes(BUSINESS_NUMBER));
-if (!demo) throw new Error('the demo business is not there');
-await api('PUT', `/api/business/${demo.id}`, { profile: { transferNumber: AGENT_NUMBER } });
-
 const feed = await AgentFeed.open(server.baseUrl, ASSIST_KEY);
 const sim = { baseUrl: server.baseUrl, authToken: server.app.twilioAuthToken };
 

@@ -10,8 +10,8 @@ export type AssistTwiml =
       kind: 'assist';
       /** The `<Start><Stream>`: where to stream, which tracks, its parameters (the token). */
       stream: { url: string; track: string; parameters: Record<string, string>; statusCallback?: string };
-      /** The `<Dial>`: the number rung and the caller id shown. */
-      dial: { number: string; callerId?: string };
+      /** The `<Dial>`: the number rung, the caller id shown, where Twilio reports its end (action). */
+      dial: Dial;
     }
   | { kind: 'connect-stream'; url: string; parameters: Record<string, string> }
   | { kind: 'other'; verbs: string[] };
@@ -25,13 +25,20 @@ const parser = new XMLParser({
 
 type Node = Record<string, unknown>;
 
+export interface Dial {
+  number: string;
+  callerId?: string;
+  action?: string;
+  timeoutSeconds?: number;
+}
+
 const params = (stream: Node): Record<string, string> =>
   Object.fromEntries(
     ((stream['Parameter'] as Node[] | undefined) ?? []).map((p) => [String(p['@name']), String(p['@value'])]),
   );
 
 /** `<Dial>+1555…</Dial>` or `<Dial><Number>+1555…</Number></Dial>`. */
-function dialOf(dial: unknown): { number: string; callerId?: string } | undefined {
+function dialOf(dial: unknown): Dial | undefined {
   if (typeof dial === 'string' || typeof dial === 'number') return { number: String(dial).trim() };
   if (!dial || typeof dial !== 'object') return undefined;
   const d = dial as Node;
@@ -47,6 +54,8 @@ function dialOf(dial: unknown): { number: string; callerId?: string } | undefine
   return {
     number: number.trim(),
     ...(d['@callerId'] !== undefined ? { callerId: String(d['@callerId']) } : {}),
+    ...(d['@action'] !== undefined ? { action: String(d['@action']) } : {}),
+    ...(d['@timeout'] !== undefined ? { timeoutSeconds: Number(d['@timeout']) } : {}),
   };
 }
 

@@ -11,8 +11,9 @@ import { voiceExtent } from './voice-extent.js';
  * the signed POST /twilio/assist/voice, its TwiML followed (`<Start><Stream track="both_tracks">`
  * with the token, then `<Dial>` to the agent), the signed upgrade of the stream URL, `connected`
  * and `start` (both tracks), then both sides of the conversation as Twilio sends them: every 20 ms
- * one frame per track (a side that is quiet sends mu-law silence), paced in real time, then `stop`
- * and the signed 'completed' status callback. Nothing is expected back on a listen-only stream.
+ * one frame per track (a side that is quiet sends mu-law silence), paced in real time, then `stop`,
+ * the `<Dial>`'s action (the agent took the call: DialCallStatus 'completed') and the signed
+ * 'completed' status callback. Nothing is expected back on a listen-only stream.
  *
  * The customer is Twilio's inbound track (the caller), the agent the outbound one (the person the
  * `<Dial>` rang). For each customer turn it reports when its voice ended on the wire — the frame
@@ -95,6 +96,8 @@ export interface AssistedCallReport {
   serverMessages: string[];
   closedBy: 'simulator' | 'server' | 'aborted';
   closeCode?: number;
+  /** The HTTP status the `<Dial>`'s action answered when the call ended (when the TwiML had one). */
+  dialActionStatus?: number;
   errors: string[];
 }
 
@@ -161,8 +164,7 @@ export async function simulateAssistedCall(
   const streamSid = `MZ${hex(16)}`;
   const base = deps.baseUrl.replace(/\/+$/, '');
 
-  const post = async (path: string, params: Record<string, string>) => {
-    const url = base + path;
+  const postTo = async (url: string, params: Record<string, string>) => {
     try {
       return await fetch(url, {
         method: 'POST',
@@ -176,6 +178,7 @@ export async function simulateAssistedCall(
       throw new ServerUnreachableError(url, fetchFailureReason(err));
     }
   };
+  const post = (path: string, params: Record<string, string>) => postTo(base + path, params);
   const callParams = {
     AccountSid: accountSid,
     ApiVersion: '2010-04-01',
@@ -317,8 +320,21 @@ export async function simulateAssistedCall(
   // Wait for the close handshake, briefly: a server that never answers it is not the caller's problem.
   await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
   if (!socketClosed) ws.terminate();
-  await postStatus('completed', {
-    CallDuration: String(Math.round((performance.now() - t0) / 1000)),
-  });
+  const seconds = String(Math.round((performance.now() - t0) / 1000));
+  // The agent's leg ended (they spoke, then hung up): Twilio asks the <Dial>'s action what next.
+  if (twiml.dial.action) {
+    const dialEnd = await postTo(twiml.dial.action, {
+      ...callParams,
+      CallStatus: 'in-progress',
+      DialCallStatus: 'completed',
+      DialCallSid: `CA${hex(16)}`,
+      DialCallDuration: seconds,
+    }).catch((err: unknown) => {
+      report.errors.push(`dial action: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+    if (dialEnd) report.dialActionStatus = dialEnd.status;
+  }
+  await postStatus('completed', { CallDuration: seconds });
   return report;
 }

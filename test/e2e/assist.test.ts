@@ -19,7 +19,6 @@ import { startTestServer, type TestServer } from '../support/test-server.js';
  */
 const ASSIST_KEY = 'e2e-assist-key-0123456789abcdef';
 const BUSINESS_NUMBER = '+15005550006';
-const AGENT_NUMBER = '+12125550123';
 const CUSTOMER = '+12125550100';
 
 let server: TestServer;
@@ -43,13 +42,6 @@ beforeAll(async () => {
   server = await startTestServer({ ASSIST_API_KEY: ASSIST_KEY });
   customerVoice = callerAudioSource(await createFliteTts({ voice: 'rms' }));
   agentVoice = callerAudioSource(await createFliteTts({ voice: 'slt' }));
-  // The demo business answers its own calls: assist needs a number to ring (agentNumber, else transferNumber).
-  const list = (await (await api('GET', '/api/business')).json()) as {
-    items: Array<{ id: string; phoneNumbers: string[] }>;
-  };
-  const demo = list.items.find((b) => b.phoneNumbers.includes(BUSINESS_NUMBER))!;
-  const put = await api('PUT', `/api/business/${demo.id}`, { profile: { transferNumber: AGENT_NUMBER } });
-  expect(put.status).toBe(200);
 }, 60_000);
 afterAll(async () => server?.stop());
 
@@ -138,8 +130,11 @@ describe('agent assist on a call the business answers itself', () => {
     expect(call.report.twiml).toMatchObject({
       kind: 'assist',
       stream: { track: 'both_tracks', parameters: { token: expect.any(String) } },
-      dial: { number: AGENT_NUMBER, callerId: BUSINESS_NUMBER },
+      // The demo business's front desk (agentNumber), shown the business's number.
+      dial: { number: expect.stringMatching(/^\+\d{8,15}$/), callerId: BUSINESS_NUMBER },
     });
+    // The agent took the call and hung up: the <Dial>'s action ends it.
+    expect(call.report.dialActionStatus).toBe(200);
     expect(call.report.closedBy).toBe('simulator');
     expect(call.report.serverMessages).toEqual([]);
   });

@@ -32,7 +32,7 @@ let twimlOf: (streamUrl: string) => string;
 const assistTwiml = (url: string) =>
   `<?xml version="1.0" encoding="UTF-8"?><Response><Start><Stream url="${url}" track="both_tracks">` +
   `<Parameter name="token" value="tok-123"/></Stream></Start>` +
-  `<Dial callerId="+15005550006">+15551230000</Dial></Response>`;
+  `<Dial callerId="+15005550006" action="${url.replace('ws', 'http').replace('/assist/stream', '/twilio/assist/dial-status')}" method="POST" timeout="20">+15551230000</Dial></Response>`;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -117,7 +117,7 @@ describe('simulateAssistedCall', () => {
     expect(report.twiml).toMatchObject({
       kind: 'assist',
       stream: { track: 'both_tracks', parameters: { token: 'tok-123' } },
-      dial: { number: '+15551230000', callerId: '+15005550006' },
+      dial: { number: '+15551230000', callerId: '+15005550006', timeoutSeconds: 20 },
     });
     const voicePost = seen.posts[0]!;
     expect(voicePost).toMatchObject({ path: '/twilio/assist/voice', signed: true });
@@ -173,6 +173,14 @@ describe('simulateAssistedCall', () => {
     expect(seen.frames.at(-1)).toMatchObject({ event: 'stop', stop: { callSid: report.callSid } });
     expect(report.closedBy).toBe('simulator');
     expect(completed()).toMatchObject({ path: '/twilio/status', signed: true });
+    // Before it, the <Dial>'s action heard that the agent took the call and hung up.
+    const dialEnd = seen.posts.findIndex((p) => p.path === '/twilio/assist/dial-status');
+    expect(seen.posts[dialEnd]).toMatchObject({
+      signed: true,
+      params: { DialCallStatus: 'completed', CallSid: report.callSid },
+    });
+    expect(dialEnd).toBeLessThan(seen.posts.indexOf(completed()!));
+    expect(report.dialActionStatus).toBe(204);
   });
 
   it("reports a customer turn's voice end at its last voiced frame, not the end of the clip's pad", async () => {
