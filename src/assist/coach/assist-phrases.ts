@@ -33,7 +33,6 @@ const PRICING = [
   'is there a charge for that',
   'what would it run me',
   'what is the price range',
-  'how much would i pay for that',
 ];
 
 const BOOKING = [

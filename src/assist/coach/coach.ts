@@ -121,6 +121,8 @@ export class Coach {
 
   private async hearFinal(h: Heard, signal: AbortSignal): Promise<Candidate[]> {
     const utterance = this.finals++;
+    // What the customer was still saying is settled now: only the final's own cards are offered again.
+    this.later = this.later.filter((p) => p.candidate.basis === 'final');
     this.compliance.customerSaid(h.text);
     const out: Candidate[] = [];
     const findings = findIntents({ text: h.text, alternatives: h.alternatives }, this.deps.business.trade);

@@ -37,7 +37,6 @@ const PRICING: PhraseRule[] = [
   { p: 'is there a charge|fee|cost', gap: 1 },
   { p: 'what is|are the damage|cost|costs|price|prices' },
   { p: 'price range' },
-  { p: 'pay for|much', gap: 2 },
   // PocketSphinx's usual readings of "cost", "price", "quote".
   { p: 'does it|that|this cause|caused|coast', misheard: true },
   { p: 'it cause|caused|coast to', misheard: true },
@@ -263,6 +262,18 @@ function readingMatches(words: readonly string[], exactOnly: boolean): Map<Assis
   return found;
 }
 
+/**
+ * Single words that are an intent on their own even in words still being spoken. Any other single
+ * word waits for the final: a partial hypothesis changes as the customer goes on ("can you come to
+ * my appointment" became "can you cancel my appointment"), and a card shown is not taken back.
+ */
+const INTERIM_WORD =
+  /^(cancel\w*|refund\w*|complain\w*|unacceptable|manager|supervisor|expensive|pricing|price|prices|quote|estimate|reschedule)$/;
+
+function steadyOnInterim(m: RuleMatch): boolean {
+  return m.length >= 2 || INTERIM_WORD.test(m.words);
+}
+
 export interface HeardWords {
   text: string;
   alternatives?: readonly string[] | undefined;
@@ -275,6 +286,7 @@ export interface HeardWords {
 export function findIntents(heard: HeardWords, trade: Trade, interim = false): IntentFinding[] {
   const words = tokens(heard.text);
   const best = readingMatches(words, interim);
+  if (interim) for (const [intent, m] of best) if (!steadyOnInterim(m)) best.delete(intent);
   const others = interim
     ? []
     : (heard.alternatives ?? [])

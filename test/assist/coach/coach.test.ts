@@ -313,6 +313,18 @@ describe('Coach: cards the gate held back are offered again', () => {
     expect(handled.tick(12_000).filter((x) => x.kind === 'intent')).toEqual([]);
   });
 
+  it('drops a card from words still being spoken once the final says otherwise', async () => {
+    const { c } = coach();
+    await c.hear(agent('this call may be recorded', { atMs: 1000 }), signal);
+    const early = await c.hear(
+      customer('i want to book an appointment', { final: false, atMs: 9000 }),
+      signal,
+    );
+    expect(early.map((x) => x.intent)).toEqual(['booking']);
+    await c.hear(customer('i want to cancel my appointment', { atMs: 10_000 }), signal);
+    expect(c.tick(11_000).map((x) => x.intent)).toEqual(['cancellation']);
+  });
+
   it('does not offer high-priority cards again (the gate never held them back)', async () => {
     const { c } = coach();
     await c.hear(agent('this call may be recorded', { atMs: 1000 }), signal);

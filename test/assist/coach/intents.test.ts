@@ -125,6 +125,20 @@ describe('findIntents', () => {
     expect(findIntents({ text: 'my basement is flooding' }, 'dental')).toEqual([]);
   });
 
+  it('on interim words a lone word counts only when it is the intent on its own', () => {
+    expect(findIntents({ text: 'it is about my appointment' }, 'plumbing', true)).toEqual([]);
+    expect(findIntents({ text: 'can you cancel' }, 'plumbing', true).map((f) => f.intent)).toEqual([
+      'cancellation',
+    ]);
+    expect(
+      findIntents({ text: 'i want to book an appointment' }, 'plumbing', true).map((f) => f.intent),
+    ).toEqual(['booking']);
+    // The final takes the lone word.
+    expect(findIntents({ text: 'it is about my appointment' }, 'plumbing').map((f) => f.intent)).toEqual([
+      'booking',
+    ]);
+  });
+
   it('on interim words takes literal phrases and strong emergencies only', () => {
     expect(findIntents({ text: 'how much does it' }, 'plumbing', true)[0]).toMatchObject({
       intent: 'pricing',
