@@ -343,6 +343,9 @@ const EMERGENCY_EXTRA: ReadonlyArray<{ rule: PhraseRule; category: EmergencyCate
   { rule: { p: 'water everywhere', gap: 2 }, category: 'flooding' },
   { rule: { p: 'water all over', gap: 2 }, category: 'flooding' },
   { rule: { p: 'sewage|sewer back*|coming|everywhere', gap: 3 }, category: 'sewage' },
+  // The trade's word for it ("a sewer backup"); the recognizer often keeps only this one.
+  { rule: { p: 'backup|backups' }, category: 'sewage' },
+  { rule: { p: 'backing up' }, category: 'sewage' },
 ];
 
 function extraEmergency(heard: HeardWords, trade: Trade): IntentFinding | undefined {

@@ -49,6 +49,7 @@ const WORDINGS: ReadonlyArray<[AssistIntent, string, string]> = [
   ['emergency', 'recognizer', 'the pipe burst in the address'],
   ['emergency', 'recognizer', 'there is water four through the ceiling'],
   ['emergency', 'recognizer', 'i the week and water really everywhere'],
+  ['emergency', 'recognizer', 'do you do backup in to my about about'],
 ];
 
 const SMALL_TALK = [
