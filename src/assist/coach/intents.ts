@@ -284,7 +284,9 @@ export interface HeardWords {
  * phrases (and strong emergencies) count, cheaply; alternatives are not consulted.
  */
 export function findIntents(heard: HeardWords, trade: Trade, interim = false): IntentFinding[] {
-  const words = tokens(heard.text);
+  // A partial hypothesis's last word is the one the recognizer most often changes ("can you come"
+  // became "can you cancel"): interims are read without it.
+  const words = interim ? tokens(heard.text).slice(0, -1) : tokens(heard.text);
   const best = readingMatches(words, interim);
   if (interim) for (const [intent, m] of best) if (!steadyOnInterim(m)) best.delete(intent);
   const others = interim
@@ -325,7 +327,7 @@ export function findIntents(heard: HeardWords, trade: Trade, interim = false): I
       });
     }
   }
-  const emergency = findEmergency(heard, trade, interim);
+  const emergency = findEmergency(interim ? { text: words.join(' ') } : heard, trade, interim);
   if (emergency) {
     out.push(emergency);
     // "Terrible pain", "worst leak": the emergency explains the word, not a complaint.
