@@ -46,6 +46,7 @@ const VALID_BODIES: Record<string, unknown> = {
   'PUT /api/business/{id}': {},
   'PUT /api/admin/business/notifications': {},
   'POST /api/kb/documents': { title: 'Prices', content: 'A drain unblock is 120 dollars.' },
+  'POST /api/assist/tickets': {},
 };
 const validBody = (op: Operation) => {
   const key = `${op.method} ${op.path}`;
