@@ -135,8 +135,19 @@ export class Coach {
     // A complaint's card already says to acknowledge them: the mood card would say it twice.
     if (mood && !findings.some((f) => f.intent === 'complaint')) out.push(mood);
     if (isQuestion(h.text) && h.text.trim().split(/\s+/).length >= MIN_QUESTION_WORDS) {
-      const card = await this.knowledgeCandidate(h, findings, signal);
-      if (card) out.push(card);
+      const search = this.knowledgeCandidate(h, findings, signal);
+      if (out.length === 0) {
+        const card = await search;
+        if (card) out.push(card);
+      } else {
+        // The intent's card must not wait for the search: the answer is offered on the next tick.
+        void search
+          .then((card) => {
+            if (card && !signal.aborted)
+              this.later.push({ candidate: card, untilMs: h.atMs + OFFER_AGAIN_MS });
+          })
+          .catch(() => undefined);
+      }
     }
     return out;
   }

@@ -167,6 +167,24 @@ describe('Coach.hear: knowledge', () => {
     expect(cards.map((x) => x.kind)).toEqual(['intent']);
   });
 
+  it("does not hold an intent's card for the search: the answer follows on the next tick", async () => {
+    let answer!: (hits: KnowledgeHit[]) => void;
+    const { c } = coach({
+      searchKnowledge: () => new Promise<KnowledgeHit[]>((resolve) => (answer = resolve)),
+    });
+    const cards = await c.hear(
+      customer('How much do you charge to come out to Brooklyn and Queens?'),
+      signal,
+    );
+    expect(cards.map((x) => x.kind)).not.toContain('knowledge');
+    expect(cards.map((x) => x.intent)).toContain('pricing');
+    answer(PASSAGES);
+    await new Promise((r) => setImmediate(r));
+    expect(c.tick(6000).find((x) => x.kind === 'knowledge')).toMatchObject({
+      evidence: { passage: { title: 'Service area' } },
+    });
+  });
+
   it('searches only for questions', async () => {
     const { c, searches } = coach();
     await c.hear(customer('My name is John and I live in Brooklyn'), signal);
