@@ -115,7 +115,7 @@ export function createAssistSessions(deps: AssistSessionsDeps): AssistSessions {
       if (closing) throw new Error('assist is shutting down');
       const business = await deps.businessProfile(s.businessId);
       if (!business) throw new Error('business of this call is gone');
-      const turnTaking = (await deps.turnTaking?.(s.businessId)) ?? turnTakingFor(undefined);
+      const turnTaking = forListeningIn((await deps.turnTaking?.(s.businessId)) ?? turnTakingFor(undefined));
       const { coach, gate } = (deps.coachFor ?? defaultCoach)(
         {
           business,
@@ -168,4 +168,20 @@ function defaultCoach(
   opts: { cardIntervalMs: number },
 ): { coach: AssistCoach; gate: AssistGate } {
   return { coach: new Coach(ctx), gate: new SuggestionGate({ cardIntervalMs: opts.cardIntervalMs }) };
+}
+
+/**
+ * Assist takes no turns: it only needs each utterance's words as soon as they are final. So the
+ * receptionist's end-of-turn wait is cut short and nothing is held for the rest of a phrase that
+ * sounds unfinished (that hold alone put a final, and its card, 1.3 s after the voice ended); a
+ * pause mid-sentence splits it in two finals, which costs the coach nothing.
+ */
+export const ASSIST_END_OF_UTTERANCE_MS = 300;
+
+export function forListeningIn(t: TurnTakingConfig): TurnTakingConfig {
+  return {
+    ...t,
+    endOfTurnSilenceMs: Math.min(t.endOfTurnSilenceMs, ASSIST_END_OF_UTTERANCE_MS),
+    unfinishedExtraMs: 0,
+  };
 }
