@@ -56,6 +56,7 @@ const profilePatch = z
     services: z.array(z.unknown()).max(100),
     faq: z.array(z.unknown()).max(200),
     transferNumber: z.string().max(32).nullable(),
+    agentNumber: z.string().max(32).nullable(),
     emergencyNumber: z.string().max(32).nullable(),
     leadQuestions: z.array(z.unknown()).nullable(),
   })
@@ -438,6 +439,7 @@ function view(b: Business) {
       services: profile.services,
       faq: profile.faq,
       transferNumber: profile.transferNumber ?? null,
+      agentNumber: profile.agentNumber ?? null,
       emergencyNumber: profile.emergencyNumber ?? null,
       leadQuestions: profile.leadQuestions ?? null,
     },

@@ -114,6 +114,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
         services: [{ id: 'cleaning', name: 'Cleaning', durationMinutes: 45, price: '$99' }],
         faq: [{ question: 'Do you take new patients?', answer: 'Yes, we do.' }],
         transferNumber: '+1 (312) 555-0100',
+        agentNumber: '+1 312 555 0122',
         emergencyNumber: '+13125550111',
       },
     });
@@ -121,6 +122,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     expect((res.json() as Json).business.profile).toMatchObject({
       greeting: 'Bright Smiles Dental, this is the virtual receptionist.',
       transferNumber: '+13125550100',
+      agentNumber: '+13125550122',
       services: [{ id: 'cleaning', name: 'Cleaning', durationMinutes: 45, aliases: [], bookable: true }],
     });
     // What the call path builds from the stored row.
@@ -133,6 +135,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
       greeting: 'Bright Smiles Dental, this is the virtual receptionist.',
       afterHoursGreeting: "We're closed; we open again {nextOpen}.",
       transferNumber: '+13125550100',
+      agentNumber: '+13125550122',
       emergencyNumber: '+13125550111',
       faq: [{ question: 'Do you take new patients?', answer: 'Yes, we do.' }],
     });
