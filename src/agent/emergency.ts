@@ -859,3 +859,23 @@ export function emergencyPatterns(): string[] {
     ].flat(),
   ];
 }
+
+/** What each emergency is called in a sentence ("Emergency (burst pipe): ..."), for owners and agents. */
+export const EMERGENCY_LABELS: Readonly<Record<EmergencyCategory, string>> = {
+  flooding: 'flooding',
+  'burst-pipe': 'burst pipe',
+  sewage: 'sewage backup',
+  'no-water': 'no water',
+  gas: 'gas smell',
+  'carbon-monoxide': 'carbon monoxide',
+  'no-heat': 'no heat in freezing weather',
+  'electrical-hazard': 'electrical hazard',
+  fire: 'fire',
+  bleeding: 'bleeding',
+  swelling: 'swelling',
+  'severe-pain': 'severe pain',
+  'dental-trauma': 'dental injury',
+  breathing: 'breathing difficulty',
+  'chest-pain': 'chest pain',
+  other: 'emergency',
+};

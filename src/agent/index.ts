@@ -25,6 +25,7 @@ export {
   detectEmergency,
   categoriesFor,
   weighEmergency,
+  EMERGENCY_LABELS,
   type EmergencyDetection,
   type EmergencyEvidence,
 } from './emergency.js';

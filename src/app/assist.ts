@@ -13,6 +13,7 @@ import {
 } from '../assist/index.js';
 import { profileFromStored } from '../business/index.js';
 import { streamUrl, type Config } from '../config.js';
+import { recordInboundCall } from './call-records.js';
 import { requireApiKey, secretsEqual } from '../http/auth.js';
 import type { Logger } from '../http/logger.js';
 import type { Metrics } from '../http/metrics.js';
@@ -119,25 +120,8 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
         return { id: b.id, agentNumber: profile.agentNumber ?? profile.transferNumber };
       },
       recordInboundCall: async (c) => {
-        const { call, created } = await calls.create({
-          callSid: c.callSid,
-          businessId: c.businessId,
-          from: c.from,
-          to: c.to,
-          direction: c.direction,
-          channel: 'phone',
-          status: c.status,
-          answeredBy: c.answeredBy,
-        });
-        if (created) {
-          await calls.recordStatus({
-            callSid: c.callSid,
-            status: c.status,
-            source: 'voice-webhook',
-            occurredAt: new Date(),
-          });
-          return { state: 'new' };
-        }
+        const { call, created } = await recordInboundCall(calls, c);
+        if (created) return { state: 'new' };
         // A replay must not hand out a stream again: the assist stream's claim for a call a person
         // answers, the media stream's for one the AI took.
         const finished =

@@ -1,6 +1,40 @@
-import { parseE164 } from '../ids.js';
-import { CallsRepo, type BusinessesRepo } from '../store/index.js';
+import { parseE164, type BusinessId, type CallSid } from '../ids.js';
+import {
+  CallsRepo,
+  type AnsweredBy,
+  type BusinessesRepo,
+  type Call,
+  type CallDirection,
+  type CallStatus,
+} from '../store/index.js';
 import type { VoiceWebhookPorts } from '../telephony/twilio/index.js';
+
+/**
+ * Stores a call from its first webhook, idempotently (Twilio retries webhooks): the call and, the
+ * first time only, its status as the webhook gave it. `created` tells the first delivery apart.
+ */
+export async function recordInboundCall(
+  calls: CallsRepo,
+  c: {
+    callSid: CallSid;
+    businessId: BusinessId;
+    from: string;
+    to: string;
+    direction: CallDirection;
+    status: CallStatus;
+    answeredBy?: AnsweredBy;
+  },
+): Promise<{ call: Call; created: boolean }> {
+  const { call, created } = await calls.create({ ...c, channel: 'phone' });
+  if (created)
+    await calls.recordStatus({
+      callSid: c.callSid,
+      status: c.status,
+      source: 'voice-webhook',
+      occurredAt: new Date(),
+    });
+  return { call, created };
+}
 
 /** What the voice webhooks store, over the calls and businesses repositories. */
 export function voiceWebhookPorts(calls: CallsRepo, businesses: BusinessesRepo): VoiceWebhookPorts {
@@ -10,22 +44,8 @@ export function voiceWebhookPorts(calls: CallsRepo, businesses: BusinessesRepo):
       return number ? businesses.findByPhoneNumber(number) : undefined;
     },
     recordInboundCall: async (c) => {
-      const { call, created } = await calls.create({
-        callSid: c.callSid,
-        businessId: c.businessId,
-        from: c.from,
-        to: c.to,
-        direction: c.direction,
-        channel: 'phone',
-        status: c.status,
-      });
+      const { call, created } = await recordInboundCall(calls, c);
       if (!created) return { state: CallsRepo.isFinishedOrServed(call) ? 'finished' : 'retry' };
-      await calls.recordStatus({
-        callSid: c.callSid,
-        status: c.status,
-        source: 'voice-webhook',
-        occurredAt: new Date(),
-      });
       return { state: 'new' };
     },
     recordStatus: async (s) => {

@@ -1,6 +1,6 @@
 import type { Trade } from '../../business/index.js';
 import type { EmergencyCategory } from '../brain.js';
-import type { EmergencyDetection } from '../emergency.js';
+import { EMERGENCY_LABELS, type EmergencyDetection } from '../emergency.js';
 import { ask, emitLead, say, isVoice, transcriptWithTurn, type Flow, type TurnEnv } from './env.js';
 import { startLead } from './lead-flow.js';
 import { handoverSummary } from './handover.js';
@@ -28,25 +28,6 @@ const SAFETY: Partial<Record<EmergencyCategory, string>> = {
   'dental-trauma': 'If you can, keep any knocked-out tooth in a little milk and bring it with you.',
 };
 
-const LABEL: Record<EmergencyCategory, string> = {
-  flooding: 'flooding',
-  'burst-pipe': 'burst pipe',
-  sewage: 'sewage backup',
-  'no-water': 'no water',
-  gas: 'gas smell',
-  'carbon-monoxide': 'carbon monoxide',
-  'no-heat': 'no heat in freezing weather',
-  'electrical-hazard': 'electrical hazard',
-  fire: 'fire',
-  bleeding: 'bleeding',
-  swelling: 'swelling',
-  'severe-pain': 'severe pain',
-  'dental-trauma': 'dental injury',
-  breathing: 'breathing difficulty',
-  'chest-pain': 'chest pain',
-  other: 'emergency',
-};
-
 /** True when this conversation has already raised an emergency of this category. */
 export function alreadyRaised(env: TurnEnv, category: EmergencyCategory): boolean {
   return env.st.emergencies.includes(category);
@@ -64,8 +45,8 @@ export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection, opts:
   env.st.emergencyCheck = undefined;
   const said = opts.said ?? env.text;
   const summary = opts.how
-    ? `Emergency (${LABEL[d.category]}): the caller ${opts.how}.`
-    : `Emergency (${LABEL[d.category]}): the caller said "${said}".`;
+    ? `Emergency (${EMERGENCY_LABELS[d.category]}): the caller ${opts.how}.`
+    : `Emergency (${EMERGENCY_LABELS[d.category]}): the caller said "${said}".`;
   // Started before anything is spoken and not awaited here: the alert must leave at once.
   const alert = env.tools
     .raiseEmergency(
@@ -92,7 +73,7 @@ export async function* raiseEmergency(env: TurnEnv, d: EmergencyDetection, opts:
   if (b.emergencyNumber && isVoice(env)) {
     // The call leaves the brain here: keep what is known as a lead too.
     yield* emitLead(env);
-    const handover = handoverSummary(env, `Emergency: ${LABEL[d.category]}.`);
+    const handover = handoverSummary(env, `Emergency: ${EMERGENCY_LABELS[d.category]}.`);
     await env.tools
       .transfer({ to: b.emergencyNumber, summary: handover, reason: 'emergency' }, env.lifetime)
       .catch((err: unknown) => env.logger?.error({ err }, 'announcing the emergency transfer failed'));

@@ -1,4 +1,10 @@
-import { matchService, tokens, findPhrase, type EmergencyCategory } from '../../agent/index.js';
+import {
+  EMERGENCY_LABELS,
+  matchService,
+  tokens,
+  findPhrase,
+  type EmergencyCategory,
+} from '../../agent/index.js';
 import { openStatus, speakClock, speakWhen, toLocal, type BusinessProfile } from '../../business/index.js';
 import type { Suggestion } from '../events.js';
 import type { IntentFinding } from './intents.js';
@@ -103,25 +109,6 @@ function complaintCard(ctx: CardContext): string {
   return 'Customer is unhappy — apologise, acknowledge the problem, and offer a callback from the owner.';
 }
 
-const LABEL: Record<EmergencyCategory, string> = {
-  flooding: 'flooding',
-  'burst-pipe': 'burst pipe',
-  sewage: 'sewage backup',
-  'no-water': 'no water',
-  gas: 'gas smell',
-  'carbon-monoxide': 'carbon monoxide',
-  'no-heat': 'no heat',
-  'electrical-hazard': 'electrical hazard',
-  fire: 'fire',
-  bleeding: 'bleeding',
-  swelling: 'swelling',
-  'severe-pain': 'severe pain',
-  'dental-trauma': 'dental injury',
-  breathing: 'trouble breathing',
-  'chest-pain': 'chest pain',
-  other: 'urgent problem',
-};
-
 /** The first thing to say for safety. */
 const SAFETY: Record<EmergencyCategory, string> = {
   flooding: 'shut off the water main and keep away from wet outlets',
@@ -155,11 +142,11 @@ function emergencyCard(f: IntentFinding, ctx: CardContext): CardText {
     : 'take the address and escalate now';
   if (f.emergency?.strong === false)
     return {
-      content: `Possible emergency (${LABEL[category]}?) — ask if it is happening now; if so: ${SAFETY[category]}, then ${dispatch}.`,
+      content: `Possible emergency (${EMERGENCY_LABELS[category]}?) — ask if it is happening now; if so: ${SAFETY[category]}, then ${dispatch}.`,
       priority: 'high',
     };
   return {
-    content: `Possible emergency (${LABEL[category]}) — check safety: ${SAFETY[category]}; ${dispatch}.`,
+    content: `Possible emergency (${EMERGENCY_LABELS[category]}) — check safety: ${SAFETY[category]}; ${dispatch}.`,
     priority: 'high',
   };
 }
