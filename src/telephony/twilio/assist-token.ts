@@ -1,4 +1,4 @@
-import { SignJWT, jwtVerify, errors } from 'jose';
+import { CallTokenSigner, type CallTokenVerdict } from './call-token.js';
 import type { BusinessId, CallSid } from '../../ids.js';
 
 /**
@@ -18,47 +18,31 @@ const AUDIENCE = 'switchboard:assist-stream';
 const SOURCES = new Set<AssistClaims['source']>(['dial', 'transfer']);
 
 export class AssistTokens {
-  private readonly key: Uint8Array;
+  private readonly signer: CallTokenSigner;
 
-  constructor(
-    secret: string,
-    private readonly ttlSeconds: number,
-  ) {
-    this.key = new TextEncoder().encode(secret);
+  constructor(secret: string, ttlSeconds: number) {
+    this.signer = new CallTokenSigner(secret, AUDIENCE, ttlSeconds);
   }
 
-  async issue(claims: AssistClaims): Promise<string> {
-    return new SignJWT({ biz: claims.businessId, src: claims.source })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(claims.callSid)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
-      .sign(this.key);
+  issue(claims: AssistClaims): Promise<string> {
+    return this.signer.sign(claims, { src: claims.source });
   }
 
   /** The claims, or a reason the token is refused. */
-  async verify(token: string): Promise<{ ok: true; claims: AssistClaims } | { ok: false; reason: string }> {
-    try {
-      const { payload } = await jwtVerify(token, this.key, { audience: AUDIENCE, algorithms: ['HS256'] });
-      const source = payload['src'];
-      if (typeof payload.sub !== 'string' || typeof payload['biz'] !== 'string') {
-        return { ok: false, reason: 'token lacks call or business' };
-      }
-      if (typeof source !== 'string' || !SOURCES.has(source as AssistClaims['source'])) {
-        return { ok: false, reason: 'token lacks its source' };
-      }
-      return {
-        ok: true,
-        claims: {
-          callSid: payload.sub as CallSid,
-          businessId: payload['biz'] as BusinessId,
-          source: source as AssistClaims['source'],
-        },
-      };
-    } catch (err) {
-      if (err instanceof errors.JWTExpired) return { ok: false, reason: 'token expired' };
-      return { ok: false, reason: 'token invalid' };
+  async verify(token: string): Promise<CallTokenVerdict<AssistClaims>> {
+    const v = await this.signer.verify(token);
+    if (!v.ok) return v;
+    const source = v.claims.payload['src'];
+    if (typeof source !== 'string' || !SOURCES.has(source as AssistClaims['source'])) {
+      return { ok: false, reason: 'token lacks its source' };
     }
+    return {
+      ok: true,
+      claims: {
+        callSid: v.claims.callSid,
+        businessId: v.claims.businessId,
+        source: source as AssistClaims['source'],
+      },
+    };
   }
 }
