@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
-import { signTwilioRequest, TwilioFrameBuilder } from '../telephony/twilio/index.js';
+import { TwilioFrameBuilder } from '../telephony/twilio/index.js';
 import { readAssistTwiml, type AssistTwiml } from './assist-twiml.js';
-import { CallRefusedError, fetchFailureReason, ServerUnreachableError } from './errors.js';
+import { inboundCallParams, postSigned, signedUpgradeHeaders } from './twilio-requests.js';
+import { CallRefusedError } from './errors.js';
 import { voiceExtent } from './voice-extent.js';
 
 /**
@@ -164,32 +165,9 @@ export async function simulateAssistedCall(
   const streamSid = `MZ${hex(16)}`;
   const base = deps.baseUrl.replace(/\/+$/, '');
 
-  const postTo = async (url: string, params: Record<string, string>) => {
-    try {
-      return await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': signTwilioRequest(deps.authToken, url, params),
-        },
-        body: new URLSearchParams(params).toString(),
-      });
-    } catch (err) {
-      throw new ServerUnreachableError(url, fetchFailureReason(err));
-    }
-  };
+  const postTo = (url: string, params: Record<string, string>) => postSigned(deps.authToken, url, params);
   const post = (path: string, params: Record<string, string>) => postTo(base + path, params);
-  const callParams = {
-    AccountSid: accountSid,
-    ApiVersion: '2010-04-01',
-    CallSid: callSid,
-    CallStatus: 'ringing',
-    Called: opts.to,
-    Caller: opts.from,
-    Direction: 'inbound',
-    From: opts.from,
-    To: opts.to,
-  };
+  const callParams = inboundCallParams({ accountSid, callSid, from: opts.from, to: opts.to });
   let statusSeq = 0;
   let t0 = performance.now();
   const postStatus = (status: string, extra: Record<string, string> = {}) =>
@@ -228,7 +206,7 @@ export async function simulateAssistedCall(
   // The upgrade is signed over the stream URL exactly as the TwiML gave it, with no params.
   const url = twiml.stream.url;
   const ws = new WebSocket(url, {
-    headers: { 'x-twilio-signature': signTwilioRequest(deps.authToken, url, {}), ...opts.upgradeHeaders },
+    headers: { ...signedUpgradeHeaders(deps.authToken, url), ...opts.upgradeHeaders },
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { FRAME_BYTES as FRAME, FRAME_MS as TICK_MS, MULAW_SILENCE as SILENCE } from '../audio/index.js';
 import { mulawToPcm, pcmToMulaw } from '../audio/index.js';
-import { signTwilioRequest } from '../telephony/twilio/index.js';
 import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/index.js';
-import { CallRefusedError, fetchFailureReason, ServerUnreachableError } from './errors.js';
+import { CallRefusedError } from './errors.js';
 import type { CallScript } from './script.js';
 import { readTwiml } from './twiml-reader.js';
+import { inboundCallParams, postSigned, signedUpgradeHeaders } from './twilio-requests.js';
 
 /**
  * Plays Twilio's part of one inbound call against a running Switchboard, as Twilio would:
@@ -127,33 +127,9 @@ export async function simulateCall(
   const event = (type: SimEvent['type'], detail?: string) =>
     events.push({ t: now(), type, ...(detail ? { detail } : {}) });
 
-  const post = async (path: string, params: Record<string, string>) => {
-    const url = base + path;
-    try {
-      return await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'x-twilio-signature': signTwilioRequest(deps.authToken, url, params),
-        },
-        body: new URLSearchParams(params).toString(),
-      });
-    } catch (err) {
-      throw new ServerUnreachableError(url, fetchFailureReason(err));
-    }
-  };
-
-  const callParams = {
-    AccountSid: accountSid,
-    ApiVersion: '2010-04-01',
-    CallSid: callSid,
-    CallStatus: 'ringing',
-    Called: script.to,
-    Caller: script.from,
-    Direction: 'inbound',
-    From: script.from,
-    To: script.to,
-  };
+  const post = (path: string, params: Record<string, string>) =>
+    postSigned(deps.authToken, base + path, params);
+  const callParams = inboundCallParams({ accountSid, callSid, from: script.from, to: script.to });
   const res = await post('/twilio/voice', callParams);
   event('webhook', String(res.status));
   if (res.status !== 200) throw new CallRefusedError('voice webhook', `${base}/twilio/voice`, res.status);
@@ -191,7 +167,7 @@ export async function simulateCall(
 
   // The upgrade is signed over the stream URL exactly as the TwiML gave it, with no params.
   const ws = new WebSocket(twiml.url, {
-    headers: { 'x-twilio-signature': signTwilioRequest(deps.authToken, twiml.url, {}) },
+    headers: signedUpgradeHeaders(deps.authToken, twiml.url),
   });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
