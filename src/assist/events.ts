@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BusinessId, CallSid } from '../ids.js';
+import { busEventSchema } from '../store/bus/index.js';
 import { SUGGESTION_KINDS, SUGGESTION_PRIORITIES } from '../store/index.js';
 
 /**
@@ -21,20 +21,8 @@ export const ASSIST_INTENTS = ['pricing', 'booking', 'cancellation', 'complaint'
 export const assistIntentSchema = z.enum(ASSIST_INTENTS);
 export type AssistIntent = z.infer<typeof assistIntentSchema>;
 
-const callSid = z.custom<CallSid>((v) => typeof v === 'string' && v.length > 0, 'a CallSid');
-const businessId = z.custom<BusinessId>((v) => typeof v === 'string' && v.length > 0, 'a business id');
-
-const envelope = {
-  callSid,
-  businessId,
-  /** 1, 2, 3, ... per call, no gaps (the bus's ordering key). */
-  seq: z.number().int().positive(),
-  at: z.number(),
-};
-
-function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...envelope, ...shape });
-}
+/** Every event carries the bus's envelope: whose call, its place in the call's order, and when. */
+const event = busEventSchema;
 
 export const suggestionSchema = z.object({
   /** Unique per suggestion: the audit log's key and the card's id on the agent's screen. */

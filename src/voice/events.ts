@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BusinessId, CallSid } from '../ids.js';
+import { busEventSchema } from '../store/bus/index.js';
 
 /**
  * What one call says about itself, in order: the typed events a call session emits and the call
@@ -15,21 +15,8 @@ import type { BusinessId, CallSid } from '../ids.js';
 export const trackSchema = z.enum(['inbound', 'outbound']);
 export type Track = z.infer<typeof trackSchema>;
 
-const callSid = z.custom<CallSid>((v) => typeof v === 'string' && v.length > 0, 'a CallSid');
-const businessId = z.custom<BusinessId>((v) => typeof v === 'string' && v.length > 0, 'a business id');
-
-/** Every event carries these: whose call, its place in the call's order, and when. */
-const envelope = {
-  callSid,
-  businessId,
-  /** 1, 2, 3, ... per call, no gaps: a subscriber that sees a gap has missed events. */
-  seq: z.number().int().positive(),
-  at: z.number(),
-};
-
-function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
-  return z.object({ type: z.literal(type), ...envelope, ...shape });
-}
+/** Every event carries the bus's envelope: whose call, its place in the call's order, and when. */
+const event = busEventSchema;
 
 const latencySchema = z.object({
   endpointingMs: z.number(),

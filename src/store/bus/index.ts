@@ -7,3 +7,4 @@ export {
   type Subscription,
 } from './event-bus.js';
 export { InProcessBus, type InProcessBusOptions } from './in-process-bus.js';
+export { busEventSchema } from './event-schema.js';
