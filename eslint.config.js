@@ -22,7 +22,7 @@ export const LAYERS = [
   ['http'],
   ['voice'],
   ['agent'],
-  ['knowledge', 'notify'],
+  ['knowledge', 'notify', 'auth'],
   ['providers'],
   ['store'],
   ['business', 'audio'],

@@ -8,6 +8,10 @@ import { registerKbApi } from './admin/kb-api.js';
 import { CallerVocabularies } from './app/vocabularies.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
+import { registerAuthApi } from './admin/auth-api.js';
+import { registerUsersApi } from './admin/users-api.js';
+import { Accounts, SessionTokens } from './auth/index.js';
+import { registerAccess, type Access } from './http/access.js';
 import type { Brain } from './agent/index.js';
 import { ASSIST_VOCABULARY, wireAssist } from './app/assist.js';
 import { brainFactory, callToolsFactory } from './app/brain.js';
@@ -31,6 +35,7 @@ import { InProcessBus, type EventBus } from './store/bus/index.js';
 import {
   BusinessesRepo,
   CallsRepo,
+  UsersRepo,
   openDatabase,
   preparePrivateDataDir,
   seedDemoBusiness,
@@ -59,6 +64,10 @@ export interface App {
   /** The Twilio auth token requests are checked against (configured or local). */
   readonly twilioAuthToken: string;
   readonly apiKey: string;
+  /** Users: adding them and signing them in. */
+  readonly accounts: Accounts;
+  /** Who may call which route (API key, session token, dashboard cookie). */
+  readonly access: Access;
   /** Open connections by client address; closes slow HTTP clients on shutdown. */
   readonly connections: ConnectionGuard;
   /** This node's identity on the calls it serves (NODE_ID or DATA_DIR/node-id). */
@@ -165,6 +174,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const brainFor = overrides.brain ? () => overrides.brain as Brain : makeBrain;
   let accepting = true;
   const { server, connections } = await createHttpServer({ config, log, metrics });
+  const users = new UsersRepo(database.db);
+  const accounts = new Accounts(users, businesses);
+  const access = await registerAccess(server, {
+    apiKey,
+    users,
+    sessions: new SessionTokens(config.auth.jwtSecret ?? local.jwtSecret, config.auth.sessionTtlSeconds),
+    secureCookies: config.publicUrl.startsWith('https:'),
+  });
+  await registerAuthApi(server, {
+    access,
+    accounts,
+    users,
+    loginAttemptsPerMinute: config.auth.loginAttemptsPerMinute,
+  });
+  registerUsersApi(server, { access, accounts, users });
   const assist = wireAssist({
     server,
     config,
@@ -290,6 +314,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     database,
     twilioAuthToken,
     apiKey,
+    accounts,
+    access,
     nodeId,
     connections,
     bus,

@@ -98,7 +98,21 @@ export const EnvSchema = z
     /** `local`: notifications stay in the outbox (shown, never sent); `live`: sent through Twilio/SMTP/Slack. */
     NOTIFY_DELIVERY: z.enum(['local', 'live']).default('local'),
     SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+    /** Email through SendGrid's SMTP relay when SMTP_URL is not given (seed name). */
+    SENDGRID_API_KEY: z.string().min(10, 'must be at least 10 characters').optional(),
     NOTIFY_MAIL_FROM: z.string().min(3).default('Switchboard <switchboard@localhost>'),
+    /** The sender of every email (seed name); wins over NOTIFY_MAIL_FROM. */
+    FROM_EMAIL: z.string().min(3).optional(),
+    /** Signs dashboard and API session tokens; shared by all nodes. Unset: one kept in DATA_DIR. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** How long a sign-in lasts. */
+    SESSION_TTL_HOURS: z.coerce
+      .number()
+      .min(0.1)
+      .max(24 * 90)
+      .default(12),
+    /** Sign-in attempts allowed per client address per minute (and per email, separately). */
+    LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
     NOTIFY_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
     /** OpenAI-compatible chat endpoint (with /v1) for the LLM brain; unset: the offline rules brain. */
     LLM_BASE_URL: url(['http:', 'https:']).optional(),
@@ -190,16 +204,26 @@ export const EnvSchema = z
     );
     if (e.LLM_BASE_URL && !e.LLM_MODEL)
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required when LLM_BASE_URL is set' });
-    if (e.NOTIFY_DELIVERY === 'live' && !(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN) && !e.SMTP_URL) {
+    if (
+      e.NOTIFY_DELIVERY === 'live' &&
+      !(e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN) &&
+      !e.SMTP_URL &&
+      !e.SENDGRID_API_KEY
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['NOTIFY_DELIVERY'],
-        message: 'live delivery needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or SMTP_URL',
+        message: 'live delivery needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, SMTP_URL or SENDGRID_API_KEY',
       });
     }
   });
 
 export type Env = Record<string, string | undefined>;
+
+/** SendGrid's SMTP relay: user "apikey", the API key as password, implicit TLS. */
+function sendGridRelay(apiKey: string): string {
+  return `smtps://apikey:${encodeURIComponent(apiKey)}@smtp.sendgrid.net:465`;
+}
 
 export interface Config {
   port: number;
@@ -217,6 +241,13 @@ export interface Config {
     verifySignatures: boolean;
   };
   apiKey: string | undefined;
+  /** Accounts: session tokens and sign-in limits. */
+  auth: {
+    /** JWT_SECRET; undefined: the local one kept in DATA_DIR. */
+    jwtSecret: string | undefined;
+    sessionTtlSeconds: number;
+    loginAttemptsPerMinute: number;
+  };
   streamTokenSecret: string | undefined;
   streamTokenTtlSeconds: number;
   streamIdleTimeoutMs: number;
@@ -313,6 +344,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       verifySignatures: !e.SWITCHBOARD_INSECURE_SKIP_TWILIO_SIGNATURE,
     },
     apiKey: e.SWITCHBOARD_API_KEY,
+    auth: {
+      jwtSecret: e.JWT_SECRET,
+      sessionTtlSeconds: Math.round(e.SESSION_TTL_HOURS * 3600),
+      loginAttemptsPerMinute: e.LOGIN_ATTEMPTS_PER_MINUTE,
+    },
     streamTokenSecret: e.STREAM_TOKEN_SECRET,
     streamTokenTtlSeconds: e.STREAM_TOKEN_TTL_SECONDS,
     streamIdleTimeoutMs: e.STREAM_IDLE_TIMEOUT_MS,
@@ -333,8 +369,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     notify: {
       delivery: e.NOTIFY_DELIVERY,
-      smtpUrl: e.SMTP_URL,
-      mailFrom: e.NOTIFY_MAIL_FROM,
+      smtpUrl: e.SMTP_URL ?? (e.SENDGRID_API_KEY ? sendGridRelay(e.SENDGRID_API_KEY) : undefined),
+      mailFrom: e.FROM_EMAIL ?? e.NOTIFY_MAIL_FROM,
       pollIntervalMs: e.NOTIFY_POLL_INTERVAL_MS,
     },
     llm: llmSettings(e),

@@ -13,11 +13,14 @@ export type CallSid = Brand<string, 'CallSid'>;
 export type StreamSid = Brand<string, 'StreamSid'>;
 /** A phone number in E.164 form, e.g. +15005550006. */
 export type E164 = Brand<string, 'E164'>;
+/** A dashboard or API user (a database id). */
+export type UserId = Brand<string, 'UserId'>;
 
 export const asBusinessId = (s: string) => s as BusinessId;
 export const asCallId = (s: string) => s as CallId;
 export const asCallSid = (s: string) => s as CallSid;
 export const asStreamSid = (s: string) => s as StreamSid;
+export const asUserId = (s: string) => s as UserId;
 
 const E164_RE = /^\+[1-9]\d{6,14}$/;
 export function parseE164(s: string): E164 | undefined {

@@ -95,6 +95,8 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'validation_failed',
   FST_ERR_BAD_URL: 'bad_request',
+  FST_CSRF_MISSING_SECRET: 'csrf_failed',
+  FST_CSRF_INVALID_TOKEN: 'csrf_failed',
 };
 
 export function statusText(statusCode: number): [code: string, message: string] {

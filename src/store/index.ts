@@ -77,3 +77,5 @@ export {
   PRIVATE_DIR_MODE,
   writePrivateFile,
 } from './private-files.js';
+export { EmailTakenError, normalizeEmail, UsersRepo, type NewUser, type User } from './users-repo.js';
+export { ROLES, type Role } from './schema/index.js';

@@ -11,3 +11,4 @@ export * from './bookings.js';
 export * from './emergencies.js';
 export * from './questions.js';
 export * from './assist.js';
+export * from './users.js';
