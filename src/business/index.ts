@@ -2,7 +2,7 @@ export * from './hours.js';
 export * from './profile.js';
 export { greetingFor, renderTemplate } from './greeting.js';
 export { businessVocabulary, type VocabularySource } from './vocabulary.js';
-export { PLAN_LIMITS, type PlanLimits } from './plans.js';
+export { cheapestPlanWith, PLAN_LIMITS, planAllows, type PlanFeature, type PlanLimits } from './plans.js';
 export { freeSlots, defaultStep, type SlotQuery } from './availability.js';
 export {
   PROFILE_SETTINGS_KEYS,
