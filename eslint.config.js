@@ -96,6 +96,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser: its globals, not Node's.
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },

@@ -1,0 +1,4 @@
+import { Page } from '../ui';
+export function LeadsPage() {
+  return <Page title="Leads">Loading…</Page>;
+}
