@@ -5,6 +5,7 @@ import { callCommand } from './call.js';
 import { loadDotEnv } from './dotenv.js';
 import { kbCommand } from './kb.js';
 import { serveCommand } from './serve.js';
+import { userCommand } from './user.js';
 
 const USAGE = `Usage: switchboard <command> [options]
 
@@ -13,6 +14,7 @@ Commands:
   call [options]              play Twilio's part of a phone call against a running server
   assist-call [options]       a call a person answers, with assist's suggestions as an agent sees them
   kb add|search|list|delete   manage the knowledge base of a running server
+  user add --email E --role R add a dashboard/API user (owner, agent or admin)
 
 Options:
   -h, --help                  show this help ("switchboard <command> --help" for a command's)
@@ -61,6 +63,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await assistCallCommand(rest);
       case 'kb':
         return await kbCommand(rest);
+      case 'user':
+        return await userCommand(rest);
       default:
         console.error(`switchboard: unknown command "${command}"\n\n${USAGE}`);
         return 1;
