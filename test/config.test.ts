@@ -139,3 +139,33 @@ describe('loadConfig: cloud voice', () => {
     ).toMatchObject({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3' });
   });
 });
+
+describe('loadConfig: accounts and email', () => {
+  it('keeps sessions 12 hours and 10 sign-in attempts a minute unless told otherwise', () => {
+    const c = loadConfig({});
+    expect(c.auth).toEqual({
+      jwtSecret: undefined,
+      sessionTtlSeconds: 12 * 3600,
+      loginAttemptsPerMinute: 10,
+    });
+    expect(loadConfig({ SESSION_TTL_HOURS: '0.5' }).auth.sessionTtlSeconds).toBe(1800);
+  });
+
+  it('refuses a JWT_SECRET too short to sign with', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+
+  it("sends email through SendGrid's SMTP relay with SENDGRID_API_KEY, unless SMTP_URL is given", () => {
+    const sendgrid = loadConfig({ SENDGRID_API_KEY: 'SG.abc/def+ghi' }).notify.smtpUrl;
+    expect(sendgrid).toBe('smtps://apikey:SG.abc%2Fdef%2Bghi@smtp.sendgrid.net:465');
+    const own = loadConfig({ SENDGRID_API_KEY: 'SG.abcdefghij', SMTP_URL: 'smtp://mail.example.com:587' });
+    expect(own.notify.smtpUrl).toBe('smtp://mail.example.com:587');
+    expect(loadConfig({ NOTIFY_DELIVERY: 'live', SENDGRID_API_KEY: 'SG.abcdefghij' }).notify.delivery).toBe(
+      'live',
+    );
+  });
+
+  it('takes FROM_EMAIL over NOTIFY_MAIL_FROM for the sender', () => {
+    expect(loadConfig({ FROM_EMAIL: 'noreply@acme.example' }).notify.mailFrom).toBe('noreply@acme.example');
+  });
+});
