@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { streamUrl } from './config.js';
 import { registerBusinessApi } from './admin/business-api.js';
 import { registerCallsApi } from './admin/calls-api.js';
+import { registerDashboardRoutes } from './admin/dashboard-routes.js';
 import { registerKbApi } from './admin/kb-api.js';
 import { CallerVocabularies } from './app/vocabularies.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
@@ -303,7 +304,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       vocabularies.changed(id);
     },
   });
-  registerReceptionistApi(server, { apiKey, db: database.db });
+  registerReceptionistApi(server, { access, db: database.db });
+  registerDashboardRoutes(server);
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;
