@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { BusinessId, CallId } from '../ids.js';
 import type { Db } from './database.js';
 import { leads, LEAD_STATUSES, type LeadStatus, type StoredTranscriptEntry } from './schema/index.js';
@@ -17,6 +17,13 @@ export interface SaveLeadInput {
   fields: Record<string, string>;
   complete: boolean;
   transcript: StoredTranscriptEntry[];
+}
+
+/** Which leads to read: every filter is optional (none: every business's leads). */
+export interface LeadFilter {
+  businessId?: BusinessId | undefined;
+  status?: LeadStatus | undefined;
+  callSid?: string | undefined;
 }
 
 /** Leads: one per conversation, saved after every answer (an upsert on the call). */
@@ -70,6 +77,43 @@ export class LeadsRepo {
     return rows.length > 0;
   }
 
+  async get(id: string): Promise<Lead | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
+    const [row] = await this.db.select().from(leads).where(eq(leads.id, id));
+    return row ? toLead(row) : undefined;
+  }
+
+  /**
+   * Every lead matching `filter`, newest first, read `batch` rows at a time (keyset on created_at,
+   * id) so an export of any size holds one batch in memory. Stop iterating to stop reading.
+   */
+  async *each(filter: LeadFilter, batch = 500): AsyncGenerator<Lead> {
+    let after: { createdAt: Date; id: string } | undefined;
+    for (;;) {
+      const conditions: SQL[] = [];
+      if (filter.businessId) conditions.push(eq(leads.businessId, filter.businessId));
+      if (filter.status) conditions.push(eq(leads.status, filter.status));
+      if (filter.callSid) conditions.push(eq(leads.callSid, filter.callSid));
+      if (after) {
+        const older = or(
+          lt(leads.createdAt, after.createdAt),
+          and(eq(leads.createdAt, after.createdAt), lt(leads.id, after.id)),
+        );
+        if (older) conditions.push(older);
+      }
+      const rows = await this.db
+        .select()
+        .from(leads)
+        .where(conditions.length ? and(...conditions) : undefined)
+        .orderBy(desc(leads.createdAt), desc(leads.id))
+        .limit(batch);
+      for (const row of rows) yield toLead(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < batch) return;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+  }
+
   async list(
     businessId: BusinessId,
     opts: { callSid?: string; status?: LeadStatus; limit?: number } = {},
@@ -86,6 +130,8 @@ export class LeadsRepo {
     return rows.map(toLead);
   }
 }
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toLead(row: LeadRow): Lead {
   return { ...row, businessId: row.businessId as BusinessId };

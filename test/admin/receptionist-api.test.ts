@@ -1,39 +1,39 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { registerHttpEdge } from '../../src/http/edge.js';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerReceptionistApi } from '../../src/admin/receptionist-api.js';
 import type { BusinessId } from '../../src/ids.js';
-import {
-  BookingsRepo,
-  BusinessesRepo,
-  EmergenciesRepo,
-  LeadsRepo,
-  QuestionsRepo,
-  type Database,
-} from '../../src/store/index.js';
-import { createTestTarget, type TestTarget } from '../store/drivers.js';
+import { BookingsRepo, EmergenciesRepo, LeadsRepo, QuestionsRepo } from '../../src/store/index.js';
+import { outbox } from '../../src/store/schema/index.js';
+import { recordsServer, type Principals, type RecordsServer } from './records-access.js';
 
-const KEY = 'admin-key-0123456789abcdef';
-const auth = { authorization: `Bearer ${KEY}` };
 const CALL_A = `CA${'a'.repeat(32)}`;
 const CALL_B = `CA${'b'.repeat(32)}`;
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe('receptionist records over the admin API', () => {
-  let target: TestTarget;
-  let database: Database;
+  let s: RecordsServer;
   let app: FastifyInstance;
   let acme: BusinessId;
   let dental: BusinessId;
+  let as: Principals;
+  let auth: Record<string, string>;
+  let emergencyId: string;
   const leadIds: string[] = [];
 
   beforeAll(async () => {
-    target = await createTestTarget('pglite');
-    database = await target.open();
-    const db = database.db;
-    const businesses = new BusinessesRepo(db);
-    acme = (await businesses.create({ name: 'Acme Plumbing', greeting: 'Hi' })).id;
-    dental = (await businesses.create({ name: 'Bright Smiles', greeting: 'Hi' })).id;
+    s = await recordsServer(
+      (server, deps) => registerReceptionistApi(server, deps),
+      async (db, ids) => {
+        ({ acme, dental } = ids);
+        await seed(db);
+      },
+    );
+    ({ app, as } = s);
+    auth = as.key;
+  });
+  afterAll(async () => s?.close());
+
+  async function seed(db: RecordsServer['db']): Promise<void> {
     const leads = new LeadsRepo(db);
     // Written one after another so "newest first" has an order to show.
     for (const [businessId, callSid, name] of [
@@ -46,13 +46,44 @@ describe('receptionist records over the admin API', () => {
       );
       await new Promise((r) => setTimeout(r, 5));
     }
+    emergencyId = (
+      await new EmergenciesRepo(db).create({
+        businessId: acme,
+        callSid: CALL_A,
+        category: 'flooding',
+        trigger: 'basement is flooding',
+        summary: 'Flooding',
+        transcript: [{ speaker: 'caller', text: 'My basement is flooding' }],
+      })
+    ).id;
+    const caused = { businessId: acme, cause: 'emergency', causeId: emergencyId, callSid: CALL_A };
+    await db.insert(outbox).values([
+      { ...caused, kind: 'sms', recipient: '+15550001111', body: 'Flooding', status: 'sent', attempts: 1 },
+      {
+        ...caused,
+        kind: 'slack',
+        recipient: 'https://hooks.slack.example/services/T0/B0/secret-token',
+        body: 'Flooding',
+        status: 'failed',
+        attempts: 2,
+        lastError: 'HTTP 500',
+      },
+      // A lead's email on the same call is not the emergency's.
+      {
+        ...caused,
+        cause: 'lead',
+        causeId: leadIds[0],
+        kind: 'email',
+        recipient: 'o@acme.example',
+        body: 'Lead',
+      },
+    ]);
     await new EmergenciesRepo(db).create({
-      businessId: acme,
-      callSid: CALL_A,
-      category: 'flooding',
-      trigger: 'basement is flooding',
-      summary: 'Flooding',
-      transcript: [{ speaker: 'caller', text: 'My basement is flooding' }],
+      businessId: dental,
+      category: 'pain',
+      trigger: 'tooth hurts',
+      summary: 'Pain',
+      transcript: [],
     });
     const bookings = new BookingsRepo(db);
     // Made in this order; the later-made one is the earlier appointment.
@@ -77,24 +108,15 @@ describe('receptionist records over the admin API', () => {
       transcript: [],
       callSid: CALL_B,
     });
-    app = Fastify();
-    registerHttpEdge(app);
-    registerReceptionistApi(app, { apiKey: KEY, db });
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app?.close();
-    await database?.close();
-    await target?.cleanup();
-  });
+  }
 
-  const get = async (url: string) => {
-    const res = await app.inject({ method: 'GET', url, headers: auth });
+  const get = async (url: string, headers = auth) => {
+    const res = await app.inject({ method: 'GET', url, headers });
     expect(res.statusCode, res.body).toBe(200);
     return (res.json() as Json).items as Json[];
   };
 
-  it('needs the API key on every route', async () => {
+  it('needs a signed-in principal on every route', async () => {
     for (const url of ['/api/leads', '/api/emergencies', '/api/bookings', '/api/questions'])
       expect((await app.inject({ method: 'GET', url })).statusCode).toBe(401);
     const patch = await app.inject({
@@ -151,7 +173,7 @@ describe('receptionist records over the admin API', () => {
   });
 
   it('lists emergencies, bookings and questions, filterable by call', async () => {
-    expect(await get('/api/emergencies')).toMatchObject([
+    expect(await get(`/api/emergencies?businessId=${acme}`)).toMatchObject([
       { category: 'flooding', callSid: CALL_A, transcript: [{ text: 'My basement is flooding' }] },
     ]);
     expect(await get(`/api/emergencies?callSid=${CALL_B}`)).toEqual([]);
@@ -225,5 +247,95 @@ describe('receptionist records over the admin API', () => {
     const unknown = await app.inject({ method: 'GET', url: '/api/leads?stauts=new', headers: auth });
     expect(unknown.statusCode).toBe(400);
     expect((unknown.json() as Json).message).toContain('"stauts"');
+  });
+
+  it("shows each emergency's notifications with their delivery, a Slack webhook by its origin only", async () => {
+    const [flooding] = await get(`/api/emergencies?callSid=${CALL_A}`);
+    expect(flooding).toMatchObject({ id: emergencyId, acknowledgedAt: null, acknowledgedBy: null });
+    // Written in one transaction, they share a time: compared by channel.
+    const byChannel = (flooding!.notifications as Json[]).sort((a, b) => a.channel.localeCompare(b.channel));
+    expect(byChannel).toEqual([
+      expect.objectContaining({
+        channel: 'slack',
+        to: 'https://hooks.slack.example/…',
+        status: 'failed',
+        attempts: 2,
+        lastError: 'HTTP 500',
+        sentAt: null,
+      }),
+      expect.objectContaining({
+        channel: 'sms',
+        to: '+15550001111',
+        status: 'sent',
+        attempts: 1,
+        lastError: null,
+        deliveredAt: null,
+      }),
+    ]);
+    const [pain] = await get(`/api/emergencies?businessId=${dental}`);
+    expect(pain!.notifications).toEqual([]);
+  });
+
+  describe('tenant isolation', () => {
+    const lists = ['/api/leads', '/api/emergencies', '/api/bookings', '/api/questions'];
+
+    it("a user's lists hold their own business's records only, whoever they name", async () => {
+      for (const url of lists) {
+        for (const who of [as.ownerA, as.agentA]) {
+          const items = await get(url, who);
+          expect(items.length, url).toBeGreaterThan(0);
+          expect(new Set(items.map((i) => i.businessId)), url).toEqual(new Set([acme]));
+          expect(await get(`${url}?businessId=${acme}`, who), url).toEqual(items);
+        }
+        const other = await app.inject({
+          method: 'GET',
+          url: `${url}?businessId=${acme}`,
+          headers: as.ownerB,
+        });
+        expect(other.statusCode, url).toBe(404);
+        expect(
+          (await get(url, as.ownerB)).every((i) => i.businessId === dental),
+          url,
+        ).toBe(true);
+      }
+      expect((await get('/api/leads', as.ownerB)).map((l) => l.name)).toEqual(['Lee']);
+    });
+
+    it('the API key and admins see every business unless they name one', async () => {
+      for (const who of [as.key, as.admin]) {
+        expect((await get('/api/leads', who)).map((l) => l.name)).toEqual(['Sam', 'Lee', 'Dana']);
+        expect((await get(`/api/leads?businessId=${dental}`, who)).map((l) => l.name)).toEqual(['Lee']);
+      }
+    });
+
+    it("another business's lead answers 404 like a missing one, and is left unchanged", async () => {
+      const acmeLead = leadIds[2]!;
+      const theirs = await app.inject({
+        method: 'PATCH',
+        url: `/api/leads/${acmeLead}`,
+        headers: as.ownerB,
+        payload: { status: 'lost' },
+      });
+      const missing = await app.inject({
+        method: 'PATCH',
+        url: '/api/leads/00000000-0000-4000-8000-000000000000',
+        headers: as.ownerB,
+        payload: { status: 'lost' },
+      });
+      expect([theirs.statusCode, missing.statusCode]).toEqual([404, 404]);
+      expect(theirs.json()).toEqual(missing.json());
+      expect((await get(`/api/leads?callSid=${CALL_B}`)).map((l) => l.status)).toEqual(['new']);
+    });
+
+    it("an agent moves their own business's lead along (calling leads back is their work)", async () => {
+      const res = await app.inject({
+        method: 'PATCH',
+        url: `/api/leads/${leadIds[2]}`,
+        headers: as.agentA,
+        payload: { status: 'contacted' },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect((await get(`/api/leads?callSid=${CALL_B}`)).map((l) => l.status)).toEqual(['contacted']);
+    });
   });
 });
