@@ -35,7 +35,8 @@ if (watch) {
   await ctx.watch();
   console.log(`watching web/admin: ${path.relative(root, outdir)}`);
 } else {
-  const result = await esbuild.build(options);
+  // esbuild has already printed what failed, with file and line: no stack trace on top.
+  const result = await esbuild.build(options).catch(() => process.exit(1));
   const sizes = Object.entries(result.metafile.outputs)
     .map(([file, o]) => `${path.relative(root, file)} ${(o.bytes / 1024).toFixed(1)} KB`)
     .join(', ');

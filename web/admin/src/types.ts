@@ -129,13 +129,20 @@ export interface Call {
   summary: CallSummary | null;
 }
 
-/** Per-stage latency of an agent turn, ms from the caller's end of speech. */
+/**
+ * Per-stage latency of an agent turn (src/voice/latency.ts): each stage's ms after the caller's
+ * end of speech; absent when the turn did not reach it.
+ */
 export interface TurnLatency {
-  endOfSpeechMs?: number;
+  /** The silence window that decided the caller had finished. */
+  endpointingMs?: number;
   sttFinalMs?: number;
-  firstLlmTokenMs?: number;
-  firstTtsAudioMs?: number;
+  llmFirstTokenMs?: number;
+  firstTextMs?: number;
+  firstAudioMs?: number;
+  /** Voice to voice: the answer's first audio left for the caller. */
   firstFrameSentMs?: number;
+  providers?: { stt?: string; llm?: string; tts?: string };
 }
 
 export interface Turn {
@@ -152,11 +159,10 @@ export interface Turn {
 }
 
 export interface CallEvent {
-  type?: string;
-  kind?: string;
-  at?: string;
-  occurredAt?: string;
-  [key: string]: unknown;
+  id?: number;
+  type: string;
+  payload?: Record<string, unknown>;
+  occurredAt: string;
 }
 
 export interface Suggestion {
