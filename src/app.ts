@@ -204,6 +204,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     streamTokens: tokens,
     tokenSecret,
     apiKey,
+    access,
     metrics,
     log,
     acceptingCalls: () => accepting,
@@ -288,16 +289,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     startCall,
   });
 
-  registerCallsApi(server, { apiKey, calls });
-  registerOutboxApi(server, { apiKey, outbox: new OutboxRepo(database.db) });
+  registerCallsApi(server, { access, calls });
+  registerOutboxApi(server, { access, outbox: new OutboxRepo(database.db) });
   registerKbApi(server, {
-    apiKey,
+    access,
     kb: knowledge,
     businesses,
     onChanged: (id) => vocabularies.changed(id),
   });
   registerBusinessApi(server, {
-    apiKey,
+    access,
     db: database.db,
     onProfileChanged: async (id, p) => {
       await knowledge.syncFaq(id, p.faq);

@@ -1,17 +1,20 @@
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
   businessProfileSchema,
   PLAN_LIMITS,
+  PLANS,
   profileFromStored,
   profileIssues,
   profileSettingsOf,
   TRADES,
   type BusinessProfile,
+  type Plan,
 } from '../business/index.js';
-import { requireApiKey } from '../http/auth.js';
+import { canSeeBusiness, isOperator } from '../auth/index.js';
+import { assertManages, principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError, type ErrorDetail } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
@@ -26,14 +29,16 @@ import { pageInMemory, pageOf, pageQuery } from './paging.js';
 import { idParams, timestamp } from './schemas.js';
 
 /**
- * The business profile and notification settings over the admin API (bearer API key):
- * GET /api/business, GET /api/business/:id, PUT /api/business/:id, and the product's own
- * GET|PUT /api/admin/business/notifications for the default business. Every change is validated
+ * The business profile and notification settings over the admin API:
+ * GET /api/business, POST /api/business (operators), GET /api/business/:id, PUT /api/business/:id,
+ * and the product's own GET|PUT /api/admin/business/notifications (a user's own business; the
+ * default one for the API key). A user sees and changes their own business only (agents only
+ * look); the plan is changed by operators (admins, the API key) only. Every change is validated
  * by the profile and notification schemas before it is stored, and the next call reads it.
  */
 
 export interface BusinessApiDeps {
-  apiKey: string;
+  access: Access;
   db: Db;
   /** The business /api/admin/business/notifications edits; default: the oldest (the seeded demo). */
   defaultBusinessId?: BusinessId;
@@ -75,7 +80,7 @@ const updateBody = z
     profile: profilePatch,
     notifications: notificationsPatch,
     id: z.unknown(),
-    plan: z.unknown(),
+    plan: z.enum(PLANS).describe('Changed by admins and the API key only; sent back unchanged, ignored'),
     phoneNumbers: z.unknown(),
     limits: z.unknown(),
     problems: z.unknown(),
@@ -102,6 +107,48 @@ const notificationsView = z
   .looseObject({ emergency: z.looseObject({}), leads: z.looseObject({}), bookings: z.looseObject({}) })
   .describe('Who is told of emergencies, leads and bookings, by SMS, call, email or Slack (URLs masked)');
 
+const limitsSchema = z
+  .object({
+    chatWidget: z.enum(['basic', 'enhanced', 'full']),
+    leadQuestions: z.number().nullable().describe('null: no limit'),
+    voiceAgent: z.boolean(),
+    realtime: z.boolean(),
+    emergencyVoiceCalls: z.boolean(),
+    analytics: z.enum(['none', 'basic', 'full']),
+    monitoring: z.boolean(),
+    brandingVisible: z.boolean(),
+  })
+  .describe("What the business's plan allows (its row of the plan table)");
+
+const ianaZone = z
+  .string()
+  .max(64)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone, e.g. America/Chicago');
+
+const createBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  trade: z.enum(TRADES),
+  timezone: ianaZone,
+  plan: z.enum(PLANS).default('FREE'),
+});
+
+/** Until the owner writes their own: the business's name and the question (every trade fits it). */
+const NEW_BUSINESS_GREETING = '{business}{callerName}, how can I help?';
+
+const NotificationsQuery = queryObject({
+  businessId: z
+    .uuid()
+    .optional()
+    .describe("Default: a user's own business; for the API key and admins, the default (first) one"),
+});
+
 const businessSchema = z.object({
   id: z.uuid(),
   name: z.string(),
@@ -114,7 +161,7 @@ const businessSchema = z.object({
     timezone: z.string(),
   }),
   notifications: notificationsView,
-  limits: z.object({ leadQuestions: z.number().nullable(), emergencyVoiceCalls: z.boolean() }),
+  limits: limitsSchema,
   problems: z.array(z.string()).describe('Stored settings that could not be read (defaults used instead)'),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -138,7 +185,7 @@ class Invalid extends Error {
 type Sections = Partial<Record<Section, unknown>>;
 
 export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps): void {
-  const auth = requireApiKey(deps.apiKey);
+  const { signedIn, managers, operators } = deps.access;
   const repo = new BusinessesRepo(deps.db);
   const api = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['business'];
@@ -146,28 +193,50 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   api.get(
     '/api/business',
     {
-      onRequest: auth,
+      onRequest: signedIn,
       schema: adminRoute({
-        summary: 'Businesses, oldest first (the first is the default one)',
+        summary: "Businesses, oldest first (the first is the default one); a user's own only",
         tags,
         querystring: queryObject({ ...pageQuery }),
         response: { 200: pageOf(businessSchema) },
       }),
     },
-    async (req) =>
-      pageInMemory(
-        (await repo.list()).map(view),
+    async (req) => {
+      const only = scopeOf(req);
+      const visible = (await repo.list()).filter((b) => only === undefined || b.id === only);
+      return pageInMemory(
+        visible.map(view),
         req.query.limit,
         req.query.cursor,
         (b) => ({ at: b.createdAt, id: b.id }),
         'oldest',
-      ),
+      );
+    },
+  );
+
+  api.post(
+    '/api/business',
+    {
+      onRequest: operators,
+      schema: adminRoute({
+        summary: 'Creates a business (admins and the API key); the plan defaults to FREE',
+        tags,
+        querystring: queryObject({}),
+        body: createBody,
+        response: { 201: z.object({ business: businessSchema }) },
+      }),
+    },
+    async (req, reply) => {
+      const { name, trade, timezone, plan } = req.body;
+      const b = await repo.create({ name, trade, timezone, plan, greeting: NEW_BUSINESS_GREETING });
+      return reply.code(201).send({ business: view(b) });
+    },
   );
 
   api.get(
     '/api/business/:id',
     {
-      onRequest: auth,
+      onRequest: signedIn,
       schema: adminRoute({
         summary: 'One business: profile, notification settings, plan limits',
         tags,
@@ -178,7 +247,8 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
     },
     async (req) => {
       const b = await repo.getById(asBusinessId(req.params.id));
-      if (!b) throw businessNotFound();
+      // Another tenant's business answers exactly as a missing one.
+      if (!b || !canSeeBusiness(principalOf(req), b.id)) throw businessNotFound();
       return { business: view(b) };
     },
   );
@@ -186,9 +256,10 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   api.put(
     '/api/business/:id',
     {
-      onRequest: auth,
+      onRequest: managers,
       schema: adminRoute({
-        summary: 'Changes a business: each part given replaces the stored one; the next call reads it',
+        summary:
+          'Changes a business: each part given replaces the stored one; the next call reads it (plan: admins only)',
         tags,
         params: idParams,
         querystring: queryObject({}),
@@ -197,11 +268,25 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
       }),
     },
     async (req) => {
-      const { name, trade, profile, notifications } = req.body;
-      const res = await change(req.params.id, (b) => ({
-        profile: mergedProfile(b, { ...(name ? { name } : {}), ...(trade ? { trade } : {}) }, profile ?? {}),
-        notifications: mergedNotifications(b, notifications ?? {}),
-      }));
+      const { name, trade, plan, profile, notifications } = req.body;
+      assertManages(req, req.params.id);
+      const mayChangePlan = isOperator(principalOf(req));
+      const res = await change(req.params.id, (b) => {
+        // The plan GET showed, sent back, is no change; another one is the operator's to make.
+        const newPlan = plan !== undefined && plan !== b.plan ? plan : undefined;
+        if (newPlan && !mayChangePlan)
+          throw new ApiError(403, 'forbidden', 'Only an admin may change the plan.');
+        const top = {
+          ...(name ? { name } : {}),
+          ...(trade ? { trade } : {}),
+          ...(newPlan ? { plan: newPlan } : {}),
+        };
+        return {
+          profile: mergedProfile(b, top, profile ?? {}),
+          notifications: mergedNotifications(b, notifications ?? {}),
+        };
+      });
+
       if (res.status === 404) throw businessNotFound();
       if (res.status === 400) throw badRequest(res.issues);
       const warnings = warningsFor(res.business);
@@ -223,16 +308,17 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   api.get(
     '/api/admin/business/notifications',
     {
-      onRequest: auth,
+      onRequest: signedIn,
       schema: adminRoute({
-        summary: "The default business's notification settings (the product's original shape)",
+        summary:
+          "A business's notification settings (the product's original shape): a user's own, else the default one",
         tags,
-        querystring: queryObject({}),
+        querystring: NotificationsQuery,
         response: { 200: legacySchema },
       }),
     },
-    async () => {
-      const b = await defaultBusiness();
+    async (req) => {
+      const b = await notificationsBusiness(req.query.businessId, req);
       if (!b) throw noBusiness();
       return legacyView(b);
     },
@@ -241,18 +327,19 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   api.put(
     '/api/admin/business/notifications',
     {
-      onRequest: auth,
+      onRequest: managers,
       schema: adminRoute({
-        summary: "Changes the default business's notification settings",
+        summary: "Changes a business's notification settings: a user's own, else the default one",
         tags,
-        querystring: queryObject({}),
+        querystring: NotificationsQuery,
         body: legacyNotificationsBody,
         response: { 200: legacySchema.extend({ warnings: z.array(z.string()) }) },
       }),
     },
     async (req) => {
-      const b = await defaultBusiness();
+      const b = await notificationsBusiness(req.query.businessId, req);
       if (!b) throw noBusiness();
+      assertManages(req, b.id);
       const { notificationEmail, notificationPhoneNumber, businessId: _ignored, ...sections } = req.body;
       const res = await change(b.id, (current) => {
         const merged = checkedNotifications(mergedNotifications(current, sections));
@@ -277,6 +364,15 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   async function defaultBusiness(): Promise<Business | undefined> {
     if (deps.defaultBusinessId) return repo.getById(deps.defaultBusinessId);
     return (await repo.list())[0];
+  }
+
+  /** The one asked for (if visible), a user's own, or for an operator the default business. */
+  async function notificationsBusiness(
+    requested: string | undefined,
+    req: FastifyRequest,
+  ): Promise<Business | undefined> {
+    const id = scopeOf(req, requested);
+    return id === undefined ? defaultBusiness() : repo.getById(id);
   }
 
   /**
@@ -309,6 +405,7 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
           afterHoursGreeting: p.afterHoursGreeting ?? null,
           timezone: p.timezone,
           hours: p.hours,
+          plan: p.plan,
           settings: { ...current.settings, profile: profileSettingsOf(p), notifications },
         });
       });
@@ -338,7 +435,7 @@ function issueDetail(i: { path: PropertyKey[]; message: string }): ErrorDetail {
 /** The stored profile with the patch applied; null removes an optional part. Throws Invalid. */
 function mergedProfile(
   b: Business,
-  top: { name?: string; trade?: string },
+  top: { name?: string; trade?: string; plan?: Plan },
   patch: z.infer<typeof profilePatch>,
 ): BusinessProfile {
   const merged: Record<string, unknown> = { ...profileFromStored(b).profile, ...top };
@@ -444,10 +541,7 @@ function view(b: Business) {
       leadQuestions: profile.leadQuestions ?? null,
     },
     notifications: masked(notify.settings),
-    limits: {
-      leadQuestions: Number.isFinite(limit.leadQuestions) ? limit.leadQuestions : null,
-      emergencyVoiceCalls: limit.emergencyVoiceCalls,
-    },
+    limits: { ...limit, leadQuestions: Number.isFinite(limit.leadQuestions) ? limit.leadQuestions : null },
     problems: [...problems, ...notify.problems],
     createdAt: b.createdAt,
     updatedAt: b.updatedAt,

@@ -1,16 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireApiKey } from '../http/auth.js';
+import { canSeeBusiness } from '../auth/index.js';
+import { principalOf, scopeOf, type Access } from '../http/access.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
 import { ApiError } from '../http/errors.js';
-import { asBusinessId, asCallSid } from '../ids.js';
+import { asCallSid } from '../ids.js';
 import { InvalidCursorError, type CallsRepo } from '../store/index.js';
 import { encodeCursor, pageOf, pageQuery } from './paging.js';
 import { timestamp } from './schemas.js';
 
 const ListQuery = queryObject({
-  businessId: z.uuid().optional().describe('Only this business'),
+  businessId: z.uuid().optional().describe("Only this business (a user's own is the only one they see)"),
   ...pageQuery,
 });
 
@@ -61,9 +62,12 @@ const callDetail = callSchema.extend({
     .describe('Every suggestion agent assist showed during the call, in order (the audit log)'),
 });
 
-/** GET /api/calls (newest first, paged) and GET /api/calls/:callSid behind the admin API key. */
-export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; calls: CallsRepo }): void {
-  const auth = requireApiKey(deps.apiKey);
+/**
+ * GET /api/calls (newest first, paged) and GET /api/calls/:callSid for anyone signed in: a user
+ * sees their business's calls only; another business's call answers 404 like a missing one.
+ */
+export function registerCallsApi(app: FastifyInstance, deps: { access: Access; calls: CallsRepo }): void {
+  const auth = deps.access.signedIn;
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -79,10 +83,11 @@ export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; c
     },
     async (req) => {
       const q = req.query;
+      const businessId = scopeOf(req, q.businessId);
       try {
         const page = await deps.calls.list({
           limit: q.limit,
-          ...(q.businessId ? { businessId: asBusinessId(q.businessId) } : {}),
+          ...(businessId ? { businessId } : {}),
           // The repository's cursor is the same sort key (start time, id).
           ...(q.cursor ? { before: encodeCursor(q.cursor.at, q.cursor.id) } : {}),
         });
@@ -115,7 +120,8 @@ export function registerCallsApi(app: FastifyInstance, deps: { apiKey: string; c
     },
     async (req) => {
       const call = await deps.calls.get(asCallSid(req.params.callSid));
-      if (!call) throw new ApiError(404, 'not_found', 'No call with this CallSid.');
+      if (!call || !canSeeBusiness(principalOf(req), call.businessId))
+        throw new ApiError(404, 'not_found', 'No call with this CallSid.');
       return { call: { ...call } };
     },
   );

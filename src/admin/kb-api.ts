@@ -2,7 +2,8 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireApiKey } from '../http/auth.js';
+import { canSeeBusiness } from '../auth/index.js';
+import { assertManages, principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError, validationFailed } from '../http/errors.js';
 import { adminRoute, describedOnly, errorBodySchema, queryObject } from '../http/route-schemas.js';
 import { asBusinessId, type BusinessId } from '../ids.js';
@@ -19,7 +20,7 @@ import { pageInMemory, pageOf, pageQuery } from './paging.js';
 import { timestamp } from './schemas.js';
 
 /**
- * The knowledge base behind the admin API key:
+ * The knowledge base, for anyone signed in (adding and deleting: owners, admins, the API key):
  *   POST   /api/kb/documents        JSON {title, content, format?, businessId?}; a raw upload
  *                                   (Content-Type application/pdf, text/html, text/markdown or
  *                                   text/plain) with ?title=&businessId=&filename=; or a form
@@ -29,7 +30,9 @@ import { timestamp } from './schemas.js';
  *   GET    /api/kb/documents/:id    ?businessId=   (status: 'indexing' or 'ready')
  *   DELETE /api/kb/documents/:id    ?businessId=
  *   GET    /api/kb/search?q=        &businessId=&k=&mode=hybrid|fulltext|vector&all=true
- * Without businessId, the first business (the only one, in the embedded default) is meant.
+ * Without businessId, a user's own business is meant; for the API key and admins, the first one
+ * (the only one, in the embedded default), and lists show every business. A business the user
+ * may not see answers as if it did not exist.
  *
  * An upload is answered 201 once the document is stored and searchable (a 10 MB one takes
  * seconds, parsed in a worker thread, so the server keeps serving calls meanwhile); an answer
@@ -38,7 +41,7 @@ import { timestamp } from './schemas.js';
  */
 
 export interface KbApiDeps {
-  apiKey: string;
+  access: Access;
   kb: KnowledgeBase;
   businesses: {
     list(): Promise<readonly { id: BusinessId }[]>;
@@ -226,14 +229,18 @@ async function readForm(req: FastifyRequest, maxBytes: number): ReturnType<typeo
 }
 
 export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
-  const auth = requireApiKey(deps.apiKey);
+  const { signedIn, managers } = deps.access;
   const maxUpload = deps.maxUploadBytes ?? 10 * 1024 * 1024;
   const tags = ['knowledge'];
 
-  const businessFor = async (id: string | undefined): Promise<BusinessId> => {
+  /** The business a request means: the one named (if the principal may see it), else its own or the first. */
+  const businessFor = async (req: FastifyRequest, id: string | undefined): Promise<BusinessId> => {
+    const p = principalOf(req);
+    if (id === undefined && p.kind === 'user' && p.user.role !== 'admin' && p.user.businessId)
+      return asBusinessId(p.user.businessId);
     if (id) {
       const businessId = asBusinessId(id);
-      if (!(await deps.businesses.getById(businessId))) {
+      if (!canSeeBusiness(p, businessId) || !(await deps.businesses.getById(businessId))) {
         throw new ApiError(
           404,
           'business_not_found',
@@ -266,7 +273,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.post(
       '/api/kb/documents',
       {
-        onRequest: auth,
+        onRequest: managers,
         bodyLimit: maxUpload,
         // A JSON document's content is one long string (the server-wide default allows 16 KiB).
         config: { jsonLimits: { maxStringLength: maxUpload } },
@@ -293,7 +300,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
         try {
           if (contentType === 'application/json') {
             const body = parse(JsonDocument, req.body, 'document', 'body');
-            const businessId = await businessFor(body.businessId);
+            const businessId = assertManages(req, await businessFor(req, body.businessId));
             const added = await deps.kb.add({
               businessId,
               title: body.title,
@@ -308,7 +315,10 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
             const form = await readForm(req, maxUpload);
             const fields = parse(FormFields, form.fields, 'form', 'body');
             if (!form.file || form.file.bytes.length === 0) throw emptyBody();
-            const businessId = await businessFor(fields.businessId ?? query.businessId);
+            const businessId = assertManages(
+              req,
+              await businessFor(req, fields.businessId ?? query.businessId),
+            );
             const added = await deps.kb.add({
               businessId,
               title: fields.title ?? query.title,
@@ -325,7 +335,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
               'A title is required: add ?title= (or ?filename=) to the URL.',
             );
           }
-          const businessId = await businessFor(query.businessId);
+          const businessId = assertManages(req, await businessFor(req, query.businessId));
           const added = await deps.kb.add({
             businessId,
             title: query.title,
@@ -342,7 +352,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.get(
       '/api/kb/documents',
       {
-        onRequest: auth,
+        onRequest: signedIn,
         schema: adminRoute({
           summary: 'Documents, newest first',
           tags,
@@ -352,7 +362,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
       },
       async (req) => {
         const q = req.query;
-        const all = await deps.kb.list(q.businessId ? asBusinessId(q.businessId) : undefined);
+        const all = await deps.kb.list(scopeOf(req, q.businessId));
         // Newest first by (created_at, id), as the repository lists them; a business has few.
         const listed = pageInMemory(all, q.limit, q.cursor, (d) => ({ at: new Date(d.createdAt), id: d.id }));
         return { ...listed, items: listed.items.map((d) => ({ ...d })) };
@@ -362,7 +372,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.get(
       '/api/kb/documents/:id',
       {
-        onRequest: auth,
+        onRequest: signedIn,
         schema: adminRoute({
           summary: "One document's summary; its status says whether it is searchable yet",
           tags,
@@ -373,7 +383,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
       },
       async (req) => {
         const q = req.query;
-        const doc = await deps.kb.get(req.params.id, q.businessId ? asBusinessId(q.businessId) : undefined);
+        const doc = await deps.kb.get(req.params.id, scopeOf(req, q.businessId));
         if (!doc)
           throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
         return { ...doc };
@@ -383,7 +393,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.delete(
       '/api/kb/documents/:id',
       {
-        onRequest: auth,
+        onRequest: managers,
         schema: adminRoute({
           summary: 'Deletes a document and its chunks',
           tags,
@@ -394,13 +404,13 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
       },
       async (req, reply) => {
         const q = req.query;
-        const deleted = await deps.kb.delete(
-          req.params.id,
-          q.businessId ? asBusinessId(q.businessId) : undefined,
-        );
-        if (!deleted)
-          throw new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
-        deps.onChanged?.(q.businessId ? asBusinessId(q.businessId) : undefined);
+        const notFound = () =>
+          new ApiError(404, 'document_not_found', 'No document has that id (document not found).');
+        const doc = await deps.kb.get(req.params.id, scopeOf(req, q.businessId));
+        if (!doc) throw notFound();
+        const businessId = assertManages(req, doc.businessId);
+        if (!(await deps.kb.delete(doc.id, businessId))) throw notFound();
+        deps.onChanged?.(businessId);
         return reply.code(204).send();
       },
     );
@@ -408,7 +418,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
     scope.get(
       '/api/kb/search',
       {
-        onRequest: auth,
+        onRequest: signedIn,
         schema: adminRoute({
           summary: 'Searches the knowledge base as a call would',
           tags,
@@ -422,7 +432,7 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
       async (req) => {
         const q = req.query;
         try {
-          const businessId = await businessFor(q.businessId);
+          const businessId = await businessFor(req, q.businessId);
           const hits = await deps.kb.searchDetailed(
             businessId,
             q.q,

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { requireApiKey } from '../http/auth.js';
+import { canSeeBusiness } from '../auth/index.js';
+import { principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
 import type { OutboxItem, OutboxRepo } from '../notify/index.js';
@@ -25,7 +26,7 @@ const ListQuery = queryObject({
     .max(64)
     .optional()
     .describe("One call's notifications (and its alert escalations)"),
-  businessId: z.uuid().optional(),
+  businessId: z.uuid().optional().describe("Only this business (a user's own is the only one they see)"),
   status: listOf(OUTBOX_STATUSES),
   kind: listOf(NOTIFICATION_KINDS),
   cause: z.string().min(1).max(64).optional().describe('e.g. emergency, lead, booking'),
@@ -68,11 +69,11 @@ function shown<T extends OutboxItem>(item: T): T {
 
 /**
  * GET /api/outbox (filterable by ?callSid=, ?status=, ?kind=, ?businessId=, ?cause=; paged) and
- * GET /api/outbox/:id: every notification with its delivery status and attempt history, behind the
- * admin API key. With ?callSid= the call's alert escalations come along.
+ * GET /api/outbox/:id: every notification with its delivery status and attempt history, for anyone
+ * signed in (a user: their business's only). With ?callSid= the call's alert escalations come along.
  */
-export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; outbox: OutboxRepo }): void {
-  const auth = requireApiKey(deps.apiKey);
+export function registerOutboxApi(app: FastifyInstance, deps: { access: Access; outbox: OutboxRepo }): void {
+  const auth = deps.access.signedIn;
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
@@ -88,9 +89,10 @@ export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; 
     },
     async (req) => {
       const f = req.query;
+      const businessId = scopeOf(req, f.businessId);
       const rows = await deps.outbox.list({
         callSid: f.callSid,
-        businessId: f.businessId,
+        businessId,
         status: f.status,
         kind: f.kind,
         cause: f.cause,
@@ -101,7 +103,7 @@ export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; 
       return {
         ...listed,
         ...(f.callSid
-          ? { escalations: await deps.outbox.escalations({ callSid: f.callSid, businessId: f.businessId }) }
+          ? { escalations: await deps.outbox.escalations({ callSid: f.callSid, businessId }) }
           : {}),
       };
     },
@@ -121,7 +123,8 @@ export function registerOutboxApi(app: FastifyInstance, deps: { apiKey: string; 
     },
     async (req) => {
       const item = await deps.outbox.get(req.params.id);
-      if (!item) throw new ApiError(404, 'not_found', 'No notification with this id.');
+      if (!item || !canSeeBusiness(principalOf(req), item.businessId))
+        throw new ApiError(404, 'not_found', 'No notification with this id.');
       return { item: shown(item) };
     },
   );

@@ -14,7 +14,8 @@ import {
 import { profileFromStored } from '../business/index.js';
 import { streamUrl, type Config } from '../config.js';
 import { recordInboundCall } from './call-records.js';
-import { requireApiKey, secretsEqual } from '../http/auth.js';
+import type { Access } from '../http/access.js';
+import { secretsEqual } from '../http/auth.js';
 import type { Logger } from '../http/logger.js';
 import type { Metrics } from '../http/metrics.js';
 import type { BusinessId } from '../ids.js';
@@ -67,7 +68,10 @@ export interface AssistWiringDeps {
   streamTokens: StreamTokens;
   /** Signs assist-stream tokens and feed tickets (each with its own audience). */
   tokenSecret: string;
+  /** The feed's server key when ASSIST_API_KEY is unset. */
   apiKey: string;
+  /** Who may ask for a feed ticket (for a business they may see). */
+  access: Pick<Access, 'signedIn'>;
   metrics: Metrics;
   log: Logger;
   acceptingCalls(): boolean;
@@ -193,7 +197,7 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
   });
   registerAssistTickets(server, {
     tickets,
-    authenticate: requireApiKey(deps.apiKey),
+    access: deps.access,
     callBusiness,
     defaultBusinessId,
   });

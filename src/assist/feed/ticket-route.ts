@@ -1,9 +1,11 @@
-import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { canSeeBusiness } from '../../auth/index.js';
+import { assertSees, principalOf, scopeOf, type Access } from '../../http/access.js';
 import { ApiError } from '../../http/errors.js';
 import { adminRoute, queryObject } from '../../http/route-schemas.js';
-import { asBusinessId, asCallSid, type BusinessId, type CallSid } from '../../ids.js';
+import { asCallSid, type BusinessId, type CallSid } from '../../ids.js';
 import { ASSIST_FEED_PATH } from './feed-route.js';
 import type { FeedTickets } from './feed-tickets.js';
 
@@ -14,7 +16,9 @@ const TicketRequest = z
     businessId: z
       .uuid()
       .optional()
-      .describe('The business whose calls the ticket opens (default: the default business)'),
+      .describe(
+        "The business whose calls the ticket opens (default: a user's own; for the API key and admins, the default one)",
+      ),
     callSid: z.string().min(1).max(64).optional().describe('Open this one call only'),
   })
   .meta({ id: 'AssistTicketRequest' });
@@ -29,11 +33,8 @@ const TicketResponse = z
 
 export interface TicketRouteDeps {
   tickets: Pick<FeedTickets, 'issue'>;
-  /**
-   * Who may ask for a ticket: the admin API key's requireApiKey for now; a user session's check
-   * (issue 12) replaces it without touching this route.
-   */
-  authenticate: onRequestHookHandler;
+  /** Who may ask for a ticket: anyone signed in, for a business they may see. */
+  access: Pick<Access, 'signedIn'>;
   callBusiness(callSid: CallSid): Promise<BusinessId | undefined>;
   defaultBusinessId(): Promise<BusinessId | undefined>;
 }
@@ -43,7 +44,7 @@ export function registerAssistTickets(app: FastifyInstance, deps: TicketRouteDep
   app.withTypeProvider<ZodTypeProvider>().post(
     TICKETS_PATH,
     {
-      onRequest: deps.authenticate,
+      onRequest: deps.access.signedIn,
       schema: adminRoute({
         summary: "A ticket to open the agents' assist feed (WebSocket /assist/agent) from a browser",
         tags: ['assist'],
@@ -54,15 +55,17 @@ export function registerAssistTickets(app: FastifyInstance, deps: TicketRouteDep
     },
     async (req, reply) => {
       const callSid = req.body.callSid !== undefined ? asCallSid(req.body.callSid) : undefined;
-      let businessId = req.body.businessId !== undefined ? asBusinessId(req.body.businessId) : undefined;
+      // A business the principal may not see answers 404, as one that does not exist.
+      let businessId = req.body.businessId !== undefined ? assertSees(req, req.body.businessId) : undefined;
       if (callSid !== undefined) {
         const owner = await deps.callBusiness(callSid);
-        if (owner === undefined || (businessId !== undefined && owner !== businessId)) {
+        const mismatch = businessId !== undefined && owner !== businessId;
+        if (owner === undefined || mismatch || !canSeeBusiness(principalOf(req), owner)) {
           throw new ApiError(404, 'not_found', 'No call with this CallSid for this business.');
         }
         businessId = owner;
       }
-      businessId ??= await deps.defaultBusinessId();
+      businessId ??= scopeOf(req) ?? (await deps.defaultBusinessId());
       if (businessId === undefined) {
         throw new ApiError(404, 'not_found', 'No business to follow: give businessId or callSid.');
       }
