@@ -17,6 +17,8 @@ const NOTABLE: Record<string, (p: Record<string, unknown>) => string> = {
   'question-for-owner': () => 'question passed on to the owner',
   transfer: () => 'transfer to a person asked for',
   'transfer-result': (p) => (p['transferred'] === true ? 'transferred' : 'transfer failed'),
+  'message-taken': () => 'message taken (the plan has no voice agent)',
+  'message-missed': () => 'no message left: the owner is told of a missed call',
 };
 
 function storedCall(report: SimulationReport): StoredCallView | undefined {
@@ -39,6 +41,11 @@ export function formatCallSummary(report: SimulationReport, opts: { recordingFil
     lines.push('  The server answered with TwiML the simulator does not follow (no media stream).');
     return lines.join('\n');
   }
+
+  if (report.answered === 'message')
+    lines.push(
+      "  Answered by message taking (the business's plan has no voice agent): Twilio spoke and listened.",
+    );
 
   lines.push('', 'Transcript');
   if (report.transcript && report.transcript.length > 0) {
@@ -68,6 +75,7 @@ export function formatCallSummary(report: SimulationReport, opts: { recordingFil
     `  ended: ${closed}${ending ? ` (${ending})` : ''}${call?.durationSec ? `, ${call.durationSec} s` : ''}`,
   );
 
+  if (report.answered === 'message') return lines.join('\n');
   lines.push('', 'Latency (end of caller speech to first agent audio)');
   if (report.firstAudioMs !== undefined)
     lines.push(`  greeting       ${report.firstAudioMs} ms after the stream started`);

@@ -14,7 +14,7 @@ export class ServerUnreachableError extends Error {
 /** The server answered a step of the call with an HTTP error (403: the signature did not match). */
 export class CallRefusedError extends Error {
   constructor(
-    readonly step: 'voice webhook' | 'stream upgrade',
+    readonly step: 'voice webhook' | 'stream upgrade' | 'message webhook',
     readonly url: string,
     readonly status: number,
   ) {

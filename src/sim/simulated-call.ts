@@ -5,6 +5,8 @@ import { mulawToPcm, pcmToMulaw } from '../audio/index.js';
 import { parseOutbound, TwilioFrameBuilder } from '../telephony/twilio/index.js';
 import { CallRefusedError } from './errors.js';
 import type { CallScript } from './script.js';
+import { followMessageTaking } from './message-call.js';
+import { fetchStoredCall, type StoredTurnView } from './stored-call.js';
 import { readTwiml } from './twiml-reader.js';
 import { inboundCallParams, postSigned, signedUpgradeHeaders } from './twilio-requests.js';
 
@@ -70,7 +72,8 @@ export interface TurnReport {
 export interface SimulationReport {
   callSid: string;
   streamSid: string;
-  answered: 'stream' | 'say-hangup' | 'other';
+  /** `message`: a <Gather input="speech"> (a plan without the voice agent) the simulator followed. */
+  answered: 'stream' | 'say-hangup' | 'message' | 'other';
   twimlSay?: string[];
   /** ms from `start` sent to the first agent media frame received. */
   firstAudioMs?: number;
@@ -93,7 +96,7 @@ export interface SimulationReport {
   /** The server's stored call (GET /api/calls/:callSid), when an API key was given. */
   serverCall?: unknown;
   /** The conversation as the server stored it: what the agent said and what the caller heard of it. */
-  transcript?: Array<{ speaker: string; text: string; interrupted: boolean; heardText: string | null }>;
+  transcript?: StoredTurnView[];
 }
 
 export interface SimulateOptions {
@@ -103,11 +106,6 @@ export interface SimulateOptions {
   injectAfterStart?: string[];
   /** Override the stream token parameter (to test refusal). */
   tamperToken?: boolean;
-}
-
-interface StoredCall {
-  summary?: unknown;
-  turns?: Array<{ speaker: string; text: string; interrupted: boolean; heardText: string | null }>;
 }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
@@ -127,8 +125,9 @@ export async function simulateCall(
   const event = (type: SimEvent['type'], detail?: string) =>
     events.push({ t: now(), type, ...(detail ? { detail } : {}) });
 
+  // A path of the server, or an absolute URL a TwiML document gave (signed exactly as given).
   const post = (path: string, params: Record<string, string>) =>
-    postSigned(deps.authToken, base + path, params);
+    postSigned(deps.authToken, /^https?:\/\//.test(path) ? path : base + path, params);
   const callParams = inboundCallParams({ accountSid, callSid, from: script.from, to: script.to });
   const res = await post('/twilio/voice', callParams);
   event('webhook', String(res.status));
@@ -151,6 +150,12 @@ export async function simulateCall(
     recording: { sampleRate: 8000, caller: new Int16Array(0), agent: new Int16Array(0) },
   });
   if (twiml.kind === 'say-hangup') return empty('say-hangup', twiml.say);
+  if (twiml.kind === 'gather') {
+    const report = await followMessageTaking(twiml, { post, callParams, script, event });
+    const done = { ...empty('message', report.say), turns: report.turns, closedBy: report.closedBy };
+    if (deps.apiKey) Object.assign(done, await fetchStoredCall(base, deps.apiKey, callSid));
+    return done;
+  }
   if (twiml.kind !== 'stream') return empty('other');
 
   let statusSeq = 0;
@@ -417,26 +422,8 @@ export async function simulateCall(
     caller: Int16Array.from(callerTrack),
     agent: Int16Array.from(agentTrack),
   };
-  if (deps.apiKey) {
-    // Give the server a moment to persist what the stream's end wrote.
-    for (let i = 0; i < 20; i++) {
-      const r = await fetch(`${base}/api/calls/${callSid}`, {
-        headers: { authorization: `Bearer ${deps.apiKey}` },
-      });
-      if (r.ok) {
-        report.serverCall = await r.json();
-        const call = (report.serverCall as { call?: StoredCall }).call;
-        report.transcript = (call?.turns ?? []).map((t) => ({
-          speaker: t.speaker,
-          text: t.text,
-          interrupted: t.interrupted,
-          heardText: t.heardText,
-        }));
-        if (call?.summary) break;
-      }
-      await sleep(100);
-    }
-  }
+  // Give the server a moment to persist what the stream's end wrote.
+  if (deps.apiKey) Object.assign(report, await fetchStoredCall(base, deps.apiKey, callSid));
   return report;
 }
 

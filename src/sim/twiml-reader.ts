@@ -4,6 +4,11 @@ import { XMLParser } from 'fast-xml-parser';
 export type TwimlAction =
   | { kind: 'stream'; url: string; parameters: Record<string, string>; statusCallback?: string }
   | { kind: 'say-hangup'; say: string[] }
+  /**
+   * `<Gather input="speech">` (a call taken as a message): Twilio says `say`, listens, and posts
+   * what it heard as SpeechResult to `action`; hearing nothing, it follows `redirect` if any.
+   */
+  | { kind: 'gather'; action: string; method: string; say: string[]; redirect?: string }
   | { kind: 'other'; verbs: string[] };
 
 const parser = new XMLParser({
@@ -11,6 +16,10 @@ const parser = new XMLParser({
   attributeNamePrefix: '@',
   isArray: (name) => ['Parameter', 'Say'].includes(name),
 });
+
+type SayNode = string | { '#text': string };
+const sayText = (says: SayNode[] | undefined) =>
+  (says ?? []).map((s) => (typeof s === 'string' ? s : s['#text']));
 
 export function readTwiml(xml: string): TwimlAction {
   const doc = parser.parse(xml) as { Response?: Record<string, unknown> };
@@ -27,9 +36,22 @@ export function readTwiml(xml: string): TwimlAction {
       ...(stream['@statusCallback'] ? { statusCallback: String(stream['@statusCallback']) } : {}),
     };
   }
-  if ('Say' in response) {
-    const says = response['Say'] as Array<string | { '#text': string }>;
-    return { kind: 'say-hangup', say: says.map((s) => (typeof s === 'string' ? s : s['#text'])) };
+  const gather = response['Gather'] as Record<string, unknown> | undefined;
+  if (
+    gather &&
+    String(gather['@input'] ?? '')
+      .split(/\s+/)
+      .includes('speech')
+  ) {
+    const redirect = response['Redirect'] as string | { '#text': string } | undefined;
+    return {
+      kind: 'gather',
+      action: String(gather['@action']),
+      method: String(gather['@method'] ?? 'POST'),
+      say: sayText(gather['Say'] as SayNode[] | undefined),
+      ...(redirect ? { redirect: typeof redirect === 'string' ? redirect : redirect['#text'] } : {}),
+    };
   }
+  if ('Say' in response) return { kind: 'say-hangup', say: sayText(response['Say'] as SayNode[]) };
   return { kind: 'other', verbs: Object.keys(response) };
 }

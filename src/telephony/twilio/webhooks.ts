@@ -5,7 +5,10 @@ import { maskPhone } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { BusinessId, CallSid } from '../../ids.js';
 import { asCallSid } from '../../ids.js';
-import { CALL_STATUSES, type CallStatus } from '../../store/index.js';
+import { planAllows, profileFromStored } from '../../business/index.js';
+import { CALL_STATUSES, type Business, type CallStatus } from '../../store/index.js';
+import { greetingForMessage } from './message-taking.js';
+import { takeMessageTwiml } from './message-taking-twiml.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
 import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
@@ -29,7 +32,8 @@ export const CALL_ALREADY_HANDLED_LINE = 'This call has already been handled. Go
 
 /** What the webhooks need from the rest of the system; app.ts adapts the store to it. */
 export interface VoiceWebhookPorts {
-  findBusinessByNumber(to: string): Promise<{ id: BusinessId } | undefined>;
+  /** The whole business: its plan decides who answers, its profile what a message-taking call hears. */
+  findBusinessByNumber(to: string): Promise<Business | undefined>;
   /**
    * Idempotent: Twilio retries webhooks. `finished` when the CallSid is known and its call has
    * ended or already has its media stream: a replayed webhook must not start it again.
@@ -149,6 +153,12 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       metrics.rejectedWebhooks.inc({ route: 'voice', reason: 'call-finished' });
       deps.log.warn({ callSid }, 'voice webhook for a finished or connected call: no stream');
       return reply.type('text/xml').send(sayAndHangupTwiml(CALL_ALREADY_HANDLED_LINE));
+    }
+    if (!planAllows(business.plan, 'voiceAgent')) {
+      // A plan without the voice agent: Twilio greets and takes a message (/twilio/message).
+      deps.log.info({ callSid, plan: business.plan }, 'incoming call answered by message taking');
+      const greeting = greetingForMessage(profileFromStored(business).profile, new Date());
+      return reply.type('text/xml').send(takeMessageTwiml({ publicUrl: deps.publicUrl, greeting }));
     }
     const token = await deps.tokens.issue({ callSid, businessId: business.id });
     deps.log.info({ callSid, from: maskPhone(p.From) }, 'incoming call answered with a media stream');
