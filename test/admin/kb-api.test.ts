@@ -3,18 +3,17 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKbApi } from '../../src/admin/kb-api.js';
-import { registerHttpEdge } from '../../src/http/edge.js';
 import type { BusinessId } from '../../src/ids.js';
 import { KnowledgeBase, KnowledgeRepo } from '../../src/knowledge/index.js';
 import { HashingEmbedder } from '../../src/providers/embed/index.js';
 import { BusinessesRepo, type Database } from '../../src/store/index.js';
 import { createTestTarget, type TestTarget } from '../store/drivers.js';
 import { makePdf } from '../knowledge/pdf-fixture.js';
+import { createAccessTestApp, TEST_API_KEY as KEY, type AccessTestApp } from '../support/access.js';
 
-const KEY = 'admin-key-0123456789abcdef';
 const run = promisify(execFile);
 const auth = { authorization: `Bearer ${KEY}` };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -22,6 +21,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('knowledge base over the admin API', () => {
   let target: TestTarget;
   let database: Database;
+  let t: AccessTestApp;
   let app: FastifyInstance;
   let first: BusinessId;
   let second: BusinessId;
@@ -35,11 +35,11 @@ describe('knowledge base over the admin API', () => {
     first = (await businesses.create({ name: 'Acme Plumbing', greeting: 'Hi' })).id;
     second = (await businesses.create({ name: 'Bright Smiles', greeting: 'Hi' })).id;
     const kb = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder: new HashingEmbedder() });
-    app = Fastify();
-    // The server's error shape and input guard, as in app.ts.
-    registerHttpEdge(app);
+    // The server's error shape, input guard and access seam, as in app.ts.
+    t = await createAccessTestApp(database.db);
+    app = t.server;
     registerKbApi(app, {
-      apiKey: KEY,
+      access: t.access,
       kb,
       businesses,
       maxUploadBytes: 64 * 1024,
@@ -51,7 +51,7 @@ describe('knowledge base over the admin API', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
+    await t?.close();
     await database?.close();
     await target?.cleanup();
   });
@@ -296,7 +296,92 @@ describe('knowledge base over the admin API', () => {
     expect(search.json<Json>().hits).toEqual([]);
   });
 
-  it('needs the API key on every route', async () => {
+  it("shows a user their own business's knowledge only: another's answers as if it did not exist", async () => {
+    const theirs = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      headers: auth,
+      payload: { title: 'Whitening', content: 'Teeth whitening costs 300 dollars.', businessId: second },
+    });
+    const theirId = theirs.json<Json>().id as string;
+    const owner = await t.signIn('owner', first);
+    const agent = await t.signIn('agent', first);
+    for (const who of [owner.bearer, owner.cookie, agent.bearer]) {
+      const list = await app.inject({ method: 'GET', url: '/api/kb/documents', ...who });
+      expect(list.statusCode).toBe(200);
+      const items = list.json<Json>().items as Json[];
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.every((d) => d.businessId === first)).toBe(true);
+      const one = await app.inject({ method: 'GET', url: `/api/kb/documents/${theirId}`, ...who });
+      const missing = await app.inject({
+        method: 'GET',
+        url: '/api/kb/documents/00000000-0000-4000-8000-000000000000',
+        ...who,
+      });
+      expect(one.statusCode).toBe(404);
+      expect(one.json()).toEqual(missing.json());
+      for (const url of [
+        `/api/kb/documents?businessId=${second}`,
+        `/api/kb/search?q=whitening&businessId=${second}`,
+      ])
+        expect((await app.inject({ method: 'GET', url, ...who })).statusCode, url).toBe(404);
+      // Without a businessId a search is the user's own business's.
+      const own = await app.inject({ method: 'GET', url: '/api/kb/search?q=whitening', ...who });
+      expect(own.json<Json>()).toMatchObject({ businessId: first, hits: [] });
+    }
+    const del = await app.inject({ method: 'DELETE', url: `/api/kb/documents/${theirId}`, ...owner.bearer });
+    expect(del.statusCode).toBe(404);
+    const into = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      ...owner.cookie,
+      payload: { title: 'x', content: 'y', businessId: second },
+    });
+    expect(into.statusCode).toBe(404);
+    // Still there for its own business.
+    expect(
+      (await app.inject({ method: 'GET', url: `/api/kb/documents/${theirId}`, headers: auth })).statusCode,
+    ).toBe(200);
+  });
+
+  it('lets owners add and delete their knowledge; agents only look; the cookie needs the CSRF token', async () => {
+    const owner = await t.signIn('owner', first);
+    const agent = await t.signIn('agent', first);
+    const doc = { title: 'Parking', content: 'Park behind the building.' };
+    const byAgent = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      ...agent.bearer,
+      payload: doc,
+    });
+    expect(byAgent.statusCode).toBe(403);
+    const noCsrf = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      ...owner.cookieWithoutCsrf,
+      payload: doc,
+    });
+    expect(noCsrf.statusCode).toBe(403);
+    expect(noCsrf.json<Json>().error).toBe('csrf_failed');
+    const added = await app.inject({
+      method: 'POST',
+      url: '/api/kb/documents',
+      ...owner.cookie,
+      payload: doc,
+    });
+    expect(added.statusCode).toBe(201);
+    expect(added.json<Json>().businessId).toBe(first);
+    const id = added.json<Json>().id as string;
+    const agentDel = await app.inject({ method: 'DELETE', url: `/api/kb/documents/${id}`, ...agent.bearer });
+    expect(agentDel.statusCode).toBe(403);
+    changed.length = 0;
+    const del = await app.inject({ method: 'DELETE', url: `/api/kb/documents/${id}`, ...owner.cookie });
+    expect(del.statusCode).toBe(204);
+    // The recognizer's words are rebuilt for the business the document was in.
+    expect(changed).toEqual([first]);
+  });
+
+  it('needs someone signed in on every route', async () => {
     for (const [method, url] of [
       ['POST', '/api/kb/documents'],
       ['GET', '/api/kb/documents'],
@@ -423,7 +508,7 @@ describe('knowledge base over the admin API', () => {
       }
     });
 
-    it('needs the API key, and takes forms on this route only', async () => {
+    it('needs someone signed in, and takes forms on this route only', async () => {
       const form = new FormData();
       form.append('file', markdown('Text.'));
       expect((await post(form, '/api/kb/documents', {})).statusCode).toBe(401);

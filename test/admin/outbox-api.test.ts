@@ -1,19 +1,17 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { registerHttpEdge } from '../../src/http/edge.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerOutboxApi } from '../../src/admin/outbox-api.js';
 import { AlertEscalations, enqueue, OutboxDispatcher, OutboxRepo } from '../../src/notify/index.js';
 import type { Database } from '../../src/store/index.js';
 import { createTestTarget, type TestTarget } from '../store/drivers.js';
 import { allKinds, createBusiness, ScriptedChannel } from '../notify/support/notify-fixtures.js';
+import { createAccessTestApp, TEST_API_KEY as KEY, type AccessTestApp } from '../support/access.js';
 
-const KEY = 'admin-key-0123456789abcdef';
 const CALL = `CA${'c'.repeat(32)}`;
 
 describe('GET /api/outbox', () => {
   let target: TestTarget;
   let database: Database;
-  let app: FastifyInstance;
+  let t: AccessTestApp;
   let businessId: string;
 
   beforeAll(async () => {
@@ -72,21 +70,20 @@ describe('GET /api/outbox', () => {
     };
     await new OutboxDispatcher({ db, channels: allKinds(channel), batchSize: 50 }).runOnce();
 
-    app = Fastify();
-    registerHttpEdge(app);
-    registerOutboxApi(app, { apiKey: KEY, outbox: new OutboxRepo(db) });
-    await app.ready();
+    t = await createAccessTestApp(db);
+    registerOutboxApi(t.server, { access: t.access, outbox: new OutboxRepo(db) });
+    await t.server.ready();
   });
   afterAll(async () => {
-    await app?.close();
+    await t?.close();
     await database?.close();
     await target?.cleanup();
   });
 
   const get = (url: string, key: string | null = KEY) =>
-    app.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
+    t.server.inject({ method: 'GET', url, headers: key ? { authorization: `Bearer ${key}` } : {} });
 
-  it('needs the admin API key', async () => {
+  it('needs someone signed in', async () => {
     expect((await get('/api/outbox', null)).statusCode).toBe(401);
     expect((await get('/api/outbox', 'wrong-key-0123456789')).statusCode).toBe(401);
   });
@@ -154,5 +151,44 @@ describe('GET /api/outbox', () => {
     expect(one.json()).toMatchObject({ item: { id: page.items[0]!.id } });
     expect((await get('/api/outbox/00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
     expect((await get('/api/outbox/nope')).statusCode).toBe(400);
+  });
+
+  // Last: it adds another business's notification, which the counts above do not expect.
+  it("shows a user their business's notifications only; another's answers 404 like a missing one", async () => {
+    const other = await createBusiness(database.db, 'Bright Smiles');
+    await database.db.transaction((tx) =>
+      enqueue(tx, [
+        {
+          businessId: other,
+          kind: 'sms',
+          recipient: '+15005550199',
+          body: 'x',
+          cause: 'lead',
+          callSid: CALL,
+        },
+      ]),
+    );
+    const theirs = (await new OutboxRepo(database.db).list({ businessId: other }))[0]!;
+    const owner = await t.signIn('owner', businessId);
+    for (const as of [owner.bearer, owner.cookie]) {
+      const call = await t.server.inject({ method: 'GET', url: `/api/outbox?callSid=${CALL}`, ...as });
+      const body = call.json() as { items: Array<{ businessId: string }>; escalations: unknown[] };
+      expect(body.items).toHaveLength(4);
+      expect(body.items.every((i) => i.businessId === businessId)).toBe(true);
+      expect(body.escalations).toHaveLength(1);
+      const one = await t.server.inject({ method: 'GET', url: `/api/outbox/${theirs.id}`, ...as });
+      const missing = await t.server.inject({
+        method: 'GET',
+        url: '/api/outbox/00000000-0000-4000-8000-000000000000',
+        ...as,
+      });
+      expect(one.statusCode).toBe(404);
+      expect(one.json()).toEqual(missing.json());
+      const asked = await t.server.inject({ method: 'GET', url: `/api/outbox?businessId=${other}`, ...as });
+      expect(asked.statusCode).toBe(404);
+    }
+    // The API key still sees both.
+    const all = (await get(`/api/outbox?callSid=${CALL}`)).json() as { items: unknown[] };
+    expect(all.items).toHaveLength(5);
   });
 });
