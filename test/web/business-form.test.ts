@@ -74,6 +74,14 @@ describe('the Business form', () => {
     expect(businessBody(form).profile.leadQuestions?.[1]).toEqual({ field: 'phone', required: true });
   });
 
+  it('goes back to the default questions by removing the stored ones', () => {
+    const form = businessForm(demo({ leadQuestions: [{ field: 'name', required: true }] }));
+    expect(form.customQuestions).toBe(true);
+    expect(businessBody(form).profile.leadQuestions).toEqual([{ field: 'name', required: true }]);
+    form.customQuestions = false;
+    expect(businessBody(form).profile.leadQuestions).toBeNull();
+  });
+
   it('gives a new service an id from its name, unique among the others, and drops blank rows', () => {
     const form = businessForm(demo());
     const blank = {

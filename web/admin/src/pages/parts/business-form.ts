@@ -89,6 +89,8 @@ export interface BusinessForm {
   leadQuestions: QuestionRow[];
   /** False while the business uses the agent's default questions (nothing stored). */
   customQuestions: boolean;
+  /** Whether the business had questions of its own when the page loaded. */
+  storedQuestions: boolean;
 }
 
 export function businessForm(b: BusinessView): BusinessForm {
@@ -113,6 +115,7 @@ export function businessForm(b: BusinessView): BusinessForm {
       ? stored.map((q) => ({ field: q.field, prompt: q.prompt ?? '', required: q.required ?? true }))
       : DEFAULT_LEAD_FIELDS.map((field) => ({ field, prompt: '', required: true })),
     customQuestions: Boolean(stored),
+    storedQuestions: Boolean(stored),
   };
 }
 
@@ -146,13 +149,14 @@ export interface BusinessBody {
     hours: ReturnType<typeof hoursBody>;
     services: Service[];
     faq: Faq[];
-    leadQuestions?: LeadQuestion[];
+    leadQuestions?: LeadQuestion[] | null;
   };
 }
 
 /**
  * The PUT body. Lead questions are sent once they are the business's own (edited, or stored
- * before); untouched defaults stay unset so the agent keeps adapting them to the trade.
+ * before); untouched defaults stay unset so the agent keeps adapting them to the trade, and going
+ * back to the defaults sends null (which removes the business's own).
  */
 export function businessBody(form: BusinessForm): BusinessBody {
   const taken: string[] = [];
@@ -191,7 +195,9 @@ export function businessBody(form: BusinessForm): BusinessBody {
               required: q.required,
             })),
           }
-        : {}),
+        : form.storedQuestions
+          ? { leadQuestions: null }
+          : {}),
     },
   };
 }
