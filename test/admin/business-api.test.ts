@@ -1,13 +1,17 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { registerHttpEdge } from '../../src/http/edge.js';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerBusinessApi } from '../../src/admin/business-api.js';
 import { profileFromStored } from '../../src/business/stored-profile.js';
 import { resolveNotificationSettings } from '../../src/notify/settings.js';
 import { BusinessesRepo, DEMO_BUSINESS_ID, seedDemoBusiness, type Db } from '../../src/store/index.js';
 import { drivers, silentLogger, useDatabase } from '../store/drivers.js';
+import {
+  createAccessTestApp,
+  TEST_API_KEY as KEY,
+  type AccessTestApp,
+  type Credentials,
+} from '../support/access.js';
 
-const KEY = 'admin-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${KEY}` };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -18,6 +22,7 @@ describe.each(drivers)('business admin API on $name', (driver) => {
   }
   const store = useDatabase(driver);
   let db: Db;
+  let t: AccessTestApp;
   let app: FastifyInstance;
   let freeId: string;
   const changed: { id: string; faq: unknown }[] = [];
@@ -34,10 +39,10 @@ describe.each(drivers)('business admin API on $name', (driver) => {
         hours: { weekly: { mon: [{ open: '09:00', close: '17:00' }] } },
       })
     ).id;
-    app = Fastify();
-    registerHttpEdge(app);
+    t = await createAccessTestApp(db);
+    app = t.server;
     registerBusinessApi(app, {
-      apiKey: KEY,
+      access: t.access,
       db,
       onProfileChanged: async (id, profile) => {
         changed.push({ id, faq: profile.faq });
@@ -47,15 +52,17 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     await app.ready();
   });
   afterAll(async () => {
-    await app?.close();
+    await t?.close();
   });
 
-  const get = (url: string) => app.inject({ method: 'GET', url, headers: auth });
-  const put = (url: string, payload: unknown) =>
-    app.inject({ method: 'PUT', url, headers: auth, payload: payload as Json });
+  const get = (url: string, as: Credentials = t.apiKey) => app.inject({ method: 'GET', url, ...as });
+  const put = (url: string, payload: unknown, as: Credentials = t.apiKey) =>
+    app.inject({ method: 'PUT', url, ...as, payload: payload as Json });
+  const post = (url: string, payload: unknown, as: Credentials = t.apiKey) =>
+    app.inject({ method: 'POST', url, ...as, payload: payload as Json });
   const stored = async (id: string) => (await new BusinessesRepo(db).getById(id as never))!;
 
-  it('refuses requests without the API key', async () => {
+  it('refuses requests from nobody signed in', async () => {
     expect((await app.inject({ method: 'GET', url: '/api/business' })).statusCode).toBe(401);
     expect(
       (await app.inject({ method: 'PUT', url: `/api/business/${freeId}`, payload: { name: 'x' } }))
@@ -90,8 +97,18 @@ describe.each(drivers)('business admin API on $name', (driver) => {
       phoneNumbers: ['+15005550006'],
       profile: { timezone: 'America/New_York', emergencyNumber: '+12125550147', transferNumber: null },
       notifications: { emergency: { sms: ['+12125550147'], email: ['owner@acme-plumbing.example'] } },
-      limits: { leadQuestions: null, emergencyVoiceCalls: true },
       problems: [],
+    });
+    // The plan's whole row of the plan table, "no limit" as null.
+    expect(b.limits).toEqual({
+      chatWidget: 'full',
+      leadQuestions: null,
+      voiceAgent: true,
+      realtime: true,
+      emergencyVoiceCalls: true,
+      analytics: 'full',
+      monitoring: true,
+      brandingVisible: false,
     });
     expect(b.profile.services.map((s: Json) => s.id)).toEqual([
       'drain-cleaning',
@@ -299,5 +316,129 @@ describe.each(drivers)('business admin API on $name', (driver) => {
     const { profile } = profileFromStored(await stored(DEMO_BUSINESS_ID));
     expect(profile.greeting).toBe('Hello from edit A');
     expect(profile.faq).toEqual([{ question: 'Edit B?', answer: 'Yes.' }]);
+  });
+
+  it("shows an owner or agent their own business only; another's answers as a missing one", async () => {
+    const owner = await t.signIn('owner', freeId);
+    const agent = await t.signIn('agent', freeId);
+    for (const as of [owner.bearer, owner.cookie, agent.bearer]) {
+      const list = (await get('/api/business', as)).json() as Json;
+      expect(list.items.map((b: Json) => b.id)).toEqual([freeId]);
+      expect((await get(`/api/business/${freeId}`, as)).statusCode).toBe(200);
+      const theirs = await get(`/api/business/${DEMO_BUSINESS_ID}`, as);
+      const missing = await get('/api/business/00000000-0000-4000-8000-000000000000', as);
+      expect(theirs.statusCode).toBe(404);
+      expect(theirs.json()).toEqual(missing.json());
+      const notes = await get('/api/admin/business/notifications', as);
+      expect((notes.json() as Json).businessId).toBe(freeId);
+      const other = await get(`/api/admin/business/notifications?businessId=${DEMO_BUSINESS_ID}`, as);
+      expect(other.statusCode).toBe(404);
+    }
+    const before = await stored(DEMO_BUSINESS_ID);
+    const change = await put(`/api/business/${DEMO_BUSINESS_ID}`, { name: 'Mine now' }, owner.bearer);
+    expect(change.statusCode).toBe(404);
+    const notes = await put(
+      `/api/admin/business/notifications?businessId=${DEMO_BUSINESS_ID}`,
+      { notificationEmail: 'thief@example.com' },
+      owner.cookie,
+    );
+    expect(notes.statusCode).toBe(404);
+    expect((await stored(DEMO_BUSINESS_ID)).updatedAt).toEqual(before.updatedAt);
+  });
+
+  it('lets an owner change their business, not an agent; the cookie needs the CSRF token', async () => {
+    const owner = await t.signIn('owner', freeId);
+    const agent = await t.signIn('agent', freeId);
+    const byAgent = await put(`/api/business/${freeId}`, { name: 'Agent was here' }, agent.bearer);
+    expect(byAgent.statusCode).toBe(403);
+    expect(
+      (await put('/api/admin/business/notifications', { notificationEmail: 'a@b.example' }, agent.cookie))
+        .statusCode,
+    ).toBe(403);
+    const noCsrf = await put(`/api/business/${freeId}`, { name: 'No token' }, owner.cookieWithoutCsrf);
+    expect(noCsrf.statusCode).toBe(403);
+    expect((noCsrf.json() as Json).error).toBe('csrf_failed');
+    const ok = await put(`/api/business/${freeId}`, { name: 'Bright Smiles Dental' }, owner.cookie);
+    expect(ok.statusCode).toBe(200);
+    const notes = await put(
+      '/api/admin/business/notifications',
+      { notificationEmail: 'dr.lee@brightsmiles.example' },
+      owner.cookie,
+    );
+    expect(notes.statusCode).toBe(200);
+    expect(notes.json()).toMatchObject({
+      businessId: freeId,
+      notificationEmail: 'dr.lee@brightsmiles.example',
+    });
+  });
+
+  it('shows an operator the business asked for with ?businessId= on the notification settings', async () => {
+    const admin = await t.signIn('admin');
+    for (const as of [t.apiKey, admin.bearer]) {
+      const res = await get(`/api/admin/business/notifications?businessId=${freeId}`, as);
+      expect((res.json() as Json).businessId).toBe(freeId);
+    }
+    expect(((await get('/api/business', admin.bearer)).json() as Json).items).toHaveLength(2);
+  });
+
+  it('creates a business for operators only (FREE unless told), answered as GET shows it', async () => {
+    const created = await post('/api/business', {
+      name: 'Sparks Electric',
+      trade: 'electrical',
+      timezone: 'America/Denver',
+    });
+    expect(created.statusCode).toBe(201);
+    const b = (created.json() as Json).business;
+    expect(b).toMatchObject({
+      name: 'Sparks Electric',
+      trade: 'electrical',
+      plan: 'FREE',
+      profile: { timezone: 'America/Denver' },
+      limits: { leadQuestions: 5, voiceAgent: false, analytics: 'none' },
+    });
+    expect((await get(`/api/business/${b.id}`)).json()).toEqual({ business: b });
+    const admin = await t.signIn('admin');
+    const pro = await post(
+      '/api/business',
+      { name: 'Glow Salon', trade: 'salon', timezone: 'UTC', plan: 'PRO' },
+      admin.bearer,
+    );
+    expect((pro.json() as Json).business.plan).toBe('PRO');
+    const owner = await t.signIn('owner', freeId);
+    const byOwner = await post(
+      '/api/business',
+      { name: 'Mine', trade: 'general', timezone: 'UTC' },
+      owner.bearer,
+    );
+    expect(byOwner.statusCode).toBe(403);
+    const bad = await post('/api/business', { name: 'X', trade: 'general', timezone: 'Mars/Olympus' });
+    expect(bad.statusCode).toBe(400);
+    expect(JSON.stringify((bad.json() as Json).details)).toContain('body.timezone');
+  });
+
+  it('changes the plan for operators only; an owner sending the same plan back changes nothing', async () => {
+    const id = (
+      (await post('/api/business', { name: 'Plan Co', trade: 'general', timezone: 'UTC' })).json() as Json
+    ).business.id as string;
+    const owner = await t.signIn('owner', id);
+    const refused = await put(`/api/business/${id}`, { plan: 'PRO' }, owner.bearer);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toEqual({ error: 'forbidden', message: 'Only an admin may change the plan.' });
+    expect((await stored(id)).plan).toBe('FREE');
+    const same = await put(`/api/business/${id}`, { plan: 'FREE', name: 'Plan Co.' }, owner.bearer);
+    expect(same.statusCode).toBe(200);
+    const up = await put(`/api/business/${id}`, { plan: 'PRO' });
+    expect(up.statusCode).toBe(200);
+    expect((up.json() as Json).business).toMatchObject({ plan: 'PRO', limits: { voiceAgent: true } });
+    const six = ['name', 'phone', 'address', 'need', 'urgency', 'email'].map((field) => ({ field }));
+    expect((await put(`/api/business/${id}`, { profile: { leadQuestions: six } })).statusCode).toBe(200);
+    // Back to FREE with six lead questions stored: the new plan's limit is checked.
+    const down = await put(`/api/business/${id}`, { plan: 'FREE' });
+    expect(down.statusCode).toBe(400);
+    expect((down.json() as Json).message).toContain('the FREE plan allows at most 5 lead questions (got 6)');
+    expect((await stored(id)).plan).toBe('PRO');
+    const admin = await t.signIn('admin');
+    const basic = await put(`/api/business/${id}`, { plan: 'BASIC' }, admin.bearer);
+    expect((basic.json() as Json).business.plan).toBe('BASIC');
   });
 });
