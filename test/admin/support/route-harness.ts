@@ -25,6 +25,8 @@ export interface Harness {
   server: FastifyInstance;
   access: Access;
   database: Database;
+  /** A private temp folder (DATA_DIR for whatever the routes need on disk). */
+  dataDir: string;
   businesses: BusinessesRepo;
   /** The demo business (PRO) and another one. */
   a: BusinessId;
@@ -75,7 +77,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     ownerB: await tokenOf('owner-b@example.com', 'owner', b),
     admin: await tokenOf('admin@example.com', 'admin'),
   };
-  const base = { server, access, database, businesses, a, b, tokens };
+  const base = { server, access, database, dataDir: target.dataDir, businesses, a, b, tokens };
   await opts.routes(base);
   await server.ready();
   return {
