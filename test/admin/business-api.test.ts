@@ -5,14 +5,8 @@ import { profileFromStored } from '../../src/business/stored-profile.js';
 import { resolveNotificationSettings } from '../../src/notify/settings.js';
 import { BusinessesRepo, DEMO_BUSINESS_ID, seedDemoBusiness, type Db } from '../../src/store/index.js';
 import { drivers, silentLogger, useDatabase } from '../store/drivers.js';
-import {
-  createAccessTestApp,
-  TEST_API_KEY as KEY,
-  type AccessTestApp,
-  type Credentials,
-} from '../support/access.js';
+import { createAccessTestApp, type AccessTestApp, type Credentials } from '../support/access.js';
 
-const auth = { authorization: `Bearer ${KEY}` };
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe.each(drivers)('business admin API on $name', (driver) => {
