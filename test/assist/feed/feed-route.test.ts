@@ -7,13 +7,15 @@ import { parseFeedMessage, type FeedMessage } from '../../../src/assist/feed/fee
 import { registerAssistFeed, type AssistFeedDeps } from '../../../src/assist/feed/feed-route.js';
 import { FeedTickets } from '../../../src/assist/feed/feed-tickets.js';
 import { registerAssistTickets } from '../../../src/assist/feed/ticket-route.js';
-import { requireApiKey } from '../../../src/http/auth.js';
+import { SessionTokens } from '../../../src/auth/index.js';
+import { registerAccess } from '../../../src/http/access.js';
 import { registerHttpEdge } from '../../../src/http/edge.js';
 import { Metrics } from '../../../src/http/metrics.js';
 import { registerApiDocs } from '../../../src/http/openapi.js';
 import type { CallSid } from '../../../src/ids.js';
 import { silentLogger } from '../../../src/shared/index.js';
 import { InProcessBus, type EventBus } from '../../../src/store/bus/index.js';
+import type { UsersRepo } from '../../../src/store/index.js';
 import { BIZ_A, BIZ_B, CALL_A1, CALL_A2, CALL_B1, assistEvent, pricingSuggestion } from './fixtures.js';
 
 /** The feed and the ticket route on a real Fastify with @fastify/websocket, over an in-process bus. */
@@ -51,9 +53,16 @@ async function serve(over: Partial<AssistFeedDeps> = {}) {
     metrics,
     ...over,
   });
+  // Tickets are asked for with the admin key here (users' tickets: test/admin/tenant-isolation.test.ts).
+  const access = await registerAccess(app, {
+    apiKey: ADMIN_KEY,
+    sessions: new SessionTokens('feed-test-session-secret-0123456789', 60),
+    users: { get: async () => undefined } as unknown as UsersRepo,
+    secureCookies: false,
+  });
   registerAssistTickets(app, {
     tickets,
-    authenticate: requireApiKey(ADMIN_KEY),
+    access,
     callBusiness,
     defaultBusinessId,
   });
