@@ -141,6 +141,7 @@ function html(jsHash: string, cssHash: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
 <title>Switchboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/admin/assets/app.css?v=${cssHash}">
 <script type="module" src="/admin/assets/app.js?v=${jsHash}"></script>
 </head>

@@ -79,6 +79,7 @@ export function Shell({ path }: { path: string }) {
       </header>
       <div class="body">
         <nav id="site-nav" class={`sidenav${menuOpen ? ' open' : ''}`} aria-label="Main">
+          <p class="nav-business">{session.business?.name ?? ''}</p>
           <ul>
             {routes
               .filter((r) => r.nav)

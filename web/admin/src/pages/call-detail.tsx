@@ -299,14 +299,22 @@ function EventsSection({ events }: { events: CallEvent[] }) {
       ) : (
         <ol class="events">
           {events.map((e, i) => {
-            const payload =
-              e.payload && Object.keys(e.payload).length ? JSON.stringify(e.payload, null, 1) : null;
+            const entries = Object.entries(e.payload ?? {});
             return (
               <li key={e.id ?? i}>
                 <span class="muted">{formatTime(e.occurredAt)}</span>
                 <div>
                   <code>{e.type}</code>
-                  {payload ? <pre>{payload.length > 600 ? `${payload.slice(0, 600)}…` : payload}</pre> : null}
+                  {entries.length ? (
+                    <dl class="kv">
+                      {entries.map(([k, v]) => (
+                        <div key={k}>
+                          <dt>{k}</dt>
+                          <dd>{shown(v)}</dd>
+                        </div>
+                      ))}
+                    </dl>
+                  ) : null}
                 </div>
               </li>
             );
@@ -336,6 +344,17 @@ function SuggestionsSection({ suggestions }: { suggestions: Suggestion[] }) {
       </Table>
     </Section>
   );
+}
+
+/** An event's value in a few words: lists joined, objects as JSON, long text cut. */
+function shown(v: unknown): string {
+  const text =
+    Array.isArray(v) && v.every((x) => typeof x !== 'object')
+      ? v.join(', ')
+      : typeof v === 'string'
+        ? v
+        : JSON.stringify(v);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 /** 83_000 -> "1:23" on the call's clock. */

@@ -88,7 +88,9 @@ export function CallsPage() {
               <td>
                 <CallStatus status={c.status} />
               </td>
-              <td class="summary-cell">{c.summary?.text ?? <span class="muted">—</span>}</td>
+              <td class="summary-cell">
+                <div class="clamp">{c.summary?.text ?? '—'}</div>
+              </td>
             </tr>
           ))}
         </Table>

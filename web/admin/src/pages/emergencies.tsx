@@ -69,6 +69,7 @@ function EmergencyCard({
       const answer = await api.send<{ emergency: Emergency }>(
         'POST',
         `/api/emergencies/${encodeURIComponent(e.id)}/acknowledge`,
+        {},
       );
       onChange(answer.emergency);
     } catch (err) {
@@ -124,6 +125,7 @@ const CHANNELS: Record<string, string> = {
   sms: 'SMS',
   email: 'Email',
   call: 'Phone call',
+  'voice-call': 'Phone call',
   voice: 'Phone call',
   slack: 'Slack',
 };

@@ -202,11 +202,23 @@ export function LivePage() {
           {active.length === 0 ? (
             <EmptyState title="No calls right now">New calls appear here as soon as they ring.</EmptyState>
           ) : null}
-          <div class="live-grid">
-            {[...active, ...ended].map((c) => (
-              <LiveCallCard key={c.callSid} call={c} />
-            ))}
-          </div>
+          {active.length ? (
+            <div class="live-grid">
+              {active.map((c) => (
+                <LiveCallCard key={c.callSid} call={c} />
+              ))}
+            </div>
+          ) : null}
+          {ended.length ? (
+            <>
+              <h2 class="subhead">Just ended</h2>
+              <div class="live-grid">
+                {ended.map((c) => (
+                  <LiveCallCard key={c.callSid} call={c} />
+                ))}
+              </div>
+            </>
+          ) : null}
         </>
       )}
     </Page>
@@ -277,12 +289,12 @@ function LiveCallCard({ call }: { call: Shown }) {
           ))}
         </ol>
         {count === 0 ? <p class="muted">Waiting for the first words…</p> : null}
-        {call.endedAt ? (
-          <p>
-            <Link href={`/admin/calls/${encodeURIComponent(call.callSid)}`}>Open the call</Link>
-          </p>
-        ) : null}
       </div>
+      {call.endedAt ? (
+        <div class="live-call-foot">
+          <Link href={`/admin/calls/${encodeURIComponent(call.callSid)}`}>Open the call</Link>
+        </div>
+      ) : null}
     </article>
   );
 }
