@@ -112,6 +112,11 @@ async function closePage(page: Page): Promise<void> {
   await page.context().close();
 }
 
+/** What the page showed when a test failed on it: the first thing to look at. */
+async function failedScreenshot(page: Page, name: string): Promise<void> {
+  await screenshot(page, `failed-${name}`).catch(() => undefined);
+}
+
 /** Opens a dashboard address and waits for its page's main heading. */
 async function open(page: Page, path: string, heading: string | RegExp): Promise<void> {
   await page.goto(path);
@@ -187,6 +192,9 @@ describe('the dashboard in headless Chromium', () => {
       expect(me.status()).toBe(200);
       expect(((await me.json()) as { user: { email: string } }).user.email).toBe(OWNER.email);
       summary('sign-in: the form signs the owner in; a wrong password shows an alert');
+    } catch (err) {
+      await failedScreenshot(page, 'login');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -214,6 +222,7 @@ describe('the dashboard in headless Chromium', () => {
       const transcript = section(page, 'Transcript');
       await waitForText(transcript, callerWords);
       await waitForText(transcript, greeting);
+      await screenshot(page, 'call-detail');
 
       const audio = section(page, 'Recording').locator('audio');
       const src = await audio.getAttribute('src');
@@ -239,10 +248,12 @@ describe('the dashboard in headless Chromium', () => {
       expect(attachment.headers()['content-disposition']).toMatch(
         new RegExp(`^attachment; filename="${demoCall.callSid}\\.wav"`),
       );
-      await screenshot(page, 'call-detail');
       summary(
         `calls: ${demoCall.callSid} listed and opened; transcript "${callerWords}"; recording ${duration.toFixed(1)} s plays`,
       );
+    } catch (err) {
+      await failedScreenshot(page, 'call-detail');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -263,9 +274,15 @@ describe('the dashboard in headless Chromium', () => {
       await expect.poll(() => field.inputValue(), { timeout: WAIT }).toBe(greeting);
       await screenshot(page, 'business-saved');
 
-      const stored = await apiOk<{ profile: { greeting: string } }>('GET', `/api/business/${demoId}`);
-      expect(stored.profile.greeting).toBe(greeting);
+      const stored = await apiOk<{ business: { profile: { greeting: string } } }>(
+        'GET',
+        `/api/business/${demoId}`,
+      );
+      expect(stored.business.profile.greeting).toBe(greeting);
       summary('business: greeting saved ("Saved"), shown after reload, and read back from the API');
+    } catch (err) {
+      await failedScreenshot(page, 'business');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -295,6 +312,9 @@ describe('the dashboard in headless Chromium', () => {
       );
       expect(outbox.items.filter((n) => n.kind === 'email' && n.recipient === address)).toHaveLength(1);
       summary(`notifications: ${address} saved; the test email is in the outbox`);
+    } catch (err) {
+      await failedScreenshot(page, 'notifications');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -344,11 +364,15 @@ describe('the dashboard in headless Chromium', () => {
       expect(refused.body.error).toBe('validation_failed');
       expect(refused.body.details).toContainEqual(
         expect.objectContaining({
-          path: 'profile.leadQuestions',
+          // The API names a request's fields from its body (body.profile.leadQuestions).
+          path: expect.stringMatching(/^(body\.)?profile\.leadQuestions$/),
           message: expect.stringContaining('at most 5 lead questions (got 6)'),
         }),
       );
       summary(`plans: FREE sixth lead question refused by the page (${refusedBy}) and the API (400)`);
+    } catch (err) {
+      await failedScreenshot(page, 'business-free');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -372,8 +396,12 @@ describe('the dashboard in headless Chromium', () => {
       let seen = false;
       try {
         await article.waitFor({ timeout: LIVE_WAIT });
-        const transcript = article.locator('[aria-live="polite"]');
-        await waitForText(transcript, HEARD, LIVE_WAIT);
+        // The caller's line (the page labels each line with who spoke) as it is heard.
+        const callerLines = article
+          .locator('[aria-live="polite"]')
+          .getByRole('listitem')
+          .filter({ hasText: /^\s*Caller/ });
+        await waitForText(callerLines, HEARD, LIVE_WAIT);
         seen = true;
         await screenshot(page, 'live-call');
       } finally {
@@ -382,6 +410,9 @@ describe('the dashboard in headless Chromium', () => {
       expect(seen).toBe(true);
       expect(await page.evaluate('window.__sameDocument === true')).toBe(true);
       summary(`live: "Call from ${from}" appeared and its transcript gained the caller's words in place`);
+    } catch (err) {
+      await failedScreenshot(page, 'live');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -401,6 +432,9 @@ describe('the dashboard in headless Chromium', () => {
       expect((await page.request.get(`/api/calls/${demoCall.callSid}`)).status()).toBe(404);
       expect((await page.request.get(`/api/calls/${demoCall.callSid}/recording`)).status()).toBe(404);
       summary("isolation: another business's owner gets not-found for the demo call (page and API)");
+    } catch (err) {
+      await failedScreenshot(page, 'call-detail-other-business');
+      throw err;
     } finally {
       await closePage(page);
     }
@@ -424,13 +458,16 @@ describe('the dashboard in headless Chromium', () => {
               ),
             );
         });
+        // goto waits for the load event: every script the page itself loads has arrived.
         await open(page, p.path, p.heading);
-        await page.waitForLoadState('networkidle');
         const bytes = (await Promise.all(bodies)).reduce((a, b) => a + b, 0);
         weights.push(`${p.name} ${(bytes / 1024).toFixed(1)} KB`);
         await screenshot(page, `page-${p.name}`);
         expect(bytes, `${p.path} loads ${bytes} bytes of JavaScript`).toBeGreaterThan(0);
         expect(bytes, `${p.path} loads ${bytes} bytes of JavaScript`).toBeLessThan(JS_BUDGET_BYTES);
+      } catch (err) {
+        await failedScreenshot(page, p.name);
+        throw err;
       } finally {
         await closePage(page);
       }
@@ -446,6 +483,9 @@ describe('the dashboard in headless Chromium', () => {
       await section(phone, 'Transcript').waitFor();
       await screenshot(phone, 'phone-call-detail');
       summary('screenshots: test-results/screenshots/ (desktop 1280x800; live and call detail at 390x844)');
+    } catch (err) {
+      await failedScreenshot(phone, 'phone');
+      throw err;
     } finally {
       await closePage(phone);
     }
