@@ -11,6 +11,7 @@ if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:
 echo "== typecheck";    npx tsc -p tsconfig.json --noEmit
 echo "== lint";         npx eslint . --max-warnings 0
 echo "== format";       npx prettier --check . --log-level warn
+echo "== browser";      bash scripts/install-browser.sh && node scripts/build-web.mjs
 if [ $# -gt 0 ]; then
   echo "== tests";      npx vitest run "$@"
 else
