@@ -5,7 +5,7 @@ import { principalLabel } from '../auth/index.js';
 import { principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, describedOnly, queryObject } from '../http/route-schemas.js';
-import type { BusinessId } from '../ids.js';
+import { asCallSid, type BusinessId } from '../ids.js';
 import type { Logger } from '../shared/index.js';
 import type { EventBus, Subscription } from '../store/bus/index.js';
 import { CallsRepo, isTerminalStatus, type Db } from '../store/index.js';
@@ -82,7 +82,8 @@ export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
         querystring: LiveQuery,
         response: {
           200: describedOnly({
-            description: 'text/event-stream',
+            description:
+              'text/event-stream: event snapshot, then call, transcript and alert; `: ping` every 15 s',
             type: 'string',
           }),
           429: z.looseObject({}).describe('Too many open feeds for this user'),
@@ -130,9 +131,15 @@ export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
       res.once('close', end);
 
       try {
-        subscription = await deps.bus.subscribe({ businessId }, (e) => {
+        subscription = await deps.bus.subscribe({ businessId }, async (e) => {
           const m = mapper.map(e);
           if (!m) return;
+          // The event does not carry the caller's number; the call's record does. The bus awaits
+          // this handler before the next event, so the order holds.
+          if (m.event === 'call' && m.data.kind === 'started') {
+            const from = await callerOf(calls, e.callSid);
+            if (from) m.data.from = from;
+          }
           if (write) write(m);
           else early.push(m);
         });
@@ -176,6 +183,15 @@ export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
       }
     },
   );
+}
+
+/** The caller's number as the call's record has it; undefined when unknown or unreadable now. */
+async function callerOf(calls: CallsRepo, callSid: string): Promise<string | undefined> {
+  try {
+    return (await calls.get(asCallSid(callSid)))?.fromNumber ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The business's calls in progress (started within the window, no end yet), each with its turns. */

@@ -96,6 +96,11 @@ describe('GET /api/live: the live feed of a business’s calls (server-sent even
     const feed = await open('', h.tokens.ownerA);
     await feed.next((m) => m.event === 'snapshot');
     const sid = 'CA-live-2';
+    await new CallsRepo(h.database.db).create({
+      callSid: asCallSid(sid),
+      businessId: h.a,
+      from: '+15551230003',
+    });
     await publish(h.a, sid, { type: 'call-started', channel: 'phone' });
     await publish(h.a, sid, { type: 'speech-started', track: 'inbound', atMs: 5000 });
     await publish(h.a, sid, { type: 'transcript-interim', track: 'inbound', text: 'my basement' });
@@ -144,7 +149,11 @@ describe('GET /api/live: the live feed of a business’s calls (server-sent even
     });
 
     const isNews = (m: { event: string }) => m.event !== 'comment';
-    expect((await feed.next(isNews)).data).toMatchObject({ callSid: sid, kind: 'started' });
+    expect((await feed.next(isNews)).data).toMatchObject({
+      callSid: sid,
+      kind: 'started',
+      from: '+15551230003',
+    });
     expect((await feed.next(isNews)).data).toEqual({
       callSid: sid,
       speaker: 'caller',
@@ -175,6 +184,14 @@ describe('GET /api/live: the live feed of a business’s calls (server-sent even
       event: 'call',
       data: { callSid: sid, kind: 'ended', reason: 'stop' },
     });
+    feed.close();
+  });
+
+  it('opens with the dashboard’s session cookie, as EventSource sends it (a GET needs no CSRF token)', async () => {
+    const feed = await openSse(`${url}/api/live`, { cookie: `sb_session=${h.tokens.ownerA}` });
+    readers.push(feed);
+    expect(feed.status).toBe(200);
+    expect((await feed.next()).event).toBe('snapshot');
     feed.close();
   });
 
