@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, ApiFailure } from '../api';
+import { segments, STAGES, totalMs } from '../latency';
 import type { CallDetail, CallEvent, Suggestion, Turn, TurnLatency } from '../types';
 import {
   Badge,
@@ -169,45 +170,9 @@ function RecordingSection({ call, sid }: { call: CallDetail; sid: string }) {
   );
 }
 
-/** The stages of a turn's wait, in the order they happen, each ending at its mark. */
-const STAGES: { key: string; label: string; cls: string; end: (l: TurnLatency) => number | undefined }[] = [
-  { key: 'endpointing', label: 'Endpointing', cls: 'seg-end', end: (l) => l.endpointingMs },
-  { key: 'stt', label: 'Recognition', cls: 'seg-stt', end: (l) => l.sttFinalMs },
-  {
-    key: 'brain',
-    label: 'Brain (first token)',
-    cls: 'seg-llm',
-    end: (l) => l.llmFirstTokenMs ?? l.firstTextMs,
-  },
-  { key: 'tts', label: 'Speech (first audio)', cls: 'seg-tts', end: (l) => l.firstAudioMs },
-  { key: 'send', label: 'Sent to caller', cls: 'seg-send', end: (l) => l.firstFrameSentMs },
-];
-
-const totalOf = (l: TurnLatency) =>
-  l.firstFrameSentMs ??
-  l.firstAudioMs ??
-  l.llmFirstTokenMs ??
-  l.firstTextMs ??
-  l.sttFinalMs ??
-  l.endpointingMs ??
-  0;
-
-/** Consecutive segments [from, to) of the stages a turn reached. */
-function segments(l: TurnLatency) {
-  const out: { cls: string; label: string; from: number; to: number }[] = [];
-  let at = 0;
-  for (const s of STAGES) {
-    const end = s.end(l);
-    if (end === undefined || end <= at) continue;
-    out.push({ cls: s.cls, label: s.label, from: at, to: end });
-    at = end;
-  }
-  return out;
-}
-
 function LatencySection({ turns }: { turns: Turn[] }) {
-  const measured = turns.filter((t) => t.latency && totalOf(t.latency) > 0);
-  const scale = Math.max(1, ...measured.map((t) => totalOf(t.latency as TurnLatency)));
+  const measured = turns.filter((t) => t.latency && totalMs(t.latency) > 0);
+  const scale = Math.max(1, ...measured.map((t) => totalMs(t.latency as TurnLatency)));
   return (
     <Section title="Latency">
       {measured.length === 0 ? (
@@ -220,7 +185,7 @@ function LatencySection({ turns }: { turns: Turn[] }) {
           <div class="legend" aria-hidden="true">
             {STAGES.map((s) => (
               <span key={s.key}>
-                <i class={s.cls} />
+                <i class={`seg-${s.key}`} />
                 {s.label}
               </span>
             ))}
@@ -239,18 +204,18 @@ function LatencySection({ turns }: { turns: Turn[] }) {
                   >
                     {segments(l).map((s) => (
                       <rect
-                        key={s.cls}
-                        class={s.cls}
-                        x={(s.from / scale) * 1000}
+                        key={s.key}
+                        class={`seg-${s.key}`}
+                        x={(s.fromMs / scale) * 1000}
                         y={0}
-                        width={((s.to - s.from) / scale) * 1000}
+                        width={((s.toMs - s.fromMs) / scale) * 1000}
                         height={16}
                       >
-                        <title>{`${s.label}: ${formatMs(s.to)}`}</title>
+                        <title>{`${s.label}: ${formatMs(s.toMs)}`}</title>
                       </rect>
                     ))}
                   </svg>
-                  <span class="num">{formatMs(totalOf(l))}</span>
+                  <span class="num">{formatMs(totalMs(l))}</span>
                 </div>
               );
             })}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api';
+import { addLine } from '../live-transcript';
 import { useSession } from '../session';
 import type {
   Call,
@@ -28,31 +29,6 @@ type Connection = 'connecting' | 'open' | 'retrying' | 'refused';
 /** An ended call stays on screen this long (with a link to its page), then leaves. */
 const ENDED_VISIBLE_MS = 60_000;
 const MAX_ALERTS = 5;
-
-/**
- * One spoken line into a transcript. A line is known by speaker and start offset: the same one
- * again (a snapshot overlapping the stream) replaces it, and a speaker's final words replace
- * that speaker's interim ones.
- */
-export function addLine(lines: LiveLine[], line: LiveLine): LiveLine[] {
-  const same = lines.findIndex((l) => l.speaker === line.speaker && l.atMs === line.atMs);
-  const pending = lines.findIndex((l) => l.speaker === line.speaker && !l.final);
-  const at = same >= 0 ? same : pending;
-  if (at >= 0) {
-    const old = lines[at] as LiveLine;
-    if (old.final && !line.final) return lines; // Late interim words after the final ones.
-    const next = lines.slice();
-    next.splice(at, 1);
-    return insertInOrder(next, line);
-  }
-  return insertInOrder(lines, line);
-}
-
-function insertInOrder(lines: LiveLine[], line: LiveLine): LiveLine[] {
-  let i = lines.length;
-  while (i > 0 && (lines[i - 1] as LiveLine).atMs > line.atMs) i--;
-  return [...lines.slice(0, i), line, ...lines.slice(i)];
-}
 
 export function LivePage() {
   const { businessId } = useSession();
