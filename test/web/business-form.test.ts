@@ -5,6 +5,7 @@ import {
   businessBody,
   businessForm,
   canAddQuestion,
+  defaultLeadFields,
   formProblems,
   leadLimitText,
   leadQuestionLimit,
@@ -72,6 +73,14 @@ describe('the Business form', () => {
       required: true,
     });
     expect(businessBody(form).profile.leadQuestions?.[1]).toEqual({ field: 'phone', required: true });
+  });
+
+  it("offers the agent's default questions for the trade (no address for a dentist)", () => {
+    expect(defaultLeadFields('plumbing')).toEqual(['name', 'phone', 'address', 'need', 'urgency']);
+    expect(defaultLeadFields('dental')).toEqual(['name', 'phone', 'need', 'urgency']);
+    expect(businessForm({ ...demo(), trade: 'dental' }).leadQuestions.map((q) => q.field)).toEqual(
+      defaultLeadFields('dental'),
+    );
   });
 
   it('goes back to the default questions by removing the stored ones', () => {

@@ -28,11 +28,16 @@ interface Analytics {
 const PLAN_MESSAGE = 'Analytics need the BASIC or PRO plan.';
 
 export function AnalyticsPage() {
-  const { businessId } = useSession();
+  const { businessId, business } = useSession();
   const [days, setDays] = useState<RangeDays>(() => rangeFrom(location.search));
+  // The plan table says FREE has none: no need to ask (the API would refuse the same way).
+  const noPlan = business?.id === businessId && business.limits.analytics === 'none';
   const data = useAsync(
-    () => api.get<Analytics>(query('/api/analytics', { businessId, days })),
-    [businessId, days],
+    () =>
+      noPlan
+        ? Promise.reject(new ApiFailure(403, 'plan_required', PLAN_MESSAGE))
+        : api.get<Analytics>(query('/api/analytics', { businessId, days })),
+    [businessId, days, noPlan],
   );
   const planRefused = data.error instanceof ApiFailure && data.error.code === 'plan_required';
 

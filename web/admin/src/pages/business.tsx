@@ -175,6 +175,7 @@ export function BusinessPage() {
                   value={form.leadQuestions}
                   custom={form.customQuestions}
                   plan={business.plan}
+                  trade={business.trade}
                   limit={limit}
                   onChange={(leadQuestions, customQuestions) => edit({ leadQuestions, customQuestions })}
                 />

@@ -77,7 +77,7 @@ export function KnowledgePage() {
       {!manages ? <ReadOnlyNotice what="documents" /> : null}
       {manages ? <Upload businessId={businessId} onAdded={() => void docs.reload()} /> : null}
       <Ask businessId={businessId} />
-      <Section title="Documents">
+      <Section title="What the agent knows">
         {docs.error ? <LoadError error={docs.error} retry={() => void docs.reload()} /> : null}
         {!docs.data && !docs.error ? <Loading lines={3} label="Loading documents…" /> : null}
         {docs.data && docs.data.items.length === 0 ? (
@@ -143,7 +143,7 @@ function Upload({ businessId, onAdded }: { businessId: string; onAdded: () => vo
   }
 
   return (
-    <Section title="Add a document">
+    <Section title="Add to the knowledge base">
       <form onSubmit={upload} noValidate>
         <div class="upload-row">
           <Field label="Document" hint="Text, Markdown, HTML or PDF, up to 10 MB.">
@@ -200,7 +200,13 @@ function Ask({ businessId }: { businessId: string }) {
   return (
     <Section title="Ask">
       <p class="muted">See what the agent would answer from, as if a caller asked.</p>
-      <form class="inline-form" onSubmit={ask} noValidate role="search" aria-label="Ask the knowledge base">
+      <form
+        class="inline-form ask-form"
+        onSubmit={ask}
+        noValidate
+        role="search"
+        aria-label="Ask the knowledge base"
+      >
         <Field label="Question">
           <input
             type="text"
@@ -232,9 +238,7 @@ function Ask({ businessId }: { businessId: string }) {
               {answer.hits.map((h, i) => (
                 <li class="passage" key={`${h.documentId}-${i}`}>
                   <blockquote>{h.text}</blockquote>
-                  <div class="passage-meta">
-                    From {h.title ? `“${h.title}”` : 'a document'} · match {h.score.toFixed(2)}
-                  </div>
+                  <div class="passage-meta">From {h.title ? `“${h.title}”` : 'a document'}</div>
                 </li>
               ))}
             </ol>

@@ -61,11 +61,13 @@ function UsersManager() {
       {!list.data && !list.error ? <Loading lines={3} label="Loading users…" /> : null}
       {list.data && rows.length === 0 ? <EmptyState title="No users yet" /> : null}
       {rows.length > 0 ? (
-        <Table caption="Users" head={['Email', 'Role', 'Added', 'Last sign-in', '']}>
-          {rows.map((u) => (
-            <UserRow key={u.id} u={u} self={u.id === user.id} onRemoved={() => void list.reload()} />
-          ))}
-        </Table>
+        <div class="stack">
+          <Table caption="Users" head={['Email', 'Role', 'Added', 'Last sign-in', '']}>
+            {rows.map((u) => (
+              <UserRow key={u.id} u={u} self={u.id === user.id} onRemoved={() => void list.reload()} />
+            ))}
+          </Table>
+        </div>
       ) : null}
       <AddUser
         businessId={businessId}

@@ -25,8 +25,16 @@ export const DEFAULT_PROMPTS: Record<LeadField, string> = {
   urgency: 'How urgent is it? Do you need someone today, this week, or is it flexible?',
   email: "What's your email address?",
 };
-/** The questions asked when the business has set none (the agent's defaults). */
-export const DEFAULT_LEAD_FIELDS: readonly LeadField[] = ['name', 'phone', 'address', 'need', 'urgency'];
+/**
+ * The questions asked when the business has set none: the agent's defaults
+ * (src/agent/rules/lead-flow.ts), which skip the address for trades that do not visit callers.
+ */
+export function defaultLeadFields(trade: string | undefined): LeadField[] {
+  const addressless = ['dental', 'medical', 'legal', 'salon'].includes(trade ?? '');
+  return (['name', 'phone', 'address', 'need', 'urgency'] as const).filter(
+    (f) => !(f === 'address' && addressless),
+  );
+}
 
 export interface Service {
   id: string;
@@ -50,6 +58,7 @@ export interface LeadQuestion {
 /** The part of GET /api/business/:id's business this page reads. */
 export interface BusinessView {
   name: string;
+  trade?: string;
   plan: string;
   profile: {
     greeting: string | null;
@@ -113,7 +122,7 @@ export function businessForm(b: BusinessView): BusinessForm {
     faq: (b.profile.faq ?? []).map((f) => ({ ...f })),
     leadQuestions: stored
       ? stored.map((q) => ({ field: q.field, prompt: q.prompt ?? '', required: q.required ?? true }))
-      : DEFAULT_LEAD_FIELDS.map((field) => ({ field, prompt: '', required: true })),
+      : defaultLeadFields(b.trade).map((field) => ({ field, prompt: '', required: true })),
     customQuestions: Boolean(stored),
     storedQuestions: Boolean(stored),
   };

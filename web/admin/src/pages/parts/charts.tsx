@@ -83,9 +83,7 @@ function Legend({ series }: { series: Series[] }) {
     <p class="chart-caption" aria-hidden="true">
       {series.map((s) => (
         <span key={s.key} style={{ marginRight: '14px' }}>
-          <svg width="10" height="10" class="swatch" aria-hidden="true">
-            <rect width="10" height="10" class={s.className} />
-          </svg>
+          <span class={`swatch ${s.className}`} />
           {s.label}
         </span>
       ))}
@@ -220,7 +218,7 @@ export function HBars({
   const row = 30;
   const height = bars.length * row + 4;
   const label = Math.min(labelWidth, Math.round(width * 0.4));
-  const valueRoom = 64;
+  const valueRoom = 78;
   const w = Math.max(40, width - label - valueRoom);
   const max = fixedMax ?? niceScale(Math.max(0, ...bars.map((x) => x.value))).max;
   return (
@@ -245,7 +243,7 @@ export function HBars({
                 </text>
                 <rect class="s-soft" x={label} y={y + 3} width={w} height={16} rx={3} opacity={0.35} />
                 <rect class={x.className ?? 's-bar'} x={label} y={y + 3} width={bw} height={16} rx={3} />
-                <text class="value" x={label + bw + 6} y={y + 11} dy="0.32em">
+                <text class="value" x={label + w + 8} y={y + 11} dy="0.32em">
                   {x.text}
                 </text>
               </g>

@@ -1,7 +1,7 @@
 import { Button } from '../../ui';
 import {
   canAddQuestion,
-  DEFAULT_LEAD_FIELDS,
+  defaultLeadFields,
   DEFAULT_PROMPTS,
   LEAD_FIELD_NAMES,
   LEAD_FIELDS,
@@ -182,12 +182,14 @@ export function LeadQuestionsEditor({
   value,
   custom,
   plan,
+  trade,
   limit,
   onChange,
 }: {
   value: QuestionRow[];
   custom: boolean;
   plan: string;
+  trade: string;
   limit: number | null;
   onChange: (next: QuestionRow[], custom: boolean) => void;
 }) {
@@ -225,9 +227,11 @@ export function LeadQuestionsEditor({
                   />
                 </div>
                 <div class="field">
-                  <label for={`lq-field-${i}`}>Question {n} asks for</label>
+                  {/* "#n", not "question n": the question's own input alone is named "Question n". */}
+                  <label for={`lq-field-${i}`}>Asks for</label>
                   <select
                     id={`lq-field-${i}`}
+                    aria-label={`Asks for (#${n})`}
                     value={q.field}
                     onChange={(e) => set(i, { field: (e.target as HTMLSelectElement).value as LeadField })}
                   >
@@ -243,12 +247,12 @@ export function LeadQuestionsEditor({
                     type="checkbox"
                     checked={q.required}
                     onChange={(e) => set(i, { required: (e.target as HTMLInputElement).checked })}
-                    aria-label={`Question ${n} is required`}
+                    aria-label={`Required (#${n})`}
                   />
                   <span aria-hidden="true">Required</span>
                 </label>
                 <Remove
-                  label={`Remove question ${n}`}
+                  label={`Remove lead question #${n}`}
                   onClick={() =>
                     onChange(
                       value.filter((_, j) => j !== i),
@@ -284,11 +288,13 @@ export function LeadQuestionsEditor({
             variant="ghost"
             onClick={() =>
               onChange(
-                DEFAULT_LEAD_FIELDS.slice(0, limit ?? undefined).map((field) => ({
-                  field,
-                  prompt: '',
-                  required: true,
-                })),
+                defaultLeadFields(trade)
+                  .slice(0, limit ?? undefined)
+                  .map((field) => ({
+                    field,
+                    prompt: '',
+                    required: true,
+                  })),
                 false,
               )
             }
