@@ -51,7 +51,7 @@ export function Shell({ path }: { path: string }) {
         <div class="topbar-right">
           {session.user.role === 'admin' && session.businesses.length > 0 ? (
             <label class="business-picker">
-              <span class="visually-hidden">Business</span>
+              <span class="visually-hidden">Switch business</span>
               <select
                 value={session.businessId}
                 onChange={(e) => session.setBusinessId((e.target as HTMLSelectElement).value)}

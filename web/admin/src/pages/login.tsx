@@ -18,7 +18,15 @@ export function LoginPage({ next }: { next: string | null }) {
 
   useEffect(() => {
     document.title = 'Sign in · Switchboard';
-  }, []);
+    // Already signed in (a bookmark of this page): go on. A plain fetch, so that "not signed
+    // in" stays here quietly instead of being treated as a session that ended.
+    fetch('/api/auth/me', { credentials: 'same-origin' })
+      .then(async (res) => {
+        const me = res.ok ? ((await res.json()) as { user?: unknown }) : null;
+        if (me?.user) location.replace(safeNext(next));
+      })
+      .catch(() => undefined);
+  }, [next]);
 
   async function submit(e: Event) {
     e.preventDefault();
