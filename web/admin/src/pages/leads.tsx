@@ -69,7 +69,7 @@ export function LeadsPage() {
       const apply = (l: Lead) => (l.id === lead.id ? { ...l, status: next } : l);
       list.setData((old) => ({ items: (old?.items ?? []).map(apply), nextCursor: old?.nextCursor ?? null }));
       setMore((old) => (old ? { ...old, items: old.items.map(apply) } : old));
-      setMessage({ kind: 'ok', text: `${who(lead)}: ${STATUS_NAMES[next]}` });
+      setMessage({ kind: 'ok', text: `Saved: ${who(lead)} is now ${STATUS_NAMES[next].toLowerCase()}.` });
     } catch (err) {
       setMessage({ kind: 'error', text: messageOf(err) });
     } finally {
@@ -81,7 +81,7 @@ export function LeadsPage() {
     <Page
       title="Leads"
       actions={
-        <a class="btn" href={query('/api/leads/export.csv', { businessId, status })} download="leads.csv">
+        <a class="btn" href={query('/api/leads/export.csv', { businessId, status })} download>
           Export CSV
         </a>
       }
@@ -163,7 +163,7 @@ export function LeadsPage() {
   );
 }
 
-/** What a lead is called: the name, else the phone, else a placeholder. */
+/** What a lead is called: the name, else the phone, else when it came in. */
 function who(l: Lead): string {
-  return l.name ?? l.phone ?? 'this lead';
+  return l.name ?? l.phone ?? `the lead of ${formatDate(l.createdAt)}`;
 }
