@@ -63,7 +63,7 @@ async function failureOf(res: Response): Promise<ApiFailure> {
   return new ApiFailure(res.status, code, message, details);
 }
 
-async function request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
+async function request<T>(method: string, path: string, init: RequestInit = {}, retried = false): Promise<T> {
   const headers = new Headers(init.headers);
   headers.set('accept', 'application/json');
   if (method !== 'GET' && csrfToken) headers.set('x-csrf-token', csrfToken);
@@ -75,6 +75,15 @@ async function request<T>(method: string, path: string, init: RequestInit = {}):
   }
   if (!res.ok) {
     const failure = await failureOf(res);
+    // The CSRF token went stale (signed in again in another tab): take the current one, once.
+    if (failure.code === 'csrf_failed' && !retried && method !== 'GET') {
+      const fresh = await fetch('/api/auth/me', { credentials: 'same-origin' }).catch(() => null);
+      const me = fresh?.ok ? ((await fresh.json()) as { csrfToken?: unknown }) : null;
+      if (typeof me?.csrfToken === 'string') {
+        csrfToken = me.csrfToken;
+        return request<T>(method, path, init, true);
+      }
+    }
     // Signing in with a wrong password is a 401 too: that one is the form's to show.
     if (res.status === 401 && !path.startsWith('/api/auth/login')) onSignedOut();
     throw failure;
