@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFliteTts } from '../../src/providers/tts/index.js';
@@ -139,10 +138,8 @@ async function waitForStatus(page: Page, text: string | RegExp): Promise<void> {
 
 beforeAll(async () => {
   // The bundle the server serves is built from web/admin/src, so a fresh clone works.
-  if (existsSync(BUILD_SCRIPT)) {
-    const built = spawnSync(process.execPath, [BUILD_SCRIPT], { encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`${BUILD_SCRIPT} failed: ${built.stderr || built.stdout}`);
-  }
+  const built = spawnSync(process.execPath, [BUILD_SCRIPT], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`${BUILD_SCRIPT} failed: ${built.stderr || built.stdout}`);
   server = await startTestServer({ LOGIN_ATTEMPTS_PER_MINUTE: '1000' });
   browser = await launchBrowser();
   sim = {
