@@ -19,13 +19,22 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { registerKbApi } from '../src/admin/kb-api.js';
+import { SessionTokens } from '../src/auth/index.js';
+import { registerAccess } from '../src/http/access.js';
 import { registerHttpEdge } from '../src/http/edge.js';
 import { createStoreTools } from '../src/agent/store-tools.js';
 import { asCallSid, type BusinessId } from '../src/ids.js';
 import { KnowledgeBase, KnowledgeRepo } from '../src/knowledge/index.js';
 import { AlertEscalations, Notifier, OutboxDispatcher, type ChannelMap } from '../src/notify/index.js';
 import { HashingEmbedder } from '../src/providers/embed/index.js';
-import { BusinessesRepo, CallsRepo, DEMO_BUSINESS, openDatabase, type Business } from '../src/store/index.js';
+import {
+  BusinessesRepo,
+  CallsRepo,
+  DEMO_BUSINESS,
+  openDatabase,
+  UsersRepo,
+  type Business,
+} from '../src/store/index.js';
 import { makeDocument, makeQuestions } from './kb-corpus.js';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -191,7 +200,13 @@ async function upload(): Promise<void> {
   registerHttpEdge(app);
   const apiKey = 'bench-key-0123456789abcdef';
   app.get('/health', async () => ({ ok: true }));
-  registerKbApi(app, { apiKey, kb: env.kb, businesses: env.businesses });
+  const access = await registerAccess(app, {
+    apiKey,
+    users: new UsersRepo(env.database.db),
+    sessions: new SessionTokens('bench-session-secret-0123456789abcdef', 3600),
+    secureCookies: false,
+  });
+  registerKbApi(app, { access, kb: env.kb, businesses: env.businesses });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const doc = makeDocument(99, 10 * MB);
   const body = Buffer.from(doc.markdown.replace(/^#+ /gm, ''), 'utf8'); // plain text

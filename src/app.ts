@@ -10,6 +10,9 @@ import { CallerVocabularies } from './app/vocabularies.js';
 import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import { registerAuthApi } from './admin/auth-api.js';
+import { registerLiveApi } from './admin/live-api.js';
+import { registerAnalyticsApi } from './admin/analytics-api.js';
+import { registerTestEmailApi } from './admin/test-email-api.js';
 import { registerUsersApi } from './admin/users-api.js';
 import { Accounts, SessionTokens } from './auth/index.js';
 import { registerAccess, type Access } from './http/access.js';
@@ -34,6 +37,7 @@ import type { SpeechToText } from './providers/stt/index.js';
 import type { TextToSpeech } from './providers/tts/index.js';
 import { InProcessBus, type EventBus } from './store/bus/index.js';
 import {
+  AnalyticsRepo,
   BusinessesRepo,
   CallsRepo,
   UsersRepo,
@@ -306,6 +310,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
   registerReceptionistApi(server, { access, db: database.db });
+  registerLiveApi(server, { access, db: database.db, bus, log });
+  registerAnalyticsApi(server, { access, db: database.db, analytics: new AnalyticsRepo(database.db) });
+  registerTestEmailApi(server, { access, db: database.db, notifier: notifications.notifier });
   registerDashboardRoutes(server);
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 

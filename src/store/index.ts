@@ -79,3 +79,10 @@ export {
 } from './private-files.js';
 export { EmailTakenError, normalizeEmail, UsersRepo, type NewUser, type User } from './users-repo.js';
 export { ROLES, type Role } from './schema/index.js';
+export {
+  AnalyticsRepo,
+  INTENTS,
+  type AnalyticsFigures,
+  type AnalyticsQuery,
+  type Intent,
+} from './analytics-repo.js';

@@ -3,9 +3,11 @@ import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerReceptionistApi } from '../../src/admin/receptionist-api.js';
+import { SessionTokens } from '../../src/auth/index.js';
+import { registerAccess } from '../../src/http/access.js';
 import { registerHttpEdge } from '../../src/http/edge.js';
 import { createLogger } from '../../src/http/logger.js';
-import { BusinessesRepo } from '../../src/store/index.js';
+import { BusinessesRepo, UsersRepo } from '../../src/store/index.js';
 import { drivers, useDatabase } from '../store/drivers.js';
 
 /**
@@ -41,7 +43,13 @@ describe.each(drivers)('a failing query on $name', (driver) => {
     });
     app = Fastify({ loggerInstance: createLogger({ level: 'info', destination }) as FastifyBaseLogger });
     registerHttpEdge(app);
-    registerReceptionistApi(app, { apiKey: KEY, db });
+    const access = await registerAccess(app, {
+      apiKey: KEY,
+      users: new UsersRepo(db),
+      sessions: new SessionTokens('errors-test-session-secret-0123456789', 3600),
+      secureCookies: false,
+    });
+    registerReceptionistApi(app, { access, db });
     await app.ready();
   });
   afterAll(async () => {

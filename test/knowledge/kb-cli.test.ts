@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerKbApi } from '../../src/admin/kb-api.js';
-import { registerHttpEdge } from '../../src/http/edge.js';
 import { kbCommand } from '../../src/cli/kb.js';
 import { KnowledgeBase, KnowledgeRepo } from '../../src/knowledge/index.js';
 import { HashingEmbedder } from '../../src/providers/embed/index.js';
 import { BusinessesRepo, type Database } from '../../src/store/index.js';
+import { createAccessTestApp } from '../support/access.js';
 import { createTestTarget, type TestTarget } from '../store/drivers.js';
 import { makePdf } from './pdf-fixture.js';
 
@@ -28,9 +28,10 @@ describe('switchboard kb', () => {
     const businesses = new BusinessesRepo(database.db);
     await businesses.create({ name: 'Acme Plumbing', greeting: 'Hi' });
     const kb = new KnowledgeBase({ repo: new KnowledgeRepo(database.db), embedder: new HashingEmbedder() });
-    app = Fastify();
-    registerHttpEdge(app); // the server's error shape, as in app.ts
-    registerKbApi(app, { apiKey: KEY, kb, businesses });
+    // The server's edge and access seam, as in app.ts; the CLI signs in with the API key.
+    const t = await createAccessTestApp(database.db, { apiKey: KEY });
+    app = t.server;
+    registerKbApi(app, { access: t.access, kb, businesses });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
     dir = mkdtempSync(join(tmpdir(), 'switchboard-kb-cli-'));
   });
