@@ -300,7 +300,10 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
         try {
           if (contentType === 'application/json') {
             const body = parse(JsonDocument, req.body, 'document', 'body');
-            const businessId = assertManages(req, await businessFor(req, body.businessId));
+            const businessId = assertManages(
+              req,
+              await businessFor(req, body.businessId ?? req.query.businessId),
+            );
             const added = await deps.kb.add({
               businessId,
               title: body.title,
