@@ -76,6 +76,7 @@ export function AnalyticsPage() {
 }
 
 function Report({ a }: { a: Analytics }) {
+  const intents = a.intents ? [...a.intents].sort((x, y) => y.count - x.count) : null;
   const calls = a.callsPerDay.reduce(
     (s, d) => ({ total: s.total + d.total, answered: s.answered + d.answered, missed: s.missed + d.missed }),
     { total: 0, answered: 0, missed: 0 },
@@ -182,21 +183,21 @@ function Report({ a }: { a: Analytics }) {
           />
         </Section>
         <Section title="Intents">
-          {a.intents === null ? (
+          {intents === null ? (
             fullOnly('Intents')
-          ) : a.intents.length === 0 ? (
+          ) : intents.length === 0 ? (
             <NoData>No intents recognised yet.</NoData>
           ) : (
             <HBars
-              title="What callers wanted"
-              summary={a.intents
+              title="Intents: what callers wanted"
+              summary={intents
                 .slice(0, 5)
                 .map((i) => `${humanize(i.intent)} ${i.count}`)
                 .join(', ')}
-              bars={a.intents
+              bars={intents
                 .slice(0, 8)
                 .map((i) => ({ label: humanize(i.intent), value: i.count, text: String(i.count) }))}
-              table={{ head: ['Intent', 'Calls'], rows: a.intents.map((i) => [humanize(i.intent), i.count]) }}
+              table={{ head: ['Intent', 'Calls'], rows: intents.map((i) => [humanize(i.intent), i.count]) }}
             />
           )}
         </Section>
@@ -211,7 +212,7 @@ function Report({ a }: { a: Analytics }) {
                 From the caller's last word to the agent's first sound, over {a.latency.turns} turns.
               </p>
               <HBars
-                title="Agent response time"
+                title="Latency: agent response time"
                 summary={`Over ${a.latency.turns} turns: half within ${millis(a.latency.p50Ms)}, 95% within ${millis(
                   a.latency.p95Ms,
                 )}, 99% within ${millis(a.latency.p99Ms)}.`}
@@ -274,8 +275,18 @@ function Tile({ label, value }: { label: string; value: string }) {
   );
 }
 
-/** "book_appointment" -> "Book appointment". */
+/** What the agent filed in the call (src/admin/analytics-api.ts INTENTS), in the owner's words. */
+const INTENT_NAMES: Record<string, string> = {
+  lead: 'Left their details',
+  booking: 'Booked',
+  question: 'Asked a question',
+  transfer: 'Asked for a person',
+  emergency: 'Emergency',
+};
+
+/** "book_appointment" -> "Book appointment", unless it has a name above. */
 function humanize(intent: string): string {
+  if (INTENT_NAMES[intent]) return INTENT_NAMES[intent];
   const s = intent.replace(/[_-]+/g, ' ').trim();
   return s ? s[0]!.toUpperCase() + s.slice(1) : intent;
 }

@@ -127,7 +127,8 @@ export function DailyBars({
           height={height}
           viewBox={`0 0 ${width} ${height}`}
           role="img"
-          aria-labelledby={`${uid}t ${uid}d`}
+          aria-labelledby={`${uid}t`}
+          aria-describedby={`${uid}d`}
         >
           <title id={`${uid}t`}>{title}</title>
           <desc id={`${uid}d`}>{summary}</desc>
@@ -229,7 +230,8 @@ export function HBars({
           height={height}
           viewBox={`0 0 ${width} ${height}`}
           role="img"
-          aria-labelledby={`${uid}t ${uid}d`}
+          aria-labelledby={`${uid}t`}
+          aria-describedby={`${uid}d`}
         >
           <title id={`${uid}t`}>{title}</title>
           <desc id={`${uid}d`}>{summary}</desc>
