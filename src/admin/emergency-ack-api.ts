@@ -42,7 +42,10 @@ export function registerEmergencyAckApi(app: FastifyInstance, deps: EmergencyAck
         tags: ['captured'],
         params: idParams,
         querystring: queryObject({}),
-        body: z.strictObject({}).describe('Nothing: the signed-in principal is who acknowledged'),
+        body: z
+          .strictObject({})
+          .optional()
+          .describe('Nothing (or {}): the signed-in principal is who acknowledged'),
         response: { 200: z.object({ emergency: emergencySchema }) },
       }),
     },
