@@ -164,7 +164,7 @@ function Report({ a }: { a: Analytics }) {
                 label: 'Answered calls',
                 value: calls.answered,
                 text: String(calls.answered),
-                className: 's-soft',
+                className: 's-neutral',
               },
               { label: 'Leads', value: a.leads.total, text: String(a.leads.total) },
               { label: 'Complete', value: a.leads.complete, text: String(a.leads.complete) },
