@@ -14,6 +14,7 @@ import { registerLiveApi } from './admin/live-api.js';
 import { registerAnalyticsApi } from './admin/analytics-api.js';
 import { registerTestEmailApi } from './admin/test-email-api.js';
 import { registerUsersApi } from './admin/users-api.js';
+import { registerPlansApi } from './admin/plans-api.js';
 import { Accounts, SessionTokens } from './auth/index.js';
 import { registerAccess, type Access } from './http/access.js';
 import type { Brain } from './agent/index.js';
@@ -51,6 +52,7 @@ import {
   createCallController,
   registerAlertRoutes,
   registerMediaStreamRoutes,
+  registerMessageRoute,
   registerVoiceWebhooks,
   StreamTokens,
   twilioSignatureVerifier,
@@ -194,6 +196,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     loginAttemptsPerMinute: config.auth.loginAttemptsPerMinute,
   });
   registerUsersApi(server, { access, accounts, users });
+  registerPlansApi(server, { access });
   const assist = wireAssist({
     server,
     config,
@@ -243,6 +246,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
 
+  const voicePorts = voiceWebhookPorts(calls, businesses);
+  // The store-backed tools of one call: the voice agent's, and a message-taking call's.
+  const toolsFor = callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge });
   registerVoiceWebhooks(server, {
     verifier,
     tokens,
@@ -251,7 +257,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     publicUrl: config.publicUrl,
     streamUrl: streamUrl(config.publicUrl),
     acceptingCalls: () => accepting,
-    ports: voiceWebhookPorts(calls, businesses),
+    ports: voicePorts,
+  });
+  // Plans without the voice agent: the call is greeted and a message taken (POST /twilio/message).
+  registerMessageRoute(server, {
+    findBusinessByNumber: voicePorts.findBusinessByNumber,
+    calls,
+    toolsFor,
+    verifier,
+    publicUrl: config.publicUrl,
+    metrics,
+    log,
   });
 
   const { startCall } = createCallController({
@@ -275,7 +291,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     playoutLeadMs: config.playoutLeadMs,
     voiceMode: config.voiceMode,
     realtime: providers.realtime,
-    toolsFor: callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge }),
+    toolsFor,
   });
 
   registerMediaStreamRoutes(server, {

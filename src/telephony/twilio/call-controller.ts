@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AgentTools, Brain } from '../../agent/index.js';
 import { writeWav } from '../../audio/index.js';
 import type { BusinessProfile } from '../../business/index.js';
-import { profileFromStored } from '../../business/index.js';
+import { planAllows, profileFromStored } from '../../business/index.js';
 import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { BusinessId, CallSid, E164 } from '../../ids.js';
@@ -233,7 +233,8 @@ export function createCallController(deps: CallControllerDeps): {
     const settings = businessSettingsSchema.safeParse(business.settings);
     const voice = settings.success ? settings.data.voice : undefined;
     if (!settings.success) log.warn('business voice settings are not valid; using the defaults');
-    const mode = voice?.mode ?? deps.voiceMode;
+    // Realtime is a plan feature (PRO): on other plans the pipeline answers whatever is configured.
+    const mode = planAllows(business.plan, 'realtime') ? (voice?.mode ?? deps.voiceMode) : 'pipeline';
     if (mode === 'realtime' && !deps.realtime)
       log.warn('realtime voice without usable OpenAI settings: the pipeline takes the call');
     const realtime = mode === 'realtime' ? deps.realtime : undefined;
