@@ -286,7 +286,6 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
           notifications: mergedNotifications(b, notifications ?? {}),
         };
       });
-
       if (res.status === 404) throw businessNotFound();
       if (res.status === 400) throw badRequest(res.issues);
       const warnings = warningsFor(res.business);

@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { canSeeBusiness } from '../auth/index.js';
+import { businessScope, canSeeBusiness } from '../auth/index.js';
 import { assertManages, principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError, validationFailed } from '../http/errors.js';
 import { adminRoute, describedOnly, errorBodySchema, queryObject } from '../http/route-schemas.js';
@@ -236,8 +236,8 @@ export function registerKbApi(app: FastifyInstance, deps: KbApiDeps): void {
   /** The business a request means: the one named (if the principal may see it), else its own or the first. */
   const businessFor = async (req: FastifyRequest, id: string | undefined): Promise<BusinessId> => {
     const p = principalOf(req);
-    if (id === undefined && p.kind === 'user' && p.user.role !== 'admin' && p.user.businessId)
-      return asBusinessId(p.user.businessId);
+    const own = businessScope(p);
+    if (id === undefined && own !== 'all') return own;
     if (id) {
       const businessId = asBusinessId(id);
       if (!canSeeBusiness(p, businessId) || !(await deps.businesses.getById(businessId))) {
