@@ -11,7 +11,7 @@ import {
   type AssistEvent,
   type AssistSessions,
 } from '../assist/index.js';
-import { profileFromStored } from '../business/index.js';
+import { planAllows, profileFromStored, type BusinessProfile } from '../business/index.js';
 import { streamUrl, type Config } from '../config.js';
 import { recordInboundCall } from './call-records.js';
 import type { Access } from '../http/access.js';
@@ -28,6 +28,7 @@ import { InProcessBus } from '../store/bus/index.js';
 import { AssistSuggestionsRepo, CallsRepo, type BusinessesRepo, type Database } from '../store/index.js';
 import {
   AssistTokens,
+  greetingForMessage,
   registerAssistStreamRoute,
   registerAssistWebhook,
   type CallControllerDeps,
@@ -97,6 +98,9 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
     const b = await businesses.getById(id);
     return b ? { stored: b, profile: profileFromStored(b).profile } : undefined;
   };
+  // A plan without the voice agent: where the AI would answer, a message is taken instead.
+  const messageGreeting = (plan: Parameters<typeof planAllows>[0], profile: BusinessProfile) =>
+    planAllows(plan, 'voiceAgent') ? undefined : greetingForMessage(profile, new Date());
   const sessions = createAssistSessions({
     stt: deps.stt,
     vad: deps.vad,
@@ -121,7 +125,11 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
         const b = number ? await businesses.findByPhoneNumber(number) : undefined;
         if (!b) return undefined;
         const { profile } = profileFromStored(b);
-        return { id: b.id, agentNumber: profile.agentNumber ?? profile.transferNumber };
+        return {
+          id: b.id,
+          agentNumber: profile.agentNumber ?? profile.transferNumber,
+          messageGreeting: messageGreeting(b.plan, profile),
+        };
       },
       recordInboundCall: async (c) => {
         const { call, created } = await recordInboundCall(calls, c);
@@ -137,7 +145,13 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
       },
       findCall: async (callSid) => {
         const call = await calls.get(callSid);
-        return call && { businessId: call.businessId, finished: CallsRepo.isFinishedOrServed(call) };
+        if (!call) return undefined;
+        const business = await businessOf(call.businessId);
+        return {
+          businessId: call.businessId,
+          finished: CallsRepo.isFinishedOrServed(call),
+          messageGreeting: business && messageGreeting(business.stored.plan, business.profile),
+        };
       },
       // Once per call: only the request that hands the call to the AI records the event.
       recordAgentUnanswered: async ({ callSid, dialStatus, at }) => {

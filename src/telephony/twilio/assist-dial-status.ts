@@ -5,6 +5,7 @@ import { asCallSid, type BusinessId, type CallSid } from '../../ids.js';
 import type { Logger } from '../../shared/index.js';
 import { isTerminalStatus } from '../../store/index.js';
 import type { StreamTokens } from './stream-token.js';
+import { takeMessageTwiml } from './message-taking-twiml.js';
 import { aiTakesOverTwiml, hangupTwiml, sayAndHangupTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, type FormBody, type twilioSignatureCheck } from './webhook-request.js';
 import { CALL_ALREADY_HANDLED_LINE, NOT_TAKING_CALLS_LINE, TWILIO_CALL_STATUSES } from './webhooks.js';
@@ -47,7 +48,15 @@ export interface AssistDialStatusPorts {
    * has its media stream (a replayed request must not hand out a second stream). Undefined for
    * a CallSid we never stored.
    */
-  findCall(callSid: CallSid): Promise<{ businessId: BusinessId; finished: boolean } | undefined>;
+  findCall(callSid: CallSid): Promise<
+    | {
+        businessId: BusinessId;
+        finished: boolean;
+        /** Set when the plan has no voice agent: a message is taken with this greeting instead. */
+        messageGreeting?: string | undefined;
+      }
+    | undefined
+  >;
   /**
    * The agent did not pick up: the call is the AI's from now on (`answeredBy` 'ai') and gets the
    * event `agent-unanswered` {dialStatus}, once however often Twilio repeats the request.
@@ -63,6 +72,8 @@ export interface AssistDialStatusDeps {
   streamTokens: StreamTokens;
   mediaStreamUrl: string;
   streamStatusUrl: string;
+  /** Where Twilio reaches us: the message-taking action's base. */
+  publicUrl: string;
   metrics: Metrics;
   log: Logger;
   /** False while the node shuts down: the caller hears the call-back line, not the AI. */
@@ -142,6 +153,13 @@ export function registerAssistDialStatus(app: FastifyInstance, deps: AssistDialS
     } catch (err) {
       // The caller matters more than the record: the AI still answers.
       log.error({ err, callSid }, 'agent-unanswered not recorded; the AI answers anyway');
+    }
+    if (call.messageGreeting !== undefined) {
+      log.info(
+        { callSid, dialStatus },
+        'agent did not answer: a message is taken (no voice agent on this plan)',
+      );
+      return xml(takeMessageTwiml({ publicUrl: deps.publicUrl, greeting: call.messageGreeting }));
     }
     const token = await deps.streamTokens.issue({ callSid, businessId: call.businessId });
     log.info({ callSid, dialStatus }, 'agent did not answer: the AI receptionist takes the call');

@@ -12,6 +12,7 @@ import {
 import type { AssistTokens } from './assist-token.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
+import { takeMessageTwiml } from './message-taking-twiml.js';
 import { assistedDialTwiml, connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
 import {
@@ -34,7 +35,15 @@ export interface AssistWebhookPorts extends AssistDialStatusPorts {
    * The business that owns the number called (`To`, as Twilio sent it), and the number its
    * people answer on: the profile's `agentNumber`, else its `transferNumber`, else undefined.
    */
-  findBusinessByNumber(to: string): Promise<{ id: BusinessId; agentNumber: E164 | undefined } | undefined>;
+  findBusinessByNumber(to: string): Promise<
+    | {
+        id: BusinessId;
+        agentNumber: E164 | undefined;
+        /** Set when the plan has no voice agent: the AI takes a message with this greeting instead. */
+        messageGreeting?: string | undefined;
+      }
+    | undefined
+  >;
   /**
    * Stores the call, idempotently (Twilio retries webhooks): `answeredBy` 'human' when the call
    * rings the agent, 'ai' when the AI takes it instead. `finished` when the CallSid is known and
@@ -93,6 +102,7 @@ export function registerAssistWebhook(app: FastifyInstance, deps: AssistWebhookD
     streamTokens: deps.streamTokens,
     mediaStreamUrl: deps.mediaStreamUrl,
     streamStatusUrl,
+    publicUrl: deps.publicUrl,
     metrics,
     log,
     acceptingCalls: deps.acceptingCalls,
@@ -141,6 +151,8 @@ export function registerAssistWebhook(app: FastifyInstance, deps: AssistWebhookD
         },
         'assisted call with no one to ring: the AI receptionist answers',
       );
+      if (business.messageGreeting !== undefined)
+        return xml(takeMessageTwiml({ publicUrl: deps.publicUrl, greeting: business.messageGreeting }));
       const token = await deps.streamTokens.issue({ callSid, businessId: business.id });
       return xml(
         connectStreamTwiml({

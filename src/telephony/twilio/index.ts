@@ -1,5 +1,5 @@
 export { registerVoiceWebhooks, type VoiceWebhookPorts } from './webhooks.js';
-export { registerMessageRoute, type MessageRouteDeps } from './message-taking.js';
+export { greetingForMessage, registerMessageRoute, type MessageRouteDeps } from './message-taking.js';
 export { registerMediaStreamRoutes, STREAM_PATHS } from './media-stream-route.js';
 export type { StreamCall, StartedStream } from './media-stream.js';
 export {

@@ -32,7 +32,7 @@ type Unanswered = Parameters<AssistDialStatusPorts['recordAgentUnanswered']>[0];
 
 /** The store, as the ports promise it: the calls it knows, `finished` once over or streamed. */
 class FakePorts implements AssistDialStatusPorts {
-  readonly calls = new Map<string, { finished: boolean }>();
+  readonly calls = new Map<string, { finished: boolean; messageGreeting?: string }>();
   readonly unanswered: Unanswered[] = [];
   lookups = 0;
   failFind = false;
@@ -42,7 +42,7 @@ class FakePorts implements AssistDialStatusPorts {
     this.lookups++;
     if (this.failFind) throw new Error('database unavailable');
     const c = this.calls.get(callSid);
-    return c && { businessId: BUSINESS, finished: c.finished };
+    return c && { businessId: BUSINESS, ...c };
   }
 
   async recordAgentUnanswered(c: Unanswered) {
@@ -78,6 +78,7 @@ beforeEach(async () => {
     streamTokens,
     mediaStreamUrl: MEDIA_WS,
     streamStatusUrl: `${PUBLIC_URL}/twilio/stream-status`,
+    publicUrl: PUBLIC_URL,
     metrics,
     log,
     acceptingCalls: () => accepting,
@@ -235,6 +236,18 @@ describe('POST /twilio/assist/dial-status', () => {
     const { t, verbs } = await twimlOf(await post(dialParams(callSid, 'no-answer')));
     expect(verbs).toEqual(['Stop', 'Connect']);
     expect((await streamTokens.verify(tokenOf(t.Connect!.Stream))).ok).toBe(true);
+  });
+
+  it('on a plan without the voice agent, the caller the agent missed is greeted and a message taken, no stream', async () => {
+    const callSid = ringingCall();
+    ports.calls.set(callSid, { finished: false, messageGreeting: 'Thanks for calling Acme Plumbing.' });
+    const { t, verbs } = await twimlOf(await post(dialParams(callSid, 'no-answer')));
+    expect(verbs).toEqual(['Gather', 'Redirect']);
+    const gather = (t as unknown as { Gather: Record<string, unknown> }).Gather;
+    expect(gather['@input']).toBe('speech');
+    expect(gather['@action']).toContain(`${PUBLIC_URL}/twilio/message`);
+    expect(JSON.stringify(gather)).toContain('Thanks for calling Acme Plumbing.');
+    expect(ports.unanswered.map((u) => u.callSid)).toEqual([callSid]);
   });
 
   it('a customer who hung up while the agent’s phone rang gets no stream and no hand-over', async () => {
