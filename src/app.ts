@@ -11,6 +11,9 @@ import { registerOutboxApi } from './admin/outbox-api.js';
 import { registerReceptionistApi } from './admin/receptionist-api.js';
 import { registerAuthApi } from './admin/auth-api.js';
 import { registerLiveApi } from './admin/live-api.js';
+import { registerEmergencyAckApi } from './admin/emergency-ack-api.js';
+import { registerLeadExportApi } from './admin/lead-export-api.js';
+import { registerRecordingsApi } from './admin/recordings-api.js';
 import { registerAnalyticsApi } from './admin/analytics-api.js';
 import { registerTestEmailApi } from './admin/test-email-api.js';
 import { registerUsersApi } from './admin/users-api.js';
@@ -326,6 +329,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
   registerReceptionistApi(server, { access, db: database.db });
+  registerLeadExportApi(server, { access, db: database.db });
+  registerEmergencyAckApi(server, { access, db: database.db, escalations });
+  registerRecordingsApi(server, { access, db: database.db, dataDir: config.dataDir });
   registerLiveApi(server, { access, db: database.db, bus, log });
   registerAnalyticsApi(server, { access, db: database.db, analytics: new AnalyticsRepo(database.db) });
   registerTestEmailApi(server, { access, db: database.db, notifier: notifications.notifier });

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { OUTBOX_OPEN_STATUSES } from '../store/schema/index.js';
 import type { Db } from '../store/index.js';
-import { alertEscalations, outbox, type NotificationCause } from '../store/schema/index.js';
+import { alertEscalations, emergencies, outbox, type NotificationCause } from '../store/schema/index.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
 import { Sleeper } from './sleeper.js';
 import { enqueue, PRIORITY, type DbOrTx } from './outbox.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type EscalationRow = typeof alertEscalations.$inferSelect;
 
@@ -152,6 +154,12 @@ export class AlertEscalations {
         })
         .where(eq(alertEscalations.id, e.id));
       await this.cancelUnsentCalls(tx, e.id, now, 'cancelled: alert acknowledged');
+      // The emergency itself is acknowledged too (the dashboard shows who pressed 1, and when).
+      if (e.cause === 'emergency' && e.causeId && UUID_RE.test(e.causeId))
+        await tx
+          .update(emergencies)
+          .set({ status: 'acknowledged', acknowledgedAt: now, acknowledgedBy: contactFor(e, a.step) ?? null })
+          .where(and(eq(emergencies.id, e.causeId), eq(emergencies.status, 'open')));
       this.log.info({ escalationId: e.id, step: a.step }, 'alert acknowledged');
       return 'acknowledged';
     });

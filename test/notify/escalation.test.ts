@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AlertEscalations, OutboxDispatcher } from '../../src/notify/index.js';
-import type { Database, Db } from '../../src/store/index.js';
+import { asBusinessId } from '../../src/ids.js';
+import { EmergenciesRepo, type Database, type Db } from '../../src/store/index.js';
 import type { AlertPorts } from '../../src/telephony/twilio/alert-routes.js';
 import { alertEscalations, outbox } from '../../src/store/schema/outbox.js';
 import { createTestTarget, drivers, type TestTarget } from '../store/drivers.js';
@@ -130,6 +131,37 @@ describe.each(drivers)('voice-alert escalation on $name', (driver) => {
     expect(await esc.acknowledge({ escalationId: id, step: 1, callSid: 'CA-x' })).toBe(
       'already-acknowledged',
     );
+  });
+
+  it('pressing 1 acknowledges the emergency itself too, naming who pressed it', async () => {
+    const emergencies = new EmergenciesRepo(db);
+    const em = await emergencies.create({
+      businessId: asBusinessId(businessId),
+      category: 'flooding',
+      trigger: 'basement is flooding',
+      summary: 'A caller reported flooding.',
+      transcript: [],
+    });
+    const started = await db.transaction((tx) =>
+      esc.start(tx, {
+        businessId,
+        cause: 'emergency',
+        causeId: em.id,
+        callSid: 'CA-caller',
+        message: 'Emergency alert for Acme.',
+        contacts: [OWNER, DEPUTY],
+        callsPerContact: 2,
+        ackTimeoutMs: 2 * MINUTE,
+      }),
+    );
+    expect(await esc.acknowledge({ escalationId: started!.escalationId, step: 0, callSid: 'CA-a' })).toBe(
+      'acknowledged',
+    );
+    expect(await emergencies.get(em.id)).toMatchObject({
+      status: 'acknowledged',
+      acknowledgedBy: OWNER,
+      acknowledgedAt: clock.date(),
+    });
   });
 
   it('a call the dispatcher already placed is not cancelled by the acknowledgement', async () => {
