@@ -158,6 +158,8 @@ beforeAll(async () => {
     profile: { greeting: SHORT_GREETING, afterHoursGreeting: SHORT_GREETING },
   });
   demoCall = await call({ from: '+15555550131', turns: [{ say: QUESTION }] });
+  // An emergency (and its notifications) so the Emergencies page is shown with something on it.
+  await call({ from: '+15555550132', turns: [{ say: 'my basement is flooding' }] });
 }, 240_000);
 
 afterAll(async () => {
