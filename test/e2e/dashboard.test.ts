@@ -484,12 +484,19 @@ describe('the dashboard in headless Chromium', () => {
     const phone = await signedInPage(OWNER, PHONE);
     try {
       await open(phone, '/admin/live', 'Live calls');
-      await phone.getByRole('button', { name: 'Menu' }).waitFor();
       await screenshot(phone, 'phone-live');
+      // On a phone the navigation waits behind "Menu".
+      const calls = phone.getByRole('navigation').getByRole('link', { name: 'Calls' });
+      expect(await calls.isVisible()).toBe(false);
+      await phone.getByRole('button', { name: 'Menu' }).click();
+      await calls.waitFor();
+      await screenshot(phone, 'phone-menu');
       await open(phone, `/admin/calls/${demoCall.callSid}`, /^Call from /);
       await section(phone, 'Transcript').waitFor();
       await screenshot(phone, 'phone-call-detail');
-      summary('screenshots: test-results/screenshots/ (desktop 1280x800; live and call detail at 390x844)');
+      summary(
+        'screenshots: test-results/screenshots/ (desktop 1280x800; live, menu and call detail at 390x844)',
+      );
     } catch (err) {
       await failedScreenshot(phone, 'phone');
       throw err;
