@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AccountError, type Accounts, type Principal } from '../auth/index.js';
 import { principalOf, SESSION_COOKIE, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
-import { adminRoute, errorResponses } from '../http/route-schemas.js';
+import { adminRoute, errorResponses, queryObject } from '../http/route-schemas.js';
 import { ROLES, type User, type UsersRepo } from '../store/index.js';
 import { timestamp } from './schemas.js';
 
@@ -95,6 +95,7 @@ export async function registerAuthApi(app: FastifyInstance, deps: AuthApiDeps): 
       schema: {
         summary: 'Sign in: a session token for the API, and the dashboard cookie',
         tags: ['auth'],
+        querystring: queryObject({}),
         body: loginBody,
         response: {
           200: z.object({
@@ -131,7 +132,9 @@ export async function registerAuthApi(app: FastifyInstance, deps: AuthApiDeps): 
       schema: {
         summary: 'Sign out of this browser: the session cookie is cleared',
         tags: ['auth'],
-        response: { 204: z.null() },
+        querystring: queryObject({}),
+        body: z.strictObject({}),
+        response: { 204: z.null(), 400: errorResponses[400] },
       },
     },
     async (_req, reply) => {
@@ -147,6 +150,8 @@ export async function registerAuthApi(app: FastifyInstance, deps: AuthApiDeps): 
       schema: adminRoute({
         summary: 'End every session of the signed-in user (all browsers and tokens)',
         tags: ['auth'],
+        querystring: queryObject({}),
+        body: z.strictObject({}),
         response: { 204: z.null() },
       }),
     },
@@ -165,6 +170,7 @@ export async function registerAuthApi(app: FastifyInstance, deps: AuthApiDeps): 
       schema: adminRoute({
         summary: 'Who is signed in, and the CSRF token for the dashboard',
         tags: ['auth'],
+        querystring: queryObject({}),
         response: { 200: meSchema },
       }),
     },
@@ -185,6 +191,7 @@ export async function registerAuthApi(app: FastifyInstance, deps: AuthApiDeps): 
       schema: adminRoute({
         summary: "Change the signed-in user's password; every other session ends",
         tags: ['auth'],
+        querystring: queryObject({}),
         body: z.strictObject({
           currentPassword: z.string().min(1).max(200),
           newPassword: z.string().max(200),

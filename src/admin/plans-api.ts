@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PLAN_LIMITS, PLANS, type Plan, type PlanLimits } from '../business/index.js';
 import type { Access } from '../http/access.js';
-import { adminRoute } from '../http/route-schemas.js';
+import { adminRoute, queryObject } from '../http/route-schemas.js';
 
 /**
  * The plan table for the dashboard (what each plan has), read from the one table the server
@@ -41,6 +41,7 @@ export function registerPlansApi(app: FastifyInstance, deps: { access: Access })
       schema: adminRoute({
         summary: 'The plans and what each has (the table the server enforces)',
         tags: ['plans'],
+        querystring: queryObject({}),
         response: { 200: plansResponseSchema },
       }),
     },

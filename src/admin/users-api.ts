@@ -45,6 +45,7 @@ export function registerUsersApi(
       schema: adminRoute({
         summary: 'Add a user (owner or agent of a business; admins only by admins)',
         tags: ['users'],
+        querystring: queryObject({}),
         body: z.strictObject({
           email: z.string().trim().min(3).max(254),
           password: z.string().max(200),
@@ -85,6 +86,7 @@ export function registerUsersApi(
       schema: adminRoute({
         summary: 'Remove a user; their sessions end at once',
         tags: ['users'],
+        querystring: queryObject({}),
         params: idParams,
         response: { 204: z.null() },
       }),
