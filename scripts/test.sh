@@ -8,7 +8,7 @@ BUILD_NATIVE_REQUIRED=1 bash scripts/setup.sh
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:-$(bash scripts/ensure-redis.sh)}"; fi
 
-echo "== typecheck";    npx tsc -p tsconfig.json --noEmit
+echo "== typecheck";    npx tsc -p tsconfig.json --noEmit && npx tsc -p web/tsconfig.json
 echo "== lint";         npx eslint . --max-warnings 0
 echo "== format";       npx prettier --check . --log-level warn
 echo "== browser";      bash scripts/install-browser.sh && node scripts/build-web.mjs
