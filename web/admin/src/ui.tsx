@@ -140,6 +140,18 @@ export function Button({
   );
 }
 
+/** "Show more" under a paged list, while the API gives a next cursor. */
+export function ShowMore({ more, busy, onMore }: { more: boolean; busy: boolean; onMore: () => void }) {
+  if (!more) return null;
+  return (
+    <div class="pager">
+      <Button busy={busy} onClick={onMore}>
+        Show more
+      </Button>
+    </div>
+  );
+}
+
 export function EmptyState({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
     <div class="empty">

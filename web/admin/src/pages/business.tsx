@@ -16,6 +16,7 @@ import { hoursProblems } from './parts/hours-form';
 import { PlanCard } from './parts/plan-card';
 import { FaqEditor, LeadQuestionsEditor, ServicesEditor } from './parts/profile-editors';
 import { ReadOnlyNotice, canManage } from './parts/roles';
+import { StatusNotice, type FormStatus } from './parts/status-notice';
 import './settings.css';
 
 /**
@@ -34,11 +35,7 @@ export function BusinessPage() {
   const business = loaded.data?.business;
   const [form, setForm] = useState<BusinessForm | null>(null);
   const [saving, setSaving] = useState(false);
-  const [status, setStatus] = useState<{
-    kind: 'ok' | 'error' | 'info';
-    text: string;
-    more?: string[];
-  } | null>(null);
+  const [status, setStatus] = useState<FormStatus | null>(null);
 
   useEffect(() => {
     if (business) setForm(businessForm(business));
@@ -188,18 +185,7 @@ export function BusinessPage() {
                     Save
                   </Button>
                 ) : null}
-                {status ? (
-                  <Notice kind={status.kind}>
-                    {status.text}
-                    {status.more && status.more.length > 0 ? (
-                      <ul class="notice-list">
-                        {status.more.map((m) => (
-                          <li key={m}>{m}</li>
-                        ))}
-                      </ul>
-                    ) : null}
-                  </Notice>
-                ) : null}
+                <StatusNotice status={status} />
               </div>
             ) : null}
           </form>

@@ -15,6 +15,7 @@ import {
   formatDate,
   formatDuration,
   useAsync,
+  ShowMore,
 } from '../ui';
 
 /** Call history, newest first, a page at a time ("Show more" follows the API's cursor). */
@@ -96,13 +97,7 @@ export function CallsPage() {
         </Table>
       ) : null}
       {moreError ? <Notice kind="error">{moreError}</Notice> : null}
-      {cursor ? (
-        <div class="pager">
-          <Button busy={loadingMore} onClick={() => void showMore()}>
-            Show more
-          </Button>
-        </div>
-      ) : null}
+      <ShowMore more={Boolean(cursor)} busy={loadingMore} onMore={() => void showMore()} />
     </Page>
   );
 }

@@ -3,7 +3,6 @@ import { api, messageOf, query } from '../api';
 import { useSession } from '../session';
 import { LEAD_STATUSES, type Lead, type LeadStatus, type Paged } from '../types';
 import {
-  Button,
   EmptyState,
   Field,
   Link,
@@ -14,6 +13,7 @@ import {
   Table,
   formatDate,
   useAsync,
+  ShowMore,
 } from '../ui';
 
 /**
@@ -152,13 +152,7 @@ export function LeadsPage() {
           ))}
         </Table>
       ) : null}
-      {cursor ? (
-        <div class="pager">
-          <Button busy={loadingMore} onClick={() => void showMore()}>
-            Show more
-          </Button>
-        </div>
-      ) : null}
+      <ShowMore more={Boolean(cursor)} busy={loadingMore} onMore={() => void showMore()} />
     </Page>
   );
 }

@@ -12,6 +12,7 @@ import {
 } from './parts/notifications-form';
 import { detailsOf } from './parts/failure';
 import { ReadOnlyNotice, canManage } from './parts/roles';
+import { StatusNotice, type FormStatus } from './parts/status-notice';
 import './settings.css';
 
 /**
@@ -25,11 +26,7 @@ export function NotificationsPage() {
   const path = query('/api/admin/business/notifications', { businessId });
   const saved = useAsync(() => api.get<NotificationsView>(path), [path]);
   const [form, setForm] = useState<NotificationsForm | null>(null);
-  const [status, setStatus] = useState<{
-    kind: 'ok' | 'error' | 'info';
-    text: string;
-    more?: string[];
-  } | null>(null);
+  const [status, setStatus] = useState<FormStatus | null>(null);
   const [saving, setSaving] = useState(false);
   const [shown, setShown] = useState(false);
   const [testing, setTesting] = useState(false);
@@ -170,18 +167,7 @@ export function NotificationsPage() {
                     Save
                   </Button>
                 ) : null}
-                {status ? (
-                  <Notice kind={status.kind}>
-                    {status.text}
-                    {status.more && status.more.length > 0 ? (
-                      <ul class="notice-list">
-                        {status.more.map((m) => (
-                          <li key={m}>{m}</li>
-                        ))}
-                      </ul>
-                    ) : null}
-                  </Notice>
-                ) : null}
+                <StatusNotice status={status} />
               </div>
             </form>
           </Section>

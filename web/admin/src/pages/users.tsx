@@ -18,6 +18,7 @@ import {
 } from '../ui';
 import { detailsOf } from './parts/failure';
 import { canManage } from './parts/roles';
+import { StatusNotice, type FormStatus } from './parts/status-notice';
 import './settings.css';
 
 /**
@@ -145,7 +146,7 @@ function AddUser({ businessId, roles, onAdded }: { businessId: string; roles: Ro
   const [role, setRole] = useState<Role>('agent');
   const [busy, setBusy] = useState(false);
   const [tried, setTried] = useState(false);
-  const [status, setStatus] = useState<{ kind: 'ok' | 'error'; text: string; more?: string[] } | null>(null);
+  const [status, setStatus] = useState<FormStatus | null>(null);
 
   const emailProblem = tried && !/^[^\s@]+@[^\s@]+$/.test(email.trim()) ? 'Enter their email address.' : null;
   const passwordProblem =
@@ -220,18 +221,7 @@ function AddUser({ businessId, roles, onAdded }: { businessId: string; roles: Ro
           <Button type="submit" variant="primary" busy={busy}>
             Add user
           </Button>
-          {status ? (
-            <Notice kind={status.kind}>
-              {status.text}
-              {status.more && status.more.length > 0 ? (
-                <ul class="notice-list">
-                  {status.more.map((m) => (
-                    <li key={m}>{m}</li>
-                  ))}
-                </ul>
-              ) : null}
-            </Notice>
-          ) : null}
+          <StatusNotice status={status} />
         </div>
       </form>
     </Section>

@@ -1,3 +1,4 @@
+import type { Faq, LeadQuestion, Service } from '../../types.js';
 import { hoursBody, hoursForm, type BusinessHours, type HoursForm } from './hours-form.js';
 
 /**
@@ -36,24 +37,7 @@ export function defaultLeadFields(trade: string | undefined): LeadField[] {
   );
 }
 
-export interface Service {
-  id: string;
-  name: string;
-  aliases?: string[];
-  durationMinutes: number;
-  price?: string;
-  description?: string;
-  bookable?: boolean;
-}
-export interface Faq {
-  question: string;
-  answer: string;
-}
-export interface LeadQuestion {
-  field: LeadField;
-  prompt?: string;
-  required?: boolean;
-}
+export type { Faq, LeadQuestion, Service } from '../../types.js';
 
 /** The part of GET /api/business/:id's business this page reads. */
 export interface BusinessView {
