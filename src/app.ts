@@ -16,6 +16,7 @@ import { registerLeadExportApi } from './admin/lead-export-api.js';
 import { registerRecordingsApi } from './admin/recordings-api.js';
 import { registerAnalyticsApi } from './admin/analytics-api.js';
 import { registerTestEmailApi } from './admin/test-email-api.js';
+import { registerMonitoringApi } from './admin/monitoring-api.js';
 import { registerUsersApi } from './admin/users-api.js';
 import { registerPlansApi } from './admin/plans-api.js';
 import { Accounts, SessionTokens } from './auth/index.js';
@@ -29,7 +30,7 @@ import { createHttpServer } from './app/http-server.js';
 import { createNotifications } from './app/notifications.js';
 import { profileFromStored } from './business/index.js';
 import type { ConnectionGuard } from './http/connection-limits.js';
-import { registerHealthRoutes } from './http/health.js';
+import { registerHealthRoutes, type HealthSources } from './http/health.js';
 import { createLogger, type Logger } from './http/logger.js';
 import { Metrics } from './http/metrics.js';
 import { KnowledgeBase, KnowledgeRepo } from './knowledge/index.js';
@@ -229,7 +230,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
   });
 
-  registerHealthRoutes(server, {
+  // One view of this node's health: the public probe, and PRO owners' monitoring.
+  const health: HealthSources = {
     metrics,
     startedAt: new Date(),
     activeSessions: () => liveCalls.size,
@@ -247,7 +249,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         return { database: { status: 'down', detail: 'database check failed' }, ...providers.health() };
       }
     },
-  });
+  };
+  registerHealthRoutes(server, health);
 
   const voicePorts = voiceWebhookPorts(calls, businesses);
   // The store-backed tools of one call: the voice agent's, and a message-taking call's.
@@ -335,6 +338,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   registerLiveApi(server, { access, db: database.db, bus, log });
   registerAnalyticsApi(server, { access, db: database.db, analytics: new AnalyticsRepo(database.db) });
   registerTestEmailApi(server, { access, db: database.db, notifier: notifications.notifier });
+  registerMonitoringApi(server, {
+    access,
+    db: database.db,
+    sources: {
+      ...health,
+      liveCalls: (businessId) => liveCalls.list().filter((c) => c.businessId === businessId),
+    },
+  });
   registerDashboardRoutes(server);
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 

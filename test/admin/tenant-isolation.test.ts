@@ -215,6 +215,9 @@ const ROUTES: Record<string, Route> = {
     ],
   },
   'GET /api/plans': { pending: true, probes: () => [{ listed: '/api/plans' }] },
+  'GET /api/monitoring': {
+    probes: (b) => [{ refused: `/api/monitoring?businessId=${b.id}` }, { listed: '/api/monitoring' }],
+  },
 };
 
 let s: TestServer;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, query } from '../api';
 import { addLine } from '../live-transcript';
 import { useSession } from '../session';
+import { NodeHealth } from './parts/node-health';
 import type {
   Call,
   LiveAlert,
@@ -31,7 +32,7 @@ const ENDED_VISIBLE_MS = 60_000;
 const MAX_ALERTS = 5;
 
 export function LivePage() {
-  const { businessId } = useSession();
+  const { businessId, business } = useSession();
   const [calls, setCalls] = useState<Shown[] | null>(null);
   const [alerts, setAlerts] = useState<(LiveAlert & { key: number; from: string | null })[]>([]);
   const [connection, setConnection] = useState<Connection>('connecting');
@@ -157,6 +158,7 @@ export function LivePage() {
 
   return (
     <Page title="Live calls" actions={<ConnectionState state={connection} />}>
+      {business?.limits.monitoring ? <NodeHealth businessId={businessId} /> : null}
       {connection === 'refused' ? (
         <Notice kind="error">Live updates are not reaching this page. Trying again…</Notice>
       ) : null}
