@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PLAN_LIMITS } from '../business/index.js';
-import { scopeOf, type Access } from '../http/access.js';
+import { oneBusinessOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, errorBodySchema, queryObject } from '../http/route-schemas.js';
 import type { BusinessId } from '../ids.js';
@@ -82,11 +82,7 @@ export function registerAnalyticsApi(
       }),
     },
     async (req) => {
-      const businessId = scopeOf(req, req.query.businessId);
-      if (!businessId) {
-        const message = 'Name the business: the API key and admins see every business.';
-        throw new ApiError(400, 'validation_failed', message, [{ path: 'query.businessId', message }]);
-      }
+      const businessId = oneBusinessOf(req, req.query.businessId);
       const business = await businesses.getById(businessId);
       if (!business) throw new ApiError(404, 'not_found', 'No business with this id.');
       const level = PLAN_LIMITS[business.plan].analytics;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalLabel } from '../auth/index.js';
-import { principalOf, scopeOf, type Access } from '../http/access.js';
+import { oneBusinessOf, principalOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, describedOnly, queryObject } from '../http/route-schemas.js';
 import { asCallSid, type BusinessId } from '../ids.js';
@@ -91,11 +91,7 @@ export function registerLiveApi(app: FastifyInstance, deps: LiveApiDeps): void {
       }),
     },
     async (req, reply) => {
-      const businessId = scopeOf(req, req.query.businessId);
-      if (!businessId) {
-        const message = 'Name the business to watch: the API key and admins see every business.';
-        throw new ApiError(400, 'validation_failed', message, [{ path: 'query.businessId', message }]);
-      }
+      const businessId = oneBusinessOf(req, req.query.businessId);
       const who = principalLabel(principalOf(req));
       const open = openByPrincipal.get(who) ?? 0;
       if (open >= opts.maxFeedsPerPrincipal)

@@ -156,3 +156,14 @@ export function scopeOf(req: FastifyRequest, requested?: string): BusinessId | u
   const scope = businessScope(principalOf(req));
   return scope === 'all' ? undefined : scope;
 }
+
+/**
+ * The one business a route works on: the one asked for (if visible), else the principal's own.
+ * An operator (who sees every business) must name it with `?businessId=`: 400 otherwise.
+ */
+export function oneBusinessOf(req: FastifyRequest, requested?: string): BusinessId {
+  const businessId = scopeOf(req, requested);
+  if (businessId) return businessId;
+  const message = 'Name the business (?businessId=): the API key and admins see every business.';
+  throw new ApiError(400, 'validation_failed', message, [{ path: 'query.businessId', message }]);
+}
