@@ -181,7 +181,9 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
   it('an SMS that timed out is looked up at Twilio, not sent again; one refused with an answer is sent again without a lookup', async () => {
     const [row] = await enqueue(db, [emergencySms(businessId)], { now: clock.date() });
     api.faults.push({ hang: true, accept: true });
-    const d = dispatcher('node-1', { emergencySendTimeoutMs: 200 });
+    // 1 s, not less: a loaded machine must still get the request to the fake Twilio before the
+    // timeout, or the hang meant for it is left queued for the next request.
+    const d = dispatcher('node-1', { emergencySendTimeoutMs: 1000 });
     await d.runOnce();
     let r = await rowOf(db, row!.id);
     expect(r.status).toBe('failed');
@@ -244,7 +246,7 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
   it('a lookup Twilio refuses for good (no permission to list) does not hold the alert: it is sent; one that fails for now is retried', async () => {
     const [row] = await enqueue(db, [emergencySms(businessId)], { now: clock.date() });
     api.faults.push({ hang: true });
-    const d = dispatcher('node-1', { emergencySendTimeoutMs: 200 });
+    const d = dispatcher('node-1', { emergencySendTimeoutMs: 1000 });
     await d.runOnce();
     api.faults.push({ status: 503, code: 20503, message: 'Service Unavailable' });
     clock.advance(10_000);
@@ -270,7 +272,7 @@ describe.each(drivers)('outbox after a crash on $name', (driver) => {
       cause: 'emergency',
       priority: PRIORITY.emergency,
     });
-    const d = dispatcher('node-1', { emergencySendTimeoutMs: 200 });
+    const d = dispatcher('node-1', { emergencySendTimeoutMs: 1000 });
     const [first] = await enqueue(db, [call(0)], { now: clock.date() });
     await d.runOnce();
     expect(await rowOf(db, first!.id)).toMatchObject({ status: 'sent' });
