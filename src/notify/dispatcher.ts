@@ -5,7 +5,7 @@ import type { Db } from '../store/index.js';
 import { OUTBOX_OPEN_STATUSES, outbox, outboxAttempts, type AttemptOutcome } from '../store/schema/index.js';
 import { DEFAULT_RETRY_POLICY, EMERGENCY_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff.js';
 import type { ChannelMap, NotificationChannel, OutboundNotification, SendResult } from './channel.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
+import { deadline, silentLogger, systemClock, type Clock, type Logger } from '../shared/index.js';
 import { Sleeper } from './sleeper.js';
 import { describeFailure, PermanentNotificationError } from './errors.js';
 import { PRIORITY } from './outbox.js';
@@ -387,11 +387,12 @@ export class OutboxDispatcher {
     let failure: unknown;
     let found = false;
     let sent = false;
+    const timeoutMs = this.isEmergency(row) ? this.emergencySendTimeoutMs : this.sendTimeoutMs;
+    const sendDeadline = deadline(timeoutMs, signal);
+    const sendSignal = sendDeadline.signal;
     try {
       const channel = this.channels[row.kind];
       if (!channel) throw new PermanentNotificationError(`no channel delivers ${row.kind}`);
-      const timeoutMs = this.isEmergency(row) ? this.emergencySendTimeoutMs : this.sendTimeoutMs;
-      const sendSignal = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
       const outbound = toOutbound(row);
       if (unconfirmedSince && channel.findSent) {
         // An earlier attempt may have gone through: ask before sending it again.
@@ -410,6 +411,8 @@ export class OutboxDispatcher {
       }
     } catch (err) {
       failure = err;
+    } finally {
+      sendDeadline.clear();
     }
     const finishedAt = this.clock.now();
     try {

@@ -1,5 +1,6 @@
 import type { NotificationChannel, OutboundNotification, SendResult } from '../channel.js';
 import { PermanentNotificationError, RetryableNotificationError } from '../errors.js';
+import { deadline } from '../../shared/index.js';
 
 export interface SlackChannelOptions {
   fetch?: typeof fetch | undefined;
@@ -21,16 +22,17 @@ export class SlackWebhookChannel implements NotificationChannel {
 
   async send(n: OutboundNotification, signal: AbortSignal): Promise<SendResult> {
     const text = n.subject ? `*${n.subject}*\n${n.body}` : n.body;
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 15_000);
+    const timeout = deadline(this.opts.timeoutMs ?? 15_000, signal);
     let res: Response;
     try {
       res = await this.fetchImpl(n.recipient, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ text }),
-        signal: AbortSignal.any([signal, timeout]),
+        signal: timeout.signal,
       });
     } catch (err) {
+      timeout.clear();
       if (signal.aborted) throw err;
       // Slack's incoming webhooks have no idempotency key and cannot be asked what they posted:
       // an unanswered post is sent again (a possible duplicate beats a lost alert).
@@ -40,6 +42,7 @@ export class SlackWebhookChannel implements NotificationChannel {
       });
     }
     const reply = (await res.text().catch(() => '')).slice(0, 200);
+    timeout.clear();
     if (res.ok) return {};
     const code = `http-${res.status}`;
     if (res.status === 429 || res.status >= 500) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deadline } from '../../shared/index.js';
 
 /**
  * A small Twilio REST client (PROTOCOLS.md 3.5, 4.2): calls and messages (create, update, list),
@@ -319,8 +320,8 @@ export class TwilioRestClient {
     form: Form | undefined,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const timeout = deadline(this.timeoutMs, signal);
+    const combined = timeout.signal;
     let res: Response;
     try {
       res = await this.fetchImpl(url, {
@@ -335,11 +336,17 @@ export class TwilioRestClient {
       });
     } catch (err) {
       // The caller's own abort is not a Twilio fault: let it through as it is.
-      if (signal?.aborted) throw err;
-      const what = timeout.aborted ? `timed out after ${this.timeoutMs} ms` : (err as Error).message;
+      if (signal?.aborted) {
+        timeout.clear();
+        throw err;
+      }
+      const what = timeout.timedOut() ? `timed out after ${this.timeoutMs} ms` : (err as Error).message;
+      timeout.clear();
       throw new TwilioNetworkError(`Twilio request failed: ${what}`, true);
     }
+    // The deadline covers the body too: a server may send its head and then hang.
     const text = await res.text().catch(() => '');
+    timeout.clear();
     if (res.ok) {
       try {
         return JSON.parse(text) as unknown;
