@@ -108,7 +108,7 @@ async function emergencyTimes(
   const business: Business = env.business;
   const send = async () => ({});
   const ch = { name: 'bench', send };
-  const channels: ChannelMap = { sms: ch, 'voice-call': ch, email: ch, slack: ch };
+  const channels: ChannelMap = { sms: ch, 'voice-call': ch, email: ch, slack: ch, whatsapp: ch };
   const dispatcher = new OutboxDispatcher({ db, channels, pollIntervalMs: 60_000, logger: silent });
   const notifier = new Notifier({ db, outbox: dispatcher, escalations: new AlertEscalations({ db }) });
   const times: number[] = [];

@@ -40,7 +40,13 @@ class BenchChannel implements NotificationChannel {
   }
 }
 
-const all = (c: NotificationChannel): ChannelMap => ({ sms: c, 'voice-call': c, email: c, slack: c });
+const all = (c: NotificationChannel): ChannelMap => ({
+  sms: c,
+  'voice-call': c,
+  email: c,
+  slack: c,
+  whatsapp: c,
+});
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

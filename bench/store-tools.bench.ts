@@ -63,7 +63,13 @@ function line(name: string, ms: number[]): string {
 async function run(label: string, db: Db): Promise<void> {
   const business: Business = await new BusinessesRepo(db).create({ ...DEMO_BUSINESS, phoneNumbers: [] });
   const channel = new FirstAttempt();
-  const channels: ChannelMap = { sms: channel, 'voice-call': channel, email: channel, slack: channel };
+  const channels: ChannelMap = {
+    sms: channel,
+    'voice-call': channel,
+    email: channel,
+    slack: channel,
+    whatsapp: channel,
+  };
   const dispatcher = new OutboxDispatcher({ db, channels, pollIntervalMs: 60_000, logger: silent });
   const notifier = new Notifier({ db, outbox: dispatcher, escalations: new AlertEscalations({ db }) });
   const stop = new AbortController();

@@ -23,9 +23,10 @@ export async function recordInboundCall(
     direction: CallDirection;
     status: CallStatus;
     answeredBy?: AnsweredBy;
+    channel?: 'phone' | 'whatsapp';
   },
 ): Promise<{ call: Call; created: boolean }> {
-  const { call, created } = await calls.create({ ...c, channel: 'phone' });
+  const { call, created } = await calls.create({ ...c, channel: c.channel ?? 'phone' });
   if (created)
     await calls.recordStatus({
       callSid: c.callSid,

@@ -92,6 +92,10 @@ export function recipientProblem(kind: NotificationKind, recipient: string): str
       const number = recipient.startsWith('whatsapp:') ? recipient.slice('whatsapp:'.length) : recipient;
       return parseE164(number) === number ? undefined : 'invalid recipient: expected an E.164 number';
     }
+    case 'whatsapp':
+      return /^whatsapp:\+[1-9]\d{6,14}$/.test(recipient)
+        ? undefined
+        : 'invalid recipient: expected a WhatsApp address (whatsapp:+E.164)';
     case 'voice-call':
       return parseE164(recipient) === recipient ? undefined : 'invalid recipient: expected an E.164 number';
     case 'email':

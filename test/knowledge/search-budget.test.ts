@@ -92,7 +92,7 @@ describe.skipIf(Boolean(postgres.skipReason))('a knowledge search past its budge
     const unused = { name: 'unused', send: async () => ({}) };
     const dispatcher = new OutboxDispatcher({
       db: database.db,
-      channels: { sms: unused, email: unused, 'voice-call': unused, slack: unused },
+      channels: { sms: unused, email: unused, 'voice-call': unused, slack: unused, whatsapp: unused },
       pollIntervalMs: 60_000,
     });
     const notifier = new Notifier({

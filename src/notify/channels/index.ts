@@ -16,7 +16,9 @@ export interface ChannelSettings {
    * SMS and voice alerts through the telephony provider, when live and configured. Built by the app's
    * wiring (src/telephony/twilio) and handed in, so notify does not import telephony.
    */
-  telephony?: { sms: NotificationChannel; 'voice-call': NotificationChannel } | undefined;
+  telephony?:
+    | { sms: NotificationChannel; 'voice-call': NotificationChannel; whatsapp: NotificationChannel }
+    | undefined;
   smtp?: { url: string; from: string } | undefined;
   /** From address on the local .eml files. */
   mailFrom?: string | undefined;
@@ -35,6 +37,7 @@ export function buildChannels(s: ChannelSettings): { channels: ChannelMap; local
     'voice-call': telephony?.['voice-call'] ?? local,
     email: live && s.smtp ? new SmtpEmailChannel(s.smtp) : local,
     slack: live ? new SlackWebhookChannel() : local,
+    whatsapp: telephony?.whatsapp ?? local,
   };
   const localKinds = (Object.entries(channels) as Array<[NotificationKind, NotificationChannel]>)
     .filter(([, c]) => c === local)

@@ -21,6 +21,11 @@ export const businessSettingsSchema = z.looseObject({
     .strictObject({
       /** Overrides VOICE_MODE for this business's calls. */
       mode: z.enum(['pipeline', 'realtime']).optional(),
+      /**
+       * False: calls run on record-and-reply (<Record> to /process-voice) instead of a media
+       * stream, e.g. where a firewall or the account cannot carry one.
+       */
+      mediaStreams: z.boolean().optional(),
       /** Realtime calls: who decides the caller's turn has ended (OpenAI's server_vad or semantic_vad). */
       turnDetection: z
         .discriminatedUnion('type', [
@@ -57,6 +62,11 @@ export const businesses = pgTable(
       .notNull()
       .default(sql`'{"weekly":{},"holidays":[]}'::jsonb`),
     plan: text('plan', { enum: PLANS }).notNull().default('FREE'),
+    /** The chat widget's key (`data-key` on its script tag): public, it only names the business. */
+    publicKey: text('public_key')
+      .notNull()
+      .unique('businesses_public_key_unique')
+      .default(sql`('pk_' || replace(gen_random_uuid()::text, '-', ''))`),
     settings: jsonb('settings')
       .$type<BusinessSettings>()
       .notNull()

@@ -12,3 +12,4 @@ export * from './emergencies.js';
 export * from './questions.js';
 export * from './assist.js';
 export * from './users.js';
+export * from './conversations.js';

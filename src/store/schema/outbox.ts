@@ -18,7 +18,8 @@ import { businesses, tsColumn } from './businesses.js';
  * the same transaction as whatever caused it, then delivered by a dispatcher with retries.
  */
 
-export const NOTIFICATION_KINDS = ['sms', 'voice-call', 'email', 'slack'] as const;
+/** `whatsapp`: a reply or message to a WhatsApp contact (Twilio Messages API), not an alert. */
+export const NOTIFICATION_KINDS = ['sms', 'voice-call', 'email', 'slack', 'whatsapp'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
 /**

@@ -188,7 +188,7 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
         businessId: verdict.claims.businessId,
         customParameters: m.customParameters,
         transport,
-        callerId: known.from ? parseE164(known.from) : undefined,
+        callerId: known.from ? parseE164(known.from.replace(/^whatsapp:/, '')) : undefined,
         hangup: () => socket.close(1000, 'agent hung up'),
         log,
       });

@@ -19,9 +19,13 @@ export interface TwilioNotificationSettings {
 export function twilioNotificationChannels(s: TwilioNotificationSettings): {
   sms: NotificationChannel;
   'voice-call': NotificationChannel;
+  whatsapp: NotificationChannel;
 } {
+  const messages = new TwilioSmsChannel({ client: s.client, from: s.from, whatsappFrom: s.whatsappFrom });
   return {
-    sms: new TwilioSmsChannel({ client: s.client, from: s.from, whatsappFrom: s.whatsappFrom }),
+    sms: messages,
+    // Replies to WhatsApp contacts: the same Messages API, from the WhatsApp sender.
+    whatsapp: messages,
     'voice-call': new TwilioVoiceChannel({ client: s.client, from: s.from, publicUrl: s.publicUrl }),
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../../shared/index.js';
 import { maskPhone } from '../../http/logger.js';
@@ -45,6 +45,7 @@ export interface VoiceWebhookPorts {
     to: string;
     direction: TwilioCallDirection;
     status: TwilioCallStatus;
+    channel: 'phone' | 'whatsapp';
   }): Promise<{ state: 'new' | 'retry' | 'finished' }>;
   /** Returns false when the call is unknown. */
   recordStatus(s: {
@@ -123,21 +124,28 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
   const badRequest = (reply: FastifyReply, route: string, error: z.ZodError) =>
     refuseBadParams(reply, metrics, route, error);
 
-  app.post('/twilio/voice', { preHandler: checkSignature('voice') }, async (req, reply) => {
+  /**
+   * One call's first webhook, on the phone line or WhatsApp (whose addresses are whatsapp:+E164):
+   * the business is the one that owns our side of the call, the To of an inbound call and the From
+   * of one we placed (POST /phone/call, /whatsapp/call).
+   */
+  const answerCall = async (req: FastifyRequest, reply: FastifyReply, channel: 'phone' | 'whatsapp') => {
+    const route = channel === 'phone' ? 'voice' : 'whatsapp-voice';
     const parsed = VoiceParams.safeParse(flattenForm((req.body ?? {}) as FormBody));
-    if (!parsed.success) return badRequest(reply, 'voice', parsed.error);
+    if (!parsed.success) return badRequest(reply, route, parsed.error);
     const p = parsed.data;
     const callSid = asCallSid(p.CallSid);
     if (!deps.acceptingCalls()) {
       // Shutting down: a 503 would make Twilio play its "application error" (or hit a fallback URL
       // the owner may not have); a spoken apology and a hang-up is what the caller should hear.
-      metrics.rejectedWebhooks.inc({ route: 'voice', reason: 'shutting-down' });
+      metrics.rejectedWebhooks.inc({ route, reason: 'shutting-down' });
       deps.log.info({ callSid }, 'call declined: shutting down');
       return reply.type('text/xml').send(sayAndHangupTwiml(NOT_TAKING_CALLS_LINE));
     }
-    const business = await ports.findBusinessByNumber(p.To);
+    const ours = p.Direction === 'outbound-api' ? p.From : p.To;
+    const business = await ports.findBusinessByNumber(withoutChannelPrefix(ours));
     if (!business) {
-      deps.log.info({ to: maskPhone(p.To) }, 'call to a number no business owns');
+      deps.log.info({ to: maskPhone(ours), channel }, 'call to a number no business owns');
       return reply.type('text/xml').send(unknownNumberTwiml());
     }
     const { state } = await ports.recordInboundCall({
@@ -147,10 +155,11 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       to: p.To,
       direction: p.Direction,
       status: p.CallStatus,
+      channel,
     });
     if (state === 'finished') {
       // A replay (or a late retry) for a call that is over or connected: no new stream token.
-      metrics.rejectedWebhooks.inc({ route: 'voice', reason: 'call-finished' });
+      metrics.rejectedWebhooks.inc({ route, reason: 'call-finished' });
       deps.log.warn({ callSid }, 'voice webhook for a finished or connected call: no stream');
       return reply.type('text/xml').send(sayAndHangupTwiml(CALL_ALREADY_HANDLED_LINE));
     }
@@ -169,7 +178,15 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
         statusCallbackUrl: `${deps.publicUrl}/twilio/stream-status`,
       }),
     );
-  });
+  };
+
+  app.post('/twilio/voice', { preHandler: checkSignature('voice') }, (req, reply) =>
+    answerCall(req, reply, 'phone'),
+  );
+  // WhatsApp voice calls (Twilio's WhatsApp calling): the same agent, on channel "whatsapp".
+  app.post('/whatsapp/voice', { preHandler: checkSignature('whatsapp-voice') }, (req, reply) =>
+    answerCall(req, reply, 'whatsapp'),
+  );
 
   app.post('/twilio/status', { preHandler: checkSignature('status') }, async (req, reply) => {
     const flat = flattenForm((req.body ?? {}) as FormBody);
@@ -203,4 +220,9 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
     });
     return reply.code(204).send();
   });
+}
+
+/** A WhatsApp address (whatsapp:+E164) as the number it is; other addresses unchanged. */
+export function withoutChannelPrefix(address: string): string {
+  return address.startsWith('whatsapp:') ? address.slice('whatsapp:'.length) : address;
 }

@@ -55,7 +55,7 @@ export class ScriptedChannel implements NotificationChannel {
 }
 
 export function allKinds(channel: NotificationChannel): ChannelMap {
-  return { sms: channel, 'voice-call': channel, email: channel, slack: channel };
+  return { sms: channel, 'voice-call': channel, email: channel, slack: channel, whatsapp: channel };
 }
 
 export async function rowOf(db: Db, id: string) {
