@@ -82,6 +82,7 @@ const updateBody = z
     id: z.unknown(),
     plan: z.enum(PLANS).describe('Changed by admins and the API key only; sent back unchanged, ignored'),
     phoneNumbers: z.unknown(),
+    publicKey: z.unknown(),
     limits: z.unknown(),
     problems: z.unknown(),
     createdAt: z.unknown(),
@@ -154,6 +155,7 @@ const businessSchema = z.object({
   name: z.string(),
   trade: z.string(),
   plan: z.string(),
+  publicKey: z.string().describe("The chat widget's key (data-key on its script tag); public"),
   phoneNumbers: z.array(z.string()),
   profile: z.looseObject({
     greeting: z.string().nullable(),
@@ -526,6 +528,7 @@ function view(b: Business) {
     name: profile.name,
     trade: profile.trade,
     plan: b.plan,
+    publicKey: b.publicKey,
     phoneNumbers: b.phoneNumbers,
     profile: {
       greeting: profile.greeting ?? null,

@@ -21,6 +21,8 @@ export interface Business {
   timezone: string;
   hours: BusinessHours;
   plan: Plan;
+  /** The chat widget's key (`data-key` on its script tag): public, it only names the business. */
+  publicKey: string;
   settings: BusinessSettings;
   phoneNumbers: E164[];
   createdAt: Date;
@@ -88,6 +90,12 @@ export class BusinessesRepo {
       .innerJoin(businesses, eq(businesses.id, businessPhoneNumbers.businessId))
       .where(eq(businessPhoneNumbers.number, number));
     return row ? (await this.withNumbers([row.business]))[0] : undefined;
+  }
+
+  /** The business a chat widget names by its public key (`pk_…`). */
+  async findByPublicKey(publicKey: string): Promise<Business | undefined> {
+    const rows = await this.db.select().from(businesses).where(eq(businesses.publicKey, publicKey));
+    return (await this.withNumbers(rows))[0];
   }
 
   async getById(id: BusinessId): Promise<Business | undefined> {
