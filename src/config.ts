@@ -95,6 +95,28 @@ export const EnvSchema = z
       .string()
       .regex(/^whatsapp:\+[1-9]\d{6,14}$/, 'must look like whatsapp:+15005550006')
       .optional(),
+    /** The seed's name for the WhatsApp sender; `whatsapp:+E164` or `+E164`. */
+    TWILIO_WHATSAPP_NUMBER: z
+      .string()
+      .regex(/^(whatsapp:)?\+[1-9]\d{6,14}$/, 'must look like whatsapp:+15005550006 or +15005550006')
+      .optional(),
+    /** A chat or WhatsApp conversation with no message for this long is closed (a new one starts). */
+    CONVERSATION_IDLE_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(30),
+    /** Calls one business may place per minute (POST /phone/call, /whatsapp/call, Slack's /call). */
+    OUTBOUND_CALLS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Checks Slack's signature on the /call slash command (POST /slack/commands); unset: no command. */
+    SLACK_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** LiveKit for browser rooms: /room/join then gives LiveKit access tokens. All three or none. */
+    LIVEKIT_URL: url(['ws:', 'wss:', 'http:', 'https:']).optional(),
+    LIVEKIT_API_KEY: z.string().min(3).optional(),
+    LIVEKIT_API_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Room joins allowed per client address per minute (POST /room/join is public). */
+    ROOM_JOINS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
     /** `local`: notifications stay in the outbox (shown, never sent); `live`: sent through Twilio/SMTP/Slack. */
     NOTIFY_DELIVERY: z.enum(['local', 'live']).default('local'),
     SMTP_URL: url(['smtp:', 'smtps:']).optional(),
@@ -202,6 +224,23 @@ export const EnvSchema = z
       'ELEVENLABS_VOICE_ID',
       'when TTS_PROVIDERS lists elevenlabs',
     );
+    const livekit = [e.LIVEKIT_URL, e.LIVEKIT_API_KEY, e.LIVEKIT_API_SECRET].filter(Boolean).length;
+    if (livekit !== 0 && livekit !== 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIVEKIT_URL'],
+        message: 'LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET go together: set all three or none',
+      });
+    if (
+      e.TWILIO_WHATSAPP_FROM &&
+      e.TWILIO_WHATSAPP_NUMBER &&
+      whatsappAddress(e.TWILIO_WHATSAPP_NUMBER) !== e.TWILIO_WHATSAPP_FROM
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_WHATSAPP_NUMBER'],
+        message: 'names another sender than TWILIO_WHATSAPP_FROM: set one of them',
+      });
     if (e.LLM_BASE_URL && !e.LLM_MODEL)
       ctx.addIssue({ code: 'custom', path: ['LLM_MODEL'], message: 'is required when LLM_BASE_URL is set' });
     if (
@@ -219,6 +258,11 @@ export const EnvSchema = z
   });
 
 export type Env = Record<string, string | undefined>;
+
+/** A WhatsApp sender as Twilio's Messages API takes it: whatsapp:+E164. */
+function whatsappAddress(v: string): string {
+  return v.startsWith('whatsapp:') ? v : `whatsapp:${v}`;
+}
 
 /** SendGrid's SMTP relay: user "apikey", the API key as password, implicit TLS. */
 function sendGridRelay(apiKey: string): string {
@@ -263,7 +307,16 @@ export interface Config {
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
+  /** `whatsappFrom`: TWILIO_WHATSAPP_FROM or TWILIO_WHATSAPP_NUMBER, as whatsapp:+E164. */
   twilioRest: { baseUrl: string; fromNumber: string | undefined; whatsappFrom: string | undefined };
+  /** The channels beside the phone: chat widget, WhatsApp, browser rooms, outbound calls, Slack. */
+  channels: {
+    conversationIdleMs: number;
+    outboundCallsPerMinute: number;
+    slackSigningSecret: string | undefined;
+    livekit: { url: string; apiKey: string; apiSecret: string } | undefined;
+    roomJoinsPerMinute: number;
+  };
   notify: {
     delivery: 'local' | 'live';
     smtpUrl: string | undefined;
@@ -365,7 +418,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     twilioRest: {
       baseUrl: e.TWILIO_API_BASE_URL,
       fromNumber: e.TWILIO_FROM_NUMBER,
-      whatsappFrom: e.TWILIO_WHATSAPP_FROM,
+      whatsappFrom:
+        e.TWILIO_WHATSAPP_FROM ??
+        (e.TWILIO_WHATSAPP_NUMBER ? whatsappAddress(e.TWILIO_WHATSAPP_NUMBER) : undefined),
+    },
+    channels: {
+      conversationIdleMs: e.CONVERSATION_IDLE_MINUTES * 60_000,
+      outboundCallsPerMinute: e.OUTBOUND_CALLS_PER_MINUTE,
+      slackSigningSecret: e.SLACK_SIGNING_SECRET,
+      livekit:
+        e.LIVEKIT_URL && e.LIVEKIT_API_KEY && e.LIVEKIT_API_SECRET
+          ? { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET }
+          : undefined,
+      roomJoinsPerMinute: e.ROOM_JOINS_PER_MINUTE,
     },
     notify: {
       delivery: e.NOTIFY_DELIVERY,

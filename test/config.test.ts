@@ -169,3 +169,49 @@ describe('loadConfig: accounts and email', () => {
     expect(loadConfig({ FROM_EMAIL: 'noreply@acme.example' }).notify.mailFrom).toBe('noreply@acme.example');
   });
 });
+
+describe('loadConfig: channels', () => {
+  it('closes idle conversations after 30 minutes, places 10 calls a minute per business, no LiveKit, no Slack', () => {
+    const c = loadConfig({}).channels;
+    expect(c).toEqual({
+      conversationIdleMs: 30 * 60_000,
+      outboundCallsPerMinute: 10,
+      slackSigningSecret: undefined,
+      livekit: undefined,
+      roomJoinsPerMinute: 20,
+    });
+  });
+
+  it("takes the seed's TWILIO_WHATSAPP_NUMBER, with or without whatsapp:, as the WhatsApp sender", () => {
+    expect(loadConfig({ TWILIO_WHATSAPP_NUMBER: 'whatsapp:+14155238886' }).twilioRest.whatsappFrom).toBe(
+      'whatsapp:+14155238886',
+    );
+    expect(loadConfig({ TWILIO_WHATSAPP_NUMBER: '+14155238886' }).twilioRest.whatsappFrom).toBe(
+      'whatsapp:+14155238886',
+    );
+    expect(
+      loadConfig({ TWILIO_WHATSAPP_NUMBER: '+14155238886', TWILIO_WHATSAPP_FROM: 'whatsapp:+14155238886' })
+        .twilioRest.whatsappFrom,
+    ).toBe('whatsapp:+14155238886');
+  });
+
+  it('refuses two different WhatsApp senders', () => {
+    expect(() =>
+      loadConfig({ TWILIO_WHATSAPP_NUMBER: '+14155238886', TWILIO_WHATSAPP_FROM: 'whatsapp:+14155230000' }),
+    ).toThrow(/TWILIO_WHATSAPP_NUMBER: names another sender/);
+  });
+
+  it('needs all three LiveKit settings or none', () => {
+    expect(() => loadConfig({ LIVEKIT_URL: 'wss://lk.example.com' })).toThrow(/set all three or none/);
+    const lk = loadConfig({
+      LIVEKIT_URL: 'wss://lk.example.com',
+      LIVEKIT_API_KEY: 'APIkey123',
+      LIVEKIT_API_SECRET: 'a-secret-of-enough-length',
+    }).channels.livekit;
+    expect(lk).toEqual({
+      url: 'wss://lk.example.com',
+      apiKey: 'APIkey123',
+      apiSecret: 'a-secret-of-enough-length',
+    });
+  });
+});
