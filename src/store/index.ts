@@ -86,3 +86,4 @@ export {
   type AnalyticsQuery,
   type Intent,
 } from './analytics-repo.js';
+export { ROOM_NAME_PATTERN, RoomNameTakenError, RoomsRepo, type Room } from './rooms-repo.js';
