@@ -1,4 +1,11 @@
-import { createStoreTools, LlmBrain, RulesBrain, type AgentTools, type Brain } from '../agent/index.js';
+import {
+  createStoreTools,
+  LlmBrain,
+  RulesBrain,
+  type AgentTools,
+  type Brain,
+  type Channel,
+} from '../agent/index.js';
 import type { ChatModel } from '../providers/llm/index.js';
 import type { Config } from '../config.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
@@ -13,13 +20,16 @@ interface CallToolsDeps {
   knowledge: KnowledgeBase;
 }
 
+/** One conversation's brain request: a call's, or a chat's, WhatsApp's, browser call's (`channel`). */
+export type ConversationBrainRequest = BrainRequest & { channel?: Channel };
+
 /**
  * The store-backed tools of one call (knowledge, lead, booking, emergency, question, transfer):
  * what the brain acts through, and what a Realtime call's tools run on.
  */
-export function callToolsFactory(deps: CallToolsDeps): (req: BrainRequest) => AgentTools {
+export function callToolsFactory(deps: CallToolsDeps): (req: ConversationBrainRequest) => AgentTools {
   const { db, notifier, knowledge } = deps;
-  return ({ business, callSid, callerId, log: callLog }) =>
+  return ({ business, callSid, callerId, channel, log: callLog }) =>
     createStoreTools(
       {
         db,
@@ -27,7 +37,7 @@ export function callToolsFactory(deps: CallToolsDeps): (req: BrainRequest) => Ag
         searchKnowledge: (id, q, signal) => knowledge.search(id, q, 3, signal),
         logger: callLog,
       },
-      { business, callSid, channel: 'phone', callerId },
+      { business, callSid, channel: channel ?? 'phone', callerId },
     );
 }
 
@@ -41,7 +51,7 @@ export function brainFactory(
     chatModel: ChatModel | undefined;
     log: Logger;
   },
-): (req: BrainRequest) => Brain {
+): (req: ConversationBrainRequest) => Brain {
   const { config, chatModel, log } = deps;
   const toolsFor = callToolsFactory(deps);
   return (req) => {
