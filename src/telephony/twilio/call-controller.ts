@@ -191,6 +191,9 @@ export function createCallController(deps: CallControllerDeps): {
         return undefined;
       }
     };
+    // A stream that says not to record (a browser room with recording off) keeps no audio.
+    const keep =
+      stream.record === false ? {} : { saveRecording: (r: CallRecording) => saveRecording(deps, callSid, r) };
     const brainRequest: BrainRequest = {
       business,
       profile,
@@ -224,7 +227,7 @@ export function createCallController(deps: CallControllerDeps): {
           : {}),
         turnTaking,
         events,
-        saveRecording: (r) => saveRecording(deps, callSid, r),
+        ...keep,
         log,
         playoutLeadMs: deps.playoutLeadMs,
         ...(resume ? { resume } : {}),
@@ -260,7 +263,7 @@ export function createCallController(deps: CallControllerDeps): {
           turnDetection: voice?.turnDetection ?? DEFAULT_TURN_DETECTION,
           // The same recording, event stream and transport go on in a pipeline session.
           takeOver: ({ resume }) => pipeline(resume),
-          saveRecording: (r) => saveRecording(deps, callSid, r),
+          ...keep,
           playoutLeadMs: deps.playoutLeadMs,
           stallMs: deps.providerStallMs,
         })

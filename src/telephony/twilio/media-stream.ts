@@ -34,6 +34,8 @@ export interface StartedStream {
   /** End the call: closing a <Connect><Stream> with no verb after it hangs up. */
   hangup(): void;
   log: Logger;
+  /** Keep a recording of the call; absent: yes (a browser call records only if its room says so). */
+  record?: boolean;
 }
 
 export interface MediaStreamDeps {
