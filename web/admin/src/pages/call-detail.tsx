@@ -18,6 +18,7 @@ import {
   useAsync,
 } from '../ui';
 import { CallStatus } from './calls';
+import { conversationTitle } from '../parts/conversation-title';
 
 /**
  * One call: what happened (summary), what was said (transcript), how it sounded (recording),
@@ -40,7 +41,7 @@ export function CallDetailPage({ callSid }: { callSid: string }) {
 
   return (
     <Page
-      title={call ? `Call from ${call.fromNumber ?? 'unknown number'}` : 'Call'}
+      title={call ? conversationTitle(call) : 'Call'}
       actions={<Link href="/admin/calls">← All calls</Link>}
     >
       {state.error ? <LoadError error={state.error} retry={() => void state.reload()} /> : null}

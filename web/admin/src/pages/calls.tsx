@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, messageOf, query } from '../api';
 import { useSession } from '../session';
+import { conversationTitle } from '../parts/conversation-title';
 import type { Call, Paged } from '../types';
 import {
   Badge,
@@ -79,9 +80,7 @@ export function CallsPage() {
           {items.map((c) => (
             <tr key={c.id}>
               <td>
-                <Link href={`/admin/calls/${encodeURIComponent(c.callSid)}`}>
-                  Call from {c.fromNumber ?? 'unknown number'}
-                </Link>
+                <Link href={`/admin/calls/${encodeURIComponent(c.callSid)}`}>{conversationTitle(c)}</Link>
               </td>
               <td>{formatDate(c.startedAt)}</td>
               <td class="num">{formatDuration(c.durationSec)}</td>

@@ -128,6 +128,7 @@ const CHANNELS: Record<string, string> = {
   'voice-call': 'Phone call',
   voice: 'Phone call',
   slack: 'Slack',
+  whatsapp: 'WhatsApp',
 };
 
 function DeliveryRow({ delivery: n }: { delivery: Delivery }) {
