@@ -87,3 +87,10 @@ export {
   type Intent,
 } from './analytics-repo.js';
 export { ROOM_NAME_PATTERN, RoomNameTakenError, RoomsRepo, type Room } from './rooms-repo.js';
+export {
+  ConversationsRepo,
+  type ConversationKey,
+  type SaveTurnInput,
+  type StoredConversation,
+} from './conversations-repo.js';
+export { SessionsRepo, type LiveSession } from './sessions-repo.js';
