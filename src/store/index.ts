@@ -93,4 +93,3 @@ export {
   type SaveTurnInput,
   type StoredConversation,
 } from './conversations-repo.js';
-export { SessionsRepo, type LiveSession } from './sessions-repo.js';
