@@ -1,0 +1,2 @@
+/** Turn-by-turn channels over the web: the chat widget (and Slack, to come). */
+export { registerChatWidget, DEFAULT_CHAT_LIMITS, type ChatLimits, type ChatWidgetDeps } from './chat/index.js';
