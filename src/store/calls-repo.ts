@@ -79,9 +79,13 @@ export type AssistClaim =
   | { ok: true; fromNumber: string | null }
   | { ok: false; reason: 'unknown-call' | 'already-claimed' | 'call-ended' };
 
-/** Why a media stream may not serve a call (the token is single-use; a finished call takes none). */
+/**
+ * Why a media stream may not serve a call (the token is single-use; a finished call takes none).
+ * `partyNumber` is the other party, the one the agent talks to: the caller of an inbound call, the
+ * person we called on one we placed (whose From is our own number).
+ */
 export type StreamClaim =
-  | { ok: true; fromNumber: string | null }
+  | { ok: true; fromNumber: string | null; partyNumber: string | null }
   | { ok: false; reason: 'unknown-call' | 'already-claimed' | 'call-ended' };
 
 /** A call this node (or a vanished one) left open, closed as failed at start-up. */
@@ -261,8 +265,13 @@ export class CallsRepo {
           notInArray(calls.status, [...TERMINAL_CALL_STATUSES]),
         ),
       )
-      .returning({ fromNumber: calls.fromNumber });
-    if (won) return { ok: true, fromNumber: won.fromNumber };
+      .returning({ fromNumber: calls.fromNumber, toNumber: calls.toNumber, direction: calls.direction });
+    if (won)
+      return {
+        ok: true,
+        fromNumber: won.fromNumber,
+        partyNumber: won.direction === 'inbound' ? won.fromNumber : won.toNumber,
+      };
     const row = await this.findRow(input.callSid);
     if (!row || row.businessId !== input.businessId) return { ok: false, reason: 'unknown-call' };
     return { ok: false, reason: row.streamClaimedAt ? 'already-claimed' : 'call-ended' };

@@ -93,3 +93,4 @@ export {
   type SaveTurnInput,
   type StoredConversation,
 } from './conversations-repo.js';
+export { SessionsRepo, type LiveSession } from './sessions-repo.js';

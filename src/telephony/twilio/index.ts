@@ -39,3 +39,12 @@ export {
   type FrameBuilderOptions,
   type MediaTrack,
 } from './stream-protocol.js';
+export {
+  OutboundCalls,
+  RetryLaterError,
+  type OutboundCallsDeps,
+  type OutboundChannel,
+  type PlaceCallInput,
+  type PlacedCall,
+} from './outbound-calls.js';
+export { registerOutboundCallRoutes, type OutboundRoutesDeps } from './outbound-routes.js';
