@@ -9,6 +9,11 @@ export interface ConnectStreamTwiml {
   streamUrl: string;
   parameters: Record<string, string>;
   statusCallbackUrl?: string;
+  /**
+   * Where Twilio goes when the stream is over and the call is not (a <Redirect> after
+   * <Connect>): absent, the call ends with the stream.
+   */
+  streamEndedUrl?: string;
 }
 
 function connectStream(response: VoiceResponse, opts: ConnectStreamTwiml): void {
@@ -17,6 +22,7 @@ function connectStream(response: VoiceResponse, opts: ConnectStreamTwiml): void 
     ...(opts.statusCallbackUrl ? { statusCallback: opts.statusCallbackUrl } : {}),
   });
   for (const [name, value] of Object.entries(opts.parameters)) stream.parameter({ name, value });
+  if (opts.streamEndedUrl) response.redirect({ method: 'POST' }, opts.streamEndedUrl);
 }
 
 export function connectStreamTwiml(opts: ConnectStreamTwiml): string {

@@ -11,6 +11,11 @@ import { greetingForMessage } from './message-taking.js';
 import { takeMessageTwiml } from './message-taking-twiml.js';
 import type { SignatureVerifier } from './signature.js';
 import type { StreamTokens } from './stream-token.js';
+import { menuTwiml, phoneMenuOf } from './phone-menu.js';
+import { recordReplyAnswer, registerRecordReplyRoute, type RecordReplyDeps } from './record-reply.js';
+import { STREAM_ENDED_PATH } from './record-reply-twiml.js';
+import { registerRoutingRoutes, type CallToAnswer } from './routing.js';
+import { registerStreamEndedRoute } from './stream-ended.js';
 import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
 
@@ -76,7 +81,21 @@ export interface VoiceWebhookDeps {
   log: Logger;
   /** False while the node shuts down: new calls are told to call back, not connected. */
   acceptingCalls(): boolean;
+  /**
+   * Record-and-reply (/process-voice, /twilio/stream-ended): with it, a business with media
+   * streams off, or a node that cannot listen, answers on <Record>; and a stream that ends
+   * without its session ending the call hands the caller to it. Without it, calls are streamed
+   * as before and nothing follows the stream.
+   */
+  recordReply?: VoiceRecordReplyDeps;
 }
+
+export type VoiceRecordReplyDeps = Omit<RecordReplyDeps, 'verifier' | 'publicUrl' | 'metrics' | 'log'> & {
+  /** False when no recognizer loaded (the STT chain is empty): a stream would hear nobody. */
+  canListen(): boolean;
+  /** The stream-ended route's wait for the session's end to be written, default 2 s. */
+  endWaitMs?: number;
+};
 
 const CallStatusParam = z.enum(TWILIO_CALL_STATUSES, {
   error: (i) =>
@@ -163,21 +182,48 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       deps.log.warn({ callSid }, 'voice webhook for a finished or connected call: no stream');
       return reply.type('text/xml').send(sayAndHangupTwiml(CALL_ALREADY_HANDLED_LINE));
     }
+    const call: CallToAnswer = { callSid, business, from: p.From, to: p.To };
+    const answer = await answerWithoutMenu(call);
+    const menu = phoneMenuOf(business.settings);
+    if (!menu) return reply.type('text/xml').send(answer);
+    deps.log.info({ callSid, options: menu.options.length }, 'incoming call answered with the phone menu');
+    // The greeting without its "press 1 for emergencies" clause: the keys are the menu's now.
+    const greeting = greetingForMessage(profileFromStored(business).profile, new Date());
+    return reply
+      .type('text/xml')
+      .send(menuTwiml({ publicUrl: deps.publicUrl, menu, before: greeting, then: answer }));
+  };
+
+  /**
+   * The call's answer without a menu: message taking on a plan without the voice agent,
+   * record-and-reply when the business turned streams off or nothing can listen, else a media
+   * stream on a fresh single-use token. Also what staying on the line in the menu reaches.
+   */
+  const answerWithoutMenu = async (call: CallToAnswer): Promise<string> => {
+    const { callSid, business } = call;
     if (!planAllows(business.plan, 'voiceAgent')) {
       // A plan without the voice agent: Twilio greets and takes a message (/twilio/message).
       deps.log.info({ callSid, plan: business.plan }, 'incoming call answered by message taking');
       const greeting = greetingForMessage(profileFromStored(business).profile, new Date());
-      return reply.type('text/xml').send(takeMessageTwiml({ publicUrl: deps.publicUrl, greeting }));
+      return takeMessageTwiml({ publicUrl: deps.publicUrl, greeting });
+    }
+    const rr = deps.recordReply;
+    if (rr && (business.settings.voice?.mediaStreams === false || !rr.canListen())) {
+      deps.log.info(
+        { callSid, reason: rr.canListen() ? 'media-streams-off' : 'no-recognizer' },
+        'incoming call answered by record-and-reply',
+      );
+      return recordReplyAnswer({ ...rr, publicUrl: deps.publicUrl, log: deps.log }, call);
     }
     const token = await deps.tokens.issue({ callSid, businessId: business.id });
-    deps.log.info({ callSid, from: maskPhone(p.From) }, 'incoming call answered with a media stream');
-    return reply.type('text/xml').send(
-      connectStreamTwiml({
-        streamUrl: deps.streamUrl,
-        parameters: { token },
-        statusCallbackUrl: `${deps.publicUrl}/twilio/stream-status`,
-      }),
-    );
+    deps.log.info({ callSid, from: maskPhone(call.from) }, 'incoming call answered with a media stream');
+    return connectStreamTwiml({
+      streamUrl: deps.streamUrl,
+      parameters: { token },
+      statusCallbackUrl: `${deps.publicUrl}/twilio/stream-status`,
+      // Twilio runs it when the stream ends and the call goes on: a dropped stream is not silence.
+      ...(rr ? { streamEndedUrl: `${deps.publicUrl}${STREAM_ENDED_PATH}` } : {}),
+    });
   };
 
   app.post('/twilio/voice', { preHandler: checkSignature('voice') }, (req, reply) =>
@@ -220,6 +266,20 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
     });
     return reply.code(204).send();
   });
+
+  registerRoutingRoutes(app, {
+    findBusinessByNumber: (n) => ports.findBusinessByNumber(n),
+    answerWithoutMenu,
+    publicUrl: deps.publicUrl,
+    checkSignature,
+    metrics,
+    log: deps.log,
+  });
+  if (deps.recordReply) {
+    const rrDeps = { ...deps.recordReply, verifier, publicUrl: deps.publicUrl, metrics, log: deps.log };
+    registerRecordReplyRoute(app, rrDeps);
+    registerStreamEndedRoute(app, rrDeps);
+  }
 }
 
 /** A WhatsApp address (whatsapp:+E164) as the number it is; other addresses unchanged. */
