@@ -4,7 +4,12 @@ import { sendError } from '../../http/errors.js';
 import type { Logger } from '../../shared/index.js';
 import type { Business } from '../../store/index.js';
 import { PUBLIC_KEY_PATTERN } from './chat-protocol.js';
-import { ConversationSockets, DEFAULT_CHAT_LIMITS, handleChatSocket, type ChatLimits } from './chat-socket.js';
+import {
+  ConversationSockets,
+  DEFAULT_CHAT_LIMITS,
+  handleChatSocket,
+  type ChatLimits,
+} from './chat-socket.js';
 import { DEMO_CSP, DEMO_CSS, demoPage } from './demo-page.js';
 import { ResumeTokens } from './resume-token.js';
 import { BuiltFileCache, DEFAULT_WIDGET_DIR } from './widget-asset.js';

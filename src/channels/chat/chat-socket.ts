@@ -146,7 +146,11 @@ export function handleChatSocket(socket: WebSocket, origin: string | undefined, 
     }
     const visitorId = resumed?.visitorId ?? newVisitorId();
     // open() gives the visitor's open conversation or, when the last one ended, a new one.
-    const ref = await deps.conversations.open({ businessId: business.id, channel: 'chat', partyKey: visitorId });
+    const ref = await deps.conversations.open({
+      businessId: business.id,
+      channel: 'chat',
+      partyKey: visitorId,
+    });
     if (isClosed()) return;
     if (!deps.sockets.add(ref.id, socket, deps.limits.socketsPerConversation)) {
       return refuse(CLOSE.tooMany, 'too_many_sockets', 'This conversation is open in too many windows.');
@@ -177,7 +181,10 @@ export function handleChatSocket(socket: WebSocket, origin: string | undefined, 
     send({ type: 'typing' });
     const controller = new AbortController();
     // A timer-held controller, not AbortSignal.timeout: Node may collect that one unfired.
-    const timer = setTimeout(() => controller.abort(new Error('chat turn timed out')), deps.limits.turnTimeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error('chat turn timed out')),
+      deps.limits.turnTimeoutMs,
+    );
     let result: TurnResult;
     try {
       result = await deps.conversations.take(ref.id, input, { signal: controller.signal });

@@ -17,8 +17,7 @@ export interface HistoryEntry {
 }
 
 export type ClientMessage =
-  | { type: 'hello'; key: string; resume?: string }
-  | { type: 'message'; id: string; text: string };
+  { type: 'hello'; key: string; resume?: string } | { type: 'message'; id: string; text: string };
 
 export type ServerMessage =
   | {

@@ -34,7 +34,11 @@ function start(src: string, publicKey: string): void {
   const root = host.attachShadow({ mode: 'open' });
   style(root);
 
-  const launcher = el('button', { class: 'launcher', type: 'button', 'aria-expanded': 'false' }, 'Chat with us');
+  const launcher = el(
+    'button',
+    { class: 'launcher', type: 'button', 'aria-expanded': 'false' },
+    'Chat with us',
+  );
   const panel = el('section', { class: 'panel', role: 'dialog', 'aria-label': 'Chat', hidden: '' });
   const title = el('h2', { id: 'sb-title' }, 'Chat');
   const close = el('button', { class: 'close', type: 'button', 'aria-label': 'Close chat' }, '\u00d7');
@@ -155,7 +159,10 @@ function start(src: string, publicKey: string): void {
   // --- drawing ---
   function add(from: 'visitor' | 'agent', text: string): void {
     const li = el('li', { class: `msg ${from}` });
-    li.append(el('span', { class: 'sr' }, from === 'agent' ? `${title.textContent ?? 'Agent'}: ` : 'You: '), text);
+    li.append(
+      el('span', { class: 'sr' }, from === 'agent' ? `${title.textContent ?? 'Agent'}: ` : 'You: '),
+      text,
+    );
     log.insertBefore(li, typing ?? null);
     log.scrollTop = log.scrollHeight;
   }
