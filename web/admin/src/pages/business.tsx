@@ -17,6 +17,7 @@ import { PlanCard } from './parts/plan-card';
 import { FaqEditor, LeadQuestionsEditor, ServicesEditor } from './parts/profile-editors';
 import { ReadOnlyNotice, canManage } from './parts/roles';
 import { StatusNotice, type FormStatus } from './parts/status-notice';
+import { WidgetSnippet } from './parts/widget-snippet';
 import './settings.css';
 
 /**
@@ -111,6 +112,9 @@ export function BusinessPage() {
                 void session.reloadBusiness().catch(() => undefined);
               }}
             />
+          </Section>
+          <Section title="Chat widget">
+            <WidgetSnippet business={business} />
           </Section>
           <form onSubmit={save} noValidate class="settings-form" aria-label="Business settings">
             <fieldset disabled={!manages} class="plain-fieldset">
