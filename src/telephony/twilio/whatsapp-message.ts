@@ -105,17 +105,16 @@ export function registerWhatsAppMessageRoute(app: FastifyInstance, deps: WhatsAp
    */
   const takeTurn = async (ref: ConversationRef, open: () => Promise<ConversationRef>, text: string) => {
     const d = deadline(turnTimeoutMs);
+    // The deadline holds even for a turn that does not heed its signal: Twilio is not kept waiting.
+    const take = (id: ConversationRef['id']) =>
+      untilAborted(deps.conversations.take(id, { kind: 'speech', text }, { signal: d.signal }), d.signal);
     try {
       try {
-        return {
-          ref,
-          turn: await deps.conversations.take(ref.id, { kind: 'speech', text }, { signal: d.signal }),
-        };
+        return { ref, turn: await take(ref.id) };
       } catch (err) {
         if (!(err instanceof ConversationEndedError)) throw err;
         const fresh = await open();
-        const turn = await deps.conversations.take(fresh.id, { kind: 'speech', text }, { signal: d.signal });
-        return { ref: fresh, turn };
+        return { ref: fresh, turn: await take(fresh.id) };
       }
     } finally {
       d.clear();
@@ -193,5 +192,15 @@ export function registerWhatsAppMessageRoute(app: FastifyInstance, deps: WhatsAp
     }));
     if (rows.length > 0) await deps.replies.transaction((tx) => deps.replies.enqueue(tx, rows));
     return xml();
+  });
+}
+
+/** `p`, or a rejection with the signal's reason once it aborts, whichever comes first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
