@@ -68,7 +68,11 @@ export interface Conversations {
    * (default true for speech/dtmf) stamps lastInboundAt. Throws ConversationEndedError on an
    * ended conversation.
    */
-  take(id: ConversationId, input: TurnInput, opts: { signal: AbortSignal }): Promise<TurnResult>;
+  take(
+    id: ConversationId,
+    input: TurnInput,
+    opts: { signal: AbortSignal; inbound?: boolean },
+  ): Promise<TurnResult>;
   /** Closes it (calls row completed with `reason`); idempotent. */
   end(id: ConversationId, reason: string): Promise<void>;
   /** When this party last wrote on this channel, across its conversations (WhatsApp's window). */

@@ -170,14 +170,21 @@ export class ConversationsRepo {
 
   /**
    * Ends it at `at`. Returns the conversation when this call ended it, undefined when it was
-   * already ended (or unknown): whoever gets it back closes the calls row, once.
+   * already ended (or unknown): whoever gets it back closes the calls row, once. `idleBefore`:
+   * only if nothing happened since then (the idle sweep must not close one a message just woke).
    */
-  async end(id: string, at: Date): Promise<StoredConversation | undefined> {
+  async end(id: string, at: Date, opts: { idleBefore?: Date } = {}): Promise<StoredConversation | undefined> {
     if (!UUID_RE.test(id)) return undefined;
     const [row] = await this.db
       .update(conversations)
       .set({ endedAt: at, lastActivityAt: at })
-      .where(and(eq(conversations.id, id), isNull(conversations.endedAt)))
+      .where(
+        and(
+          eq(conversations.id, id),
+          isNull(conversations.endedAt),
+          opts.idleBefore ? lt(conversations.lastActivityAt, opts.idleBefore) : undefined,
+        ),
+      )
       .returning({ id: conversations.id });
     return row ? this.get(row.id) : undefined;
   }

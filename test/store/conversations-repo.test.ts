@@ -191,6 +191,14 @@ describe.each(drivers)('conversations repository on $name', (driver) => {
     expect(await repo().listIdle({ before: at(30), channels: [] })).toEqual([]);
   });
 
+  it('ends with idleBefore only a conversation still idle since then', async () => {
+    const c = (await repo().openOrCreate(key(), t0, newChatCall())).conversation;
+    await repo().touch(c.id, after(10_000), { inbound: true });
+    expect(await repo().end(c.id, after(20_000), { idleBefore: after(5000) })).toBeUndefined();
+    expect((await repo().get(c.id))?.endedAt).toBeNull();
+    expect(await repo().end(c.id, after(20_000), { idleBefore: after(15_000) })).toMatchObject({ id: c.id });
+  });
+
   it('get answers undefined for an unknown or malformed id', async () => {
     expect(await repo().get('00000000-0000-4000-8000-000000000000')).toBeUndefined();
     expect(await repo().get('not-a-uuid')).toBeUndefined();
