@@ -40,6 +40,15 @@ export const ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 export const PUBLIC_URL = 'https://sb.example.com';
 export const BUSINESS_NUMBER = '+15005550006';
 export const CALLER = '+15555550100';
+/** A menu as an owner would set it: a person, the assistant, a message. */
+export const SALES_SUPPORT = {
+  enabled: true,
+  options: [
+    { digit: '1', label: 'sales', action: 'dial', number: '+15005550111' },
+    { digit: '2', label: 'support', action: 'assistant' },
+    { digit: '3', label: 'a message', action: 'message' },
+  ],
+};
 const SECRET = 'stream-secret-of-at-least-thirty-two-chars';
 
 export function business(over: Partial<Business> = {}): Business {
