@@ -379,7 +379,11 @@ function eventOf(out: BrainOutput): { type: string; payload: Record<string, unkn
 
 type Outcome = 'agent-hung-up' | 'caller-hung-up' | 'transferred' | 'dropped';
 
-/** The calls row of an ended conversation: completed, with its reason, summary and end event. */
+/**
+ * The calls row of an ended conversation: completed, with its reason, summary and end event. A
+ * conversation ended as 'transferred' (a record-and-reply call moved to a person) keeps its call
+ * open with the reason only, as a streamed call's log does: Twilio reports the call's end.
+ */
 async function closeCall(
   tx: Db,
   c: StoredConversation,
@@ -390,6 +394,10 @@ async function closeCall(
   const calls = new CallsRepo(tx);
   await calls.appendEvent(c.callSid, 'conversation-ended', { reason }, at);
   await calls.setSummary(c.callSid, { turns: c.turns, endReason: reason, outcome });
+  if (outcome === 'transferred') {
+    await calls.setEndReason(c.callSid, reason);
+    return;
+  }
   await calls.recordStatus({
     callSid: c.callSid,
     status: 'completed',

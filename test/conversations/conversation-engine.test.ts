@@ -407,6 +407,41 @@ describe('conversation engine', () => {
     expect(sweeps).toBe(3);
   });
 
+  it("stores keys pressed as the caller's turn; a silence is no turn and no inbound message", async () => {
+    let clock = new Date('2026-03-04T15:00:00Z');
+    const e = engine({ brainFor: () => echoBrain(), now: () => clock });
+    const c = await openChat(e);
+    await e.take(c.id, { kind: 'dtmf', digits: '1' }, turnOpts());
+    expect((await e.get(c.id))?.lastInboundAt).toEqual(clock);
+    const pressed = clock;
+    clock = new Date(clock.getTime() + 60_000);
+    await e.take(c.id, { kind: 'no-input' }, turnOpts());
+    // A reminder the channel sends on its own is not the party writing either.
+    await e.take(c.id, say('a reminder'), { ...turnOpts(), inbound: false });
+    expect((await e.get(c.id))?.lastInboundAt).toEqual(pressed);
+    expect(await turnsOf(c)).toEqual([
+      [1, 'caller', '[pressed 1]'],
+      [2, 'agent', '1: dtmf'],
+      [3, 'agent', '2: no-input'],
+      [4, 'caller', 'a reminder'],
+      [5, 'agent', '3: a reminder'],
+    ]);
+  });
+
+  it('a record-and-reply call moved to a person keeps its call open with the reason', async () => {
+    const e = engine();
+    const callSid = asCallSid(`CA${'8'.repeat(32)}`);
+    await new CallsRepo(db).create({ callSid, businessId: demo.id, status: 'in-progress' });
+    const c = await e.open({ businessId: demo.id, channel: 'phone', partyKey: callSid, callSid });
+    await e.end(c.id, 'transferred');
+    expect((await e.get(c.id))?.endedAt).toEqual(NOW);
+    expect(await new CallsRepo(db).get(callSid)).toMatchObject({
+      status: 'in-progress',
+      endReason: 'transferred',
+      endedAt: null,
+    });
+  });
+
   it('answers unknown ids plainly', async () => {
     const e = engine();
     const unknown = '00000000-0000-4000-8000-000000000000' as ConversationId;
