@@ -48,3 +48,11 @@ export {
   type PlacedCall,
 } from './outbound-calls.js';
 export { registerOutboundCallRoutes, type OutboundRoutesDeps } from './outbound-routes.js';
+export {
+  registerWhatsAppMessageRoute,
+  WHATSAPP_MESSAGE_PATH,
+  type WhatsAppMessageDeps,
+} from './whatsapp-message.js';
+export { registerWhatsAppSendApi, WHATSAPP_SEND_PATH, type WhatsAppSendDeps } from './whatsapp-send.js';
+export { StoredWhatsAppInbox, type WhatsAppInbox } from './whatsapp-inbox.js';
+export { TwilioWhatsAppChannel, type TwilioWhatsAppOptions } from './whatsapp-channel.js';
