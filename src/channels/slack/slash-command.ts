@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { ApiError } from '../../http/errors.js';
 import type { BusinessId } from '../../ids.js';
@@ -29,7 +30,7 @@ export interface SlackCommandDeps {
    * Places the call (the app wires OutboundCalls: channels never import telephony). Refusals are
    * thrown as ApiError, whose message is shown to the person.
    */
-  placeCall(businessId: BusinessId, to: string): Promise<{ callSid: string; to: string; display?: string }>;
+  placeCall(businessId: BusinessId, to: string): Promise<{ callSid: string; to: string }>;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Epoch ms (tests move it to check the replay window). */
   now?: () => number;
@@ -125,7 +126,7 @@ export function registerSlackCommands(app: FastifyInstance, deps: SlackCommandDe
             { callSid: call.callSid, businessId: business.id, teamId: cmd.team_id, userId: cmd.user_id },
             'slack /call placed a call',
           );
-          return `Calling ${call.display ?? call.to}…`;
+          return `Calling ${readable(call.to)}…`;
         },
         (err: unknown) => outcome(err),
       );
@@ -148,6 +149,14 @@ export function registerSlackCommands(app: FastifyInstance, deps: SlackCommandDe
       return reply.code(200).send(ephemeral(`Placing the call to ${number}…`));
     });
   });
+}
+
+/** "+1 555-123-4567": the number as a person reads it (country code, then the national groups). */
+export function readable(number: string): string {
+  const parsed = parsePhoneNumberFromString(number.replace(/^whatsapp:/, ''));
+  if (!parsed) return number;
+  const [code, ...groups] = parsed.formatInternational().split(' ');
+  return groups.length ? `${code} ${groups.join('-')}` : number;
 }
 
 /** Slack's response URLs are https on slack.com; anything else is not posted to. */
