@@ -49,6 +49,19 @@ export {
 } from './outbound-calls.js';
 export { registerOutboundCallRoutes, type OutboundRoutesDeps } from './outbound-routes.js';
 export {
+  DIAL_STATUS_PATH,
+  menuPrompt,
+  phoneMenuOf,
+  phoneMenuSchema,
+  ROUTING_PATH,
+  type PhoneMenu,
+  type PhoneMenuOption,
+} from './phone-menu.js';
+export { type VoiceRecordReplyDeps, type VoiceWebhookDeps } from './webhooks.js';
+export type { RecordReplyCall, RecordReplyDeps } from './record-reply.js';
+export type { RecordingSource } from './record-reply-download.js';
+export { PROCESS_VOICE_PATH, STREAM_ENDED_PATH } from './record-reply-twiml.js';
+export {
   registerWhatsAppMessageRoute,
   WHATSAPP_MESSAGE_PATH,
   type WhatsAppMessageDeps,
