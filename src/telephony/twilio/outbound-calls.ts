@@ -185,10 +185,11 @@ export class OutboundCalls {
    * calls (undefined: any business, for operators); another business's call is unknown here.
    */
   async end(callSid: CallSid, businessId: BusinessId | undefined): Promise<EndedCall> {
-    const rest = this.deps.rest;
-    if (!rest) throw NOT_CONFIGURED();
+    // Tenant check first: another business's call is unknown, whatever is configured.
     const live = await this.deps.sessions.find(callSid, businessId);
     if (!live) throw new ApiError(404, 'not_found', 'No live call with this CallSid.');
+    const rest = this.deps.rest;
+    if (!rest) throw NOT_CONFIGURED();
 
     let status: CallStatus;
     try {

@@ -246,8 +246,12 @@ describe('OutboundCalls: calls we place through the Calls API', () => {
       statusCode: 503,
       code: 'telephony_not_configured',
     });
-    await expect(none.end(asCallSid(`CA${'2'.repeat(32)}`), undefined)).rejects.toMatchObject({
+    // Ending: the tenant check comes first (another business's call is unknown whatever the setup).
+    const live = await service().place({ business: other, to: '+12025550123', channel: 'phone' });
+    await expect(none.end(live.callSid, acme.id)).rejects.toMatchObject({ statusCode: 404 });
+    await expect(none.end(live.callSid, other.id)).rejects.toMatchObject({
       statusCode: 503,
+      code: 'telephony_not_configured',
     });
   });
 
