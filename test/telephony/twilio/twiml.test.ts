@@ -1,6 +1,6 @@
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { assistedDialTwiml, dialTwiml } from '../../../src/telephony/twilio/twiml.js';
+import { assistedDialTwiml, connectStreamTwiml, dialTwiml } from '../../../src/telephony/twilio/twiml.js';
 
 /** TwiML read back as Twilio would: verbs in document order, attributes by name. */
 const parser = new XMLParser({
@@ -69,5 +69,22 @@ describe('transfer TwiML', () => {
     const v = verbs(dialTwiml({ number: '+15005550101', say: 'Connecting you.', assistStream: ASSIST }));
     expect(v.map(name)).toEqual(['Say', 'Start', 'Dial']);
     expect(children(v[1]!)[0]![':@']).toMatchObject({ '@track': 'both_tracks', '@url': ASSIST.url });
+  });
+});
+
+describe('media stream TwiML', () => {
+  const stream = { streamUrl: 'wss://sb.example.com/twilio/stream', parameters: { token: 't1' } };
+
+  it('is <Connect><Stream> alone by default: the call ends with the stream', () => {
+    expect(verbs(connectStreamTwiml(stream)).map(name)).toEqual(['Connect']);
+  });
+
+  it('with streamEndedUrl, a POST <Redirect> follows, which Twilio runs when the stream ends and the call does not', () => {
+    const v = verbs(
+      connectStreamTwiml({ ...stream, streamEndedUrl: 'https://sb.example.com/twilio/stream-ended' }),
+    );
+    expect(v.map(name)).toEqual(['Connect', 'Redirect']);
+    expect(v[1]![':@']).toEqual({ '@method': 'POST' });
+    expect(text(v[1]!)).toBe('https://sb.example.com/twilio/stream-ended');
   });
 });
