@@ -154,6 +154,10 @@ describe('Slack /call slash command', () => {
     const res = await send(s, body);
     expect(res.json()).toEqual({ response_type: 'ephemeral', text: 'Calling +1 555-123-4567…' });
     expect(s.placed).toEqual([[ACME.id, '+1 555 123 4567']]);
+    // With a charset parameter too.
+    const withCharset = await send(s, body, {}, 'application/x-www-form-urlencoded; charset=utf-8');
+    expect(withCharset.statusCode).toBe(200);
+    expect(s.placed).toHaveLength(2);
   });
 
   it('a workspace linked to no business is told so; the only business, linked to none, is used', async () => {
