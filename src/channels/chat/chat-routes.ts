@@ -107,7 +107,7 @@ export function registerChatWidget(app: FastifyInstance, deps: ChatWidgetDeps): 
       .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8')
-      .send(demoPage(business));
+      .send(demoPage(business, ownOrigin));
   });
 
   app.get('/demo.css', hidden, async (_req, reply) =>

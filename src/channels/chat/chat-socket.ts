@@ -190,6 +190,10 @@ export function handleChatSocket(socket: WebSocket, origin: string | undefined, 
       result = await deps.conversations.take(ref.id, input, { signal: controller.signal });
     } catch (err) {
       if (err instanceof ConversationEndedError) return send({ type: 'ended', reason: 'ended' });
+      // Another node took a turn of this conversation at the same moment: nothing was stored.
+      if (err instanceof Error && err.name === 'ConversationBusyError') {
+        return fail('busy', 'That message crossed another one; please send it again.');
+      }
       throw err;
     } finally {
       clearTimeout(timer);

@@ -20,7 +20,8 @@ export const DEMO_CSP = [
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function demoPage(b: Business): string {
+/** `base`: where the widget is served from, for the snippet shown (PUBLIC_URL). */
+export function demoPage(b: Business, base = 'https://your-switchboard.example'): string {
   const { profile } = profileFromStored(b);
   const name = escapeHtml(b.name);
   const services = profile.services
@@ -49,7 +50,7 @@ about our services and hours, book a visit, or leave your details and we will ca
 ${phone ? `<p>Or call us: <a href="tel:${escapeHtml(phone)}">${escapeHtml(phone)}</a></p>` : ''}
 ${services ? `<h2>Services</h2>\n<ul>\n${services}\n</ul>` : ''}
 <h2>Add this chat to your site</h2>
-<pre><code>&lt;script src="${'{your Switchboard address}'}/widget.js" data-key="${escapeHtml(b.publicKey)}" async&gt;&lt;/script&gt;</code></pre>
+<pre><code>&lt;script src="${escapeHtml(base)}/widget.js" data-key="${escapeHtml(b.publicKey)}" async&gt;&lt;/script&gt;</code></pre>
 </main>
 <script src="/widget.js" data-key="${escapeHtml(b.publicKey)}" async></script>
 </body>

@@ -15,9 +15,9 @@ header h2{margin:0;font-size:16px;font-weight:600;color:#fff}
 .visitor{align-self:flex-end;background:#1f5fbf;color:#fff}
 .note{align-self:center;font-size:13px;color:#5b6673;text-align:center}
 .typing{align-self:flex-start;color:#5b6673;font-style:italic}
-.chips{display:flex;flex-wrap:wrap;gap:6px;padding:0 12px 8px}
+.chips{display:flex;gap:6px;padding:0 12px 8px;overflow-x:auto;scrollbar-width:thin}
 .chips:empty{display:none}
-.chip{border:1px solid #1f5fbf;background:#fff;color:#1f5fbf;border-radius:16px;padding:4px 10px;font-size:13px;cursor:pointer}
+.chip{flex:none;white-space:nowrap;border:1px solid #1f5fbf;background:#fff;color:#1f5fbf;border-radius:16px;padding:4px 10px;font-size:13px;cursor:pointer}
 form{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e1e6eb}
 input{flex:1;min-width:0;padding:9px 10px;border:1px solid #9aa6b2;border-radius:8px;color:#1d2733;background:#fff}
 .send{border:0;border-radius:8px;padding:9px 14px;background:#1f5fbf;color:#fff;font-weight:600;cursor:pointer}

@@ -19,8 +19,10 @@ import { CSS } from './styles.js';
  * localStorage per key, so a reload carries on the same conversation and shows its history.
  */
 
+// Read now: document.currentScript is only set while this script first runs.
 const script = document.currentScript as HTMLScriptElement | null;
 const key = script?.dataset['key'];
+// Every helper below is a function declaration (hoisted), so starting here is safe.
 if (script && key) start(script.src, key);
 
 function start(src: string, publicKey: string): void {
@@ -113,6 +115,7 @@ function start(src: string, publicKey: string): void {
         brand.hidden = !m.branding;
         drawHistory(m.history);
         drawChips(m.chips);
+        log.scrollTop = log.scrollHeight;
         send.disabled = false;
         setStatus('Connected');
         if (pending !== undefined) {
@@ -262,7 +265,9 @@ function style(root: ShadowRoot): void {
 
 /** Storage may be off (private modes, blocked third-party storage): the chat works without it. */
 type Kept = 'local' | 'session';
-const storage = (kept: Kept): Storage => (kept === 'local' ? localStorage : sessionStorage);
+function storage(kept: Kept): Storage {
+  return kept === 'local' ? localStorage : sessionStorage;
+}
 
 function load(k: string, kept: Kept = 'local'): string | undefined {
   try {

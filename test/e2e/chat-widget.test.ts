@@ -1,0 +1,118 @@
+import { spawnSync } from 'node:child_process';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { freshPage, launchBrowser, screenshot } from './browser.js';
+
+/**
+ * The chat widget's promise in a real browser (issue 13, "must show"): Debian's Chromium opens
+ * the /demo page of a real server (PGlite, the offline rules brain), opens the widget its one
+ * script tag put there, and chats as a customer of the demo plumbing business: a need, a name,
+ * a number and an address. After a reload the conversation is still there, and the lead is
+ * stored with channel chat. At 375 px wide, the narrowest phone the widget promises to fit.
+ */
+
+const BUILD_SCRIPT = 'scripts/build-web.mjs';
+const WAIT = 15_000;
+const SMALL_PHONE = { width: 375, height: 720 } as const;
+
+let server: TestServer;
+let browser: Browser;
+
+interface Lead {
+  name: string | null;
+  phone: string | null;
+  need: string | null;
+  channel?: string | null;
+}
+
+async function apiGet<T>(path: string): Promise<T> {
+  const res = await fetch(server.baseUrl + path, {
+    headers: { authorization: `Bearer ${server.app.apiKey}` },
+  });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Sends one message as a visitor does (type, Enter) and waits for the agent's answer to match. */
+async function say(page: Page, text: string, answer: RegExp): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Your message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await page.getByRole('log', { name: 'Messages' }).getByText(answer).last().waitFor({ timeout: WAIT });
+}
+
+beforeAll(async () => {
+  // The widget the server serves is built from web/widget/src, so a fresh clone works.
+  const built = spawnSync(process.execPath, [BUILD_SCRIPT], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`${BUILD_SCRIPT} failed: ${built.stderr || built.stdout}`);
+  [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('chat widget in Chromium', () => {
+  it('a customer chats on /demo, reloads and finds the conversation, and the lead is stored from chat', async () => {
+    const { context, page } = await freshPage(browser, server.baseUrl, SMALL_PHONE);
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    try {
+      await page.goto('/demo');
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Acme Plumbing');
+      const launcher = page.getByRole('button', { name: /^Chat with/ });
+      await launcher.click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor({ timeout: WAIT });
+      // Focus moves into the panel, ready to type: Playwright's keyboard types where the focus is.
+      await page.keyboard.type('x');
+      await expect(page.getByRole('textbox', { name: 'Your message' }).inputValue()).resolves.toBe('x');
+      const log = page.getByRole('log', { name: 'Messages' });
+      await log
+        .getByText(/Acme Plumbing/)
+        .first()
+        .waitFor({ timeout: WAIT });
+
+      await say(page, 'Hi, my kitchen sink is leaking and I need a plumber to fix it', /your name/i);
+      await say(page, 'My name is Jordan Smith', /number/i);
+      await say(page, '555 201 3344', /address/i);
+      await say(page, '12 Oak Street, Springfield', /\w/);
+
+      // The demo business is on PRO: no "Powered by Switchboard"; the full level's chips are there.
+      await expect(page.getByText('Powered by Switchboard').isVisible()).resolves.toBe(false);
+      await expect(
+        page.getByRole('group', { name: 'Suggestions' }).getByRole('button').count(),
+      ).resolves.toBeGreaterThan(3);
+      await screenshot(page, 'chat-widget-conversation');
+
+      await page.reload();
+      // After the reload the panel is open again with the whole conversation.
+      await page
+        .getByRole('log', { name: 'Messages' })
+        .getByText('My name is Jordan Smith')
+        .waitFor({ timeout: WAIT });
+      await expect(
+        page.getByRole('log', { name: 'Messages' }).getByText('555 201 3344').count(),
+      ).resolves.toBe(1);
+      await screenshot(page, 'chat-widget-after-reload');
+
+      // Escape closes the panel and gives focus back to the launcher.
+      await page.getByRole('textbox', { name: 'Your message' }).press('Escape');
+      await expect(page.getByRole('dialog').isVisible()).resolves.toBe(false);
+      await expect(launcher.getAttribute('aria-expanded')).resolves.toBe('false');
+
+      const leads = await apiGet<{ items: Lead[] }>('/api/leads');
+      const lead = leads.items.find((l) => l.name === 'Jordan Smith');
+      expect(lead).toMatchObject({ phone: '+15552013344', channel: 'chat' });
+      expect(lead?.need).toMatch(/sink is leaking/i);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
