@@ -115,4 +115,25 @@ describe('chat widget in Chromium', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('an emergency typed into the chat raises the same emergency a call does', async () => {
+    const { context, page } = await freshPage(browser, server.baseUrl, SMALL_PHONE);
+    try {
+      await page.goto('/demo');
+      await page.getByRole('button', { name: /^Chat with/ }).click();
+      await page
+        .getByRole('log', { name: 'Messages' })
+        .getByText(/Acme Plumbing/)
+        .first()
+        .waitFor({ timeout: WAIT });
+      await say(page, 'I can smell gas in my kitchen', /gas|safe|leave|911|emergency/i);
+      await screenshot(page, 'chat-widget-emergency');
+      const emergencies = await apiGet<{ items: Array<{ channel?: string | null; category?: string }> }>(
+        '/api/emergencies',
+      );
+      expect(emergencies.items.find((e) => e.channel === 'chat')).toMatchObject({ category: 'gas' });
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
 });
