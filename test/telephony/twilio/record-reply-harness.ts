@@ -219,9 +219,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  opts: { recordReply?: boolean; endWaitMs?: number } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  recordReply?: boolean;
+  endWaitMs?: number;
+  /** The real thing in place of a fake (the engine test: the store's ports, the engine, the calls repo). */
+  real?: Partial<Pick<VoiceRecordReplyDeps, 'conversations' | 'getCall' | 'getBusiness' | 'toolsFor'>> & {
+    ports?: VoiceWebhookPorts;
+  };
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const conversations = new FakeConversations();
   const calls = new Map<string, RecordReplyCall>();
   const businesses = new Map<string, Business>([[BUSINESS_NUMBER, business()]]);
@@ -271,11 +278,12 @@ export async function startHarness(
     toolsFor: () => tools,
     canListen: () => recognizers.length > 0,
     endWaitMs: opts.endWaitMs ?? 300,
+    ...opts.real,
   };
   const app = Fastify();
   await app.register(formbody);
   registerVoiceWebhooks(app, {
-    ports,
+    ports: opts.real?.ports ?? ports,
     verifier: twilioSignatureVerifier(AUTH_TOKEN),
     tokens,
     publicUrl: PUBLIC_URL,
