@@ -14,6 +14,11 @@ export const STREAM_ENDED_PATH = '/twilio/stream-ended';
 export const RECORD_MAX_SECONDS = 30;
 /** Seconds of silence that end a recording. */
 export const RECORD_SILENCE_SECONDS = 3;
+/**
+ * Any key ends a recording (Twilio's default set): a caller told "for emergencies, press 1" is
+ * heard pressing it, as on a streamed call. The key comes back as Digits.
+ */
+export const RECORD_FINISH_KEYS = '1234567890*#';
 
 export const RETRY_LINE = "Sorry, I didn't catch that. Please say it again.";
 export const DROPPED_LINE = 'Sorry, the line dropped for a moment. How can I help?';
@@ -49,7 +54,7 @@ export function appendRecord(response: VoiceResponse, publicUrl: string, failedT
     method: 'POST',
     maxLength: RECORD_MAX_SECONDS,
     timeout: RECORD_SILENCE_SECONDS,
-    finishOnKey: '#',
+    finishOnKey: RECORD_FINISH_KEYS,
     playBeep: false,
     trim: 'trim-silence',
   });

@@ -218,6 +218,9 @@ export function registerRecordReplyRoute(app: FastifyInstance, deps: RecordReply
       }
     };
 
+    // A key that ended the recording is the caller's answer (e.g. 1 for an emergency), as keys
+    // are on a streamed call; '#' only says "I'm done talking".
+    if (p.Digits && /^[0-9*]$/.test(p.Digits)) return answer(await turn({ kind: 'dtmf', digits: p.Digits }));
     if (query.silent || !p.RecordingUrl) return answer(await turn({ kind: 'no-input' }));
     const recordingUrl = p.RecordingUrl;
 

@@ -50,7 +50,7 @@ function expectRecordAgain(verbs: Verb[], failed?: number) {
     method: 'POST',
     maxLength: '30',
     timeout: '3',
-    finishOnKey: '#',
+    finishOnKey: '1234567890*#',
     playBeep: 'false',
     trim: 'trim-silence',
   });
@@ -221,6 +221,17 @@ describe('POST /process-voice', () => {
     );
     expect(verbs.map((v) => v.name)).toEqual(['Hangup']);
     expect(h.conversations.turns).toEqual([{ kind: 'speech', text: 'what are your hours' }]);
+  });
+
+  it('a key that ended the recording is a keypad turn (e.g. 1 for an emergency), not a recording to fetch', async () => {
+    const callSid = h.storeCall();
+    const url = h.recordings.add(callerWav);
+    const verbs = await verbsOf(
+      await h.post('/process-voice', callParams(callSid, { RecordingUrl: url, Digits: '1' })),
+    );
+    expect(verbs.map((v) => v.name)).toEqual(['Say', 'Record', 'Redirect']);
+    expect(h.conversations.turns).toEqual([{ kind: 'dtmf', digits: '1' }]);
+    expect(h.recordings.requests).toEqual([]);
   });
 
   it('an unsigned or forged request gets 403 and nothing is fetched', async () => {
