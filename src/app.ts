@@ -26,6 +26,7 @@ import { ASSIST_VOCABULARY, wireAssist } from './app/assist.js';
 import { brainFactory, callToolsFactory } from './app/brain.js';
 import { keepCallsAlive } from './app/call-heartbeat.js';
 import { voiceWebhookPorts } from './app/call-records.js';
+import { wireChannels } from './app/channels.js';
 import { createHttpServer } from './app/http-server.js';
 import { createNotifications } from './app/notifications.js';
 import { profileFromStored } from './business/index.js';
@@ -310,7 +311,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     startTimeoutMs: config.streamStartTimeoutMs,
     claimCall: async (c) => {
       const claim = await calls.claimStream({ ...c, nodeId });
-      return claim.ok ? { ok: true, from: claim.fromNumber } : claim;
+      // The brain's caller is the other party: who called us, or whom we called.
+      return claim.ok ? { ok: true, from: claim.partyNumber } : claim;
     },
     startCall,
   });
@@ -347,6 +349,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
   registerDashboardRoutes(server);
+  // Chat widget, outbound calls, live sessions, Slack: the channels beside the media stream.
+  const channels = wireChannels({
+    server,
+    config,
+    database,
+    calls,
+    businesses,
+    access,
+    rest,
+    brainFor,
+    tokenSecret,
+    log,
+  });
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;
@@ -382,6 +397,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server.close();
       // Streams closed by server.close() end asynchronously: their writes go before the database.
       await liveCalls.settled();
+      await channels.close();
       await assist.close();
       await bus.close();
       await vocabularies.close();

@@ -20,7 +20,9 @@ const OPENAPI_VERSION = '3.1.0';
 
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
-const isApi = (url: string) => url === '/api' || url.startsWith('/api/');
+/** The documented surface: the admin API, and the channels' routes a business's own systems call. */
+const DOCUMENTED = ['/api', '/phone', '/sessions', '/room', '/whatsapp/send', '/whatsapp/call'];
+const isApi = (url: string) => DOCUMENTED.some((p) => url === p || url.startsWith(`${p}/`));
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] });
 type TransformInput = Parameters<typeof zodTransform>[0];

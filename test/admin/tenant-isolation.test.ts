@@ -215,6 +215,26 @@ const ROUTES: Record<string, Route> = {
     ],
   },
   'GET /api/plans': { pending: true, probes: () => [{ listed: '/api/plans' }] },
+  'POST /phone/call': {
+    probes: (b) => [{ refused: '/phone/call', body: { to: '+14155550100', businessId: b.id } }],
+  },
+  'POST /whatsapp/call': {
+    probes: (b) => [{ refused: '/whatsapp/call', body: { to: 'whatsapp:+14155550100', businessId: b.id } }],
+  },
+  'POST /phone/end/{callSid}': { probes: (b) => [{ refused: `/phone/end/${b.callSid}` }] },
+  'GET /sessions': {
+    probes: (b) => [{ refused: `/sessions?businessId=${b.id}` }, { listed: '/sessions' }],
+  },
+  'GET /sessions/{id}': { probes: (b) => [{ refused: `/sessions/phone-${b.callSid}` }] },
+  'POST /whatsapp/send': {
+    pending: true,
+    probes: (b) => [
+      {
+        refused: '/whatsapp/send',
+        body: { to: 'whatsapp:+14155550100', message: 'hello', businessId: b.id },
+      },
+    ],
+  },
   'GET /api/monitoring': {
     probes: (b) => [{ refused: `/api/monitoring?businessId=${b.id}` }, { listed: '/api/monitoring' }],
   },

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PHONE_NUMBER } from '../../../src/store/index.js';
 import { signTwilioRequest } from '../../../src/telephony/twilio/index.js';
@@ -14,13 +13,7 @@ import { startTestServer, type TestServer } from '../../support/test-server.js';
 
 const TO = '+14155550100';
 
-// Until app.ts registers the outbound routes and GET /sessions (the lead's wiring), there is no
-// app to test; the lead removes this guard with the wiring.
-const wired = readFileSync(new URL('../../../src/app.ts', import.meta.url), 'utf8').includes(
-  'registerOutboundCallRoutes',
-);
-
-describe.skipIf(!wired)('an outbound call through the app', () => {
+describe('an outbound call through the app', () => {
   const twilio = new FakeTwilioApi();
   let server: TestServer;
 
