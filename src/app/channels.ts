@@ -9,7 +9,8 @@ import type { Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../http/logger.js';
 import type { BusinessId } from '../ids.js';
-import { BusinessesRepo, CallsRepo, ConversationsRepo, SessionsRepo, type Database } from '../store/index.js';
+import type { BusinessesRepo, CallsRepo } from '../store/index.js';
+import { ConversationsRepo, SessionsRepo, type Database } from '../store/index.js';
 import {
   OutboundCalls,
   registerOutboundCallRoutes,
