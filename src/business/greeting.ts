@@ -72,3 +72,25 @@ export function renderTemplate(template: string, v: TemplateValues): string {
     .trim();
   return out.charAt(0).toUpperCase() + out.slice(1);
 }
+
+/**
+ * The greeting with its keypad offer left out, for where no keypad is: a chat, WhatsApp, a call
+ * that listens for speech only. "We're closed, but for emergencies press 1." says "We're closed.";
+ * "For emergencies, press 1." leaves nothing worth saying. An emergency written or said is still
+ * raised: only the key is gone.
+ */
+export function withoutKeypadOffer(greeting: string): string {
+  return greeting
+    .split(/(?<=[.!?])\s+/)
+    .map(withoutKeypad)
+    .filter(Boolean)
+    .join(' ');
+}
+
+function withoutKeypad(sentence: string): string {
+  const keypad = /\bpress\s+(1|one)\b/i.exec(sentence);
+  if (!keypad) return sentence;
+  const comma = sentence.lastIndexOf(',', keypad.index);
+  const head = comma >= 0 ? sentence.slice(0, comma).trim() : '';
+  return head && !/^for emergencies$/i.test(head) ? `${head}.` : '';
+}

@@ -1,6 +1,6 @@
 export * from './hours.js';
 export * from './profile.js';
-export { greetingFor, renderTemplate } from './greeting.js';
+export { greetingFor, renderTemplate, withoutKeypadOffer } from './greeting.js';
 export { businessVocabulary, type VocabularySource } from './vocabulary.js';
 export { cheapestPlanWith, PLAN_LIMITS, planAllows, type PlanFeature, type PlanLimits } from './plans.js';
 export { freeSlots, defaultStep, type SlotQuery } from './availability.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { greetingFor, renderTemplate } from '../../src/business/greeting.js';
+import { greetingFor, renderTemplate, withoutKeypadOffer } from '../../src/business/greeting.js';
 import { businessProfileSchema } from '../../src/business/profile.js';
 import { chicago, dentist, plumber, plumberInput } from '../agent/fixtures/businesses.js';
 
@@ -72,5 +72,23 @@ describe('greeting', () => {
     expect(renderTemplate('{callerName}, welcome to {business}.', { business: 'B', timeOfDay: '' })).toBe(
       'Welcome to B.',
     );
+  });
+});
+
+describe('withoutKeypadOffer: the greeting where there is no keypad (chat, WhatsApp, speech-only calls)', () => {
+  it('drops a sentence that only offers the key', () => {
+    expect(withoutKeypadOffer('Acme Plumbing, how can I help? For emergencies, press 1.')).toBe(
+      'Acme Plumbing, how can I help?',
+    );
+  });
+
+  it('keeps what a sentence says before its keypad clause', () => {
+    expect(withoutKeypadOffer("Acme Plumbing. We're closed, but for emergencies press 1.")).toBe(
+      "Acme Plumbing. We're closed.",
+    );
+  });
+
+  it('leaves a greeting without a keypad offer as it is', () => {
+    expect(withoutKeypadOffer('Bright Smiles, how can I help?')).toBe('Bright Smiles, how can I help?');
   });
 });

@@ -1,4 +1,4 @@
-import { greetingFor } from '../../business/index.js';
+import { greetingFor, withoutKeypadOffer } from '../../business/index.js';
 import type { Brain, BrainOutput, ConversationContext, EmergencyCategory, TurnInput } from '../brain.js';
 import type { EmergencyDetection } from '../emergency.js';
 import { isLifeSafety, weighEmergency } from '../emergency.js';
@@ -148,7 +148,13 @@ export class RulesBrain implements Brain {
     const { turn, ctx, st } = env;
     switch (turn.kind) {
       case 'call-started':
-        yield* say(greetingFor(ctx.business, { now: ctx.now, callerName: ctx.callerName }));
+        {
+          const greeting = greetingFor(ctx.business, { now: ctx.now, callerName: ctx.callerName });
+          // Chat and WhatsApp have no keypad: the emergency key is not offered there.
+          yield* say(
+            ctx.channel === 'chat' || ctx.channel === 'whatsapp' ? withoutKeypadOffer(greeting) : greeting,
+          );
+        }
         yield ask(env, 'greeting', 'open');
         return;
       case 'no-input':

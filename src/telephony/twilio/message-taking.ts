@@ -8,7 +8,12 @@ import {
   type LeadFields,
   type TranscriptEntry,
 } from '../../agent/index.js';
-import { greetingFor, profileFromStored, type BusinessProfile } from '../../business/index.js';
+import {
+  greetingFor,
+  profileFromStored,
+  withoutKeypadOffer,
+  type BusinessProfile,
+} from '../../business/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import { asCallSid, parseE164, type CallSid, type E164 } from '../../ids.js';
 import type { Logger } from '../../shared/index.js';
@@ -76,20 +81,7 @@ const AttemptQuery = z.object({
  * for emergencies press 1." says "We're closed."). An emergency said in the message is still raised.
  */
 export function greetingForMessage(profile: BusinessProfile, now: Date): string {
-  return greetingFor(profile, { now })
-    .split(/(?<=[.!?])\s+/)
-    .map(withoutKeypad)
-    .filter(Boolean)
-    .join(' ');
-}
-
-function withoutKeypad(sentence: string): string {
-  const keypad = /\bpress\s+(1|one)\b/i.exec(sentence);
-  if (!keypad) return sentence;
-  const comma = sentence.lastIndexOf(',', keypad.index);
-  const head = comma >= 0 ? sentence.slice(0, comma).trim() : '';
-  // "For emergencies, press 1." leaves nothing worth saying.
-  return head && !/^for emergencies$/i.test(head) ? `${head}.` : '';
+  return withoutKeypadOffer(greetingFor(profile, { now }));
 }
 
 export function registerMessageRoute(app: FastifyInstance, deps: MessageRouteDeps): void {
