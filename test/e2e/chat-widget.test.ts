@@ -1,6 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerChatWidget } from '../../src/channels/index.js';
+import type { BusinessId, E164 } from '../../src/ids.js';
+import type { Business } from '../../src/store/index.js';
+import { FakeConversations } from '../channels/chat/fake-conversations.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
 import { freshPage, launchBrowser, screenshot } from './browser.js';
 
@@ -132,6 +138,75 @@ describe('chat widget in Chromium', () => {
         '/api/emergencies',
       );
       expect(emergencies.items.find((e) => e.channel === 'chat')).toMatchObject({ category: 'gas' });
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
+});
+
+/** A FREE business on a server whose brain is scripted (test/channels/chat/fake-conversations.ts). */
+describe('chat widget in Chromium, against a scripted brain', () => {
+  const FREE: Business = {
+    id: '00000000-0000-4000-8000-000000000f4e' as BusinessId,
+    name: 'Tiny Drains',
+    trade: 'plumbing',
+    greeting: 'Hi',
+    afterHoursGreeting: null,
+    timezone: 'UTC',
+    hours: { weekly: {}, holidays: [] },
+    plan: 'FREE',
+    publicKey: `pk_${'f4e'.padEnd(32, '0')}`,
+    settings: {},
+    phoneNumbers: ['+15005550007' as E164],
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  let fake: FastifyInstance;
+  let conversations: FakeConversations;
+  let base: string;
+
+  beforeAll(async () => {
+    conversations = new FakeConversations();
+    fake = Fastify();
+    await fake.register(websocket);
+    registerChatWidget(fake, {
+      conversations,
+      businesses: {
+        findByPublicKey: async (k) => (k === FREE.publicKey ? FREE : undefined),
+        list: async () => [FREE],
+      },
+      tokenSecret: 'widget-browser-test-secret-0123456789abcdef',
+      log: { info() {}, warn() {}, error() {} },
+    });
+    base = await fake.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+
+  it('FREE: basic level (no chips) with "Powered by Switchboard"; reconnects; an idle-closed chat carries the message into a new one', async () => {
+    const { context, page } = await freshPage(browser, base, SMALL_PHONE);
+    try {
+      await page.goto('/demo');
+      await page.getByRole('button', { name: /^Chat with/ }).click();
+      const log = page.getByRole('log', { name: 'Messages' });
+      await log.getByText('Hello, Acme Plumbing here.').waitFor({ timeout: WAIT });
+      await expect(page.getByText('Powered by Switchboard').isVisible()).resolves.toBe(true);
+      await expect(
+        page.getByRole('group', { name: 'Suggestions' }).getByRole('button').count(),
+      ).resolves.toBe(0);
+      await say(page, 'first message', /You said: first message/);
+
+      // The server drops every socket: the widget reconnects on its own and resumes.
+      for (const c of fake.websocketServer.clients) c.terminate();
+      await say(page, 'after the drop', /You said: after the drop/);
+      expect(new Set(conversations.inputs.map((i) => i.id)).size).toBe(1);
+
+      // The conversation is closed behind the widget's back (idle): the next message starts a new one.
+      for (const id of conversations.refs.keys()) await conversations.end(id, 'idle');
+      await say(page, 'are you there', /You said: are you there/);
+      expect(new Set(conversations.inputs.map((i) => i.id)).size).toBe(2);
+      await screenshot(page, 'chat-widget-free-plan');
     } finally {
       await context.close();
     }

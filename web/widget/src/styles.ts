@@ -21,7 +21,6 @@ header h2{margin:0;font-size:16px;font-weight:600;color:#fff}
 form{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e1e6eb}
 input{flex:1;min-width:0;padding:9px 10px;border:1px solid #9aa6b2;border-radius:8px;color:#1d2733;background:#fff}
 .send{border:0;border-radius:8px;padding:9px 14px;background:#1f5fbf;color:#fff;font-weight:600;cursor:pointer}
-.send:disabled{background:#8aa3c8;cursor:default}
 .brand{padding:0 12px 8px;font-size:12px;color:#5b6673;text-align:center}
 .brand[hidden]{display:none}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}

@@ -55,7 +55,8 @@ function start(src: string, publicKey: string): void {
     maxlength: String(MAX_MESSAGE_CHARS),
     placeholder: 'Type your message…',
   }) as HTMLInputElement;
-  const send = el('button', { class: 'send', type: 'submit', disabled: '' }, 'Send') as HTMLButtonElement;
+  // Never disabled: what is written while (re)connecting waits in `pending` and goes on ready.
+  const send = el('button', { class: 'send', type: 'submit' }, 'Send');
   const status = el('p', { class: 'sr', role: 'status' });
   const brand = el('p', { class: 'brand', hidden: '' }, 'Powered by Switchboard');
   panel.id = 'sb-panel';
@@ -73,7 +74,11 @@ function start(src: string, publicKey: string): void {
   let attempts = 0;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let typing: HTMLElement | undefined;
-  let pending: string | undefined;
+  const pending: string[] = [];
+  /** The last message sent that no reply has answered yet. */
+  let unanswered: string | undefined;
+  /** True once an unanswered message was carried into a new conversation (only once). */
+  let carried = false;
   let seq = 0;
 
   function connect(): void {
@@ -94,7 +99,6 @@ function start(src: string, publicKey: string): void {
       if (socket !== ws) return;
       socket = undefined;
       ready = false;
-      send.disabled = true;
       showTyping(false);
       if (FINAL_CLOSE_CODES.includes(e.code)) return setStatus('Chat is not available here.');
       setStatus('Reconnecting…');
@@ -114,24 +118,32 @@ function start(src: string, publicKey: string): void {
         host.setAttribute('data-level', m.level);
         brand.hidden = !m.branding;
         drawHistory(m.history);
+        if (unanswered !== undefined) {
+          // Sent just as the old socket died: send it again unless the server has it.
+          const last = m.history.filter((h) => h.from === 'visitor').pop();
+          if (last?.text !== unanswered && !pending.includes(unanswered)) pending.unshift(unanswered);
+          unanswered = undefined;
+        }
         drawChips(m.chips);
         log.scrollTop = log.scrollHeight;
-        send.disabled = false;
         setStatus('Connected');
-        if (pending !== undefined) {
-          const text = pending;
-          pending = undefined;
-          say(text);
-        }
+        for (const text of pending.splice(0)) say(text);
         return;
       case 'typing':
         return showTyping(true);
       case 'reply':
+        unanswered = undefined;
+        carried = false;
         showTyping(false);
         return add('agent', m.text);
       case 'ended':
         showTyping(false);
         ended = true;
+        // 'ended' alone: the conversation had closed before this message (idle); carry it over.
+        if (m.reason === 'ended' && unanswered !== undefined && !carried) {
+          carried = true;
+          return say(unanswered);
+        }
         return note('This conversation has ended. Write again to start a new one.');
       case 'error':
         showTyping(false);
@@ -144,18 +156,21 @@ function start(src: string, publicKey: string): void {
   function say(raw: string): void {
     const text = raw.trim().slice(0, MAX_MESSAGE_CHARS);
     if (!text) return;
-    if (ended || !ready || !socket) {
-      pending = text;
-      if (ended && socket) {
-        // One hello per socket: a fresh socket resumes into a new conversation.
-        const old = socket;
-        socket = undefined;
-        old.close(1000, 'new conversation');
-      }
+    if (ended && socket) {
+      // One hello per socket: a fresh socket resumes into a new conversation.
+      const old = socket;
+      socket = undefined;
+      ready = false;
+      ended = false;
+      old.close(1000, 'new conversation');
+    }
+    if (!ready || !socket) {
+      pending.push(text);
       connect();
       return;
     }
     add('visitor', text);
+    unanswered = text;
     wire(socket, { type: 'message', id: `m${Date.now().toString(36)}${seq++}`, text });
   }
 
