@@ -18,6 +18,8 @@ export interface WhatsAppInbox {
     messageSid: string;
     at: Date;
   }): Promise<boolean>;
+  /** Our address (whatsapp:+E164) this contact last wrote to, if they ever wrote to the business. */
+  lastAddressOf(m: { businessId: BusinessId; partyKey: string }): Promise<string | undefined>;
 }
 
 export const WHATSAPP_MESSAGE_EVENT = 'whatsapp.message';
@@ -47,5 +49,18 @@ export class StoredWhatsAppInbox implements WhatsAppInbox {
       if (rowsOf(inserted).length === 0) throw new Error('the conversation has no calls row');
       return true;
     });
+  }
+
+  async lastAddressOf(m: { businessId: BusinessId; partyKey: string }): Promise<string | undefined> {
+    const rows = rowsOf<{ to: string | null }>(
+      await this.db.execute(sql`
+        select c.to_number as "to" from ${conversations} v
+        join ${calls} c on c.id = v.call_id
+        where v.business_id = ${m.businessId} and v.channel = 'whatsapp' and v.party_key = ${m.partyKey}
+          and v.last_inbound_at is not null
+        order by v.last_inbound_at desc
+        limit 1`),
+    );
+    return rows[0]?.to ?? undefined;
   }
 }

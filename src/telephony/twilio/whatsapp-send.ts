@@ -6,7 +6,8 @@ import { assertManages, oneBusinessOf, type Access } from '../../http/access.js'
 import { ApiError } from '../../http/errors.js';
 import { adminRoute, errorBodySchema, queryObject } from '../../http/route-schemas.js';
 import type { Notifier } from '../../notify/index.js';
-import { WHATSAPP_MAX_BODY, whatsappAddress } from './whatsapp-address.js';
+import { WHATSAPP_ADDRESS, WHATSAPP_MAX_BODY, whatsappAddress } from './whatsapp-address.js';
+import type { WhatsAppInbox } from './whatsapp-inbox.js';
 
 /**
  * POST /whatsapp/send: the business writes to a WhatsApp contact. Free text only inside the
@@ -25,7 +26,12 @@ export interface WhatsAppSendDeps {
   conversations: Pick<Conversations, 'lastInboundAt'>;
   /** Writes the row and wakes the dispatcher after the commit. */
   notifier: Pick<Notifier, 'transaction' | 'enqueue'>;
-  /** The configured WhatsApp sender (whatsapp:+E164); unset: the channel's own default. */
+  /** Where the contact last wrote to: the business answers from that address. */
+  inbox: Pick<WhatsAppInbox, 'lastAddressOf'>;
+  /**
+   * The configured WhatsApp sender (whatsapp:+E164), for a contact who never wrote (a template);
+   * unset: the channel's own default.
+   */
   from?: string | undefined;
   now?: () => Date;
 }
@@ -112,8 +118,11 @@ export function registerWhatsAppSendApi(app: FastifyInstance, deps: WhatsAppSend
           );
         }
       }
+      // The thread the contact knows: from the address they wrote to, else the configured sender.
+      const wroteTo = await deps.inbox.lastAddressOf({ businessId, partyKey: to });
+      const from = wroteTo && WHATSAPP_ADDRESS.test(wroteTo) ? wroteTo : deps.from;
       const payload = {
-        ...(deps.from ? { from: deps.from } : {}),
+        ...(from ? { from } : {}),
         ...(b.contentSid ? { contentSid: b.contentSid } : {}),
         ...(b.contentVariables ? { contentVariables: b.contentVariables } : {}),
       };

@@ -9,10 +9,12 @@ import {
   ConversationsRepo,
   DEMO_BUSINESS,
   DEMO_BUSINESS_ID,
+  DEMO_PHONE_NUMBER,
   seedDemoBusiness,
   type Database,
 } from '../../../src/store/index.js';
 import { outbox } from '../../../src/store/schema/index.js';
+import { StoredWhatsAppInbox } from '../../../src/telephony/twilio/whatsapp-inbox.js';
 import { registerWhatsAppSendApi, WHATSAPP_SEND_PATH } from '../../../src/telephony/twilio/whatsapp-send.js';
 import { createAccessTestApp, type AccessTestApp, type Credentials } from '../../support/access.js';
 import { createTestTarget, silentLogger, type TestTarget } from '../../store/drivers.js';
@@ -24,6 +26,7 @@ import { createTestTarget, silentLogger, type TestTarget } from '../../store/dri
  */
 
 const SENDER = 'whatsapp:+14155238886';
+const BUSINESS_ADDRESS = `whatsapp:${DEMO_PHONE_NUMBER}`;
 const RECENT = 'whatsapp:+14017122661'; // wrote an hour ago
 const STALE = 'whatsapp:+14017122662'; // wrote 25 hours ago
 const NEVER = 'whatsapp:+14017122663';
@@ -38,7 +41,7 @@ let owner: Credentials;
 let otherBusiness: BusinessId;
 
 /** A contact's conversation whose last inbound message was at `at`. */
-async function wrote(businessId: BusinessId, partyKey: string, at: Date): Promise<void> {
+async function wrote(businessId: BusinessId, partyKey: string, at: Date, to?: string): Promise<void> {
   const repo = new ConversationsRepo(database.db);
   const { conversation } = await repo.openOrCreate(
     { businessId, channel: 'whatsapp', partyKey },
@@ -51,6 +54,7 @@ async function wrote(businessId: BusinessId, partyKey: string, at: Date): Promis
           channel: 'whatsapp',
           status: 'in-progress',
           from: partyKey,
+          to: to ?? null,
         })
       ).call,
   );
@@ -77,7 +81,7 @@ beforeAll(async () => {
       phoneNumbers: [],
     })
   ).id;
-  await wrote(DEMO_BUSINESS_ID, RECENT, new Date(NOW.getTime() - HOUR));
+  await wrote(DEMO_BUSINESS_ID, RECENT, new Date(NOW.getTime() - HOUR), BUSINESS_ADDRESS);
   await wrote(DEMO_BUSINESS_ID, STALE, new Date(NOW.getTime() - 25 * HOUR));
   t = await createAccessTestApp(database.db);
   const conversations = new ConversationsRepo(database.db);
@@ -87,6 +91,7 @@ beforeAll(async () => {
       lastInboundAt: (businessId, channel, partyKey) =>
         conversations.lastInboundAt({ businessId, channel, partyKey }),
     },
+    inbox: new StoredWhatsAppInbox(database.db),
     notifier: new Notifier({ db: database.db, outbox: { wake() {} }, escalations: {} as AlertEscalations }),
     from: SENDER,
     now: () => NOW,
@@ -104,7 +109,7 @@ beforeEach(async () => {
 });
 
 describe('POST /whatsapp/send', () => {
-  it('free text within 24 hours of the contact’s last message: 202 and one queued WhatsApp row', async () => {
+  it('free text within 24 hours of the contact’s last message: 202 and one queued WhatsApp row, from the address they wrote to', async () => {
     const res = await send({ to: RECENT, message: 'Your plumber is on the way.' });
     expect(res.statusCode).toBe(202);
     const body = res.json<{ id: string; status: string }>();
@@ -118,7 +123,7 @@ describe('POST /whatsapp/send', () => {
       status: 'pending',
       recipient: RECENT,
       body: 'Your plumber is on the way.',
-      payload: { from: SENDER },
+      payload: { from: BUSINESS_ADDRESS },
     });
   });
 
@@ -150,7 +155,7 @@ describe('POST /whatsapp/send', () => {
     expect(res.statusCode).toBe(422);
   });
 
-  it('a template outside the window: 202, the row carrying ContentSid and its variables for the channel', async () => {
+  it('a template outside the window: 202, the row carrying ContentSid and its variables, from the configured sender', async () => {
     const res = await send({
       to: STALE,
       contentSid: TEMPLATE,
