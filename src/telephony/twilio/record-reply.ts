@@ -181,11 +181,25 @@ export function registerRecordReplyRoute(app: FastifyInstance, deps: RecordReply
         { path: 'RecordingUrl', message: 'must be on the Twilio API host' },
       ]);
     }
+    try {
+      return xml(await respond(p, query, callSid));
+    } catch (err) {
+      // The store or the engine failed: the caller is asked again, never left with silence.
+      deps.log.error({ err, callSid }, 'record-and-reply: answering the recording failed; asking again');
+      return xml(sayAndRecordTwiml({ publicUrl: deps.publicUrl, say: [RETRY_LINE] }));
+    }
+  });
+
+  const respond = async (
+    p: z.infer<typeof ProcessVoiceParams>,
+    query: z.infer<typeof ProcessVoiceQuery>,
+    callSid: CallSid,
+  ): Promise<string> => {
     const call = await deps.getCall(callSid);
     const business = call ? await deps.getBusiness(call.businessId) : undefined;
     if (!call || !business) {
       deps.log.warn({ callSid }, 'process-voice for an unknown call');
-      return xml(sayThenHangupTwiml([CANNOT_TAKE_LINE]));
+      return sayThenHangupTwiml([CANNOT_TAKE_LINE]);
     }
     const { profile } = profileFromStored(business);
     const ctx = {
@@ -200,7 +214,7 @@ export function registerRecordReplyRoute(app: FastifyInstance, deps: RecordReply
       to: call.toNumber,
     });
     const hungUp = p.Digits === 'hangup';
-    const answer = (twiml: string) => xml(hungUp ? sayThenHangupTwiml([]) : twiml);
+    const answer = (twiml: string) => (hungUp ? sayThenHangupTwiml([]) : twiml);
     const turn = async (input: TurnInput): Promise<string> => {
       const limit = new AbortController();
       const timer = setTimeout(() => limit.abort(), deps.turnTimeoutMs ?? 25_000);
@@ -228,7 +242,7 @@ export function registerRecordReplyRoute(app: FastifyInstance, deps: RecordReply
     const keepForOwner = async () => {
       const kept = await keepRecordingForOwner(deps, { business, call, callSid, recordingUrl });
       await deps.conversations.end(conversation.id, 'message-kept').catch(() => undefined);
-      return xml(sayThenHangupTwiml([kept ? MESSAGE_KEPT_LINE : CANNOT_TAKE_LINE]));
+      return sayThenHangupTwiml([kept ? MESSAGE_KEPT_LINE : CANNOT_TAKE_LINE]);
     };
     if (recognizers.length === 0) return keepForOwner();
 
@@ -258,7 +272,7 @@ export function registerRecordReplyRoute(app: FastifyInstance, deps: RecordReply
           : { kind: 'unclear' },
       ),
     );
-  });
+  };
 }
 
 /** No recognizer could hear the caller: the recording's link goes to the owner as a lead. */

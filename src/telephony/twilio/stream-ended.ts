@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { asCallSid } from '../../ids.js';
+import { asCallSid, type CallSid } from '../../ids.js';
 import { hangupTwiml } from './twiml.js';
 import { recordReplyAnswer, type RecordReplyCall, type RecordReplyDeps } from './record-reply.js';
-import { DROPPED_LINE, STREAM_ENDED_PATH } from './record-reply-twiml.js';
+import { DROPPED_LINE, sayAndRecordTwiml, STREAM_ENDED_PATH } from './record-reply-twiml.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
 
 /**
@@ -65,6 +65,16 @@ export function registerStreamEndedRoute(app: FastifyInstance, deps: StreamEnded
     if (!parsed.success) return refuseBadParams(reply, deps.metrics, 'stream-ended', parsed.error);
     const callSid = asCallSid(parsed.data.CallSid);
     const xml = (twiml: string) => reply.type('text/xml').send(twiml);
+    try {
+      return xml(await decide(callSid));
+    } catch (err) {
+      // The store failed: the caller is better recorded than left with a dead line.
+      deps.log.error({ err, callSid }, 'stream-ended: the call could not be read; record-and-reply takes it');
+      return xml(sayAndRecordTwiml({ publicUrl: deps.publicUrl, say: [DROPPED_LINE] }));
+    }
+  });
+
+  const decide = async (callSid: CallSid): Promise<string> => {
     const until = Date.now() + waitMs;
     let call = await deps.getCall(callSid);
     // The session may still be writing its end (it closes the socket first): look again briefly.
@@ -75,20 +85,18 @@ export function registerStreamEndedRoute(app: FastifyInstance, deps: StreamEnded
     const business = call ? await deps.getBusiness(call.businessId) : undefined;
     if (!call || !business) {
       deps.log.warn({ callSid }, 'stream ended for an unknown call: hanging up');
-      return xml(hangupTwiml());
+      return hangupTwiml();
     }
     const verdict = streamEndVerdict(call);
-    if (verdict === 'hang-up') return xml(hangupTwiml());
+    if (verdict === 'hang-up') return hangupTwiml();
     deps.log.warn(
       { callSid, started: call.streamClaimedAt !== null, endReason: call.endReason },
       'media stream ended without an end: record-and-reply takes the call over',
     );
-    return xml(
-      await recordReplyAnswer(
-        deps,
-        { callSid, business, from: call.fromNumber, to: call.toNumber },
-        DROPPED_LINE,
-      ),
+    return recordReplyAnswer(
+      deps,
+      { callSid, business, from: call.fromNumber, to: call.toNumber },
+      DROPPED_LINE,
     );
-  });
+  };
 }

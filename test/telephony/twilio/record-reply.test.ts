@@ -242,6 +242,16 @@ describe('POST /process-voice', () => {
     expect(h.recordings.requests).toEqual([]);
   });
 
+  it('a store that fails is a retry prompt, not an error page', async () => {
+    const callSid = h.storeCall();
+    h.calls.get = () => {
+      throw new Error('database unavailable');
+    };
+    const verbs = await verbsOf(await h.post('/process-voice?silent=1', callParams(callSid)));
+    expect(verbs[0]).toMatchObject({ name: 'Say', text: RETRY_LINE });
+    expectRecordAgain(verbs);
+  });
+
   it('an unknown call hears an apology and a hang-up', async () => {
     const verbs = await verbsOf(await h.post('/process-voice?silent=1', callParams(`CA${'9'.repeat(32)}`)));
     expect(verbs.map((v) => [v.name, v.text])).toEqual([

@@ -88,6 +88,19 @@ describe('POST /twilio/stream-ended', () => {
     expect((await verbsOf(await ended(crashed))).map((v) => v.name)).toEqual(['Say', 'Record', 'Redirect']);
   });
 
+  it('a store that fails: record-and-reply, never a dead line', async () => {
+    const callSid = h.storeCall({ streamClaimedAt: started });
+    h.calls.get = () => {
+      throw new Error('database unavailable');
+    };
+    const verbs = await verbsOf(await ended(callSid));
+    expect(verbs.map((v) => [v.name, v.text])).toEqual([
+      ['Say', DROPPED_LINE],
+      ['Record', ''],
+      ['Redirect', `${PUBLIC_URL}/process-voice?silent=1`],
+    ]);
+  });
+
   it('is signed like every Twilio route', async () => {
     const callSid = h.storeCall();
     expect((await h.post('/twilio/stream-ended', callParams(callSid), { signed: false })).status).toBe(403);
