@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { asc, eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { TurnInput } from '../../../src/agent/index.js';
+import { createStoreTools, RulesBrain, type TurnInput } from '../../../src/agent/index.js';
 import {
   ConversationEndedError,
   type ConversationId,
@@ -11,10 +11,12 @@ import {
   type Conversations,
   type OpenConversationInput,
 } from '../../../src/conversations/index.js';
+import { ConversationEngine } from '../../../src/conversations/conversation-engine.js';
 import { Metrics } from '../../../src/http/metrics.js';
 import { asCallSid, type BusinessId } from '../../../src/ids.js';
-import { Notifier, type AlertEscalations } from '../../../src/notify/index.js';
+import { AlertEscalations, Notifier } from '../../../src/notify/index.js';
 import {
+  BusinessesRepo,
   CallsRepo,
   ConversationsRepo,
   DEMO_BUSINESS_ID,
@@ -23,7 +25,7 @@ import {
   type Database,
   type StoredConversation,
 } from '../../../src/store/index.js';
-import { callEvents, conversations, outbox } from '../../../src/store/schema/index.js';
+import { callEvents, calls, conversations, emergencies, outbox } from '../../../src/store/schema/index.js';
 import { signTwilioRequest, twilioSignatureVerifier } from '../../../src/telephony/twilio/signature.js';
 import { StoredWhatsAppInbox } from '../../../src/telephony/twilio/whatsapp-inbox.js';
 import {
@@ -38,8 +40,9 @@ import { createTestTarget, drivers, silentLogger, type TestTarget } from '../../
  * POST /whatsapp/message: a signed WhatsApp message is one turn of the contact's conversation,
  * and the brain's answer leaves as one outbox row of kind 'whatsapp' to the contact, from the
  * address they wrote to. Forged requests store nothing; a replayed MessageSid is answered once.
- * The conversation here is a stand-in over the real conversations table with a scripted brain
- * (the real engine is tested in whatsapp-conversation.test.ts).
+ * The conversation is mostly a stand-in over the real conversations table with a scripted brain;
+ * the last test runs the real engine, the rules brain and its store tools, as the app wires them
+ * (without the knowledge base): "my pipe burst" raises an emergency.
  */
 
 const AUTH_TOKEN = 'twilio-auth-token-for-whatsapp-tests';
@@ -342,5 +345,80 @@ describe.each(drivers)('POST /whatsapp/message on $name', (driver) => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'validation_failed', message: expect.stringMatching(/From/) });
     expect(await conversationRows()).toEqual([]);
+  });
+
+  it('on the conversation engine, "my pipe burst" raises an emergency on channel whatsapp, tells the owner, and the reply leaves through the outbox', async () => {
+    const db = database.db;
+    await db.delete(emergencies);
+    const wake = { wake() {} };
+    const notifier = new Notifier({
+      db,
+      outbox: wake,
+      escalations: new AlertEscalations({ db, outbox: wake }),
+    });
+    const engine = new ConversationEngine({
+      db,
+      calls: new CallsRepo(db),
+      businesses: new BusinessesRepo(db),
+      brainFor: (req) =>
+        new RulesBrain({
+          tools: createStoreTools(
+            { db, notifier, searchKnowledge: async () => [], logger: silentLogger },
+            { business: req.business, callSid: req.callSid, channel: req.channel, callerId: req.callerId },
+          ),
+          lifetime: req.lifetime,
+          logger: silentLogger,
+        }),
+      log: silentLogger,
+    });
+    await app.close();
+    app = Fastify();
+    await app.register(formbody);
+    registerWhatsAppMessageRoute(app, {
+      findBusinessByNumber: async (n) => (n === DEMO_PHONE_NUMBER ? { id: DEMO_BUSINESS_ID } : undefined),
+      conversations: engine,
+      inbox: new StoredWhatsAppInbox(db),
+      replies: notifier,
+      verifier: twilioSignatureVerifier(AUTH_TOKEN),
+      publicUrl: PUBLIC_URL,
+      metrics: new Metrics(),
+      log: silentLogger,
+    });
+
+    const m = params({ Body: 'Help, my pipe burst and water is everywhere' });
+    const res = await post(m);
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/<Response\/>$/);
+
+    const [conv] = await conversationRows();
+    const callSid = (await new ConversationsRepo(db).get(conv!.id))!.callSid;
+    const [call] = await db.select().from(calls).where(eq(calls.callSid, callSid));
+    expect(call).toMatchObject({ businessId: DEMO_BUSINESS_ID, channel: 'whatsapp', fromNumber: CONTACT });
+    const raised = await db.select().from(emergencies);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ callSid: call!.callSid, channel: 'whatsapp' });
+
+    const rows = await db.select().from(outbox);
+    // The demo's emergency contacts: the first alert call of the escalation, SMS and email.
+    const alerts = rows.filter((r) => r.cause === 'emergency');
+    expect(alerts.map((r) => r.kind)).toEqual(expect.arrayContaining(['voice-call', 'sms', 'email']));
+    const reply = await replies();
+    expect(reply).toHaveLength(1);
+    expect(reply[0]).toMatchObject({
+      kind: 'whatsapp',
+      recipient: CONTACT,
+      callSid: call!.callSid,
+      payload: { from: BUSINESS_ADDRESS },
+    });
+    // The brain's sentences joined into one message: the safety line first.
+    expect(reply[0]!.body).toMatch(/^I'm sorry you're dealing with this\. .*on-call team.*\?$/);
+
+    // Twilio posts it again: no second turn, no second emergency, no second reply.
+    await post(m);
+    expect(await db.select().from(emergencies)).toHaveLength(1);
+    expect(await replies()).toHaveLength(1);
+    // The contact's 24-hour window is open.
+    expect(await engine.lastInboundAt(DEMO_BUSINESS_ID, 'whatsapp', CONTACT)).toBeInstanceOf(Date);
+    await engine.close();
   });
 });
