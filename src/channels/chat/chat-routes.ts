@@ -8,6 +8,7 @@ import {
   ConversationSockets,
   DEFAULT_CHAT_LIMITS,
   handleChatSocket,
+  RateWindow,
   type ChatLimits,
 } from './chat-socket.js';
 import { DEMO_CSP, DEMO_CSS, demoPage } from './demo-page.js';
@@ -51,6 +52,7 @@ export function registerChatWidget(app: FastifyInstance, deps: ChatWidgetDeps): 
   const tokens = new ResumeTokens(deps.tokenSecret, deps.now);
   const sockets = new ConversationSockets();
   const limits: ChatLimits = { ...DEFAULT_CHAT_LIMITS, ...deps.limits };
+  const newVisitors = new RateWindow(limits.newVisitorsPerMinute, deps.now);
   const ownOrigin = deps.publicUrl === undefined ? undefined : normalOrigin(deps.publicUrl);
   const hidden = { schema: { hide: true } };
 
@@ -88,7 +90,11 @@ export function registerChatWidget(app: FastifyInstance, deps: ChatWidgetDeps): 
 
   app.get('/chat', { websocket: true, ...hidden }, (socket, req) => {
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
-    handleChatSocket(socket, origin, { ...deps, tokens, sockets, limits, ownOrigin });
+    handleChatSocket(
+      socket,
+      { origin, ip: req.ip },
+      { ...deps, tokens, sockets, newVisitors, limits, ownOrigin },
+    );
   });
 
   app.get('/demo', hidden, async (req, reply) => {

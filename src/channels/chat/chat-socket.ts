@@ -37,6 +37,8 @@ export interface ChatLimits {
   turnTimeoutMs: number;
   /** A socket that has not said hello by then is closed. */
   helloTimeoutMs: number;
+  /** New visitors (conversations without a resume token) one address may start per minute. */
+  newVisitorsPerMinute: number;
 }
 
 export const DEFAULT_CHAT_LIMITS: ChatLimits = {
@@ -45,6 +47,7 @@ export const DEFAULT_CHAT_LIMITS: ChatLimits = {
   queuedMessages: 5,
   turnTimeoutMs: 30_000,
   helloTimeoutMs: 10_000,
+  newVisitorsPerMinute: 20,
 };
 
 export interface ChatSocketDeps {
@@ -52,6 +55,8 @@ export interface ChatSocketDeps {
   businesses: { findByPublicKey(publicKey: string): Promise<Business | undefined> };
   tokens: ResumeTokens;
   sockets: ConversationSockets;
+  /** New visitors per client address (each costs a conversation and a calls row). */
+  newVisitors: RateWindow;
   limits: ChatLimits;
   log: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** Our own origin (PUBLIC_URL's): the /demo page may always chat. */
@@ -87,7 +92,40 @@ export class ConversationSockets {
   }
 }
 
-export function handleChatSocket(socket: WebSocket, origin: string | undefined, deps: ChatSocketDeps): void {
+/** Events per key in a sliding minute, for limits shared by the sockets of one address. */
+export class RateWindow {
+  private readonly seen = new Map<string, number[]>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Counts one event for `key`; false (not counted) when the minute's budget is spent. */
+  take(key: string): boolean {
+    const t = this.now();
+    const recent = (this.seen.get(key) ?? []).filter((at) => at > t - 60_000);
+    if (recent.length >= this.perMinute) {
+      this.seen.set(key, recent);
+      return false;
+    }
+    recent.push(t);
+    this.seen.set(key, recent);
+    // Forget addresses whose minute has passed, so the map stays as small as the traffic.
+    if (this.seen.size > 10_000) {
+      for (const [k, v] of this.seen) if (v.every((at) => at <= t - 60_000)) this.seen.delete(k);
+    }
+    return true;
+  }
+}
+
+/** `client`: the address the socket came from (req.ip), for the new-visitor limit. */
+export function handleChatSocket(
+  socket: WebSocket,
+  client: { origin: string | undefined; ip: string },
+  deps: ChatSocketDeps,
+): void {
+  const { origin } = client;
   const now = deps.now ?? Date.now;
   let phase: 'hello' | 'starting' | 'ready' | 'closed' = 'hello';
   let conversation: ConversationRef | undefined;
@@ -143,6 +181,13 @@ export function handleChatSocket(socket: WebSocket, origin: string | undefined, 
     const resumed = claims?.businessId === business.id ? claims : undefined;
     if (m.resume !== undefined && !resumed) {
       fail('bad_token', 'That conversation could not be resumed; starting a new one.');
+    }
+    if (!resumed && !deps.newVisitors.take(client.ip)) {
+      return refuse(
+        CLOSE.tooMany,
+        'rate_limited',
+        'Too many new chats from here; please try again in a minute.',
+      );
     }
     const visitorId = resumed?.visitorId ?? newVisitorId();
     // open() gives the visitor's open conversation or, when the last one ended, a new one.

@@ -79,6 +79,8 @@ async function startServer(over: Partial<ChatWidgetDeps> = {}): Promise<void> {
     widgetDir,
     now: () => clock,
     ...over,
+    // Every test here comes from 127.0.0.1: the per-address limit has its own test.
+    limits: { newVisitorsPerMinute: 1000, ...over.limits },
   });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
 }
@@ -202,6 +204,22 @@ describe('the chat socket', () => {
     clock += 61_000;
     c.send({ type: 'message', id: 'm5', text: 'after a minute' });
     expect(await c.until('reply')).toEqual({ type: 'reply', text: 'You said: after a minute' });
+    await startServer();
+  });
+
+  it('limits new visitors per address per minute; resuming is not limited', async () => {
+    await startServer({ limits: { newVisitorsPerMinute: 2 } });
+    const first = await chatting();
+    await chatting();
+    const third = await client();
+    third.send({ type: 'hello', key: ACME.publicKey });
+    expect(await third.next()).toMatchObject({ type: 'error', code: 'rate_limited' });
+    expect((await third.closedBy()).code).toBe(4429);
+    const back = await client();
+    back.send({ type: 'hello', key: ACME.publicKey, resume: first.ready.conversation });
+    expect(await back.next()).toMatchObject({ type: 'ready' });
+    clock += 61_000;
+    await chatting();
     await startServer();
   });
 
