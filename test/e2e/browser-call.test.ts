@@ -37,6 +37,7 @@ let browser: Browser;
 let workDir: string;
 let demoId: string;
 let deepgram: FakeDeepgram | undefined;
+const ended: { callSid: string; recording?: string }[] = [];
 
 async function api<T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(server.baseUrl + url, {
@@ -99,6 +100,10 @@ beforeAll(async () => {
     profile: { greeting: GREETING, afterHoursGreeting: GREETING },
   });
   await api('POST', '/room/create', { room: ROOM, businessId: demoId });
+  await server.app.bus.subscribe({ businessId: demoId }, (e) => {
+    if (e.type === 'call-ended')
+      ended.push({ callSid: e.callSid, ...(e.recording ? { recording: e.recording } : {}) });
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -162,6 +167,8 @@ describe('a browser call (/call?room=...)', () => {
         { timeout: 10_000 },
       )
       .toBe('completed');
+    // The room keeps no recordings (recording is off unless the owner turns it on).
+    await expect.poll(() => ended.find((e) => e.callSid === callSid)).toEqual({ callSid });
     await screenshot(page, 'browser-call-ended');
     expect(errors).toEqual([]);
     await context.close();
