@@ -172,9 +172,12 @@ export function registerWhatsAppMessageRoute(app: FastifyInstance, deps: WhatsAp
           .map((r) => r.trim())
           .filter(Boolean)
           .join(' ');
-        deps.log.info({ ...log, chars: text.length, replyChars: answer.length }, 'WhatsApp message answered');
+        deps.log.info(
+          { ...log, callSid: ref.callSid, chars: text.length, replyChars: answer.length },
+          'WhatsApp message answered',
+        );
       } catch (err) {
-        deps.log.error({ ...log, err }, 'WhatsApp turn failed');
+        deps.log.error({ ...log, callSid: conversation.callSid, err }, 'WhatsApp turn failed');
         answer = TURN_FAILED_REPLY;
       }
     }
