@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerChatWidget } from '../../src/channels/index.js';
-import type { BusinessId, E164 } from '../../src/ids.js';
+import { asBusinessId, type BusinessId, type E164 } from '../../src/ids.js';
 import type { Business } from '../../src/store/index.js';
 import { FakeConversations } from '../channels/chat/fake-conversations.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -138,6 +138,39 @@ describe('chat widget in Chromium', () => {
         '/api/emergencies',
       );
       expect(emergencies.items.find((e) => e.channel === 'chat')).toMatchObject({ category: 'gas' });
+    } finally {
+      await context.close();
+    }
+  }, 30_000);
+});
+
+describe('the embed code on the dashboard', () => {
+  it("shows the owner the business's script tag with its key, and copies it", async () => {
+    const owner = { email: 'widget-owner@acme-plumbing.example', password: 'widget-owner-pw-1' };
+    const { items } = await apiGet<{ items: Array<{ id: string; publicKey: string }> }>('/api/business');
+    const demo = items[0]!;
+    expect(demo.publicKey).toMatch(/^pk_[0-9a-f]{32}$/);
+    await server.app.accounts.add({ ...owner, role: 'owner', businessId: asBusinessId(demo.id) });
+    const { context, page } = await freshPage(browser, server.baseUrl);
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.baseUrl });
+      expect((await page.request.post('/api/auth/login', { data: owner })).status()).toBe(200);
+      await page.goto('/admin/business');
+      const code = page.getByRole('textbox', { name: 'Embed code' });
+      await code.waitFor({ timeout: WAIT });
+      const tag = `<script src="${server.baseUrl}/widget.js" data-key="${demo.publicKey}" async></script>`;
+      await expect(code.inputValue()).resolves.toBe(tag);
+      await page.getByRole('button', { name: 'Copy embed code' }).click();
+      await page.getByText('Copied.').waitFor({ timeout: WAIT });
+      await expect(
+        page.evaluate(() =>
+          (
+            globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+          ).navigator.clipboard.readText(),
+        ),
+      ).resolves.toBe(tag);
+      await code.scrollIntoViewIfNeeded();
+      await screenshot(page, 'chat-widget-embed-code');
     } finally {
       await context.close();
     }
