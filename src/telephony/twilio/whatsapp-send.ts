@@ -42,6 +42,10 @@ const SendQuery = queryObject({
 
 export const WhatsAppSendBody = z
   .strictObject({
+    businessId: z
+      .uuid()
+      .optional()
+      .describe("The business that writes (or ?businessId=); default: the signed-in owner's"),
     to: z
       .string()
       .max(40)
@@ -103,8 +107,12 @@ export function registerWhatsAppSendApi(app: FastifyInstance, deps: WhatsAppSend
       }),
     },
     async (req, reply) => {
-      const businessId = assertManages(req, oneBusinessOf(req, req.query.businessId));
       const b = req.body;
+      if (b.businessId && req.query.businessId && b.businessId !== req.query.businessId) {
+        const message = 'The body and the query name different businesses: name it once.';
+        throw new ApiError(400, 'validation_failed', message, [{ path: 'body.businessId', message }]);
+      }
+      const businessId = assertManages(req, oneBusinessOf(req, b.businessId ?? req.query.businessId));
       // Checked by the schema: an address.
       const to = whatsappAddress(b.to)!;
       if (b.message !== undefined) {

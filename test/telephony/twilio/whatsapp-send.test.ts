@@ -206,9 +206,23 @@ describe('POST /whatsapp/send', () => {
     expect(await rows()).toHaveLength(1);
   });
 
+  it('the business may be named in the body too (as /whatsapp/call takes it), but not twice differently', async () => {
+    const res = await send({ businessId: DEMO_BUSINESS_ID, to: RECENT, message: 'x' }, t.apiKey);
+    expect(res.statusCode).toBe(202);
+    const twice = await send(
+      { businessId: DEMO_BUSINESS_ID, to: RECENT, message: 'x' },
+      t.apiKey,
+      `?businessId=${otherBusiness}`,
+    );
+    expect(twice.statusCode).toBe(400);
+    expect(await rows()).toHaveLength(1);
+  });
+
   it('an owner naming another business gets 404, as if it did not exist', async () => {
     const res = await send({ to: RECENT, message: 'x' }, owner, `?businessId=${otherBusiness}`);
     expect(res.statusCode).toBe(404);
+    const inBody = await send({ businessId: otherBusiness, to: RECENT, message: 'x' }, owner);
+    expect(inBody.statusCode).toBe(404);
     expect(await rows()).toEqual([]);
   });
 });
