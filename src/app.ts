@@ -26,7 +26,8 @@ import { ASSIST_VOCABULARY, wireAssist } from './app/assist.js';
 import { brainFactory, callToolsFactory } from './app/brain.js';
 import { keepCallsAlive } from './app/call-heartbeat.js';
 import { voiceWebhookPorts } from './app/call-records.js';
-import { wireChannels } from './app/channels.js';
+import { wireBrowserCalls, wireChannels } from './app/channels.js';
+import { registerPhoneMenuApi } from './admin/phone-menu-api.js';
 import { createHttpServer } from './app/http-server.js';
 import { createNotifications } from './app/notifications.js';
 import { profileFromStored } from './business/index.js';
@@ -55,6 +56,7 @@ import {
 import {
   acceptAllSignatures,
   createCallController,
+  phoneMenuSchema,
   registerAlertRoutes,
   registerMediaStreamRoutes,
   registerMessageRoute,
@@ -256,6 +258,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const voicePorts = voiceWebhookPorts(calls, businesses);
   // The store-backed tools of one call: the voice agent's, and a message-taking call's.
   const toolsFor = callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge });
+  // Chat widget, outbound calls, live sessions, Slack: the channels beside the media stream.
+  const channels = await wireChannels({
+    server,
+    config,
+    database,
+    calls,
+    businesses,
+    access,
+    rest,
+    brainFor,
+    tokenSecret,
+    notifier: notifications.notifier,
+    verifier,
+    metrics,
+    log,
+  });
   registerVoiceWebhooks(server, {
     verifier,
     tokens,
@@ -265,7 +283,23 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     streamUrl: streamUrl(config.publicUrl),
     acceptingCalls: () => accepting,
     ports: voicePorts,
+    // Calls without a media stream (turned off, or nothing to hear with) run on <Record> turns.
+    recordReply: {
+      conversations: channels.conversations,
+      getCall: (sid) => calls.get(sid),
+      getBusiness: (id) => businesses.getById(id),
+      recognizers: () => providers.sttChain,
+      canListen: () => providers.sttChain.length > 0,
+      recording: {
+        baseUrl: config.twilioRest.baseUrl,
+        accountSid: config.twilio.accountSid ?? '',
+        authToken: twilioAuthToken,
+      },
+      tmpDir: path.join(config.dataDir, 'tmp'),
+      toolsFor,
+    },
   });
+  registerPhoneMenuApi(server, { access, db: database.db, menuSchema: phoneMenuSchema });
   // Plans without the voice agent: the call is greeted and a message taken (POST /twilio/message).
   registerMessageRoute(server, {
     findBusinessByNumber: voicePorts.findBusinessByNumber,
@@ -316,6 +350,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     startCall,
   });
+  // Browser calls: rooms, their media socket into the same pipeline, the call page.
+  await wireBrowserCalls({
+    server,
+    config,
+    database,
+    calls,
+    access,
+    tokenSecret,
+    nodeId,
+    startCall,
+    bus,
+    metrics,
+    log,
+    acceptingCalls: () => accepting,
+  });
 
   registerCallsApi(server, { access, calls });
   registerOutboxApi(server, { access, outbox: new OutboxRepo(database.db) });
@@ -349,19 +398,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   });
   registerDashboardRoutes(server);
-  // Chat widget, outbound calls, live sessions, Slack: the channels beside the media stream.
-  const channels = wireChannels({
-    server,
-    config,
-    database,
-    calls,
-    businesses,
-    access,
-    rest,
-    brainFor,
-    tokenSecret,
-    log,
-  });
   registerAlertRoutes(server, { ports: escalations, verifier, publicUrl: config.publicUrl, log, metrics });
 
   let closed = false;

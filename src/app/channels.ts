@@ -8,15 +8,34 @@ import { ConversationEngine, runIdleSweeper, type ConversationBrainRequest } fro
 import type { Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../http/logger.js';
-import type { BusinessId } from '../ids.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Notifier } from '../notify/index.js';
+import { parseE164, type BusinessId } from '../ids.js';
 import type { BusinessesRepo, CallsRepo } from '../store/index.js';
-import { ConversationsRepo, SessionsRepo, type Database } from '../store/index.js';
+import { ConversationsRepo, RoomsRepo, SessionsRepo, type Database } from '../store/index.js';
 import {
   OutboundCalls,
   registerOutboundCallRoutes,
+  registerWhatsAppMessageRoute,
+  registerWhatsAppSendApi,
+  StoredWhatsAppInbox,
+  type SignatureVerifier,
+  type StartedStream,
+  type StreamCall,
   type TwilioRestClient,
 } from '../telephony/twilio/index.js';
+import {
+  liveKitRooms,
+  registerCallPageRoutes,
+  registerRoomRoutes,
+  registerWebCallSocket,
+  RoomTokens,
+} from '../telephony/web/index.js';
+import type { EventBus } from '../store/bus/index.js';
+import type { CallEvent } from '../voice/index.js';
 
+/** How long a room's media token may wait before the page opens its socket (it works once). */
+const ROOM_TOKEN_TTL_SECONDS = 120;
 /** How often idle chat and WhatsApp conversations are looked for. */
 const IDLE_SWEEP_EVERY_MS = 60_000;
 
@@ -39,6 +58,11 @@ export interface ChannelsDeps {
   brainFor(req: ConversationBrainRequest): Brain;
   /** The stream-token secret (configured or local): the channels' token keys derive from it. */
   tokenSecret: string;
+  /** WhatsApp replies and messages go through the outbox. */
+  notifier: Notifier;
+  /** Twilio's signature check (the WhatsApp webhook). */
+  verifier: SignatureVerifier;
+  metrics: Metrics;
   log: Logger;
 }
 
@@ -54,7 +78,7 @@ export interface Channels {
  * The channels beside the phone's media stream, wired once: the conversation engine and its idle
  * sweep, the chat widget, outbound calls and live sessions, Slack's /call.
  */
-export function wireChannels(deps: ChannelsDeps): Channels {
+export async function wireChannels(deps: ChannelsDeps): Promise<Channels> {
   const { server, config, database, calls, businesses, access, log } = deps;
   const conversations = new ConversationEngine({
     db: database.db,
@@ -78,6 +102,35 @@ export function wireChannels(deps: ChannelsDeps): Channels {
     tokenSecret: derivedSecret(deps.tokenSecret, 'chat-resume'),
     publicUrl: config.publicUrl,
     log,
+  });
+
+  // WhatsApp: a message is a turn of the contact's conversation, the reply an outbox row. The
+  // configured sender (a shared sandbox number no business owns) answers for the oldest business.
+  const whatsappFrom = config.twilioRest.whatsappFrom;
+  const whatsappBusiness = whatsappFrom ? (await businesses.list())[0]?.id : undefined;
+  const whatsappInbox = new StoredWhatsAppInbox(database.db);
+  registerWhatsAppMessageRoute(server, {
+    findBusinessByNumber: async (number) => {
+      const e164 = parseE164(number);
+      return e164 ? businesses.findByPhoneNumber(e164) : undefined;
+    },
+    ...(whatsappFrom && whatsappBusiness
+      ? { sender: { address: whatsappFrom, businessId: whatsappBusiness } }
+      : {}),
+    conversations,
+    inbox: whatsappInbox,
+    replies: deps.notifier,
+    verifier: deps.verifier,
+    publicUrl: config.publicUrl,
+    metrics: deps.metrics,
+    log,
+  });
+  registerWhatsAppSendApi(server, {
+    access,
+    conversations,
+    inbox: whatsappInbox,
+    notifier: deps.notifier,
+    from: whatsappFrom,
   });
 
   const sessions = new SessionsRepo(database.db);
@@ -113,4 +166,53 @@ export function wireChannels(deps: ChannelsDeps): Channels {
       await conversations.close();
     },
   };
+}
+
+export interface BrowserCallsDeps {
+  server: FastifyInstance;
+  config: Config;
+  database: Database;
+  calls: CallsRepo;
+  access: Access;
+  tokenSecret: string;
+  nodeId: string;
+  /** The call controller's: a browser call runs the same pipeline as a phone call. */
+  startCall(stream: StartedStream): Promise<StreamCall>;
+  bus: EventBus<CallEvent>;
+  metrics: Metrics;
+  log: Logger;
+  acceptingCalls(): boolean;
+}
+
+/**
+ * Browser calls: rooms (/room/*, with LiveKit tokens when LiveKit is configured), the media
+ * socket that puts a visitor's microphone through the call pipeline, and the /call page.
+ */
+export async function wireBrowserCalls(deps: BrowserCallsDeps): Promise<void> {
+  const { server, config, log } = deps;
+  const rooms = new RoomsRepo(deps.database.db);
+  const tokens = new RoomTokens(derivedSecret(deps.tokenSecret, 'room-media'), ROOM_TOKEN_TTL_SECONDS);
+  const livekit = config.channels.livekit;
+  await registerRoomRoutes(server, {
+    access: deps.access,
+    rooms,
+    tokens,
+    publicUrl: config.publicUrl,
+    joinsPerMinute: config.channels.roomJoinsPerMinute,
+    log,
+    ...(livekit ? { liveKit: liveKitRooms(livekit) } : {}),
+  });
+  registerWebCallSocket(server, {
+    tokens,
+    rooms,
+    calls: deps.calls,
+    nodeId: deps.nodeId,
+    startCall: deps.startCall,
+    bus: deps.bus,
+    metrics: deps.metrics,
+    log,
+    idleTimeoutMs: config.streamIdleTimeoutMs,
+    acceptingCalls: deps.acceptingCalls,
+  });
+  registerCallPageRoutes(server);
 }

@@ -12,6 +12,7 @@ import {
   EmergenciesRepo,
   LeadsRepo,
   QuestionsRepo,
+  RoomsRepo,
 } from '../../src/store/index.js';
 import { apiKeyCredentials, signInAs, type Credentials, type SignedInUser } from '../support/access.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -35,6 +36,7 @@ interface B {
   outboxId: string;
   documentId: string;
   userId: string;
+  room: string;
 }
 
 type Probe =
@@ -226,8 +228,24 @@ const ROUTES: Record<string, Route> = {
     probes: (b) => [{ refused: `/sessions?businessId=${b.id}` }, { listed: '/sessions' }],
   },
   'GET /sessions/{id}': { probes: (b) => [{ refused: `/sessions/phone-${b.callSid}` }] },
+  'POST /room/create': {
+    probes: (b) => [{ refused: '/room/create', body: { room: 'isolata-intruder', businessId: b.id } }],
+  },
+  'POST /room/join': {
+    probes: () => [],
+    why: "public: a visitor joins by the room's name and gets only a token for that room's call",
+  },
+  'POST /room/{name}/agent': {
+    probes: (b) => [{ refused: `/room/${b.room}/agent`, body: { enabled: false } }],
+  },
+  'POST /room/{name}/recording': {
+    probes: (b) => [{ refused: `/room/${b.room}/recording`, body: { enabled: true } }],
+  },
+  'GET /api/business/{id}/phone-menu': { probes: (b) => [{ refused: `/api/business/${b.id}/phone-menu` }] },
+  'PUT /api/business/{id}/phone-menu': {
+    probes: (b) => [{ refused: `/api/business/${b.id}/phone-menu`, body: { enabled: false, options: [] } }],
+  },
   'POST /whatsapp/send': {
-    pending: true,
     probes: (b) => [
       {
         refused: '/whatsapp/send',
@@ -329,7 +347,9 @@ beforeAll(async () => {
     role: 'owner',
     businessId: id,
   });
+  const room = await new RoomsRepo(db).create({ businessId: id, name: 'isolata-room' });
   b = {
+    room: room.name,
     id,
     callSid,
     leadId: lead.id,
