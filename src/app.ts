@@ -255,7 +255,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   };
   registerHealthRoutes(server, health);
 
-  const voicePorts = voiceWebhookPorts(calls, businesses);
   // The store-backed tools of one call: the voice agent's, and a message-taking call's.
   const toolsFor = callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge });
   // Chat widget, outbound calls, live sessions, Slack: the channels beside the media stream.
@@ -274,6 +273,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     log,
   });
+  const voicePorts = voiceWebhookPorts(calls, businesses, (sid) =>
+    channels
+      .callEnded(sid)
+      .catch((err: unknown) =>
+        log.warn({ err, callSid: sid }, "could not end a finished call's conversation"),
+      ),
+  );
   registerVoiceWebhooks(server, {
     verifier,
     tokens,

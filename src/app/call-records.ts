@@ -1,6 +1,7 @@
 import { parseE164, type BusinessId, type CallSid } from '../ids.js';
 import {
   CallsRepo,
+  TERMINAL_CALL_STATUSES,
   type AnsweredBy,
   type BusinessesRepo,
   type Call,
@@ -37,8 +38,15 @@ export async function recordInboundCall(
   return { call, created };
 }
 
-/** What the voice webhooks store, over the calls and businesses repositories. */
-export function voiceWebhookPorts(calls: CallsRepo, businesses: BusinessesRepo): VoiceWebhookPorts {
+/**
+ * What the voice webhooks store, over the calls and businesses repositories. `onCallEnded`: told of
+ * every final status Twilio reports (a record-and-reply call's conversation ends with its call).
+ */
+export function voiceWebhookPorts(
+  calls: CallsRepo,
+  businesses: BusinessesRepo,
+  onCallEnded?: (callSid: CallSid) => Promise<void>,
+): VoiceWebhookPorts {
   return {
     findBusinessByNumber: async (to) => {
       const number = parseE164(to);
@@ -60,6 +68,8 @@ export function voiceWebhookPorts(calls: CallsRepo, businesses: BusinessesRepo):
         occurredAt: s.at,
         ...(Number.isFinite(duration) ? { durationSec: duration } : {}),
       });
+      if (r.outcome !== 'unknown-call' && TERMINAL_CALL_STATUSES.includes(s.status))
+        await onCallEnded?.(s.callSid);
       return r.outcome !== 'unknown-call';
     },
     recordStreamStatus: async (s) => {

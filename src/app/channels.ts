@@ -4,13 +4,18 @@ import type { Brain } from '../agent/index.js';
 import { registerSessionsApi } from '../admin/sessions-api.js';
 import { registerChatWidget, registerSlackCommands } from '../channels/index.js';
 import type { Config } from '../config.js';
-import { ConversationEngine, runIdleSweeper, type ConversationBrainRequest } from '../conversations/index.js';
+import {
+  ConversationEngine,
+  runIdleSweeper,
+  type ConversationBrainRequest,
+  type ConversationId,
+} from '../conversations/index.js';
 import type { Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../http/logger.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Notifier } from '../notify/index.js';
-import { parseE164, type BusinessId } from '../ids.js';
+import { parseE164, type BusinessId, type CallSid } from '../ids.js';
 import type { BusinessesRepo, CallsRepo } from '../store/index.js';
 import { ConversationsRepo, RoomsRepo, SessionsRepo, type Database } from '../store/index.js';
 import {
@@ -70,6 +75,8 @@ export interface Channels {
   /** Turn-by-turn conversations (chat, WhatsApp, record-and-reply calls). */
   readonly conversations: ConversationEngine;
   readonly outbound: OutboundCalls;
+  /** A call is over (Twilio's final status): its record-and-reply conversation, if any, ends too. */
+  callEnded(callSid: CallSid): Promise<void>;
   /** Stops the idle sweep and lets turns under way finish. */
   close(): Promise<void>;
 }
@@ -157,9 +164,16 @@ export async function wireChannels(deps: ChannelsDeps): Promise<Channels> {
     },
   });
 
+  const conversationRows = new ConversationsRepo(database.db);
   return {
     conversations,
     outbound,
+    async callEnded(callSid) {
+      const businessId = await calls.businessOf(callSid);
+      if (!businessId) return;
+      const open = await conversationRows.findOpen({ businessId, channel: 'phone', partyKey: callSid });
+      if (open) await conversations.end(open.id as ConversationId, 'caller-hung-up');
+    },
     async close() {
       sweeping.abort();
       await sweeper;

@@ -2,7 +2,12 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeWav } from '../../../src/audio/index.js';
-import { BusinessesRepo, DEMO_BUSINESS_ID, DEMO_PHONE_NUMBER } from '../../../src/store/index.js';
+import {
+  BusinessesRepo,
+  ConversationsRepo,
+  DEMO_BUSINESS_ID,
+  DEMO_PHONE_NUMBER,
+} from '../../../src/store/index.js';
 import { signTwilioRequest } from '../../../src/telephony/twilio/index.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import {
@@ -17,8 +22,8 @@ import {
 /**
  * Record-and-reply on the real app: the demo business with media streams off is greeted and
  * recorded, and /process-voice fetches the recording from TWILIO_API_BASE_URL (served here),
- * answers with the conversation engine's reply and records again. Skipped until app.ts wires
- * `recordReply` into the voice webhooks.
+ * answers with the conversation engine's reply and records again; Twilio's final status ends the
+ * call's conversation.
  */
 describe('record-and-reply on the app', () => {
   let server: TestServer;
@@ -57,9 +62,7 @@ describe('record-and-reply on the app', () => {
       body: new URLSearchParams(params).toString(),
     });
 
-  it('greets and records, then answers a recording and records again', async (ctx) => {
-    if (!server.app.server.hasRoute({ method: 'POST', url: '/process-voice' }))
-      ctx.skip('app.ts does not wire record-and-reply yet');
+  it('greets and records, then answers a recording and records again', async () => {
     const callSid = `CA${'d'.repeat(32)}`;
     const params = callParams(callSid, { To: DEMO_PHONE_NUMBER });
     const first = await verbsOf(await post('/twilio/voice', { ...params, CallStatus: 'ringing' }));
@@ -82,5 +85,17 @@ describe('record-and-reply on the app', () => {
     expect(call.turns.map((t) => t.speaker)).toEqual(['agent', 'caller', 'agent']);
     // DATA_DIR/tmp holds nothing once the turn is answered.
     expect(readdirSync(path.join(server.dataDir, 'tmp'))).toEqual([]);
+
+    // The caller hangs up: Twilio's final status ends the conversation, which then takes no turn.
+    const conversations = new ConversationsRepo(server.app.database.db);
+    const key = { businessId: DEMO_BUSINESS_ID, channel: 'phone' as const, partyKey: callSid };
+    expect(await conversations.findOpen(key)).toBeDefined();
+    const status = await post('/twilio/status', {
+      CallSid: callSid,
+      CallStatus: 'completed',
+      SequenceNumber: '3',
+    });
+    expect(status.status).toBe(204);
+    expect(await conversations.findOpen(key)).toBeUndefined();
   });
 });
