@@ -1,7 +1,16 @@
 import type { Trade } from '../../business/index.js';
 import type { EmergencyCategory } from '../brain.js';
 import { EMERGENCY_LABELS, type EmergencyDetection } from '../emergency.js';
-import { ask, emitLead, say, isVoice, transcriptWithTurn, type Flow, type TurnEnv } from './env.js';
+import {
+  ask,
+  emitLead,
+  hasKeypad,
+  say,
+  isVoice,
+  transcriptWithTurn,
+  type Flow,
+  type TurnEnv,
+} from './env.js';
 import { startLead } from './lead-flow.js';
 import { handoverSummary } from './handover.js';
 
@@ -141,7 +150,9 @@ export async function* askEmergencyCheck(env: TurnEnv, d: EmergencyDetection): F
 export async function* reaskEmergencyCheck(env: TurnEnv, category: EmergencyCategory): Flow {
   env.st.awaiting = 'emergency-check';
   yield* say(
-    `Sorry, I didn't catch that. ${emergencyQuestion(env.ctx.business.trade, category)} Say yes or no, or press 1 if it's an emergency.`,
+    `Sorry, I didn't catch that. ${emergencyQuestion(env.ctx.business.trade, category)} ${
+      hasKeypad(env) ? "Say yes or no, or press 1 if it's an emergency." : 'Please answer yes or no.'
+    }`,
   );
   yield ask(env, EMERGENCY_CHECK, 'yes-no');
 }

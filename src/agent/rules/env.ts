@@ -100,3 +100,8 @@ export async function* emitLead(env: TurnEnv): Flow {
 export function isVoice(env: TurnEnv): boolean {
   return env.ctx.channel === 'phone' || env.ctx.channel === 'web';
 }
+
+/** A keypad to press keys on: a phone call. Chat and WhatsApp are typed: no "press 1", no pound key. */
+export function hasKeypad(env: Pick<TurnEnv, 'ctx'>): boolean {
+  return env.ctx.channel === 'phone';
+}

@@ -14,7 +14,17 @@ import { formatPhone, lastFour, phoneFromDigits } from '../extract/phone.js';
 import { isNo, isYes } from '../intent.js';
 import { hasAnyPhrase, normalize } from '../text.js';
 import type { ExpectedSpeech } from '../../shared/index.js';
-import { ask, askAnythingElse, emitLead, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import {
+  ask,
+  askAnythingElse,
+  emitLead,
+  hasKeypad,
+  isVoice,
+  mayAskAgain,
+  say,
+  type Flow,
+  type TurnEnv,
+} from './env.js';
 import type { LeadPurpose } from './state.js';
 
 /**
@@ -74,8 +84,12 @@ function promptFor(env: TurnEnv, field: LeadField): string {
   if (field === 'need' && env.st.lead.purpose === 'emergency')
     return "Please tell me briefly what's happening.";
   const q = leadQuestionsFor(env.ctx.business).find((x) => x.field === field);
-  return q?.prompt ?? PROMPTS[field];
+  if (q?.prompt) return q.prompt;
+  return field === 'phone' && !hasKeypad(env) ? TYPED_PHONE_PROMPT : PROMPTS[field];
 }
+
+/** The number asked for where it is typed (chat, WhatsApp). */
+const TYPED_PHONE_PROMPT = "What's the best number to reach you?";
 
 const KEYPAD = { expect: 'digits', maxDigits: 15, finishOnKey: '#' } as const;
 
@@ -86,7 +100,11 @@ function listenFor(env: TurnEnv, field: LeadField, question = `lead:${field}`) {
 
 async function* askKeypad(env: TurnEnv, lead: string): Flow {
   env.st.lead.step = 'keypad';
-  yield* say(`${lead} Please key in the number on your keypad, followed by the pound key.`);
+  yield* say(
+    hasKeypad(env)
+      ? `${lead} Please key in the number on your keypad, followed by the pound key.`
+      : `${lead} Please write the number with its area code, digits only.`,
+  );
   yield ask(env, 'lead:phone:keypad', 'phone', KEYPAD);
 }
 
@@ -380,7 +398,11 @@ export async function* answerLead(env: TurnEnv): Flow<boolean> {
     }
     if (isNo(r)) {
       lead.step = 'ask';
-      yield* say("What's the best number? You can say it, or key it in followed by the pound key.");
+      yield* say(
+        hasKeypad(env)
+          ? "What's the best number? You can say it, or key it in followed by the pound key."
+          : "What's the best number?",
+      );
       yield listenFor(env, 'phone');
       return true;
     }
@@ -431,7 +453,9 @@ async function* reaskField(env: TurnEnv, field: LeadField, sorry: string): Flow 
     if (lead.step !== 'keypad' && mayAskAgain(env, 'lead:phone')) {
       lead.step = 'ask';
       yield* say(
-        `${sorry} What's the best number? You can say it digit by digit, or key it in followed by the pound key.`,
+        hasKeypad(env)
+          ? `${sorry} What's the best number? You can say it digit by digit, or key it in followed by the pound key.`
+          : `${sorry} What's the best number? Please write it with the area code.`,
       );
       yield listenFor(env, 'phone');
     } else if (mayAskAgain(env, 'lead:phone:keypad')) yield* askKeypad(env, sorry);

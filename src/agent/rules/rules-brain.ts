@@ -16,7 +16,16 @@ import {
   reaskEmergencyCheck,
 } from './emergency-flow.js';
 import type { ExpectedSpeech, Logger } from '../../shared/index.js';
-import { ask, askAnythingElse, isVoice, mayAskAgain, say, type Flow, type TurnEnv } from './env.js';
+import {
+  ask,
+  askAnythingElse,
+  hasKeypad,
+  isVoice,
+  mayAskAgain,
+  say,
+  type Flow,
+  type TurnEnv,
+} from './env.js';
 import { handOver } from './handover.js';
 import { answerHours, parseHoursQuestion } from './hours-reply.js';
 import { answerQuestion } from './knowledge-flow.js';
@@ -658,5 +667,6 @@ export function choicesFor(env: TurnEnv): string {
 
 /** For a trade with emergencies, the sure way to reach help. */
 function emergencyLine(env: TurnEnv): string {
-  return ['legal', 'salon'].includes(env.ctx.business.trade) ? '' : " If it's an emergency, press 1.";
+  if (['legal', 'salon'].includes(env.ctx.business.trade)) return '';
+  return hasKeypad(env) ? " If it's an emergency, press 1." : " If it's an emergency, tell me right away.";
 }

@@ -469,3 +469,35 @@ describe('rules brain: answers only what was asked', () => {
     expect((await call().c.turn('my kitchen sink is clogged again')).said).toMatch(/^I'm sorry to hear that/);
   });
 });
+
+describe('rules brain: typed channels have no keypad', () => {
+  it.each(['chat', 'whatsapp'] as const)(
+    'on %s asks for the number without keypad words, and never mentions the pound key or pressing keys',
+    async (channel) => {
+      const tools = new FakeTools();
+      const c = new Conversation(new RulesBrain({ tools }), { business: plumber, channel, now: WED_MORNING });
+      await c.turn({ kind: 'call-started' });
+      await c.turn('I need a leak fixed, can someone call me back');
+      const asked = (await c.turn('Dana Whitfield')).said;
+      expect(asked).toContain("What's the best number to reach you?");
+      const all = c.transcript
+        .filter((t) => t.speaker === 'agent')
+        .map((t) => t.text)
+        .join(' ');
+      expect(all).not.toMatch(/pound key|keypad|press 1|key it in/i);
+    },
+  );
+
+  it('on the phone still offers the keypad for the number', async () => {
+    const c = new Conversation(new RulesBrain({ tools: new FakeTools() }), {
+      business: plumber,
+      channel: 'phone',
+      now: WED_MORNING,
+    });
+    await c.turn({ kind: 'call-started' });
+    await c.turn('I need a leak fixed, can someone call me back');
+    await c.turn('Dana Whitfield');
+    // On the phone the name is read back first.
+    expect((await c.turn('yes')).said).toContain('key it in followed by the pound key');
+  });
+});
