@@ -1,10 +1,6 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { assetRouteSchema, BuiltAssets, builtWebDir, sendAsset } from '../http/built-assets.js';
 import { ApiError } from '../http/errors.js';
 
 /**
@@ -12,14 +8,14 @@ import { ApiError } from '../http/errors.js';
  * HTML page (the app routes in the browser), and /admin/assets/* the built bundle
  * (scripts/build-web.mjs -> dist/web/admin).
  *
- * Caching: the page links `app.js?v=<content hash>`. An asset asked for with the hash it has now
- * is cached for a year (immutable): a reload costs no request. Anything else (no or an old hash)
- * is `no-cache` with an ETag, so an upgraded server is never shadowed by a stale bundle. The
- * page itself is `no-cache`: it is what carries the current hash.
+ * Caching (http/built-assets.ts): the page links `app.js?v=<content hash>`. An asset asked for
+ * with the hash it has now is cached for a year (immutable): a reload costs no request. Anything
+ * else is `no-cache` with an ETag. The page itself is `no-cache`: it is what carries the current
+ * hash.
  */
 
-/** dist/web/admin from this file: src/admin under vitest and tsx, dist/admin when built. */
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../dist/web/admin/', import.meta.url));
+/** dist/web/admin. */
+export const DEFAULT_ASSETS_DIR = builtWebDir('admin');
 
 export interface DashboardRoutesOptions {
   /** Where the built app.js and app.css are (tests point elsewhere). */
@@ -38,47 +34,11 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-/** A built file's name: no folders, no dot files, only the kinds the build writes. */
-const assetName = z.string().regex(/^[A-Za-z0-9][\w-]*(\.[\w-]+)*\.(js|css|map)$/, 'not an asset name');
-
-interface Asset {
-  body: Buffer;
-  hash: string;
-  /** Size and modification time: the file is read again when either changes. */
-  key: string;
-}
-
 const NOT_BUILT = 'The dashboard is not built: run npm run build.';
 
 export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRoutesOptions = {}): void {
-  const dir = opts.assetsDir ?? DEFAULT_ASSETS_DIR;
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const cache = new Map<string, Asset>();
-
-  /** The file as it is on disk now, or null when absent. */
-  async function load(name: string): Promise<Asset | null> {
-    const file = path.join(dir, name);
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) return null;
-      const key = `${s.size}:${s.mtimeMs}`;
-      const known = cache.get(name);
-      if (known?.key === key) return known;
-      const body = await readFile(file);
-      const asset = { body, key, hash: createHash('sha256').update(body).digest('hex').slice(0, 16) };
-      cache.set(name, asset);
-      return asset;
-    } catch {
-      cache.delete(name);
-      return null;
-    }
-  }
+  const assets = new BuiltAssets(opts.assetsDir ?? DEFAULT_ASSETS_DIR);
 
   function secure(reply: FastifyReply): FastifyReply {
     return reply
@@ -88,7 +48,7 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
   }
 
   async function page(_req: unknown, reply: FastifyReply): Promise<string> {
-    const [js, css] = await Promise.all([load('app.js'), load('app.css')]);
+    const [js, css] = await Promise.all([assets.load('app.js'), assets.load('app.css')]);
     if (!js || !css) throw new ApiError(503, 'dashboard_not_built', NOT_BUILT);
     secure(reply)
       .header('content-security-policy', CSP)
@@ -101,35 +61,16 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
   api.get('/admin', hidden, page);
   api.get('/admin/*', hidden, page);
 
-  api.get(
-    '/admin/assets/:file',
-    {
-      schema: {
-        hide: true,
-        params: z.object({ file: assetName }),
-        querystring: z.object({ v: z.string().max(64).optional() }),
-      },
-    },
-    async (req, reply) => {
-      const name = req.params.file;
-      const asset = await load(name);
-      if (!asset) {
-        const built = await load('app.js');
-        if (!built) throw new ApiError(503, 'dashboard_not_built', NOT_BUILT);
-        throw new ApiError(404, 'not_found', 'No such dashboard file.');
-      }
-      const etag = `"${asset.hash}"`;
-      secure(reply)
-        .header('etag', etag)
-        .header(
-          'cache-control',
-          req.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache',
-        )
-        .type(TYPES[path.extname(name)] ?? 'application/octet-stream');
-      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.send(asset.body);
-    },
-  );
+  api.get('/admin/assets/:file', { schema: assetRouteSchema }, async (req, reply) => {
+    const name = req.params.file;
+    const asset = await assets.load(name);
+    if (!asset) {
+      const built = await assets.load('app.js');
+      if (!built) throw new ApiError(503, 'dashboard_not_built', NOT_BUILT);
+      throw new ApiError(404, 'not_found', 'No such dashboard file.');
+    }
+    return sendAsset(req, secure(reply), name, asset);
+  });
 }
 
 /** The page: everything else is drawn by app.js (no inline script or style: the CSP forbids them). */

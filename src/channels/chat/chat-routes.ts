@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Conversations } from '../../conversations/index.js';
+import { BuiltAssets, builtWebDir, sendAsset } from '../../http/built-assets.js';
 import { sendError } from '../../http/errors.js';
 import type { Logger } from '../../shared/index.js';
 import type { Business } from '../../store/index.js';
@@ -13,7 +14,6 @@ import {
 } from './chat-socket.js';
 import { DEMO_CSP, DEMO_CSS, demoPage } from './demo-page.js';
 import { ResumeTokens } from './resume-token.js';
-import { BuiltFileCache, DEFAULT_WIDGET_DIR } from './widget-asset.js';
 import { normalOrigin, widgetConfigOf } from './widget-settings.js';
 
 /**
@@ -44,11 +44,13 @@ export interface ChatWidgetDeps {
   now?: () => number;
 }
 
+/** dist/web/widget. */
+export const DEFAULT_WIDGET_DIR = builtWebDir('widget');
+
 const NOT_BUILT = 'The chat widget is not built: run npm run build.';
-const JS = 'text/javascript; charset=utf-8';
 
 export function registerChatWidget(app: FastifyInstance, deps: ChatWidgetDeps): void {
-  const widget = BuiltFileCache.in(deps.widgetDir ?? DEFAULT_WIDGET_DIR, 'widget.js');
+  const widget = new BuiltAssets(deps.widgetDir ?? DEFAULT_WIDGET_DIR);
   const tokens = new ResumeTokens(deps.tokenSecret, deps.now);
   const sockets = new ConversationSockets();
   const limits: ChatLimits = { ...DEFAULT_CHAT_LIMITS, ...deps.limits };
@@ -64,17 +66,10 @@ export function registerChatWidget(app: FastifyInstance, deps: ChatWidgetDeps): 
       .header('x-content-type-options', 'nosniff');
 
   app.get('/widget.js', hidden, async (req, reply) => {
-    const file = await widget.load();
+    const file = await widget.load('widget.js');
     if (!file) return sendError(reply, 503, 'widget_not_built', NOT_BUILT);
-    const etag = `"${file.hash}"`;
-    const { v } = req.query as { v?: unknown };
-    crossOrigin(reply)
-      .header('etag', etag)
-      // Sites embed it without a hash: they revalidate (a 304) and so always get the current widget.
-      .header('cache-control', v === file.hash ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .type(JS);
-    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.send(file.body);
+    // Sites embed it without a hash: they revalidate (a 304) and so always get the current widget.
+    return sendAsset(req, crossOrigin(reply), 'widget.js', file);
   });
 
   app.get('/widget/config', hidden, async (req, reply) => {

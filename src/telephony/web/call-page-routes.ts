@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { assetRouteSchema, BuiltAssets, builtWebDir, sendAsset } from '../../http/built-assets.js';
 import { ApiError } from '../../http/errors.js';
 
 /**
@@ -12,12 +9,12 @@ import { ApiError } from '../../http/errors.js';
  * (web/call/src/call.ts, built by scripts/build-web.mjs into dist/web/call) asks for the
  * microphone, joins the room and talks to the agent over GET /room/:name/media. Its audio
  * worklet is a file of its own (/call/assets/audio-worklet.js). Served the way the dashboard
- * is: the page names each asset with its content hash; an asset asked for with its current
- * hash is cached for a year, anything else revalidates.
+ * is (http/built-assets.ts): the page names each asset with its content hash; an asset asked for
+ * with its current hash is cached for a year, anything else revalidates.
  */
 
-/** dist/web/call from this file: src/telephony/web under vitest and tsx, dist/telephony/web when built. */
-export const DEFAULT_CALL_ASSETS_DIR = fileURLToPath(new URL('../../../dist/web/call/', import.meta.url));
+/** dist/web/call. */
+export const DEFAULT_CALL_ASSETS_DIR = builtWebDir('call');
 
 export interface CallPageRoutesOptions {
   /** Where the built call.js, call.css and audio-worklet.js are (tests point elsewhere). */
@@ -38,44 +35,11 @@ export const CALL_PAGE_CSP = [
   "form-action 'none'",
 ].join('; ');
 
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-const assetName = z.string().regex(/^[A-Za-z0-9][\w-]*(\.[\w-]+)*\.(js|css|map)$/, 'not an asset name');
-
-interface Asset {
-  body: Buffer;
-  hash: string;
-  key: string;
-}
-
 const NOT_BUILT = 'The call page is not built: run npm run build.';
 
 export function registerCallPageRoutes(app: FastifyInstance, opts: CallPageRoutesOptions = {}): void {
-  const dir = opts.assetsDir ?? DEFAULT_CALL_ASSETS_DIR;
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const cache = new Map<string, Asset>();
-
-  async function load(name: string): Promise<Asset | null> {
-    const file = path.join(dir, name);
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) return null;
-      const key = `${s.size}:${s.mtimeMs}`;
-      const known = cache.get(name);
-      if (known?.key === key) return known;
-      const body = await readFile(file);
-      const asset = { body, key, hash: createHash('sha256').update(body).digest('hex').slice(0, 16) };
-      cache.set(name, asset);
-      return asset;
-    } catch {
-      cache.delete(name);
-      return null;
-    }
-  }
+  const assets = new BuiltAssets(opts.assetsDir ?? DEFAULT_CALL_ASSETS_DIR);
 
   const secure = (reply: FastifyReply) =>
     reply
@@ -96,9 +60,9 @@ export function registerCallPageRoutes(app: FastifyInstance, opts: CallPageRoute
     },
     async (_req, reply) => {
       const [js, css, worklet] = await Promise.all([
-        load('call.js'),
-        load('call.css'),
-        load('audio-worklet.js'),
+        assets.load('call.js'),
+        assets.load('call.css'),
+        assets.load('audio-worklet.js'),
       ]);
       if (!js || !worklet) throw new ApiError(503, 'call_page_not_built', NOT_BUILT);
       secure(reply)
@@ -109,31 +73,12 @@ export function registerCallPageRoutes(app: FastifyInstance, opts: CallPageRoute
     },
   );
 
-  api.get(
-    '/call/assets/:file',
-    {
-      schema: {
-        hide: true,
-        params: z.object({ file: assetName }),
-        querystring: z.object({ v: z.string().max(64).optional() }),
-      },
-    },
-    async (req, reply) => {
-      const name = req.params.file;
-      const asset = await load(name);
-      if (!asset) throw new ApiError(404, 'not_found', 'No such call page file.');
-      const etag = `"${asset.hash}"`;
-      secure(reply)
-        .header('etag', etag)
-        .header(
-          'cache-control',
-          req.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache',
-        )
-        .type(TYPES[path.extname(name)] ?? 'application/octet-stream');
-      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.send(asset.body);
-    },
-  );
+  api.get('/call/assets/:file', { schema: assetRouteSchema }, async (req, reply) => {
+    const name = req.params.file;
+    const asset = await assets.load(name);
+    if (!asset) throw new ApiError(404, 'not_found', 'No such call page file.');
+    return sendAsset(req, secure(reply), name, asset);
+  });
 }
 
 /** The page's markup; call.js makes it work (no inline script or style: the CSP forbids them). */
