@@ -118,6 +118,9 @@ export async function serveCommand(argv: string[], deps: ServeDeps = processDeps
   );
   const url = config.publicUrl === 'http://localhost:3000' ? '' : ` --url ${config.publicUrl}`;
   console.log(`  Try a call:           ${invokedAs()} call${url} --say "Are you open on Saturday?"`);
+  console.log(
+    `  Dashboard:            ${config.publicUrl}/admin   chat widget demo: ${config.publicUrl}/demo`,
+  );
   if (usesLocalSecrets) console.log(`  Local Twilio token and admin API key: ${secretsPath(config.dataDir)}`);
 
   const code = await done;
