@@ -56,7 +56,6 @@ import {
 import {
   acceptAllSignatures,
   createCallController,
-  phoneMenuSchema,
   registerAlertRoutes,
   registerMediaStreamRoutes,
   registerMessageRoute,
@@ -305,7 +304,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       toolsFor,
     },
   });
-  registerPhoneMenuApi(server, { access, db: database.db, menuSchema: phoneMenuSchema });
+  registerPhoneMenuApi(server, { access, db: database.db });
   // Plans without the voice agent: the call is greeted and a message taken (POST /twilio/message).
   registerMessageRoute(server, {
     findBusinessByNumber: voicePorts.findBusinessByNumber,

@@ -1,4 +1,3 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -24,7 +23,7 @@ import {
   type NotificationSettings,
 } from '../notify/index.js';
 import { BusinessesRepo, type Business, type Db } from '../store/index.js';
-import { businesses } from '../store/schema/index.js';
+import { updateBusinessLocked } from './locked-business.js';
 import { pageInMemory, pageOf, pageQuery } from './paging.js';
 import { idParams, timestamp } from './schemas.js';
 
@@ -386,20 +385,11 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
   ): Promise<{ status: 200; business: Business } | { status: 400; issues: ErrorDetail[] } | { status: 404 }> {
     if (!z.uuid().safeParse(id).success) return { status: 404 };
     try {
-      const updated = await deps.db.transaction(async (tx) => {
-        const [locked] = await tx
-          .select({ id: businesses.id })
-          .from(businesses)
-          .where(eq(businesses.id, id))
-          .for('update');
-        if (!locked) return undefined;
-        const txRepo = new BusinessesRepo(tx);
-        const current = await txRepo.getById(asBusinessId(id));
-        if (!current) return undefined;
+      const updated = await updateBusinessLocked(deps.db, id, (current) => {
         const next = compute(current);
         const notifications = checkedNotifications(next.notifications);
         const p = next.profile;
-        return txRepo.update(asBusinessId(id), {
+        return {
           name: p.name,
           trade: p.trade,
           greeting: p.greeting ?? current.greeting,
@@ -408,7 +398,7 @@ export function registerBusinessApi(app: FastifyInstance, deps: BusinessApiDeps)
           hours: p.hours,
           plan: p.plan,
           settings: { ...current.settings, profile: profileSettingsOf(p), notifications },
-        });
+        };
       });
       return updated ? { status: 200, business: updated } : { status: 404 };
     } catch (err) {

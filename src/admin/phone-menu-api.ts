@@ -1,13 +1,12 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { phoneMenuSchema, type PhoneMenu } from '../business/index.js';
 import { assertManages, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
-import { asBusinessId } from '../ids.js';
 import { BusinessesRepo, type Db } from '../store/index.js';
-import { businesses } from '../store/schema/index.js';
+import { updateBusinessLocked } from './locked-business.js';
 import { idParams } from './schemas.js';
 
 /**
@@ -19,20 +18,6 @@ import { idParams } from './schemas.js';
 export interface PhoneMenuApiDeps {
   access: Access;
   db: Db;
-  /**
-   * The menu's schema, `phoneMenuSchema` of telephony/twilio (the voice webhook reads the same
-   * one). Passed in because the admin edge may not import its peer; it validates the PUT body
-   * (400 with the path of each problem) and is the body in /openapi.json.
-   */
-  menuSchema: z.ZodType<StoredMenu, unknown>;
-}
-
-/** A menu as stored and answered (see telephony/twilio/phone-menu.ts). */
-export interface StoredMenu {
-  enabled: boolean;
-  prompt?: string | undefined;
-  options: Array<{ digit: string; label: string; action: 'dial' | 'assistant' | 'message'; number?: string }>;
-  timeoutSeconds: number;
 }
 
 const phoneMenuResponse = z.object({
@@ -89,34 +74,25 @@ export function registerPhoneMenuApi(app: FastifyInstance, deps: PhoneMenuApiDep
         tags: ['business'],
         params: idParams,
         querystring: queryObject({}),
-        body: deps.menuSchema,
+        // The voice webhook reads the menu with the same schema (business/phone-menu.ts).
+        body: phoneMenuSchema,
         response: { 200: phoneMenuResponse },
       }),
     },
     async (req) => {
       const id = assertManages(req, req.params.id);
-      const menu = req.body as StoredMenu;
       // Under the row lock: the other settings sections are kept as they are now.
-      const saved = await deps.db.transaction(async (tx) => {
-        const [locked] = await tx
-          .select({ id: businesses.id })
-          .from(businesses)
-          .where(eq(businesses.id, id))
-          .for('update');
-        if (!locked) return undefined;
-        const repo = new BusinessesRepo(tx);
-        const current = await repo.getById(asBusinessId(id));
-        if (!current) return undefined;
-        return repo.update(current.id, { settings: { ...current.settings, phoneMenu: menu } });
-      });
+      const saved = await updateBusinessLocked(deps.db, id, (current) => ({
+        settings: { ...current.settings, phoneMenu: req.body },
+      }));
       if (!saved) throw notFound();
       return { businessId: saved.id, phoneMenu: storedMenu(saved.settings) };
     },
   );
+}
 
-  /** The stored menu as it will be used; a stored value that no longer parses shows as none. */
-  function storedMenu(settings: Record<string, unknown>): StoredMenu | null {
-    const parsed = deps.menuSchema.safeParse(settings['phoneMenu']);
-    return parsed.success ? parsed.data : null;
-  }
+/** The stored menu as it will be used; a stored value that no longer parses shows as none. */
+function storedMenu(settings: Record<string, unknown>): PhoneMenu | null {
+  const parsed = phoneMenuSchema.safeParse(settings['phoneMenu']);
+  return parsed.success ? parsed.data : null;
 }

@@ -5,6 +5,13 @@ export { businessVocabulary, type VocabularySource } from './vocabulary.js';
 export { cheapestPlanWith, PLAN_LIMITS, planAllows, type PlanFeature, type PlanLimits } from './plans.js';
 export { freeSlots, defaultStep, type SlotQuery } from './availability.js';
 export {
+  menuPrompt,
+  phoneMenuOf,
+  phoneMenuSchema,
+  type PhoneMenu,
+  type PhoneMenuOption,
+} from './phone-menu.js';
+export {
   PROFILE_SETTINGS_KEYS,
   profileFromStored,
   profileIssues,

@@ -14,7 +14,6 @@ import {
   type Db,
   type UsersRepo,
 } from '../../src/store/index.js';
-import { phoneMenuSchema } from '../../src/telephony/twilio/index.js';
 import { drivers, silentLogger, useDatabase } from '../store/drivers.js';
 import { createAccessTestApp, type AccessTestApp, type Credentials } from '../support/access.js';
 
@@ -53,7 +52,7 @@ describe.each(drivers)('phone menu API on $name', (driver) => {
     ).id;
     t = await createAccessTestApp(db);
     app = t.server;
-    registerPhoneMenuApi(app, { access: t.access, db, menuSchema: phoneMenuSchema });
+    registerPhoneMenuApi(app, { access: t.access, db });
     await app.ready();
   });
   afterAll(async () => t?.close());
@@ -121,7 +120,7 @@ describe('phone menu API description', () => {
       sessions: new SessionTokens('session-secret-of-at-least-thirty-two-chars', 600),
       secureCookies: false,
     });
-    registerPhoneMenuApi(server, { access, db: {} as Db, menuSchema: phoneMenuSchema });
+    registerPhoneMenuApi(server, { access, db: {} as Db });
     await server.ready();
     const doc = (await server.inject({ method: 'GET', url: '/openapi.json' })).json() as {
       paths: Record<string, Record<string, { requestBody?: unknown }>>;

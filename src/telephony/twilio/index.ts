@@ -48,15 +48,7 @@ export {
   type PlacedCall,
 } from './outbound-calls.js';
 export { registerOutboundCallRoutes, type OutboundRoutesDeps } from './outbound-routes.js';
-export {
-  DIAL_STATUS_PATH,
-  menuPrompt,
-  phoneMenuOf,
-  phoneMenuSchema,
-  ROUTING_PATH,
-  type PhoneMenu,
-  type PhoneMenuOption,
-} from './phone-menu.js';
+export { DIAL_STATUS_PATH, ROUTING_PATH } from './phone-menu.js';
 export { type VoiceRecordReplyDeps, type VoiceWebhookDeps } from './webhooks.js';
 export type { RecordReplyCall, RecordReplyDeps } from './record-reply.js';
 export type { RecordingSource } from './record-reply-download.js';

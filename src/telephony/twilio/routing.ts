@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import twilio from 'twilio';
 import { z } from 'zod';
+import { phoneMenuOf } from '../../business/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import { maskPhone } from '../../http/logger.js';
 import { asCallSid, type CallSid } from '../../ids.js';
 import type { Logger } from '../../shared/index.js';
 import type { Business } from '../../store/index.js';
 import { takeMessageTwiml } from './message-taking-twiml.js';
-import { DIAL_STATUS_PATH, menuTwiml, phoneMenuOf, ROUTING_PATH } from './phone-menu.js';
+import { DIAL_STATUS_PATH, menuTwiml, ROUTING_PATH } from './phone-menu.js';
 import { dialTwiml, hangupTwiml, unknownNumberTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, type FormBody } from './webhook-request.js';
 

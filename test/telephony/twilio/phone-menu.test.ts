@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { menuPrompt, phoneMenuOf, phoneMenuSchema } from '../../../src/telephony/twilio/phone-menu.js';
 import {
   BUSINESS_NUMBER,
   business,
@@ -11,59 +10,7 @@ import {
   type Harness,
 } from './record-reply-harness.js';
 
-/** A business's phone menu (issue 13 item 5): its settings, its prompt, and the voice webhook's answer. */
-
-describe('phoneMenuSchema', () => {
-  it('takes the documented shape and defaults the timeout to 5 s', () => {
-    const menu = phoneMenuSchema.parse(SALES_SUPPORT);
-    expect(menu.timeoutSeconds).toBe(5);
-    expect(menu.options.map((o) => o.action)).toEqual(['dial', 'assistant', 'message']);
-  });
-
-  it.each([
-    [{ ...SALES_SUPPORT, timeoutSeconds: 16 }, 'timeoutSeconds'],
-    [{ ...SALES_SUPPORT, timeoutSeconds: 0 }, 'timeoutSeconds'],
-    [{ enabled: true, options: [{ digit: '12', label: 'x', action: 'assistant' }] }, 'options.0.digit'],
-    [{ enabled: true, options: [{ digit: '*', label: 'x', action: 'assistant' }] }, 'options.0.digit'],
-    [
-      { enabled: true, options: [{ digit: '1', label: 'x', action: 'dial', number: '555-1234' }] },
-      'options.0.number',
-    ],
-    [{ enabled: true, options: [{ digit: '1', label: 'x', action: 'dial' }] }, 'options.0.number'],
-    [{ enabled: true, options: [{ digit: '1', label: 'x', action: 'voicemail' }] }, 'options.0.action'],
-    [
-      {
-        enabled: true,
-        options: [
-          { digit: '1', label: 'a', action: 'assistant' },
-          { digit: '1', label: 'b', action: 'message' },
-        ],
-      },
-      'options.1.digit',
-    ],
-    [{ enabled: true, options: [] }, 'options'],
-  ])('refuses %j at %s', (input, at) => {
-    const parsed = phoneMenuSchema.safeParse(input);
-    expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toContain(at);
-  });
-
-  it('a disabled or broken menu in settings is no menu (the call is answered as without one)', () => {
-    expect(phoneMenuOf({ phoneMenu: { ...SALES_SUPPORT, enabled: false } })).toBeUndefined();
-    expect(phoneMenuOf({ phoneMenu: { enabled: true, options: 'x' } })).toBeUndefined();
-    expect(phoneMenuOf({})).toBeUndefined();
-    expect(phoneMenuOf({ phoneMenu: SALES_SUPPORT })?.options).toHaveLength(3);
-  });
-
-  it('says the choices, then that staying on the line reaches the assistant; a prompt of its own replaces that', () => {
-    expect(menuPrompt(phoneMenuSchema.parse(SALES_SUPPORT))).toBe(
-      'Press 1 for sales, press 2 for support, press 3 for a message, or stay on the line for our assistant.',
-    );
-    expect(menuPrompt(phoneMenuSchema.parse({ ...SALES_SUPPORT, prompt: 'Press 1 for Bob.' }))).toBe(
-      'Press 1 for Bob.',
-    );
-  });
-});
+/** A business's phone menu (issue 13 item 5) on a call: the voice webhook's answer (the menu itself: test/business/phone-menu.test.ts). */
 
 describe('the voice webhook with a menu', () => {
   let h: Harness;
