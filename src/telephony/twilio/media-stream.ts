@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { idleTimeout } from '../../http/idle-timeout.js';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import { parseE164, type BusinessId, type CallSid, type E164, type StreamSid } from '../../ids.js';
@@ -71,7 +72,6 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
   /** Messages that arrive while `start` is being checked wait here, in order. */
   const pendingWhileStarting: InboundMessage[] = [];
   let ended = false;
-  let idleTimer: NodeJS.Timeout | undefined;
 
   metrics.wsConnections.inc({ kind: 'twilio' });
   // Idle frames do not count: only a `start` that is being checked or has started a call stops it.
@@ -79,24 +79,16 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
     if (!call && !starting && !ended) refuse('No start message received in time', 'start-timeout');
   }, deps.startTimeoutMs);
 
-  const resetIdle = () => {
-    if (ended) return;
-    // Every frame (50 a second per call) restarts the same timer: no new timer per frame.
-    if (idleTimer) {
-      idleTimer.refresh();
-      return;
-    }
-    idleTimer = setTimeout(() => {
-      log.warn({ idleMs: deps.idleTimeoutMs }, 'media stream idle; closing');
-      socket.close(1000, 'idle');
-    }, deps.idleTimeoutMs);
-  };
-  resetIdle();
+  // Every frame (50 a second per call) restarts it.
+  const idle = idleTimeout(deps.idleTimeoutMs, () => {
+    log.warn({ idleMs: deps.idleTimeoutMs }, 'media stream idle; closing');
+    socket.close(1000, 'idle');
+  });
 
   const finish = async (reason: string) => {
     if (ended) return;
     ended = true;
-    clearTimeout(idleTimer);
+    idle.stop();
     clearTimeout(startTimer);
     metrics.wsConnections.dec({ kind: 'twilio' });
     if (call) {
@@ -212,7 +204,7 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
   };
 
   socket.on('message', (data, isBinary) => {
-    resetIdle();
+    idle.touch();
     if (isBinary) {
       metrics.protocolErrors.inc({ reason: 'binary-frame' });
       log.warn('binary frame ignored');

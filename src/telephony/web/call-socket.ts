@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from '../../http/logger.js';
+import { idleTimeout } from '../../http/idle-timeout.js';
 import type { Metrics } from '../../http/metrics.js';
 import { asStreamSid, type BusinessId, type CallSid, type StreamSid } from '../../ids.js';
 import type { EventBus, Subscription } from '../../store/bus/index.js';
@@ -71,7 +72,12 @@ export function handleWebCallSocket(
   let call: StreamCall | undefined;
   let captions: Subscription | undefined;
   let ended = false;
-  let idleTimer: NodeJS.Timeout | undefined;
+  /** Any message from the page is a sign of life; a page silent this long is closed. */
+  const idle = idleTimeout(deps.idleTimeoutMs, () => {
+    log.warn({ idleMs: deps.idleTimeoutMs }, 'web call idle; closing');
+    send({ type: 'ended', reason: 'idle' });
+    close(CLOSE.normal, 'idle');
+  });
   /** Frames that arrive while the call is being started wait here, in order (bounded). */
   const pending: { data: Buffer; isBinary: boolean }[] = [];
 
@@ -84,7 +90,7 @@ export function handleWebCallSocket(
   const finish = async (reason: string) => {
     if (ended) return;
     ended = true;
-    clearTimeout(idleTimer);
+    idle.stop();
     metrics.wsConnections.dec({ kind: 'web' });
     const c = call;
     call = undefined;
@@ -107,19 +113,6 @@ export function handleWebCallSocket(
     log.warn({ reason: why }, 'web call refused');
     send({ type: 'ended', reason });
     close(code, reason);
-  };
-
-  const resetIdle = () => {
-    if (ended) return;
-    if (idleTimer) {
-      idleTimer.refresh();
-      return;
-    }
-    idleTimer = setTimeout(() => {
-      log.warn({ idleMs: deps.idleTimeoutMs }, 'web call idle; closing');
-      send({ type: 'ended', reason: 'idle' });
-      close(CLOSE.normal, 'idle');
-    }, deps.idleTimeoutMs);
   };
 
   const transport: MediaTransport = {
@@ -254,7 +247,7 @@ export function handleWebCallSocket(
   };
 
   socket.on('message', (data, isBinary) => {
-    resetIdle();
+    idle.touch();
     const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     if (call) dispatch(buf, isBinary);
     // Before the call is on: keep a second of what the page sends, drop the rest.
@@ -263,7 +256,6 @@ export function handleWebCallSocket(
   socket.on('error', (err) => log.warn({ err }, 'web call socket error'));
   socket.on('close', () => void finish('socket closed'));
 
-  resetIdle();
   start().catch((err: unknown) => {
     log.error({ err }, 'web call start failed');
     refuse(CLOSE.unavailable, 'the call could not start', 'start-error');
