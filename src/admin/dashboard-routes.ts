@@ -1,6 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { assetRouteSchema, BuiltAssets, builtWebDir, sendAsset } from '../http/built-assets.js';
+import {
+  assetRouteSchema,
+  BuiltAssets,
+  builtWebDir,
+  pageSecurityHeaders,
+  sendAsset,
+} from '../http/built-assets.js';
 import { ApiError } from '../http/errors.js';
 
 /**
@@ -40,17 +46,10 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
   const api = app.withTypeProvider<ZodTypeProvider>();
   const assets = new BuiltAssets(opts.assetsDir ?? DEFAULT_ASSETS_DIR);
 
-  function secure(reply: FastifyReply): FastifyReply {
-    return reply
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .header('x-frame-options', 'DENY');
-  }
-
   async function page(_req: unknown, reply: FastifyReply): Promise<string> {
     const [js, css] = await Promise.all([assets.load('app.js'), assets.load('app.css')]);
     if (!js || !css) throw new ApiError(503, 'dashboard_not_built', NOT_BUILT);
-    secure(reply)
+    pageSecurityHeaders(reply)
       .header('content-security-policy', CSP)
       .header('cache-control', 'no-cache')
       .type('text/html; charset=utf-8');
@@ -69,7 +68,7 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: DashboardRou
       if (!built) throw new ApiError(503, 'dashboard_not_built', NOT_BUILT);
       throw new ApiError(404, 'not_found', 'No such dashboard file.');
     }
-    return sendAsset(req, secure(reply), name, asset);
+    return sendAsset(req, pageSecurityHeaders(reply), name, asset);
   });
 }
 

@@ -74,6 +74,14 @@ export class BuiltAssets {
   }
 }
 
+/** What our own pages (the dashboard, the call page) and their assets carry: no sniffing, no framing. */
+export function pageSecurityHeaders(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'same-origin')
+    .header('x-frame-options', 'DENY');
+}
+
 /** The request's `?v=` when it is one string. */
 function versionOf(query: unknown): string | undefined {
   const v = (query as { v?: unknown } | undefined)?.v;

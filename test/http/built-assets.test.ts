@@ -9,6 +9,7 @@ import {
   assetRouteSchema,
   BuiltAssets,
   builtWebDir,
+  pageSecurityHeaders,
   sendAsset,
 } from '../../src/http/built-assets.js';
 
@@ -78,7 +79,7 @@ describe('sendAsset', () => {
       .get('/assets/:file', { schema: assetRouteSchema }, async (req, reply) => {
         const asset = await assets.load(req.params.file);
         if (!asset) return reply.code(404).send({ error: 'not_found', message: 'No such file.' });
-        return sendAsset(req, reply.header('x-route', 'own'), req.params.file, asset);
+        return sendAsset(req, pageSecurityHeaders(reply).header('x-route', 'own'), req.params.file, asset);
       });
     await app.ready();
   });
@@ -94,6 +95,9 @@ describe('sendAsset', () => {
     expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(res.headers['etag']).toMatch(/^"[0-9a-f]{16}"$/);
     expect(res.headers['x-route']).toBe('own');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['referrer-policy']).toBe('same-origin');
+    expect(res.headers['x-frame-options']).toBe('DENY');
     expect((await app.inject({ url: '/assets/app.css' })).headers['content-type']).toBe(
       'text/css; charset=utf-8',
     );

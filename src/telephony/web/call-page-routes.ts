@@ -1,7 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { assetRouteSchema, BuiltAssets, builtWebDir, sendAsset } from '../../http/built-assets.js';
+import {
+  assetRouteSchema,
+  BuiltAssets,
+  builtWebDir,
+  pageSecurityHeaders,
+  sendAsset,
+} from '../../http/built-assets.js';
 import { ApiError } from '../../http/errors.js';
 
 /**
@@ -42,10 +48,7 @@ export function registerCallPageRoutes(app: FastifyInstance, opts: CallPageRoute
   const assets = new BuiltAssets(opts.assetsDir ?? DEFAULT_CALL_ASSETS_DIR);
 
   const secure = (reply: FastifyReply) =>
-    reply
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .header('x-frame-options', 'DENY')
+    pageSecurityHeaders(reply)
       // The microphone for this origin only, nothing else the page does not use.
       .header('permissions-policy', 'microphone=(self), camera=(), geolocation=()');
 
