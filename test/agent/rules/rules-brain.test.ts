@@ -474,7 +474,7 @@ describe('rules brain: typed channels have no keypad', () => {
   it.each(['chat', 'whatsapp'] as const)(
     'on %s asks for the number without keypad words, and never mentions the pound key or pressing keys',
     async (channel) => {
-      const tools = new FakeTools();
+      const tools = new FakeTools(plumber, () => WED_MORNING);
       const c = new Conversation(new RulesBrain({ tools }), { business: plumber, channel, now: WED_MORNING });
       await c.turn({ kind: 'call-started' });
       await c.turn('I need a leak fixed, can someone call me back');
@@ -489,7 +489,7 @@ describe('rules brain: typed channels have no keypad', () => {
   );
 
   it('on the phone still offers the keypad for the number', async () => {
-    const c = new Conversation(new RulesBrain({ tools: new FakeTools() }), {
+    const c = new Conversation(new RulesBrain({ tools: new FakeTools(plumber, () => WED_MORNING) }), {
       business: plumber,
       channel: 'phone',
       now: WED_MORNING,
