@@ -353,7 +353,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     claimCall: async (c) => {
       const claim = await calls.claimStream({ ...c, nodeId });
       // The brain's caller is the other party: who called us, or whom we called.
-      return claim.ok ? { ok: true, from: claim.partyNumber } : claim;
+      if (!claim.ok) return claim;
+      // A chat row never has a stream; every other channel is a voice line.
+      return {
+        ok: true,
+        from: claim.partyNumber,
+        ...(claim.channel !== 'chat' ? { channel: claim.channel } : {}),
+      };
     },
     startCall,
   });

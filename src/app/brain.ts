@@ -21,7 +21,7 @@ interface CallToolsDeps {
 }
 
 /** One conversation's brain request: a call's, or a chat's, WhatsApp's, browser call's (`channel`). */
-export type ConversationBrainRequest = BrainRequest & { channel?: Channel };
+export type ConversationBrainRequest = Omit<BrainRequest, 'channel'> & { channel?: Channel };
 
 /**
  * The store-backed tools of one call (knowledge, lead, booking, emergency, question, transfer):

@@ -85,7 +85,7 @@ export type AssistClaim =
  * person we called on one we placed (whose From is our own number).
  */
 export type StreamClaim =
-  | { ok: true; fromNumber: string | null; partyNumber: string | null }
+  | { ok: true; fromNumber: string | null; partyNumber: string | null; channel: CallChannel }
   | { ok: false; reason: 'unknown-call' | 'already-claimed' | 'call-ended' };
 
 /** A call this node (or a vanished one) left open, closed as failed at start-up. */
@@ -265,12 +265,18 @@ export class CallsRepo {
           notInArray(calls.status, [...TERMINAL_CALL_STATUSES]),
         ),
       )
-      .returning({ fromNumber: calls.fromNumber, toNumber: calls.toNumber, direction: calls.direction });
+      .returning({
+        fromNumber: calls.fromNumber,
+        toNumber: calls.toNumber,
+        direction: calls.direction,
+        channel: calls.channel,
+      });
     if (won)
       return {
         ok: true,
         fromNumber: won.fromNumber,
         partyNumber: won.direction === 'inbound' ? won.fromNumber : won.toNumber,
+        channel: won.channel,
       };
     const row = await this.findRow(input.callSid);
     if (!row || row.businessId !== input.businessId) return { ok: false, reason: 'unknown-call' };

@@ -8,7 +8,7 @@ import type { SpeechToText } from '../providers/stt/index.js';
 import type { TextToSpeech } from '../providers/tts/index.js';
 import type { SpeechDetector } from '../providers/vad/index.js';
 import { AsyncQueue } from './async-queue.js';
-import type { CallEventBody, CallOutcome, CutReason } from './events.js';
+import type { CallEventBody, CallOutcome, CutReason, VoiceChannel } from './events.js';
 import { LatencyMarks, type TurnLatency } from './latency.js';
 import { Listener, type ListenerEvent } from './listener.js';
 import { monotonicClock, type Clock, type ExpectedSpeech, type Logger } from '../shared/index.js';
@@ -66,6 +66,8 @@ export interface CallSessionDeps {
   brain: Brain;
   business: BusinessProfile;
   callerId?: E164 | undefined;
+  /** Which line the call is on (a phone number, WhatsApp, a browser): the brain words things for it. Default phone. */
+  channel?: VoiceChannel;
   /** Everything the call does is told here, in order; the call log and metrics listen to it. */
   events: CallEventSink;
   /** Keeps the recording at the end; resolves to where it was kept, or undefined. */
@@ -234,7 +236,7 @@ export class CallSession {
   start(): void {
     const resume = this.deps.resume;
     if (!resume) {
-      this.emit({ type: 'call-started', channel: 'phone' });
+      this.emit({ type: 'call-started', channel: this.deps.channel ?? 'phone' });
       this.enqueueAgentTurn({ kind: 'call-started' });
       return;
     }
@@ -533,7 +535,7 @@ export class CallSession {
     const current = this.inputTurns.get(input);
     return {
       business: this.deps.business,
-      channel: 'phone',
+      channel: this.deps.channel ?? 'phone',
       callerId: this.deps.callerId,
       transcript: this.turns
         .filter((t) => t !== current)

@@ -12,6 +12,10 @@ import { busEventSchema } from '../store/bus/index.js';
  */
 
 /** Which side of the call: the caller ('inbound') or the agent, AI or human ('outbound'). */
+/** The lines a call with audio comes in on: a phone number, WhatsApp calling, a browser. */
+export const VOICE_CHANNELS = ['phone', 'whatsapp', 'web'] as const;
+export type VoiceChannel = (typeof VOICE_CHANNELS)[number];
+
 export const trackSchema = z.enum(['inbound', 'outbound']);
 export type Track = z.infer<typeof trackSchema>;
 
@@ -80,7 +84,7 @@ export const cutReasonSchema = z.enum([
 export type CutReason = z.infer<typeof cutReasonSchema>;
 
 const events = [
-  event('call-started', { channel: z.literal('phone') }),
+  event('call-started', { channel: z.enum(VOICE_CHANNELS) }),
   event('call-ended', {
     reason: z.string(),
     outcome: callOutcomeSchema,

@@ -22,6 +22,8 @@ export {
   type CallSummary,
   type CutReason,
   type Track,
+  VOICE_CHANNELS,
+  type VoiceChannel,
 } from './events.js';
 export { CallLog, type CallLogOptions, type CallLogStore, type LoggedTurn } from './call-log.js';
 export { callEndLine } from './call-end-line.js';

@@ -31,6 +31,7 @@ import {
   type CallRecording,
   type LiveCalls,
   type SessionResume,
+  type VoiceChannel,
 } from '../../voice/index.js';
 import type { StartedStream, StreamCall } from './media-stream.js';
 import { dialTwiml, type AssistStreamTwiml } from './twiml.js';
@@ -46,6 +47,8 @@ export interface BrainRequest {
   profile: BusinessProfile;
   callSid: CallSid;
   callerId: E164 | undefined;
+  /** The line the call is on; the brain words things for it and its records carry it. */
+  channel?: VoiceChannel;
   log: Logger;
   /** Aborted once the call is over: the brain's writes that must outlive a barge-in use it. */
   lifetime: AbortSignal;
@@ -199,6 +202,7 @@ export function createCallController(deps: CallControllerDeps): {
       profile,
       callSid,
       callerId: stream.callerId,
+      channel: stream.channel ?? 'phone',
       log,
       lifetime: lifetime.signal,
     };
@@ -211,6 +215,7 @@ export function createCallController(deps: CallControllerDeps): {
         brain: deps.brainFor(brainRequest),
         business: profile,
         callerId: stream.callerId,
+        channel: brainRequest.channel ?? 'phone',
         ...(deps.stt.length > 0
           ? {
               listening: {
@@ -248,6 +253,7 @@ export function createCallController(deps: CallControllerDeps): {
           transfer,
           business: profile,
           callerId: stream.callerId,
+          channel: brainRequest.channel ?? 'phone',
           tools: deps.toolsFor(brainRequest),
           lifetime: lifetime.signal,
           events,

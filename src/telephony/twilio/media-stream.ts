@@ -3,7 +3,7 @@ import { idleTimeout } from '../../http/idle-timeout.js';
 import type { Logger } from '../../http/logger.js';
 import type { Metrics } from '../../http/metrics.js';
 import { parseE164, type BusinessId, type CallSid, type E164, type StreamSid } from '../../ids.js';
-import type { MediaTransport } from '../../voice/index.js';
+import type { MediaTransport, VoiceChannel } from '../../voice/index.js';
 import {
   clearMessage,
   connectionFailedMessage,
@@ -34,6 +34,8 @@ export interface StartedStream {
   callerId: E164 | undefined;
   /** End the call: closing a <Connect><Stream> with no verb after it hangs up. */
   hangup(): void;
+  /** The line the call is on (phone, WhatsApp calling, a browser); default phone. */
+  channel?: VoiceChannel;
   log: Logger;
   /** Keep a recording of the call; absent: yes (a browser call records only if its room says so). */
   record?: boolean;
@@ -49,7 +51,7 @@ export interface MediaStreamDeps {
     callSid: CallSid;
     businessId: BusinessId;
     streamSid: StreamSid;
-  }): Promise<{ ok: true; from: string | null } | { ok: false; reason: string }>;
+  }): Promise<{ ok: true; from: string | null; channel?: VoiceChannel } | { ok: false; reason: string }>;
   startCall(stream: StartedStream): Promise<StreamCall>;
   metrics: Metrics;
   log: Logger;
@@ -183,6 +185,7 @@ export function handleMediaStream(socket: WebSocket, deps: MediaStreamDeps, path
         customParameters: m.customParameters,
         transport,
         callerId: known.from ? parseE164(known.from.replace(/^whatsapp:/, '')) : undefined,
+        ...(claim.channel ? { channel: claim.channel } : {}),
         hangup: () => socket.close(1000, 'agent hung up'),
         log,
       });

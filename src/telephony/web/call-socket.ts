@@ -221,6 +221,7 @@ export function handleWebCallSocket(
         customParameters: { room: room.name, channel: 'web' },
         transport,
         callerId: undefined,
+        channel: 'web',
         hangup: () => {
           send({ type: 'ended', reason: 'agent hung up' });
           close(CLOSE.normal, 'agent hung up');

@@ -24,7 +24,7 @@ import type {
 } from '../../providers/realtime/index.js';
 import { monotonicClock, type Clock, type Logger } from '../../shared/index.js';
 import type { CallEventSink, SessionResume, SessionTurn } from '../call-session.js';
-import type { CallEventBody, CallOutcome, CutReason } from '../events.js';
+import type { CallEventBody, CallOutcome, CutReason, VoiceChannel } from '../events.js';
 import { LatencyMarks, type TurnLatency } from '../latency.js';
 import { Playout, type MarkOutcome, type MediaTransport } from '../playout.js';
 import { CallRecorder } from '../recorder.js';
@@ -74,6 +74,8 @@ export interface RealtimeSessionDeps {
   transfer?(to: E164 | undefined, summary: string): Promise<boolean>;
   business: BusinessProfile;
   callerId?: E164 | undefined;
+  /** Which line the call is on. Default phone. */
+  channel?: VoiceChannel;
   /** The call's tools (knowledge, lead, booking, emergency, transfer), run by our code. */
   tools: AgentTools;
   /** Aborted once the call is over: writes that must outlive a barge-in use it. */
@@ -262,7 +264,7 @@ export class RealtimeSession {
 
   /** Connects upstream; the greeting follows session.updated. A failure hands over to the pipeline. */
   start(): void {
-    this.emit({ type: 'call-started', channel: 'phone' });
+    this.emit({ type: 'call-started', channel: this.deps.channel ?? 'phone' });
     this.deps
       .connect(this.connecting.signal)
       .then((conn) => {

@@ -5,7 +5,8 @@ import { DEMO_BUSINESS_ID } from '../../../src/store/index.js';
 import type { CallEvent } from '../../../src/voice/events.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { WordTts } from '../../support/voice-harness.js';
-import { hex, openStream, placeCall, waitFor, type Twilio } from './stream-peer.js';
+import { readTwiml } from '../../../src/sim/twiml-reader.js';
+import { hex, openStream, placeCall, postForm, voiceParams, waitFor, type Twilio } from './stream-peer.js';
 
 /**
  * The call controller inside the real server: a call's events reach the bus, the call log and
@@ -101,5 +102,30 @@ describe('call controller', () => {
     const ended = events.find((e) => e.callSid === callSid && e.type === 'call-ended');
     expect(ended).toBeDefined();
     expect(ended).not.toHaveProperty('recording');
+  });
+
+  it('a WhatsApp call runs on its own line: its events and its record say whatsapp', async () => {
+    const callSid = `CA${hex(16)}`;
+    const res = await postForm(
+      tw,
+      '/whatsapp/voice',
+      voiceParams(callSid, { From: 'whatsapp:+15555550142', To: 'whatsapp:+15005550006' }),
+    );
+    const twiml = readTwiml(await res.text());
+    if (twiml.kind !== 'stream') throw new Error('expected a stream');
+    const peer = await openStream(tw, callSid);
+    peer.start({ token: twiml.parameters['token']! });
+    await waitFor(() => peer.mediaFrames() > 5);
+    peer.stop();
+    await peer.closed;
+    await waitFor(() => events.some((e) => e.callSid === callSid && e.type === 'call-ended'));
+    expect(events.find((e) => e.callSid === callSid)).toMatchObject({
+      type: 'call-started',
+      channel: 'whatsapp',
+    });
+    expect(await storedCall(callSid)).toMatchObject({
+      channel: 'whatsapp',
+      fromNumber: 'whatsapp:+15555550142',
+    });
   });
 });
