@@ -159,10 +159,8 @@ export class RulesBrain implements Brain {
       case 'call-started':
         {
           const greeting = greetingFor(ctx.business, { now: ctx.now, callerName: ctx.callerName });
-          // Chat and WhatsApp have no keypad: the emergency key is not offered there.
-          yield* say(
-            ctx.channel === 'chat' || ctx.channel === 'whatsapp' ? withoutKeypadOffer(greeting) : greeting,
-          );
+          // Only a phone line has a keypad: elsewhere the emergency key is not offered.
+          yield* say(hasKeypad(env) ? greeting : withoutKeypadOffer(greeting));
         }
         yield ask(env, 'greeting', 'open');
         return;

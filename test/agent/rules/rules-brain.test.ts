@@ -34,7 +34,7 @@ describe('rules brain: greeting', () => {
     expect((await c.turn('when do you open')).said).toContain('We open again tomorrow at 8 a.m.');
   });
 
-  it.each(['chat', 'whatsapp'] as const)(
+  it.each(['chat', 'whatsapp', 'web'] as const)(
     'does not offer the emergency key on %s, which has no keypad',
     async (channel) => {
       const outs = await collect(brain, { kind: 'call-started' }, makeCtx(plumber, WED_MORNING, { channel }));
