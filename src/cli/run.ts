@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config.js';
 import { assistCallCommand } from './assist-call.js';
 import { callCommand } from './call.js';
+import { whatsappCommand } from './whatsapp.js';
 import { loadDotEnv } from './dotenv.js';
 import { kbCommand } from './kb.js';
 import { serveCommand } from './serve.js';
@@ -12,6 +13,7 @@ const USAGE = `Usage: switchboard <command> [options]
 Commands:
   serve [--port N]            start the server
   call [options]              play Twilio's part of a phone call against a running server
+  whatsapp --say TEXT         play Twilio's part of a WhatsApp conversation against a running server
   assist-call [options]       a call a person answers, with assist's suggestions as an agent sees them
   kb add|search|list|delete   manage the knowledge base of a running server
   user add --email E --role R add a dashboard/API user (owner, agent or admin)
@@ -59,6 +61,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await serveCommand(rest);
       case 'call':
         return await callCommand(rest);
+      case 'whatsapp':
+        return await whatsappCommand(rest);
       case 'assist-call':
         return await assistCallCommand(rest);
       case 'kb':
