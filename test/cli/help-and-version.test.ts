@@ -27,6 +27,7 @@ describe('switchboard --version and --help', () => {
   it.each([
     ['serve', 'Usage: switchboard serve'],
     ['call', 'Usage: switchboard call'],
+    ['whatsapp', 'Usage: switchboard whatsapp'],
     ['kb', 'Usage: switchboard kb <command>'],
     ['kb add', 'Usage: switchboard kb add FILE'],
     ['kb search', 'Usage: switchboard kb search QUESTION'],
@@ -43,7 +44,13 @@ describe('switchboard --version and --help', () => {
   it('lists every command, kb list and delete included, in the top-level help', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const word of ['serve [--port N]', 'call', 'kb add|search|list|delete', '--version'])
+    for (const word of [
+      'serve [--port N]',
+      'call',
+      'whatsapp --say TEXT',
+      'kb add|search|list|delete',
+      '--version',
+    ])
       expect(r.out).toContain(word);
   });
 
