@@ -54,7 +54,16 @@ export function voiceWebhookPorts(
     },
     recordInboundCall: async (c) => {
       const { call, created } = await recordInboundCall(calls, c);
-      if (!created) return { state: CallsRepo.isFinishedOrServed(call) ? 'finished' : 'retry' };
+      if (!created && CallsRepo.isFinishedOrServed(call)) return { state: 'finished' };
+      // A call we placed was recorded when we placed it: its answer is news (in-progress).
+      if (!created && c.direction === 'outbound-api')
+        await calls.recordStatus({
+          callSid: c.callSid,
+          status: c.status,
+          source: 'voice-webhook',
+          occurredAt: new Date(),
+        });
+      if (!created) return { state: 'retry' };
       return { state: 'new' };
     },
     recordStatus: async (s) => {

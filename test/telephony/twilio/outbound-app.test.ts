@@ -76,7 +76,13 @@ describe('an outbound call through the app', () => {
 
     const live = await api('GET', `/sessions/phone-${callSid}`);
     expect(live.status).toBe(200);
-    expect(await live.json()).toMatchObject({ callSid, type: 'phone', direction: 'outbound-api' });
+    // Answered: the voice webhook's status is the call's now (it was queued when placed).
+    expect(await live.json()).toMatchObject({
+      callSid,
+      type: 'phone',
+      direction: 'outbound-api',
+      status: 'in-progress',
+    });
     const all = (await (await api('GET', '/sessions')).json()) as { byType: Record<string, number> };
     expect(all.byType).toMatchObject({ phone: 1, whatsapp: 0 });
 
