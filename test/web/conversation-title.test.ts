@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conversationTitle } from '../../web/admin/src/parts/conversation-title.js';
+import { conversationTitle } from '../../web/admin/src/pages/parts/conversation-title.js';
 
 const call = (channel: string, direction = 'inbound') => ({
   channel,

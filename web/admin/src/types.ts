@@ -94,6 +94,8 @@ export interface PlanLimits {
 export interface Business {
   id: string;
   name: string;
+  /** The chat widget's key (`data-key` on its script tag): public, it only names the business. */
+  publicKey: string;
   trade: string;
   plan: Plan;
   phoneNumbers: string[];

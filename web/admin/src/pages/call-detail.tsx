@@ -18,7 +18,7 @@ import {
   useAsync,
 } from '../ui';
 import { CallStatus } from './calls';
-import { conversationTitle } from '../parts/conversation-title';
+import { conversationTitle } from './parts/conversation-title';
 
 /**
  * One call: what happened (summary), what was said (transcript), how it sounded (recording),

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, messageOf, query } from '../api';
 import { useSession } from '../session';
-import { conversationTitle } from '../parts/conversation-title';
+import { conversationTitle } from './parts/conversation-title';
 import type { Call, Paged } from '../types';
 import {
   Badge,

@@ -2,9 +2,6 @@ import { useRef, useState } from 'preact/hooks';
 import type { Business } from '../../types';
 import { Button, Field } from '../../ui';
 
-/** GET /api/business/:id answers `publicKey` (types.ts does not name it yet). */
-type WithKey = Business & { publicKey?: string };
-
 /**
  * The chat widget's embed code for this business: one script tag naming it by its public key
  * (the key only names the business, so it may be shown to anyone who manages it), a copy
@@ -13,7 +10,7 @@ type WithKey = Business & { publicKey?: string };
 export function WidgetSnippet({ business }: { business: Business }) {
   const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
   const area = useRef<HTMLTextAreaElement>(null);
-  const key = (business as WithKey).publicKey;
+  const key = business.publicKey;
   if (!key) return <p class="muted">The widget key is not available yet.</p>;
   const origin = window.location.origin;
   const snippet = `<script src="${origin}/widget.js" data-key="${key}" async></script>`;
