@@ -46,6 +46,8 @@ const toSession = (s: LiveSession) => ({
 });
 
 const ID_RE = new RegExp(`^(${CALL_CHANNELS.join('|')})-(.+)$`);
+/** A session id's form: the type, then a call id (Twilio's 34 characters, or our own of that form). */
+const SESSION_ID = new RegExp(`^(${CALL_CHANNELS.join('|')})-[A-Za-z0-9]{1,64}$`);
 const notFound = () => new ApiError(404, 'not_found', 'No live session with this id.');
 
 export function registerSessionsApi(app: FastifyInstance, deps: SessionsApiDeps): void {
@@ -88,7 +90,14 @@ export function registerSessionsApi(app: FastifyInstance, deps: SessionsApiDeps)
       schema: adminRoute({
         summary: 'One live session by its id (<type>-<CallSid>); 404 once it has ended',
         tags: ['calls'],
-        params: z.object({ id: z.string().min(1).max(80) }),
+        params: z.object({
+          id: z
+            .string()
+            .regex(
+              SESSION_ID,
+              'must be <type>-<id>, e.g. phone-CA0123…, with a type of phone, whatsapp, web or chat',
+            ),
+        }),
         querystring: queryObject({}),
         response: { 200: sessionSchema },
       }),

@@ -21,8 +21,17 @@ const OPENAPI_VERSION = '3.1.0';
 const version = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 /** The documented surface: the admin API, and the channels' routes a business's own systems call. */
-const DOCUMENTED = ['/api', '/phone', '/sessions', '/room', '/whatsapp/send', '/whatsapp/call'];
-const isApi = (url: string) => DOCUMENTED.some((p) => url === p || url.startsWith(`${p}/`));
+export const DOCUMENTED_PREFIXES = [
+  '/api',
+  '/phone',
+  '/sessions',
+  '/room',
+  '/whatsapp/send',
+  '/whatsapp/call',
+];
+export const isDocumented = (url: string) =>
+  DOCUMENTED_PREFIXES.some((p) => url === p || url.startsWith(`${p}/`));
+const isApi = isDocumented;
 
 const zodTransform = createJsonSchemaTransform({ skipList: [] });
 type TransformInput = Parameters<typeof zodTransform>[0];

@@ -83,7 +83,7 @@ describe('GET /sessions and /sessions/:id: live sessions by type', () => {
     expect((await get('/sessions')).statusCode).toBe(401);
   });
 
-  it('GET /sessions/:id answers a live one; 404 once ended, for another tenant, the wrong type or a bad id', async () => {
+  it('GET /sessions/:id answers a live one; 404 once ended, for another tenant or the wrong type; 400 for a malformed id', async () => {
     const one = await get(`/sessions/whatsapp-${sids['whatsappA']}`, h.tokens.ownerA);
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ type: 'whatsapp', callSid: sids['whatsappA'], status: 'in-progress' });
@@ -94,12 +94,16 @@ describe('GET /sessions and /sessions/:id: live sessions by type', () => {
       `phone-${sids['phoneB']}`,
       `phone-${sids['whatsappA']}`,
       `phone-CA${'0'.repeat(32)}`,
-      sids['phoneA']!,
-      `fax-${sids['phoneA']}`,
     ]) {
       const res = await get(`/sessions/${id}`, h.tokens.ownerA);
       expect(res.statusCode, id).toBe(404);
       expect(res.json()).toEqual({ error: 'not_found', message: 'No live session with this id.' });
+    }
+    // Not an id of the form <type>-<CallSid>: refused before anything is looked up.
+    for (const id of [sids['phoneA']!, `fax-${sids['phoneA']}`]) {
+      const res = await get(`/sessions/${id}`, h.tokens.ownerA);
+      expect(res.statusCode, id).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'validation_failed' });
     }
   });
 });

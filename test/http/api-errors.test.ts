@@ -59,6 +59,15 @@ const VALID_BODIES: Record<string, unknown> = {
   'POST /api/emergencies/{id}/acknowledge': {},
   'POST /api/auth/logout': {},
   'POST /api/auth/logout-everywhere': {},
+  'PUT /api/business/{id}/phone-menu': { enabled: false, options: [] },
+  'POST /whatsapp/send': { to: '+15555550100', message: 'Your visit is confirmed.' },
+  'POST /whatsapp/call': { to: 'whatsapp:+15555550100' },
+  'POST /phone/call': { to: '+15555550100' },
+  'POST /phone/end/{callSid}': {},
+  'POST /room/create': { room: 'api-errors-room' },
+  'POST /room/join': { room: 'api-errors-room', identity: 'Dana' },
+  'POST /room/{name}/agent': { enabled: true },
+  'POST /room/{name}/recording': { enabled: true },
 };
 const validBody = (op: Operation) => {
   const key = `${op.method} ${op.path}`;
@@ -74,7 +83,9 @@ function fill(op: Operation, value?: string): string {
   return op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     if (value !== undefined) return encodeURIComponent(value);
     const p = op.params.find((x) => x.in === 'path' && x.name === name);
-    return p?.schema?.format === 'uuid' ? MISSING_UUID : `CA${'0'.repeat(32)}`;
+    if (p?.schema?.format === 'uuid') return MISSING_UUID;
+    // A live session's id names its type.
+    return op.path.startsWith('/sessions/') ? `phone-CA${'0'.repeat(32)}` : `CA${'0'.repeat(32)}`;
   });
 }
 
@@ -121,8 +132,8 @@ describe('every /api route answers bad input in the one error shape', () => {
 
   it('needs the API key (or a session), before looking at the input', async () => {
     const open = ops.filter((o) => !o.secured).map((o) => `${o.method} ${o.path}`);
-    // Only signing in and out are open to anyone.
-    expect(open.sort()).toEqual(['POST /api/auth/login', 'POST /api/auth/logout']);
+    // Only signing in and out, and a visitor joining a room by its name, are open to anyone.
+    expect(open.sort()).toEqual(['POST /api/auth/login', 'POST /api/auth/logout', 'POST /room/join']);
     for (const op of ops.filter((o) => o.secured)) {
       const r = await send(op, `${fill(op)}?unknown_filter=1`, {
         headers: { 'content-type': 'application/json' },

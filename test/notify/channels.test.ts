@@ -165,7 +165,13 @@ describe('channel selection', () => {
   it('keeps everything local in the embedded default, and uses providers when live and configured', () => {
     const client = new TwilioRestClient({ accountSid: 'AC1', authToken: 'x' });
     const local = buildChannels({ dataDir: '/tmp/x', delivery: 'local' });
-    expect(Object.values(local.channels).map((c) => c.name)).toEqual(['local', 'local', 'local', 'local']);
+    expect(Object.values(local.channels).map((c) => c.name)).toEqual([
+      'local',
+      'local',
+      'local',
+      'local',
+      'local',
+    ]);
     const live = buildChannels({
       dataDir: '/tmp/x',
       delivery: 'live',
@@ -180,6 +186,7 @@ describe('channel selection', () => {
       'voice-call': 'twilio-voice',
       email: 'local',
       slack: 'slack',
+      whatsapp: 'twilio-whatsapp',
     });
     expect(live.localKinds).toEqual(['email']);
   });

@@ -89,6 +89,7 @@ export function registerOutboundCallRoutes(app: FastifyInstance, deps: OutboundR
           summary: r.summary,
           tags: ['calls'],
           body: z.strictObject({ to: r.to, businessId: businessIdField }),
+          querystring: queryObject({}),
           response: { 201: placedSchema, ...refusals },
         }),
       },
@@ -114,6 +115,8 @@ export function registerOutboundCallRoutes(app: FastifyInstance, deps: OutboundR
         tags: ['calls'],
         params: z.object({ callSid: z.string().min(1).max(64) }),
         querystring: queryObject({}),
+        // Nothing to say: an empty JSON object, or no body at all.
+        body: z.strictObject({}).optional(),
         response: {
           200: z.object({
             callSid: z.string(),
