@@ -127,7 +127,7 @@ describe('OutboundCalls: calls we place through the Calls API', () => {
       streamSid: 'MZ0123',
       nodeId: 'n1',
     });
-    expect(claim).toEqual({ ok: true, fromNumber: OWN, partyNumber: '+14155550100' });
+    expect(claim).toEqual({ ok: true, fromNumber: OWN, partyNumber: '+14155550100', channel: 'phone' });
   });
 
   it("an inbound call's stream still talks to its caller (From)", async () => {
@@ -135,7 +135,7 @@ describe('OutboundCalls: calls we place through the Calls API', () => {
     await calls().createInbound({ callSid: sid, businessId: acme.id, from: '+14155550177', to: OWN });
     expect(
       await calls().claimStream({ callSid: sid, businessId: acme.id, streamSid: 'MZ1', nodeId: 'n1' }),
-    ).toEqual({ ok: true, fromNumber: '+14155550177', partyNumber: '+14155550177' });
+    ).toEqual({ ok: true, fromNumber: '+14155550177', partyNumber: '+14155550177', channel: 'phone' });
   });
 
   it('a business without a number calls from TWILIO_FROM_NUMBER, in that number’s country', async () => {
