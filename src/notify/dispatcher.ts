@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { and, asc, desc, eq, gte, inArray, lte, ne, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../store/index.js';
@@ -156,6 +157,9 @@ export class OutboxDispatcher {
    * resolves. Calling it twice returns the same run.
    */
   run(signal: AbortSignal): Promise<void> {
+    // Every send in flight listens to this one signal (shutdown aborts them all): up to
+    // maxInFlight + urgentReserve at once is the design, not a leak Node should warn about.
+    setMaxListeners(this.maxInFlight + this.urgentReserve + 8, signal);
     this.running ??= this.loop(signal);
     return this.running;
   }
