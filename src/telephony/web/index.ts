@@ -3,4 +3,3 @@ export { registerWebCallSocket, WEB_MEDIA_PATH, type WebCallSocketDeps } from '.
 export { registerCallPageRoutes, type CallPageRoutesOptions } from './call-page-routes.js';
 export { liveKitRooms, type LiveKitRooms, type LiveKitSettings } from './livekit.js';
 export { RoomTokens, newWebCallSid, type RoomTokenClaims } from './room-token.js';
-export * as webCallProtocol from './web-call-protocol.js';
