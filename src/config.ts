@@ -52,6 +52,22 @@ export const EnvSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    /** How often Redis is pinged for /health (ms); a failed ping marks it disconnected. */
+    REDIS_HEALTH_CHECK_INTERVAL: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Heap above this (MB) marks the node degraded in /health and logs a warning. */
+    MAX_MEMORY_USAGE_MB: z.coerce.number().int().min(64).max(1_048_576).default(1536),
+    /** Watch the heap against MAX_MEMORY_USAGE_MB every 30 s. */
+    ENABLE_MEMORY_MONITORING: booleanFlag.default(true),
+    /** WebSocket pings to every open socket this often (ms); a socket silent through two is closed. */
+    WEBSOCKET_PING_INTERVAL: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Calls this node serves at once; beyond it a caller hears a polite "all lines busy" (0: no limit). */
+    MAX_CONCURRENT_CALLS: z.coerce.number().int().min(0).max(100_000).default(200),
+    /** Post-call jobs this node runs at once (summaries, recordings, notifications); 0: it only queues them for other nodes. */
+    JOB_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(4),
+    /** HTTP requests one client address may make per minute (0: no limit, e.g. behind a proxy). */
+    HTTP_REQUESTS_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(1200),
+    /** WebSocket upgrades one client address may make per minute (0: no limit). */
+    WS_UPGRADES_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(600),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TWILIO_ACCOUNT_SID: z
       .string()
@@ -109,6 +125,8 @@ export const EnvSchema = z
       .default(30),
     /** Calls one business may place per minute (POST /phone/call, /whatsapp/call, Slack's /call). */
     OUTBOUND_CALLS_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Messages one business may send per minute through the API (POST /whatsapp/send). */
+    OUTBOUND_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(60),
     /** Checks Slack's signature on the /call slash command (POST /slack/commands); unset: no command. */
     SLACK_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     /** LiveKit for browser rooms: /room/join then gives LiveKit access tokens. All three or none. */
@@ -277,6 +295,20 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Several nodes: Redis (REDIS_URL) and how this node watches itself. */
+  production: {
+    redisHealthCheckIntervalMs: number;
+    maxMemoryUsageMb: number;
+    memoryMonitoring: boolean;
+    webSocketPingIntervalMs: number;
+    /** 0: no limit. */
+    maxConcurrentCalls: number;
+    /** 0: this node only queues post-call jobs. */
+    jobConcurrency: number;
+    /** Per client address per minute; 0: no limit. */
+    httpRequestsPerMinutePerIp: number;
+    wsUpgradesPerMinutePerIp: number;
+  };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   twilio: {
     accountSid: string | undefined;
@@ -313,6 +345,7 @@ export interface Config {
   channels: {
     conversationIdleMs: number;
     outboundCallsPerMinute: number;
+    outboundMessagesPerMinute: number;
     slackSigningSecret: string | undefined;
     livekit: { url: string; apiKey: string; apiSecret: string } | undefined;
     roomJoinsPerMinute: number;
@@ -390,6 +423,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataDir: path.resolve(cwd, e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    production: {
+      redisHealthCheckIntervalMs: e.REDIS_HEALTH_CHECK_INTERVAL,
+      maxMemoryUsageMb: e.MAX_MEMORY_USAGE_MB,
+      memoryMonitoring: e.ENABLE_MEMORY_MONITORING,
+      webSocketPingIntervalMs: e.WEBSOCKET_PING_INTERVAL,
+      maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+      jobConcurrency: e.JOB_CONCURRENCY,
+      httpRequestsPerMinutePerIp: e.HTTP_REQUESTS_PER_MINUTE_PER_IP,
+      wsUpgradesPerMinutePerIp: e.WS_UPGRADES_PER_MINUTE_PER_IP,
+    },
     logLevel: e.LOG_LEVEL,
     twilio: {
       accountSid: e.TWILIO_ACCOUNT_SID,
@@ -425,6 +468,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     channels: {
       conversationIdleMs: e.CONVERSATION_IDLE_MINUTES * 60_000,
       outboundCallsPerMinute: e.OUTBOUND_CALLS_PER_MINUTE,
+      outboundMessagesPerMinute: e.OUTBOUND_MESSAGES_PER_MINUTE,
       slackSigningSecret: e.SLACK_SIGNING_SECRET,
       livekit:
         e.LIVEKIT_URL && e.LIVEKIT_API_KEY && e.LIVEKIT_API_SECRET
