@@ -10,8 +10,8 @@ import { systemClock, type Clock } from '../../shared/index.js';
  * no other token we sign (the media stream's) opens the feed, and a random jti that is spent
  * on first use.
  *
- * Single use holds within this process only: the spent jtis live in memory here. With several
- * nodes the spent set must be shared (Redis, issue 14), or a ticket could open one socket per node.
+ * The spent jtis live in memory here; with several nodes `shared` (Redis SET NX) spends a ticket
+ * for every node, so a ticket cannot open one socket per node.
  */
 
 export interface FeedTicketClaims {
@@ -33,6 +33,8 @@ export interface FeedTicketsOptions {
    * ('busy') rather than forgetting a spent ticket that could then be replayed.
    */
   maxSpent?: number;
+  /** Spends a key once across nodes: true the first time, false after (claim-once keys). */
+  shared?: { claim(key: string, ttlMs: number): Promise<boolean> };
 }
 
 const AUDIENCE = 'switchboard:assist-feed';
@@ -103,6 +105,10 @@ export class FeedTickets {
     if (this.spent.has(jti)) return { ok: false, reason: 'used' };
     if (this.spent.size >= this.maxSpent) return { ok: false, reason: 'busy' };
     this.spent.set(jti, exp);
+    const ttlMs = Math.max(1000, exp * 1000 - this.clock.now());
+    if (this.opts.shared && !(await this.opts.shared.claim(`feed-ticket:${jti}`, ttlMs))) {
+      return { ok: false, reason: 'used' };
+    }
     return {
       ok: true,
       claims: {

@@ -21,6 +21,27 @@ describe('FeedTickets', () => {
     expect(await t.redeem(ticket)).toEqual({ ok: false, reason: 'used' });
   });
 
+  it('is spent on every node that shares the spent keys: a second node refuses it', async () => {
+    const claimed = new Map<string, number>();
+    const shared = {
+      claim: async (key: string, ttlMs: number) => {
+        if (claimed.has(key)) return false;
+        claimed.set(key, ttlMs);
+        return true;
+      },
+    };
+    const clock = new FakeClock();
+    clock.advance(AT);
+    const nodeA = new FeedTickets({ secret: SECRET, ttlSeconds: 60, clock, shared });
+    const nodeB = new FeedTickets({ secret: SECRET, ttlSeconds: 60, clock, shared });
+    const { ticket } = await nodeA.issue({ businessId: BIZ_A });
+    expect(await nodeB.redeem(ticket)).toEqual({ ok: true, claims: { businessId: BIZ_A } });
+    expect(await nodeA.redeem(ticket)).toEqual({ ok: false, reason: 'used' });
+    // Kept as long as the ticket could still verify, no longer.
+    expect([...claimed.values()][0]).toBeGreaterThan(59_000);
+    expect([...claimed.values()][0]).toBeLessThanOrEqual(60_000);
+  });
+
   it('issues a business-wide ticket without a call', async () => {
     const { tickets: t } = tickets();
     const { ticket } = await t.issue({ businessId: BIZ_A });
