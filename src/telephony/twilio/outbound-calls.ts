@@ -11,8 +11,9 @@ import {
   type CallStatus,
   type SessionsRepo,
 } from '../../store/index.js';
+import { MemoryRateCounter, type RateCounter } from '../../store/rate/index.js';
 import { checkDestination, displayNumber, parseDestination } from './outbound-destinations.js';
-import { OutboundRateLimit } from './outbound-rate-limit.js';
+import { OutboundRateLimit, retryAfterSeconds } from './outbound-rate-limit.js';
 import { TwilioApiError, TwilioError, type TwilioRestClient } from './rest.js';
 
 /**
@@ -39,6 +40,8 @@ export interface OutboundCallsDeps {
   whatsappFrom: string | undefined;
   /** OUTBOUND_CALLS_PER_MINUTE, per business. */
   callsPerMinute: number;
+  /** Where the per-business count is kept: default this process; a Redis counter shares it across nodes. */
+  rateCounter?: RateCounter;
   clock?: Pick<Clock, 'now'>;
   log: Pick<Logger, 'info' | 'warn'>;
 }
@@ -91,7 +94,11 @@ export class OutboundCalls {
   private readonly publicUrl: string;
 
   constructor(private readonly deps: OutboundCallsDeps) {
-    this.limit = new OutboundRateLimit(deps.callsPerMinute, deps.clock ?? systemClock);
+    this.limit = new OutboundRateLimit(
+      deps.callsPerMinute,
+      'call',
+      deps.rateCounter ?? new MemoryRateCounter(deps.clock ?? systemClock),
+    );
     this.publicUrl = deps.publicUrl.replace(/\/+$/, '');
   }
 
@@ -127,9 +134,9 @@ export class OutboundCalls {
         `No number to call from: give the business a phone number or set ${what}.`,
       );
     }
-    const taken = this.limit.take(business.id);
+    const taken = await this.limit.take(business.id);
     if (!taken.ok) {
-      const secs = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+      const secs = retryAfterSeconds(taken.retryAfterMs);
       throw new RetryLaterError(
         429,
         'too_many_requests',

@@ -6,6 +6,8 @@ import { assertManages, oneBusinessOf, type Access } from '../../http/access.js'
 import { ApiError } from '../../http/errors.js';
 import { adminRoute, errorBodySchema, queryObject } from '../../http/route-schemas.js';
 import type { Notifier } from '../../notify/index.js';
+import type { RateCounter } from '../../store/rate/index.js';
+import { OutboundRateLimit, retryAfterSeconds } from './outbound-rate-limit.js';
 import { WHATSAPP_ADDRESS, WHATSAPP_MAX_BODY, whatsappAddress } from './whatsapp-address.js';
 import type { WhatsAppInbox } from './whatsapp-inbox.js';
 
@@ -33,6 +35,10 @@ export interface WhatsAppSendDeps {
    * unset: the channel's own default.
    */
   from?: string | undefined;
+  /** OUTBOUND_MESSAGES_PER_MINUTE, per business; unset: no limit. Past it: 429, nothing queued. */
+  messagesPerMinute?: number;
+  /** Where that count is kept: default this process; a Redis counter shares it across nodes. */
+  rateCounter?: RateCounter;
   now?: () => Date;
 }
 
@@ -83,6 +89,10 @@ export const WhatsAppSendBody = z
 export function registerWhatsAppSendApi(app: FastifyInstance, deps: WhatsAppSendDeps): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const now = deps.now ?? (() => new Date());
+  const limit =
+    deps.messagesPerMinute && deps.messagesPerMinute > 0
+      ? new OutboundRateLimit(deps.messagesPerMinute, 'whatsapp', deps.rateCounter)
+      : undefined;
 
   api.post(
     WHATSAPP_SEND_PATH,
@@ -102,6 +112,9 @@ export function registerWhatsAppSendApi(app: FastifyInstance, deps: WhatsAppSend
           403: errorBodySchema.describe('Not an owner or admin of this business'),
           422: errorBodySchema.describe(
             'whatsapp_window_closed: free text outside the 24-hour window; send a template (contentSid)',
+          ),
+          429: errorBodySchema.describe(
+            'too_many_requests: the business sent OUTBOUND_MESSAGES_PER_MINUTE this minute (Retry-After)',
           ),
         },
       }),
@@ -125,6 +138,17 @@ export function registerWhatsAppSendApi(app: FastifyInstance, deps: WhatsAppSend
               'template now. Send it with contentSid (and contentVariables).',
           );
         }
+      }
+      // Counted last, so a refused or invalid message does not use up the business's minute.
+      const taken = limit ? await limit.take(businessId) : { ok: true as const };
+      if (!taken.ok) {
+        const secs = retryAfterSeconds(taken.retryAfterMs);
+        void reply.header('retry-after', String(secs));
+        throw new ApiError(
+          429,
+          'too_many_requests',
+          `Too many WhatsApp messages sent for this business; try again in ${secs} s.`,
+        );
       }
       // The thread the contact knows: from the address they wrote to, else the configured sender.
       const wroteTo = await deps.inbox.lastAddressOf({ businessId, partyKey: to });

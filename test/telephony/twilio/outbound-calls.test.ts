@@ -13,6 +13,7 @@ import {
   TwilioRestClient,
   type OutboundCallsDeps,
 } from '../../../src/telephony/twilio/index.js';
+import { MemoryRateCounter } from '../../../src/store/rate/index.js';
 import { FakeTwilioApi, type RecordedRequest } from '../../notify/support/fake-twilio-api.js';
 import { drivers, silentLogger, useDatabase } from '../../store/drivers.js';
 
@@ -216,27 +217,44 @@ describe('OutboundCalls: calls we place through the Calls API', () => {
     expect(twilio.requests).toHaveLength(1);
   });
 
-  it('limits calls per business per minute (token bucket), with the wait to retry', async () => {
+  it('limits calls per business per minute, with the wait to retry', async () => {
     const limited = service({ callsPerMinute: 2 });
     await limited.place({ business: acme, to: '+14155550100', channel: 'phone' });
+    nowMs += 20_000;
     await limited.place({ business: acme, to: '+14155550101', channel: 'phone' });
     const refused = limited.place({ business: acme, to: '+14155550102', channel: 'phone' });
     await expect(refused).rejects.toBeInstanceOf(RetryLaterError);
+    // The minute began with the first call: 40 s of it are left.
     await expect(refused).rejects.toMatchObject({
       statusCode: 429,
       code: 'too_many_requests',
-      retryAfterSec: 30,
+      retryAfterSec: 40,
     });
-    // Another business has its own bucket.
+    // Another business has its own count.
     await limited.place({ business: other, to: '+12025550123', channel: 'phone' });
     expect(twilio.requests).toHaveLength(3);
-    nowMs += 30_000; // one token back
+    nowMs += 40_000; // a new minute
     await limited.place({ business: acme, to: '+14155550102', channel: 'phone' });
+    await limited.place({ business: acme, to: '+14155550103', channel: 'phone' });
     await expect(
-      limited.place({ business: acme, to: '+14155550103', channel: 'phone' }),
+      limited.place({ business: acme, to: '+14155550104', channel: 'phone' }),
     ).rejects.toMatchObject({
       statusCode: 429,
     });
+  });
+
+  it('counts in the counter it is given: two nodes sharing one count the business together', async () => {
+    const shared = new MemoryRateCounter({ now: () => nowMs });
+    const nodeA = service({ callsPerMinute: 2, rateCounter: shared });
+    const nodeB = service({ callsPerMinute: 2, rateCounter: shared });
+    await nodeA.place({ business: acme, to: '+14155550100', channel: 'phone' });
+    await nodeB.place({ business: acme, to: '+14155550101', channel: 'phone' });
+    await expect(nodeA.place({ business: acme, to: '+14155550102', channel: 'phone' })).rejects.toMatchObject(
+      {
+        statusCode: 429,
+      },
+    );
+    expect(twilio.requests).toHaveLength(2);
   });
 
   it('answers 503 telephony_not_configured without Twilio credentials', async () => {

@@ -13,6 +13,7 @@ import {
   seedDemoBusiness,
   type Database,
 } from '../../../src/store/index.js';
+import { MemoryRateCounter } from '../../../src/store/rate/index.js';
 import { outbox } from '../../../src/store/schema/index.js';
 import { StoredWhatsAppInbox } from '../../../src/telephony/twilio/whatsapp-inbox.js';
 import { registerWhatsAppSendApi, WHATSAPP_SEND_PATH } from '../../../src/telephony/twilio/whatsapp-send.js';
@@ -224,5 +225,49 @@ describe('POST /whatsapp/send', () => {
     const inBody = await send({ businessId: otherBusiness, to: RECENT, message: 'x' }, owner);
     expect(inBody.statusCode).toBe(404);
     expect(await rows()).toEqual([]);
+  });
+});
+
+describe('POST /whatsapp/send past OUTBOUND_MESSAGES_PER_MINUTE', () => {
+  let limited: AccessTestApp;
+  let limitedOwner: Credentials;
+  let nowMs = NOW.getTime();
+
+  beforeAll(async () => {
+    limited = await createAccessTestApp(database.db);
+    const conversations = new ConversationsRepo(database.db);
+    registerWhatsAppSendApi(limited.server, {
+      access: limited.access,
+      conversations: {
+        lastInboundAt: (businessId, channel, partyKey) =>
+          conversations.lastInboundAt({ businessId, channel, partyKey }),
+      },
+      inbox: new StoredWhatsAppInbox(database.db),
+      notifier: new Notifier({ db: database.db, outbox: { wake() {} }, escalations: {} as AlertEscalations }),
+      from: SENDER,
+      messagesPerMinute: 2,
+      rateCounter: new MemoryRateCounter({ now: () => nowMs }),
+      now: () => NOW,
+    });
+    await limited.server.ready();
+    limitedOwner = (await limited.signIn('owner', DEMO_BUSINESS_ID)).bearer;
+  });
+  afterAll(() => limited?.close());
+
+  const sendLimited = (body: object) =>
+    limited.server.inject({ method: 'POST', url: WHATSAPP_SEND_PATH, payload: body, ...limitedOwner });
+
+  it('429 too_many_requests with Retry-After, nothing queued; a refused message does not count; a new minute sends again', async () => {
+    expect((await sendLimited({ to: STALE, message: 'outside the window' })).statusCode).toBe(422);
+    expect((await sendLimited({ to: RECENT, message: 'one' })).statusCode).toBe(202);
+    nowMs += 15_000;
+    expect((await sendLimited({ to: RECENT, message: 'two' })).statusCode).toBe(202);
+    const refused = await sendLimited({ to: RECENT, message: 'three' });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('45');
+    expect(refused.json()).toEqual({ error: 'too_many_requests', message: expect.stringContaining('45 s') });
+    expect((await rows()).map((r) => r.body)).toEqual(['one', 'two']);
+    nowMs += 45_000;
+    expect((await sendLimited({ to: RECENT, message: 'four' })).statusCode).toBe(202);
   });
 });
