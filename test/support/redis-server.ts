@@ -35,14 +35,20 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-export async function startRedisServer(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** More `redis-server` arguments, e.g. `['--requirepass', 'pw']`. */
+  args?: readonly string[];
+}
+
+export async function startRedisServer(opts: RedisServerOptions = {}): Promise<RedisServer> {
+  const args = opts.args ?? [];
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-redis-'));
   // A free port can be taken between our probe and redis binding it: try a few.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
-      const child = await spawnRedis(port, dir);
-      return new PrivateRedis(port, dir, child);
+      const child = await spawnRedis(port, dir, args);
+      return new PrivateRedis(port, dir, args, child);
     } catch (err) {
       if (attempt >= 5) {
         await rm(dir, { recursive: true, force: true });
@@ -59,6 +65,7 @@ class PrivateRedis implements RedisServer {
   constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly args: readonly string[],
     private child: ChildProcess | undefined,
   ) {
     this.url = `redis://127.0.0.1:${port}`;
@@ -82,7 +89,7 @@ class PrivateRedis implements RedisServer {
     // The old socket may linger for a moment after a kill: retry the bind briefly.
     for (let attempt = 1; ; attempt++) {
       try {
-        this.child = await spawnRedis(this.port, this.dir);
+        this.child = await spawnRedis(this.port, this.dir, this.args);
         return;
       } catch (err) {
         if (attempt >= 10) throw err;
@@ -106,10 +113,22 @@ class PrivateRedis implements RedisServer {
   }
 }
 
-async function spawnRedis(port: number, dir: string): Promise<ChildProcess> {
+async function spawnRedis(port: number, dir: string, args: readonly string[]): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   live.add(child);
@@ -152,7 +171,7 @@ function exitOf(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-/** A raw inline PING, so this helper depends on no Redis client. */
+/** A raw inline PING, so this helper depends on no Redis client (NOAUTH: up, with a password). */
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -166,7 +185,7 @@ function answersPing(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }
