@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from '../../shared/logger.js';
+import type { Logger } from '../../shared/index.js';
 
 /**
  * One Redis connection that fails fast. While Redis is away a command rejects at once (no offline
