@@ -22,9 +22,13 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # What `npm ci`'s prepare step does, then the addon (required: the image must hear calls).
+# onnxruntime-node ships binaries for every platform (~290 MB): keep this one's (~45 MB).
 RUN npm run build \
  && BUILD_NATIVE_REQUIRED=1 BUILD_NATIVE_FORCE=1 bash scripts/build-native.sh \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && arch=$(node -p process.arch) \
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 ! -name linux -exec rm -rf {} + \
+ && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 ! -name "$arch" -exec rm -rf {} +
 
 # --- run: Node, the speech runtime libraries and the acoustic model, the built app; no compiler ---
 FROM ${NODE_IMAGE}
