@@ -34,6 +34,20 @@ export class InProcessBus<E extends BusEvent> implements EventBus<E> {
     const targets = new Set<Subscriber<E>>();
     for (const key of [topicKey({ callSid: event.callSid }), topicKey({ businessId: event.businessId })])
       for (const s of this.byKey.get(key) ?? []) targets.add(s);
+    this.offer(targets, event);
+  }
+
+  /**
+   * Delivers to the subscribers of exactly one topic key (`topicKey(...)`), not to those of the
+   * event's other topic: the Redis bus receives an event once per channel and hands each copy to
+   * that channel's subscribers only, so nobody gets it twice.
+   */
+  deliver(key: string, event: E): void {
+    if (this.closed) return;
+    this.offer(new Set(this.byKey.get(key) ?? []), event);
+  }
+
+  private offer(targets: Set<Subscriber<E>>, event: E): void {
     if (targets.size === 0) return;
     const wire = JSON.stringify(event);
     for (const s of targets) s.offer(JSON.parse(wire) as E);

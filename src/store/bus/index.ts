@@ -8,3 +8,4 @@ export {
 } from './event-bus.js';
 export { InProcessBus, type InProcessBusOptions } from './in-process-bus.js';
 export { busEventSchema } from './event-schema.js';
+export { RedisBus, type RedisBusOptions, type RedisBusStats } from './redis-bus.js';
