@@ -58,6 +58,12 @@ export class Metrics {
     help: 'Connections refused at accept: over MAX_CONNECTIONS_PER_IP',
     registers: [this.registry],
   });
+  readonly refusedCalls = new Counter({
+    name: 'switchboard_calls_refused_total',
+    help: 'New calls turned away with a spoken line, by reason (over-capacity: MAX_CONCURRENT_CALLS) and where (webhook or stream)',
+    labelNames: ['reason', 'at'] as const,
+    registers: [this.registry],
+  });
   readonly notificationAlarms = new Counter({
     name: 'switchboard_notification_alarms_total',
     help: 'Emergency notifications given up (refused, or the provider down for the whole retry window)',

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentTools, Brain } from '../../agent/index.js';
+import type { AgentTools, Brain, BrainOutput } from '../../agent/index.js';
 import { writeWav } from '../../audio/index.js';
 import type { BusinessProfile } from '../../business/index.js';
 import { planAllows, profileFromStored } from '../../business/index.js';
@@ -33,6 +33,7 @@ import {
   type SessionResume,
   type VoiceChannel,
 } from '../../voice/index.js';
+import { atCapacity, linesBusyLine, OVER_CAPACITY, type CallCapacity } from './call-capacity.js';
 import type { StartedStream, StreamCall } from './media-stream.js';
 import { dialTwiml, type AssistStreamTwiml } from './twiml.js';
 
@@ -93,6 +94,11 @@ export interface CallControllerDeps {
   realtime: ConnectOpenAiRealtimeOptions['settings'] | undefined;
   /** The call's tools (the same the brain acts through): a Realtime call's tools run on them. */
   toolsFor(req: BrainRequest): AgentTools;
+  /**
+   * MAX_CONCURRENT_CALLS, checked again at stream start (the stream may land on another node
+   * than its webhook): a node at its limit says "lines busy" over the stream and hangs up.
+   */
+  capacity?: CallCapacity;
 }
 
 /** OpenAI's documented server_vad defaults (issue 9): threshold 0.5, prefix 300 ms, silence 500 ms. */
@@ -137,11 +143,25 @@ export function createCallController(deps: CallControllerDeps): {
     if (!business) throw new Error('business of this call is gone');
     const callSid = stream.callSid;
     const log = stream.log;
+    // Full: the call still gets a (short) session, so what it heard and why it ended are written,
+    // but no listening, no recording, no Realtime: the brain only says the line and hangs up.
+    const refused = atCapacity(deps.capacity);
+    if (refused) {
+      deps.metrics.refusedCalls.inc({ reason: OVER_CAPACITY, at: 'stream' });
+      log.warn(
+        { liveCalls: deps.capacity?.live(), maxConcurrentCalls: deps.capacity?.max },
+        'call declined at stream start: this node is at MAX_CONCURRENT_CALLS',
+      );
+    }
 
     const events = new CallEventStream(callSid, stream.businessId, {
       onListenerError: (err, e) => log.error({ err, event: e.type }, 'a call event listener failed'),
     });
-    const callLog = new CallLog({ store: callLogStore(calls), streamSid: stream.streamSid, log });
+    const callLog = new CallLog({
+      store: callLogStore(calls, refused ? OVER_CAPACITY : undefined),
+      streamSid: stream.streamSid,
+      log,
+    });
     events.subscribe(callLog.listener);
     events.subscribe(deps.metrics.observeCall);
     // The node's logger: the line names its call itself (the stream's logger would name it twice).
@@ -196,7 +216,9 @@ export function createCallController(deps: CallControllerDeps): {
     };
     // A stream that says not to record (a browser room with recording off) keeps no audio.
     const keep =
-      stream.record === false ? {} : { saveRecording: (r: CallRecording) => saveRecording(deps, callSid, r) };
+      stream.record === false || refused
+        ? {}
+        : { saveRecording: (r: CallRecording) => saveRecording(deps, callSid, r) };
     const brainRequest: BrainRequest = {
       business,
       profile,
@@ -212,11 +234,11 @@ export function createCallController(deps: CallControllerDeps): {
         hangup: stream.hangup,
         transfer,
         tts,
-        brain: deps.brainFor(brainRequest),
+        brain: refused ? linesBusyBrain(business.name) : deps.brainFor(brainRequest),
         business: profile,
         callerId: stream.callerId,
         channel: brainRequest.channel ?? 'phone',
-        ...(deps.stt.length > 0
+        ...(deps.stt.length > 0 && !refused
           ? {
               listening: {
                 stt: deps.stt,
@@ -245,7 +267,7 @@ export function createCallController(deps: CallControllerDeps): {
     const mode = planAllows(business.plan, 'realtime') ? (voice?.mode ?? deps.voiceMode) : 'pipeline';
     if (mode === 'realtime' && !deps.realtime)
       log.warn('realtime voice without usable OpenAI settings: the pipeline takes the call');
-    const realtime = mode === 'realtime' ? deps.realtime : undefined;
+    const realtime = mode === 'realtime' && !refused ? deps.realtime : undefined;
     const session = realtime
       ? new RealtimeSession({
           transport: stream.transport,
@@ -307,8 +329,20 @@ export function createCallController(deps: CallControllerDeps): {
   return { startCall };
 }
 
-/** The calls repository as the call log's store. */
-function callLogStore(calls: CallsRepo): CallLogStore {
+/** Says the busy line and hangs up, whatever the caller does. */
+function linesBusyBrain(businessName: string): Brain {
+  return {
+    name: OVER_CAPACITY,
+    async *respond(turn): AsyncIterable<BrainOutput> {
+      if (turn.kind !== 'call-started') return;
+      yield { type: 'say', text: linesBusyLine(businessName) };
+      yield { type: 'end-call', reason: 'completed' };
+    },
+  };
+}
+
+/** The calls repository as the call log's store; `endReason` stands for the session's own. */
+function callLogStore(calls: CallsRepo, endReason?: string): CallLogStore {
   return {
     appendTurn: (sid, t) => calls.appendTurn(sid, t),
     appendEvent: (sid, type, payload, at) => calls.appendEvent(sid, type, payload, at),
@@ -322,7 +356,7 @@ function callLogStore(calls: CallsRepo): CallLogStore {
             status: 'completed',
             source: 'stream',
             occurredAt: end.at,
-            endReason: end.reason,
+            endReason: endReason ?? end.reason,
           }),
   };
 }

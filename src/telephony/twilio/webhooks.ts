@@ -7,6 +7,7 @@ import type { BusinessId, CallSid } from '../../ids.js';
 import { asCallSid } from '../../ids.js';
 import { phoneMenuOf, planAllows, profileFromStored } from '../../business/index.js';
 import { CALL_STATUSES, type Business, type CallStatus } from '../../store/index.js';
+import { atCapacity, linesBusyLine, OVER_CAPACITY, type CallCapacity } from './call-capacity.js';
 import { greetingForMessage } from './message-taking.js';
 import { takeMessageTwiml } from './message-taking-twiml.js';
 import type { SignatureVerifier } from './signature.js';
@@ -69,6 +70,11 @@ export interface VoiceWebhookPorts {
     name?: string;
     at: Date;
   }): Promise<void>;
+  /**
+   * Why a call this node turned away ended (e.g. over-capacity), kept on its row; absent: only
+   * the log and the metric say it.
+   */
+  recordEndReason?(callSid: CallSid, reason: string): Promise<void>;
 }
 
 export interface VoiceWebhookDeps {
@@ -81,6 +87,8 @@ export interface VoiceWebhookDeps {
   log: Logger;
   /** False while the node shuts down: new calls are told to call back, not connected. */
   acceptingCalls(): boolean;
+  /** MAX_CONCURRENT_CALLS: a node that holds that many live calls answers new ones "lines busy". */
+  capacity?: CallCapacity;
   /**
    * Record-and-reply (/process-voice, /twilio/stream-ended): with it, a business with media
    * streams off, or a node that cannot listen, answers on <Record>; and a stream that ends
@@ -181,6 +189,18 @@ export function registerVoiceWebhooks(app: FastifyInstance, deps: VoiceWebhookDe
       metrics.rejectedWebhooks.inc({ route, reason: 'call-finished' });
       deps.log.warn({ callSid }, 'voice webhook for a finished or connected call: no stream');
       return reply.type('text/xml').send(sayAndHangupTwiml(CALL_ALREADY_HANDLED_LINE));
+    }
+    if (atCapacity(deps.capacity)) {
+      // Full: a spoken "call back" in the business's name, as during a shutdown, not a ring-out.
+      metrics.refusedCalls.inc({ reason: OVER_CAPACITY, at: 'webhook' });
+      deps.log.warn(
+        { callSid, liveCalls: deps.capacity?.live(), maxConcurrentCalls: deps.capacity?.max },
+        'call declined: this node is at MAX_CONCURRENT_CALLS',
+      );
+      await ports
+        .recordEndReason?.(callSid, OVER_CAPACITY)
+        .catch((err: unknown) => deps.log.warn({ err, callSid }, 'could not record why a call was declined'));
+      return reply.type('text/xml').send(sayAndHangupTwiml(linesBusyLine(business.name)));
     }
     const call: CallToAnswer = { callSid, business, from: p.From, to: p.To };
     const answer = await answerWithoutMenu(call);

@@ -1,6 +1,14 @@
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TWILIO_CALL_STATUSES } from '../../../src/telephony/twilio/webhooks.js';
+import { createLogger } from '../../../src/http/logger.js';
+import { Metrics } from '../../../src/http/metrics.js';
+import { readTwiml } from '../../../src/sim/twiml-reader.js';
+import type { Business } from '../../../src/store/index.js';
+import { signTwilioRequest, twilioSignatureVerifier } from '../../../src/telephony/twilio/signature.js';
+import { StreamTokens } from '../../../src/telephony/twilio/stream-token.js';
+import { registerVoiceWebhooks, TWILIO_CALL_STATUSES } from '../../../src/telephony/twilio/webhooks.js';
 import { startTestServer, type TestServer } from '../../support/test-server.js';
 import { hex, placeCall, postForm, voiceParams, type Twilio } from './stream-peer.js';
 
@@ -100,5 +108,97 @@ describe('Twilio routes refuse forged requests in the one error shape', () => {
     });
     expect(status).toBe(403);
     expect(JSON.parse(body)).toEqual({ error: 'forbidden', message: expect.stringMatching(/signature/) });
+  });
+});
+
+describe('MAX_CONCURRENT_CALLS at the voice webhook', () => {
+  const AUTH_TOKEN = 'twilio-auth-token-for-capacity';
+  let app: FastifyInstance;
+  const PUBLIC_URL = 'https://sb.example.com';
+  let baseUrl = '';
+  let live = 0;
+  let max = 2;
+  const endReasons: Array<[string, string]> = [];
+  const metrics = new Metrics();
+  const business = {
+    id: '00000000-0000-4000-8000-000000000001',
+    name: 'Acme Plumbing',
+    plan: 'PRO',
+    settings: {},
+    phoneNumbers: ['+15005550006'],
+  } as unknown as Business;
+
+  beforeAll(async () => {
+    app = Fastify();
+    await app.register(formbody);
+    registerVoiceWebhooks(app, {
+      ports: {
+        findBusinessByNumber: async () => business,
+        recordInboundCall: async () => ({ state: 'new' }),
+        recordStatus: async () => true,
+        recordStreamStatus: async () => undefined,
+        recordEndReason: async (sid, reason) => void endReasons.push([sid, reason]),
+      },
+      verifier: twilioSignatureVerifier(AUTH_TOKEN),
+      tokens: new StreamTokens('stream-secret-of-at-least-thirty-two-chars', 60),
+      publicUrl: PUBLIC_URL,
+      streamUrl: 'wss://sb.example.com/twilio/stream',
+      metrics,
+      log: createLogger({ level: 'silent' }),
+      acceptingCalls: () => true,
+      capacity: {
+        live: () => live,
+        get max() {
+          return max;
+        },
+      },
+    });
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => app?.close());
+
+  /** Signed over the public URL, as Twilio signs it, and sent to the server's own address. */
+  const answer = async (callSid: string) => {
+    const params = voiceParams(callSid);
+    const res = await fetch(`${baseUrl}/twilio/voice`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}/twilio/voice`, params),
+      },
+      body: new URLSearchParams(params).toString(),
+    });
+    const text = await res.text();
+    if (!text.startsWith('<')) throw new Error(text);
+    return readTwiml(text);
+  };
+
+  it('below the limit a call is streamed as usual', async () => {
+    live = 1;
+    expect((await answer(`CA${hex(16)}`)).kind).toBe('stream');
+    expect(endReasons).toEqual([]);
+  });
+
+  it('at the limit the caller hears the business thank them and ask them to call back, the line hangs up, and the call records why', async () => {
+    live = 2;
+    const callSid = `CA${hex(16)}`;
+    expect(await answer(callSid)).toEqual({
+      kind: 'say-hangup',
+      say: [
+        'Thanks for calling Acme Plumbing. All our lines are busy right now; please call back in a few minutes. Goodbye.',
+      ],
+    });
+    expect(endReasons).toEqual([[callSid, 'over-capacity']]);
+    const refused = await metrics.refusedCalls.get();
+    expect(refused.values).toEqual([
+      expect.objectContaining({ labels: { reason: 'over-capacity', at: 'webhook' }, value: 1 }),
+    ]);
+  });
+
+  it('0 means no limit', async () => {
+    max = 0;
+    live = 500;
+    expect((await answer(`CA${hex(16)}`)).kind).toBe('stream');
+    max = 2;
   });
 });
