@@ -18,6 +18,24 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  readonly wsOpen = new Gauge({
+    name: 'switchboard_websocket_active_connections',
+    help: 'Open WebSockets of every route, by kind (counted where the server accepts them)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly wsMessagesIn = new Counter({
+    name: 'switchboard_websocket_messages_total',
+    help: 'Messages received on WebSockets, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly wsTerminated = new Counter({
+    name: 'switchboard_websocket_terminated_total',
+    help: 'WebSockets terminated for no pong through two WEBSOCKET_PING_INTERVALs, by kind',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly framesIn = new Counter({
     name: 'switchboard_media_frames_in_total',
     help: 'Media frames received from Twilio',
