@@ -27,6 +27,12 @@ export interface PostCallSummariesDeps {
   maxQueued?: number;
   /** The model's budget per call; default 20 s. */
   modelTimeoutMs?: number;
+  /**
+   * Hands each ended call to a job queue (src/jobs: a 'call-summary' job delayed by settleMs)
+   * instead of this node's own line: whichever node is free then calls runJob(). Absent: the
+   * call is summarised here, as before. If the queue refuses it, it is summarised here after all.
+   */
+  queue?: { add(callSid: CallSid, delayMs: number): Promise<unknown> };
 }
 
 /**
@@ -55,6 +61,56 @@ export class PostCallSummaries {
 
   /** Queues a call whose end was announced; a call already waiting is queued once. */
   enqueue(callSid: CallSid): void {
+    if (this.closed) return;
+    const { queue } = this.deps;
+    if (queue) {
+      queue.add(callSid, this.deps.settleMs ?? 3000).catch((err: unknown) => {
+        this.deps.log.warn(
+          { callSid, reason: err instanceof Error ? err.message.slice(0, 160) : 'unknown' },
+          'summary: job queue refused the call; summarising it here',
+        );
+        this.enqueueHere(callSid);
+      });
+      return;
+    }
+    this.enqueueHere(callSid);
+  }
+
+  /**
+   * The 'call-summary' job's handler: summarises the call now (its settle wait was the job's
+   * delay), with this node's retries. One run per call at a time on this node: a job for a call
+   * already being summarised here waits for that run (and asks for one more if it has read the
+   * call already). Rejects only when this node is closing, so the job runs again elsewhere.
+   */
+  async runJob(callSid: CallSid, signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new Error('summaries closed: the job runs again later');
+    const current = this.running.get(callSid);
+    if (current) {
+      if (this.reading.has(callSid)) this.again.add(callSid);
+      await current;
+      return;
+    }
+    const run = this.summariseNow(callSid, signal).finally(() => {
+      this.running.delete(callSid);
+      if (this.again.delete(callSid)) this.enqueue(callSid);
+      this.notifyIdle();
+    });
+    this.running.set(callSid, run);
+    await run;
+    if (this.closed) throw new Error('summaries closed during the job: it runs again later');
+  }
+
+  private async summariseNow(callSid: CallSid, signal: AbortSignal | undefined): Promise<void> {
+    this.reading.add(callSid);
+    try {
+      await this.summarise(callSid, signal);
+    } finally {
+      this.reading.delete(callSid);
+    }
+  }
+
+  /** This node's own line (no queue, or the queue refused the call). */
+  private enqueueHere(callSid: CallSid): void {
     if (this.closed || this.queued.has(callSid)) return;
     if (this.running.has(callSid)) {
       // Still settling: the run has not read the call yet and will see everything. Else once more.
@@ -138,11 +194,12 @@ export class PostCallSummaries {
     }
   }
 
-  private async summarise(callSid: CallSid): Promise<void> {
+  private async summarise(callSid: CallSid, jobSignal?: AbortSignal): Promise<void> {
     const { deps } = this;
+    const signal = jobSignal ? AbortSignal.any([this.lifetime.signal, jobSignal]) : this.lifetime.signal;
     const delays = deps.retryDelaysMs ?? [1000, 5000, 15_000];
     for (let attempt = 0; ; attempt++) {
-      if (this.closed && attempt > 0) return;
+      if ((this.closed || signal.aborted) && attempt > 0) return;
       try {
         const detail = await deps.calls.get(callSid);
         if (!detail) {
@@ -151,7 +208,7 @@ export class PostCallSummaries {
         }
         const facts = deps.facts ? await deps.facts(detail) : undefined;
         const written = await summarizeCall(detail, {
-          signal: this.lifetime.signal,
+          signal,
           ...(deps.chat ? { chat: deps.chat } : {}),
           ...(facts ? { facts } : {}),
           ...(deps.modelTimeoutMs !== undefined ? { timeoutMs: deps.modelTimeoutMs } : {}),
@@ -167,7 +224,7 @@ export class PostCallSummaries {
       } catch (err) {
         const delay = delays[attempt];
         const reason = err instanceof Error ? err.message.slice(0, 160) : String(err).slice(0, 160);
-        if (delay === undefined || this.closed) {
+        if (delay === undefined || this.closed || signal.aborted) {
           deps.log.error(
             { callSid, reason, attempts: attempt + 1 },
             'summary: not stored; left for catch-up',

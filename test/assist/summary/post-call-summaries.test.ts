@@ -17,6 +17,7 @@ import {
   QuestionsRepo,
   type CallDetail,
 } from '../../../src/store/index.js';
+import { InProcessQueue } from '../../../src/jobs/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { drivers, useDatabase } from '../../store/drivers.js';
 
@@ -235,5 +236,76 @@ describe.each(drivers)('post-call summaries on $name', (driver) => {
     expect((await calls().get(b))!.summary!.text).toBeUndefined();
     jobs.enqueue(b);
     expect(jobs.pending).toBe(0);
+  });
+
+  describe('on a job queue', () => {
+    it("an ended call becomes a 'call-summary' job delayed by the settle wait; the job's run writes the summary", async () => {
+      const sid = await aiCallWithRecords();
+      const added: Array<{ callSid: CallSid; delayMs: number }> = [];
+      const queue = new InProcessQueue({ workerName: 'node-b' });
+      const db = store.database.db;
+      const summaries = new PostCallSummaries({
+        calls: calls(),
+        facts: (d: CallDetail) => loadCallFacts(db, d.callSid),
+        log: quiet,
+        settleMs: 40,
+        queue: {
+          add: (callSid, delayMs) => {
+            added.push({ callSid, delayMs });
+            return queue.add('call-summary', { callSid }, { delayMs });
+          },
+        },
+      });
+      queue.process('call-summary', (job) => summaries.runJob(job.data.callSid, job.signal), {
+        concurrency: 1,
+      });
+      onCallEnded(summaries)({ type: 'call-ended', callSid: sid });
+      expect(added).toEqual([{ callSid: sid, delayMs: 40 }]);
+      // Nothing runs on this node's own line.
+      expect(summaries.pending).toBe(0);
+      await queue.idle();
+      expect((await calls().get(sid))!.summary!.text).toMatch(/Maria Lopez called/);
+      await queue.close();
+      await summaries.close();
+    });
+
+    it('a queue that refuses the call leaves it to this node: summarised here after all', async () => {
+      const sid = await aiCallWithRecords();
+      const clock = new FakeClock();
+      const summaries = new PostCallSummaries({
+        calls: calls(),
+        log: quiet,
+        clock,
+        settleMs: 0,
+        queue: { add: () => Promise.reject(new Error('job queue closed')) },
+      });
+      summaries.enqueue(sid);
+      await new Promise((r) => setTimeout(r, 5));
+      await settle(summaries, clock, 100);
+      expect((await calls().get(sid))!.summary!.text).toMatch(/called/);
+      await summaries.close();
+    });
+
+    it('two jobs for one call at once on a node make one run', async () => {
+      const sid = await aiCallWithRecords();
+      const real = calls();
+      let reads = 0;
+      const summaries = new PostCallSummaries({
+        calls: { get: (s) => (reads++, real.get(s)), setSummary: (s, p) => real.setSummary(s, p) },
+        log: quiet,
+      });
+      await Promise.all([summaries.runJob(sid), summaries.runJob(sid)]);
+      // The second waited for the first (which had read the call) and asked for one more run: on
+      // a node without a queue, that run is this node's own, after its settle wait.
+      expect(reads).toBe(1);
+      expect(summaries.pending).toBe(1);
+      await summaries.close();
+    });
+
+    it('a job run while the node is closing fails, so the job runs again elsewhere', async () => {
+      const summaries = new PostCallSummaries({ calls: calls(), log: quiet });
+      await summaries.close();
+      await expect(summaries.runJob(newSid())).rejects.toThrow(/closed/);
+    });
   });
 });
