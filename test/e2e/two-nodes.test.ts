@@ -234,7 +234,7 @@ describe.skipIf(!adminUrl)('two nodes sharing PostgreSQL and Redis', () => {
   });
 });
 
-/** BullMQ's job hashes in Redis whose data names the call and whose queue or name is the summary's. */
+/** The call-summary jobs BullMQ holds in Redis for the call, with the worker that ran each. */
 async function summaryJobsOf(
   url: string,
   callSid: string,
@@ -251,7 +251,8 @@ async function summaryJobsOf(
         if ((await redis.type(key)) !== 'hash') continue;
         const h = await redis.hgetall(key);
         if (!h['data']?.includes(callSid)) continue;
-        if (!/summary/.test(key) && !/summary/.test(h['name'] ?? '')) continue;
+        // BullMQ keeps a job as a hash at <prefix>:<queue>:<job id>; the queue is named after the job.
+        if (!/:call-summary:[^:]+$/.test(key)) continue;
         found.push({ key, ...(h['processedBy'] !== undefined ? { processedBy: h['processedBy'] } : {}) });
       }
     } while (cursor !== '0');
