@@ -8,7 +8,7 @@ import { migrate as migrateNodePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
+import { RetryingPool } from './connection-retry.js';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { ensurePrivateDir, restrictUmask, tightenTree } from './private-files.js';
 import { rowsOf } from './raw-rows.js';
@@ -26,13 +26,23 @@ export interface OpenDatabaseOptions {
   logger: Logger;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /**
+   * PostgreSQL only: how long a statement or a new connection is retried while the server is
+   * unreachable (a restart, a failover). Default 15 s; 0 fails at once.
+   */
+  reconnectForMs?: number;
 }
 
 export interface Database {
   readonly db: Db;
   readonly kind: DbKind;
+  /** One `select 1`, never retried: for health checks, which must answer at once when it is down. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Long enough for a restart or a managed failover; short enough that a dead server is reported. */
+const DEFAULT_RECONNECT_FOR_MS = 15_000;
 
 /** drizzle/ at the package root: two levels up from both src/store and dist/store. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -79,6 +89,7 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
     return {
       db,
       kind: 'pglite',
+      ping: async () => void (await pglite.query('select 1')),
       close: () =>
         (closed ??= (async () => {
           try {
@@ -98,7 +109,12 @@ async function openPglite(opts: OpenDatabaseOptions): Promise<Database> {
 
 async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Promise<Database> {
   const { logger } = opts;
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: opts.maxConnections ?? 10 });
+  // A restart of the server is ridden out: statements and connections are retried for a while.
+  const pool = new RetryingPool(
+    { connectionString: databaseUrl, max: opts.maxConnections ?? 10 },
+    { retryForMs: opts.reconnectForMs ?? DEFAULT_RECONNECT_FOR_MS },
+    logger,
+  );
   // Without a listener, an idle client's socket error (server restart) would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'postgres idle client error'));
   try {
@@ -118,7 +134,12 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
     logger.info({ kind: 'postgres', migrateMs: Math.round(performance.now() - started) }, 'database ready');
     const db: Db = nodePgDb;
     let closed: Promise<void> | undefined;
-    return { db, kind: 'postgres', close: () => (closed ??= pool.end()) };
+    return {
+      db,
+      kind: 'postgres',
+      ping: () => pool.queryOnce('select 1'),
+      close: () => (closed ??= pool.end()),
+    };
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
