@@ -4,37 +4,54 @@ import { z } from 'zod';
 import { cheapestPlanWith, planAllows } from '../business/index.js';
 import { oneBusinessOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
+import type { NodeHealth } from '../http/health.js';
 import { adminRoute, errorBodySchema, queryObject } from '../http/route-schemas.js';
 import type { BusinessId } from '../ids.js';
 import { BusinessesRepo, type Db } from '../store/index.js';
 
 /**
  * Health and WebSocket monitoring for a business's owner (the plan table's "health and WebSocket
- * monitoring": PRO). What this node is doing for the business now: its live calls, the node's
- * memory and dependencies, and the WebSockets open by kind. The public /health stays what load
- * balancers probe; this is the owner's view of it, behind sign-in and the plan.
+ * monitoring": PRO). What this node is doing for the business now: its live calls, and the node's
+ * report as /health makes it (status, memory, Redis, sessions, WebSockets by kind, dependencies).
+ * The public /health stays what load balancers probe; this is the owner's view of it, behind
+ * sign-in and the plan. The list of connections stays on /health?connections=true: it is the
+ * node's, not the business's.
  */
 export interface MonitoringSources {
+  /** What registerHealthRoutes returned. */
+  node: Pick<NodeHealth, 'report'>;
   /** The business's calls live on this node, with when each started (epoch ms). */
   liveCalls(businessId: BusinessId): { callSid: string; startedAt: number }[];
-  /** Open WebSockets on this node, by kind (media streams, assist, agents' feeds). */
-  webSockets(): Record<string, number>;
-  /** Each dependency's state (database, providers). */
-  dependencies(): Promise<Record<string, { status: string; detail?: string }>>;
-  startedAt: Date;
 }
 
-const MB = 1024 * 1024;
-
 const monitoringSchema = z.object({
-  status: z.enum(['ok', 'degraded']).describe('degraded: a dependency is down'),
+  status: z
+    .enum(['healthy', 'degraded', 'unhealthy'])
+    .describe(
+      'degraded: Redis disconnected, heap over MAX_MEMORY_USAGE_MB or a provider down; unhealthy: database down',
+    ),
+  reasons: z.array(z.string()).optional().describe('Why it is not healthy, e.g. redis-disconnected'),
   uptimeSeconds: z.number().int(),
-  memory: z.object({ heapUsedMB: z.number(), heapTotalMB: z.number(), heapUsedPercent: z.number() }),
+  memory: z
+    .object({
+      heapUsed: z.number(),
+      heapTotal: z.number(),
+      heapUsedPercent: z.number(),
+      rss: z.number(),
+      maxMemoryUsage: z.number(),
+    })
+    .describe('MB, and the heap used in percent of the heap'),
+  redis: z.object({ connected: z.boolean(), reconnectAttempts: z.number().int(), configured: z.boolean() }),
+  sessions: z.object({ activeVoiceSessions: z.number().int(), totalActiveSessions: z.number().int() }),
   calls: z.object({
     live: z.number().int().describe("The business's calls in progress on this node"),
     items: z.array(z.object({ callSid: z.string(), startedAt: z.date() })),
   }),
-  webSocket: z.object({ activeConnections: z.number().int(), byKind: z.record(z.string(), z.number()) }),
+  webSocket: z.object({
+    activeConnections: z.number().int(),
+    totalMessages: z.number().int(),
+    byKind: z.record(z.string(), z.number()),
+  }),
   dependencies: z.record(z.string(), z.looseObject({ status: z.string() })),
 });
 
@@ -69,28 +86,26 @@ export function registerMonitoringApi(
           'plan_required',
           `Health and WebSocket monitoring need the ${cheapestPlanWith('monitoring')} plan.`,
         );
-      const dependencies = await deps.sources.dependencies();
-      const mem = process.memoryUsage();
-      const ws = deps.sources.webSockets();
+      const report = await deps.sources.node.report();
       const live = deps.sources.liveCalls(businessId);
       return {
-        status: Object.values(dependencies).some((d) => d.status === 'down') ? 'degraded' : 'ok',
-        uptimeSeconds: Math.round((Date.now() - deps.sources.startedAt.getTime()) / 1000),
-        memory: {
-          heapUsedMB: +(mem.heapUsed / MB).toFixed(1),
-          heapTotalMB: +(mem.heapTotal / MB).toFixed(1),
-          heapUsedPercent: Math.round((mem.heapUsed / mem.heapTotal) * 100),
-        },
+        status: report.status,
+        ...(report.reasons ? { reasons: report.reasons } : {}),
+        uptimeSeconds: report.uptimeSeconds,
+        memory: report.memory,
+        redis: report.redis,
+        sessions: report.sessions,
         calls: {
           live: live.length,
           items: live.map((c) => ({ callSid: c.callSid, startedAt: new Date(c.startedAt) })),
         },
         webSocket: {
-          activeConnections: Object.values(ws).reduce((a, b) => a + b, 0),
-          byKind: ws,
+          activeConnections: report.webSocket.activeConnections,
+          totalMessages: report.webSocket.totalMessages,
+          byKind: report.webSocket.byKind,
         },
-        dependencies,
-      } as const;
+        dependencies: report.dependencies,
+      };
     },
   );
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerMonitoringApi } from '../../src/admin/monitoring-api.js';
+import { registerHealthRoutes } from '../../src/http/health.js';
+import { Metrics } from '../../src/http/metrics.js';
 import { API_KEY, startHarness, type Harness } from './support/route-harness.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -17,9 +19,17 @@ describe('GET /api/monitoring: health and WebSocket monitoring, a PRO feature', 
           access: x.access,
           db: x.database.db,
           sources: {
-            startedAt: new Date(Date.now() - 90_000),
-            webSockets: () => ({ twilio: 3 }),
-            dependencies: async () => ({ database: { status: databaseUp ? 'embedded' : 'down' } }),
+            // The node's report as /health makes it.
+            node: registerHealthRoutes(x.server, {
+              metrics: new Metrics(),
+              startedAt: new Date(Date.now() - 90_000),
+              activeSessions: () => 1,
+              totalActiveSessions: async () => 7,
+              redis: () => ({ connected: true, reconnectAttempts: 0 }),
+              dependencies: async () => ({ database: { status: databaseUp ? 'embedded' : 'down' } }),
+              watch: { webSocketPingIntervalMs: 30_000, maxMemoryUsageMb: 16_384, memoryMonitoring: false },
+              log: { info() {}, warn() {} },
+            }),
             liveCalls: (businessId) =>
               businessId === x.a
                 ? [{ callSid: 'CA0000000000000000000000000000000a', startedAt: Date.UTC(2026, 11, 6, 12) }]
@@ -38,14 +48,17 @@ describe('GET /api/monitoring: health and WebSocket monitoring, a PRO feature', 
     expect(res.statusCode).toBe(200);
     const body = res.json() as Json;
     expect(body).toMatchObject({
-      status: 'ok',
+      status: 'healthy',
       calls: {
         live: 1,
         items: [{ callSid: 'CA0000000000000000000000000000000a', startedAt: '2026-12-06T12:00:00.000Z' }],
       },
-      webSocket: { activeConnections: 3, byKind: { twilio: 3 } },
+      redis: { connected: true, reconnectAttempts: 0, configured: true },
+      sessions: { activeVoiceSessions: 1, totalActiveSessions: 7 },
+      webSocket: { activeConnections: 0, totalMessages: 0, byKind: {} },
       dependencies: { database: { status: 'embedded' } },
     });
+    expect(body).not.toHaveProperty('webSocket.connections');
     expect(body.uptimeSeconds).toBeGreaterThanOrEqual(90);
     expect(body.memory.heapUsedPercent).toBeGreaterThan(0);
     expect(body.memory.heapUsedPercent).toBeLessThanOrEqual(100);
@@ -55,10 +68,13 @@ describe('GET /api/monitoring: health and WebSocket monitoring, a PRO feature', 
     expect((await get('/api/monitoring', h.tokens.agentA)).statusCode).toBe(200);
   });
 
-  it('says degraded when a dependency is down', async () => {
+  it('says unhealthy, with the reason, when the database is down', async () => {
     databaseUp = false;
     try {
-      expect(((await get('/api/monitoring', h.tokens.ownerA)).json() as Json).status).toBe('degraded');
+      expect((await get('/api/monitoring', h.tokens.ownerA)).json()).toMatchObject({
+        status: 'unhealthy',
+        reasons: ['database-down'],
+      });
     } finally {
       databaseUp = true;
     }

@@ -93,6 +93,8 @@ export async function startServerProcess(
 
 /** Live media sessions as /health reports them. */
 export async function activeSessions(baseUrl: string): Promise<number> {
-  const body = (await (await fetch(`${baseUrl}/health`)).json()) as { sessions?: { active?: number } };
-  return body.sessions?.active ?? -1;
+  const body = (await (await fetch(`${baseUrl}/health`)).json()) as {
+    sessions?: { activeVoiceSessions?: number };
+  };
+  return body.sessions?.activeVoiceSessions ?? -1;
 }

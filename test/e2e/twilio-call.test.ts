@@ -216,12 +216,13 @@ describe('GET /health and /metrics', () => {
       unknown
     >;
     expect(body).toMatchObject({
-      status: 'ok',
-      sessions: { active: 0 },
-      webSocket: { connections: 0 },
+      status: 'healthy',
+      sessions: { activeVoiceSessions: 0, totalActiveSessions: expect.any(Number) },
+      webSocket: { activeConnections: 0, totalMessages: expect.any(Number), connections: [] },
+      redis: { connected: false, reconnectAttempts: 0, configured: false },
       database: { status: 'embedded' },
     });
-    expect(body['memory']).toHaveProperty('rssMB');
+    expect(body['memory']).toMatchObject({ heapUsed: expect.any(Number), rss: expect.any(Number) });
   });
 
   it('exports Prometheus metrics for calls, frames, protocol errors and rejected webhooks', async () => {

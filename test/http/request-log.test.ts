@@ -26,7 +26,6 @@ async function serverLoggingAt(level: string) {
   registerHealthRoutes(app, {
     metrics: new Metrics(),
     activeSessions: () => 0,
-    webSockets: () => ({}),
     dependencies: async () => ({ database: { status: 'embedded' } }),
     startedAt: new Date(),
   });

@@ -59,9 +59,9 @@ describe('call controller', () => {
     const callSid = await oneCall(undefined, async () => {
       liveWhileUp = server.app.liveCalls.size;
       const health = (await (await fetch(`${server.baseUrl}/health`)).json()) as {
-        sessions: { active: number };
+        sessions: { activeVoiceSessions: number };
       };
-      expect(health.sessions.active).toBe(1);
+      expect(health.sessions.activeVoiceSessions).toBe(1);
     });
     expect(liveWhileUp).toBe(1);
     await waitFor(() => events.some((e) => e.callSid === callSid && e.type === 'call-ended'));

@@ -78,9 +78,9 @@ describe('media stream start deadline', () => {
     try {
       await sleep(200);
       const health = (await (await fetch(`${server.baseUrl}/health`)).json()) as {
-        sessions: { active: number };
+        sessions: { activeVoiceSessions: number };
       };
-      expect(health.sessions.active).toBe(0);
+      expect(health.sessions.activeVoiceSessions).toBe(0);
       expect(await metricsText()).toMatch(/switchboard_active_calls 0/);
       const closed = await Promise.race([peer.closed, sleep(3000).then(() => undefined)]);
       expect(closed?.code).toBe(1008);
