@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { parseCallScript } from '../../src/sim/script.js';
-import { simulateCall, type SimulationReport } from '../../src/sim/simulated-call.js';
+import { simulateCall, type SimulationReport, type SimulatorDeps } from '../../src/sim/simulated-call.js';
 import type { Db } from '../../src/store/index.js';
 import { leads } from '../../src/store/schema/index.js';
 import type { TestServer } from '../support/test-server.js';
-import type { CuedCaller } from './cued-caller.js';
 
 /**
  * The call every fault test places: through the voice webhook and the media stream, a caller
@@ -19,7 +18,7 @@ export const LEAD_TURNS = [
 
 export function placeLeadCall(
   server: TestServer,
-  caller: CuedCaller,
+  callerAudio: SimulatorDeps['callerAudio'],
   opts: { extraTurns?: string[] } = {},
 ): Promise<SimulationReport> {
   return simulateCall(
@@ -33,7 +32,7 @@ export function placeLeadCall(
       baseUrl: server.baseUrl,
       authToken: server.app.twilioAuthToken,
       apiKey: server.app.apiKey,
-      callerAudio: caller.callerAudio,
+      callerAudio,
     },
   );
 }

@@ -155,7 +155,7 @@ describe.skipIf(unavailable)('a Switchboard on PostgreSQL while PostgreSQL resta
           clearInterval(during);
         })();
       });
-      const report = await placeLeadCall(server, caller);
+      const report = await placeLeadCall(server, caller.callerAudio);
       await sub.unsubscribe();
       expect(restarted).toBe(true);
       expect(restartedAt).toBeGreaterThan(0);
