@@ -145,6 +145,7 @@ class FailFastRedis implements RedisConnection {
       await Promise.race([this.client.quit().catch(() => undefined), sleep(1000)]);
     }
     this.client.disconnect();
+    this.connected = false;
     this.listeners.clear();
   }
 
