@@ -82,6 +82,12 @@ export class Metrics {
     labelNames: ['reason', 'at'] as const,
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'switchboard_rate_limited_total',
+    help: 'Requests refused with 429 by a per-address limit: http (HTTP_REQUESTS_PER_MINUTE_PER_IP), ws-upgrade (WS_UPGRADES_PER_MINUTE_PER_IP), route (a route of its own, e.g. sign-in)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
   readonly notificationAlarms = new Counter({
     name: 'switchboard_notification_alarms_total',
     help: 'Emergency notifications given up (refused, or the provider down for the whole retry window)',

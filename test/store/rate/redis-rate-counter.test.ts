@@ -66,6 +66,7 @@ describe('RedisRateCounter when Redis is down', () => {
       enableOfflineQueue: false,
       retryStrategy: () => 50,
     });
+    redis.on('error', () => undefined);
     const warnings: string[] = [];
     const fallback = new MemoryRateCounter();
     const counter = new RedisRateCounter({
