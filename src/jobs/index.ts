@@ -21,3 +21,4 @@ export {
 } from './job-queue.js';
 export { InProcessQueue, type InProcessQueueOptions } from './in-process-queue.js';
 export { BullmqQueue, type BullmqQueueOptions } from './bullmq-queue.js';
+export { RecordingFiles, type RecordingAudio, type RecordingFilesDeps } from './recording-files.js';

@@ -83,6 +83,12 @@ export interface DispatcherOptions {
   emergencyRetryWindowMs?: number;
   onAttemptStarted?: (e: AttemptStarted) => void;
   onAttemptFinished?: (e: AttemptFinished) => void;
+  /**
+   * Called by every wake() (a new row committed, an escalation moved on): where several nodes
+   * share the outbox, the app announces the due rows as jobs (src/app/notifications.ts) so that
+   * whichever node is free claims each one (deliverRow). The outbox stays the ledger either way.
+   */
+  onWake?: () => void;
   /** A row was given up ('dead'): an emergency's raises the alarm and moves its escalation on. */
   onGivenUp?: (row: OutboxRow, why: { code: string | undefined; attempts: number }) => Promise<void> | void;
 }
@@ -150,6 +156,32 @@ export class OutboxDispatcher {
   /** Look for due rows now (call after committing an enqueue). */
   wake(): void {
     this.sleeper.wake();
+    this.opts.onWake?.();
+  }
+
+  /** Open rows due now, most urgent first, as they stand (no lock taken): what a wake may announce. */
+  async dueRows(limit = this.batchSize): Promise<Array<{ id: string; attempts: number }>> {
+    const now = new Date(this.clock.now());
+    return this.db
+      .select({ id: outbox.id, attempts: outbox.attempts })
+      .from(outbox)
+      .where(and(inArray(outbox.status, [...OUTBOX_OPEN_STATUSES]), lte(outbox.nextAttemptAt, now)))
+      .orderBy(desc(outbox.priority), asc(outbox.nextAttemptAt))
+      .limit(limit);
+  }
+
+  /**
+   * Claims this one row if it is still open and due (another node, or this node's loop, may have
+   * taken it first: then false) and sends it, awaited: a 'notify' job's work. The send counts
+   * among this node's sends in flight and its lease is renewed while run() runs.
+   */
+  async deliverRow(id: string, signal: AbortSignal): Promise<boolean> {
+    const [claimed] = await this.claim(1, undefined, id);
+    if (!claimed) return false;
+    const sent = this.deliver(claimed, signal);
+    this.track(sent);
+    await sent;
+    return true;
   }
 
   /**
@@ -282,7 +314,7 @@ export class OutboxDispatcher {
   }
 
   /** Takes up to `limit` due rows for this node: open, due, not locked by another claimer. */
-  private async claim(limit: number, minPriority?: number): Promise<Claimed[]> {
+  private async claim(limit: number, minPriority?: number, onlyId?: string): Promise<Claimed[]> {
     const now = new Date(this.clock.now());
     const leaseUntil = new Date(now.getTime() + this.leaseMs);
     const givenUp: OutboxRow[] = [];
@@ -295,6 +327,7 @@ export class OutboxDispatcher {
             inArray(outbox.status, [...OUTBOX_OPEN_STATUSES]),
             lte(outbox.nextAttemptAt, now),
             minPriority === undefined ? undefined : gte(outbox.priority, minPriority),
+            onlyId === undefined ? undefined : eq(outbox.id, onlyId),
           ),
         )
         .orderBy(desc(outbox.priority), asc(outbox.nextAttemptAt))
