@@ -114,7 +114,7 @@ export function createNotifications(deps: {
 export function announcer(
   dispatcher: Pick<OutboxDispatcher, 'dueRows'>,
   jobs: Pick<JobQueue, 'add'>,
-  log: Pick<Logger, 'warn'>,
+  log: { warn(obj: object, msg?: string): void },
 ): () => void {
   let running = false;
   let again = false;

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerPostCallJobs, wireJobs, type JobsWiring } from '../../src/app/jobs.js';
 import { announcer, createNotifications } from '../../src/app/notifications.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/http/logger.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { InProcessQueue } from '../../src/jobs/index.js';
 import { enqueue } from '../../src/notify/index.js';
@@ -55,7 +56,7 @@ describe('announcer: due outbox rows as notify jobs', () => {
     const wake = announcer(
       { dueRows: () => Promise.reject(new Error('connection reset')) },
       { add: () => Promise.reject(new Error('unused')) },
-      { warn: (_o, msg) => void warned.push(msg ?? '') },
+      { warn: (_o: object, msg?: string) => void warned.push(msg ?? '') },
     );
     wake();
     await waitFor(() => warned.length === 1);
@@ -86,7 +87,7 @@ describe('notifications and the job queue', () => {
     const n = createNotifications({
       config,
       db: store.database.db,
-      log: silentLogger,
+      log: createLogger({ level: 'silent' }),
       metrics: new Metrics(),
       nodeId: 'solo',
       jobs: jobs as never,
@@ -125,7 +126,7 @@ describe('notifications and the job queue', () => {
         const n = createNotifications({
           config,
           db,
-          log: silentLogger,
+          log: createLogger({ level: 'silent' }),
           metrics: new Metrics(),
           nodeId,
           jobs: jobs.queue,
