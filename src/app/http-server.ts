@@ -40,6 +40,14 @@ export async function createHttpServer(deps: {
   // Before any route: the OpenAPI document is built from the routes added after it.
   await registerApiDocs(server);
   await server.register(formbody);
-  await server.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await server.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    // A socket's errors are the client's doing (a frame over maxPayload, a bad frame, an unclean
+    // disconnect): a warning, not an error a client could fill the log with. The socket goes.
+    errorHandler: (err, socket, req) => {
+      req.log.warn({ err }, 'websocket error from the client; socket closed');
+      socket.terminate();
+    },
+  });
   return { server, connections };
 }
