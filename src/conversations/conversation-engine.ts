@@ -171,7 +171,8 @@ export class ConversationEngine implements Conversations {
     }
     const entry = live;
     entry.pending++;
-    const run = entry.chain.then(() => this.turn(id, input, opts, entry.lifetime.signal, 0));
+    const storable = input.kind === 'speech' ? { ...input, text: storableText(input.text) } : input;
+    const run = entry.chain.then(() => this.turn(id, storable, opts, entry.lifetime.signal, 0));
     entry.chain = run.catch(() => undefined);
     return run.finally(() => {
       // The last queued turn is done: nothing of this conversation stays in memory.
@@ -332,6 +333,16 @@ function newSid(channel: keyof typeof SID_PREFIX): CallSid {
 /** The caller's number from the calls row's From (a WhatsApp address is whatsapp:+E164). */
 function callerIdOf(from: string | null): E164 | undefined {
   return from ? parseE164(from.replace(/^whatsapp:/, '')) : undefined;
+}
+
+/**
+ * What a visitor typed, as the database can keep it: PostgreSQL text holds no NUL, and PGlite
+ * garbles a lone UTF-16 surrogate into bytes it then refuses; either lost the whole turn.
+ */
+function storableText(text: string): string {
+  return text
+    .replaceAll('\u0000', '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** What the party sent, as its turn in the transcript; nothing for a greeting or a silence. */
