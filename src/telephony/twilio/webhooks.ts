@@ -110,12 +110,25 @@ const CallStatusParam = z.enum(TWILIO_CALL_STATUSES, {
     `must be one of Twilio's call statuses (${TWILIO_CALL_STATUSES.join(', ')}), got ${JSON.stringify(String(i.input).slice(0, 40))}`,
 });
 
+/**
+ * A CallSid as we store it: Twilio's are CA and 32 hex digits; a signed request with control
+ * characters or a kilobyte of id is refused rather than written into the calls table.
+ */
+const CallSidParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Twilio CallSid (CA and 32 hex digits)');
+/** A caller or called address: E.164, client:..., sip:..., whatsapp:+...; printable and bounded. */
+const AddressParam = z
+  .string()
+  .max(256)
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
 /** The parameters of a voice webhook (PROTOCOLS.md 3.1): /twilio/voice and /twilio/assist/voice. */
 export const VoiceParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   AccountSid: z.string().min(1),
-  From: z.string().default(''),
-  To: z.string().min(1),
+  From: AddressParam.default(''),
+  To: AddressParam.min(1),
   CallStatus: CallStatusParam.default('ringing'),
   Direction: z
     .enum(TWILIO_CALL_DIRECTIONS, { error: `must be one of ${TWILIO_CALL_DIRECTIONS.join(', ')}` })
@@ -123,14 +136,14 @@ export const VoiceParams = z.looseObject({
 });
 
 const StatusParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   CallStatus: CallStatusParam,
   SequenceNumber: z.string().regex(/^\d+$/).optional(),
   Timestamp: z.string().optional(),
 });
 
 const StreamStatusParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   StreamEvent: z.string().min(1),
   StreamError: z.string().optional(),
   StreamName: z.string().optional(),
