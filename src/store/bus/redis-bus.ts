@@ -128,6 +128,11 @@ export class RedisBus<E extends BusEvent> implements EventBus<E> {
     return { ...this.counts };
   }
 
+  /** Both connections are up: events cross between nodes (tests, health). */
+  get remoteConnected(): boolean {
+    return this.opts.connection.state().connected && this.sub.state().connected;
+  }
+
   /** Subscriptions in place on this node (tests, health). */
   get subscriptions(): number {
     return this.local.subscriptions;

@@ -30,9 +30,7 @@ async function node(url: string, nodeId: string, prefix: string) {
   const bus = new RedisBus<Ping>({ connection, nodeId, prefix, schema: pingSchema, log });
   cleanup.push(() => bus.close());
   // The subscriber connection opens beside the publisher: wait until it is up, as a node would be.
-  await vi.waitFor(() =>
-    expect((bus as unknown as { sub: RedisConnection }).sub.state().connected).toBe(true),
-  );
+  await vi.waitFor(() => expect(bus.remoteConnected).toBe(true));
   const got = (topic: BusTopic) => {
     const seen: string[] = [];
     return bus.subscribe(topic, (e) => void seen.push(`${e.callSid}#${e.seq}`)).then((s) => ({ seen, s }));
