@@ -188,18 +188,25 @@ export class RedisLiveSessions implements LiveSessions {
   private schedule(): void {
     if (this.closed || this.flushing || !this.connected) return;
     if (this.dirty.size === 0 && this.deleted.size === 0 && !this.reconcilePending) return;
-    this.flushing = this.drain().finally(() => {
+    this.flushing = this.drain().then((ok) => {
       this.flushing = undefined;
-      // Changes made while the last batch was on its way.
-      if (this.dirty.size || this.deleted.size) this.schedule();
+      if (ok) {
+        // Changes made just as the last batch was answered.
+        if (this.dirty.size || this.deleted.size) this.schedule();
+      } else if (!this.closed) {
+        // Redis refused while still counted as connected: try again in a second, not in a loop.
+        setTimeout(() => this.schedule(), 1000).unref();
+      }
     });
   }
 
-  private async drain(): Promise<void> {
-    if (this.reconcilePending && !(await this.reconcile())) return;
+  /** False when a write failed (its changes are kept for the next attempt). */
+  private async drain(): Promise<boolean> {
+    if (this.reconcilePending && !(await this.reconcile())) return false;
     while (this.connected && (this.dirty.size || this.deleted.size)) {
-      if (!(await this.writeBatch())) return;
+      if (!(await this.writeBatch())) return false;
     }
+    return true;
   }
 
   /** Own records Redis holds that memory does not: left by a write lost while Redis was away. */
