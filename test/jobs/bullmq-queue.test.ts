@@ -94,6 +94,60 @@ describe.skipIf(redisSkipReason !== undefined)('BullmqQueue across nodes', () =>
     expect(new Set(seen.values())).toEqual(new Set(['node-a', 'node-b']));
   });
 
+  it('a job cut short by its node shutting down runs again on another node', async () => {
+    const prefix = newPrefix();
+    prefixes.push(prefix);
+    const a = node(prefix, 'node-a', { closeGraceMs: 100 });
+    const b = node(prefix, 'node-b');
+    let startedOnA = false;
+    a.q.process(
+      'call-summary',
+      (job) =>
+        new Promise<void>((_, reject) => {
+          startedOnA = true;
+          job.signal.addEventListener('abort', () => reject(new Error('node shutting down')));
+        }),
+      { concurrency: 1 },
+    );
+    const added = await a.q.add('call-summary', { callSid: asCallSid('CAcut') });
+    await eventually(() => startedOnA);
+    const doneOnB: string[] = [];
+    b.q.process('call-summary', async (job) => void doneOnB.push(job.data.callSid), { concurrency: 1 });
+    await a.q.close();
+    await eventually(() => doneOnB.length === 1, 10_000);
+    expect(doneOnB).toEqual(['CAcut']);
+    expect(await b.q.status('call-summary', added.id)).toMatchObject({
+      state: 'completed',
+      attemptsMade: 2,
+      processedBy: 'node-b',
+    });
+  });
+
+  it('a job whose node dies mid-run (its lock lapses) is run again by another node', async () => {
+    const prefix = newPrefix();
+    prefixes.push(prefix);
+    const lock = { lockDurationMs: 1000, closeGraceMs: 200 };
+    const a = node(prefix, 'node-a', lock);
+    const b = node(prefix, 'node-b', lock);
+    let startedOnA = false;
+    a.q.process(
+      'recording',
+      () =>
+        new Promise<void>(() => {
+          startedOnA = true;
+        }),
+      { concurrency: 1 },
+    );
+    const added = await a.q.add('recording', { callSid: asCallSid('CAdead') });
+    await eventually(() => startedOnA);
+    // The node's link to Redis is cut for good, as when its process dies: no lock renewal, no result.
+    (a.q as unknown as { workerConnection: Redis }).workerConnection.disconnect();
+    const doneOnB: string[] = [];
+    b.q.process('recording', async (job) => void doneOnB.push(job.data.callSid), { concurrency: 1 });
+    await eventually(() => doneOnB.length === 1, 15_000);
+    expect((await b.q.status('recording', added.id))?.processedBy).toBe('node-b');
+  }, 30_000);
+
   it('a job whose data in Redis does not fit its name is given up without running', async () => {
     const prefix = newPrefix();
     prefixes.push(prefix);
