@@ -42,7 +42,9 @@ async function serve(
   });
   app.get('/api/thing', async () => ({ ok: true }));
   for (const path of ['/health', '/health/metrics', '/metrics']) app.get(path, async () => ({ ok: true }));
-  app.get('/chat', { websocket: true }, (socket) => socket.on('message', () => socket.send('ok')));
+  app.get('/chat', { websocket: true }, (socket) => {
+    socket.on('message', () => socket.send('ok'));
+  });
   await extra?.(app);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base, metrics };

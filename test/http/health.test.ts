@@ -60,7 +60,9 @@ async function serve(over: Partial<HealthSources> = {}, world: Partial<World> = 
     log: silent,
     ...over,
   });
-  app.get('/chat', { websocket: true }, (socket) => socket.on('message', () => socket.send('ok')));
+  app.get('/chat', { websocket: true }, (socket) => {
+    socket.on('message', () => socket.send('ok'));
+  });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const get = async (path: string) => {
     const res = await fetch(base + path);
