@@ -74,6 +74,7 @@ export function wireRedis(opts: {
           connection,
           nodeId,
           prefix: `${prefix}bus:${o.name}:`,
+          subscriberName: `${connection.name}-${o.name}-sub`,
           schema,
           log,
           ...(o.onSubscriberError ? { onSubscriberError: o.onSubscriberError } : {}),

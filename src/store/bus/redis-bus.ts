@@ -26,6 +26,8 @@ export interface RedisBusOptions<E extends BusEvent> {
   onSubscriberError?(err: unknown, event: BusEvent): void;
   /** Publishes awaiting Redis's reply; past this, events go to this node's subscribers only. */
   maxInFlight?: number;
+  /** Names the subscriber connection (logs, CLIENT LIST); default `<connection's name>-sub`. */
+  subscriberName?: string;
 }
 
 export interface RedisBusStats {
@@ -72,7 +74,7 @@ export class RedisBus<E extends BusEvent> implements EventBus<E> {
       node: string;
       event: E;
     }>;
-    this.sub = opts.connection.duplicate(`${opts.connection.name}-sub`);
+    this.sub = opts.connection.duplicate(opts.subscriberName ?? `${opts.connection.name}-sub`);
     this.sub.client.on('message', (channel: string, message: string) => this.onMessage(channel, message));
     this.offState.push(
       this.sub.onStateChange((s) => {
