@@ -13,6 +13,9 @@ import type { Metrics } from './metrics.js';
  *
  * - Probes are never limited (/health, /health/metrics, /metrics): a load balancer must not read a
  *   429 as a dead node. Upgrades count against their own limit, not the HTTP one.
+ * - Nor is Twilio: its webhooks and streams come from a handful of Twilio addresses at a rate that
+ *   grows with calls (MAX_CONCURRENT_CALLS bounds that). A request to a Twilio route that carries a
+ *   signature is let through here; a forged one costs one HMAC at the route's check and gets 403.
  * - A route with its own `config.rateLimit` (sign-in, room joins) keeps its own limit and its
  *   `too_many_requests` code; this registration then enforces it too (the plugin's second
  *   registration with `global: false` only adds its own copy of that limit).
@@ -36,9 +39,14 @@ export interface ClientRateLimitOptions {
 }
 
 export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/health', '/health/metrics', '/metrics']);
+/** The routes Twilio calls, each of which checks X-Twilio-Signature (webhooks, media and assist streams). */
+const TWILIO_ROUTES = /^\/(twilio\/|ws\/twilio\/|process-voice$|whatsapp\/(voice|message)$|assist\/stream$)/;
 const MINUTE_MS = 60_000;
 
 const routePath = (req: FastifyRequest) => req.routeOptions.url ?? req.url.split('?')[0] ?? '';
+/** Claims to be Twilio on a route that checks it (the check itself is the route's). */
+const signedByTwilio = (req: FastifyRequest) =>
+  typeof req.headers['x-twilio-signature'] === 'string' && TWILIO_ROUTES.test(routePath(req));
 const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
 export async function registerClientRateLimits(
@@ -53,7 +61,7 @@ export async function registerClientRateLimits(
     timeWindow: MINUTE_MS,
     ...(opts.redis ? { redis: opts.redis, nameSpace: 'sb:http-rate:' } : {}),
     skipOnError: true,
-    allowList: (req) => req.ws || UNLIMITED_PATHS.has(routePath(req)),
+    allowList: (req) => req.ws || UNLIMITED_PATHS.has(routePath(req)) || signedByTwilio(req),
     onExceeded: (req) =>
       opts.metrics?.rateLimited.inc({ scope: req.routeOptions.config.rateLimit ? 'route' : 'http' }),
     errorResponseBuilder: (req, ctx) => {
@@ -77,7 +85,7 @@ export async function registerClientRateLimits(
       ? new RedisRateCounter({ redis: opts.redis, prefix: 'sb:ws-upgrades:', log: opts.log })
       : new MemoryRateCounter());
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.ws) return;
+    if (!req.ws || signedByTwilio(req)) return;
     const d = await counter.hit(req.ip, upgrades, MINUTE_MS);
     if (d.allowed) return;
     opts.metrics?.rateLimited.inc({ scope: 'ws-upgrade' });

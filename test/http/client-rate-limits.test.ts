@@ -100,6 +100,18 @@ describe('HTTP requests per address per minute', () => {
     expect((await fetch(`${base}/api/thing`)).status).toBe(200);
   });
 
+  it('Twilio is not limited on its signed routes (their own check refuses forgeries); the header opens no other route', async () => {
+    const { base } = await serve({}, async (app) => {
+      app.post('/twilio/voice', async () => 'ok');
+      app.post('/whatsapp/send', async () => 'ok');
+    });
+    const signed = { method: 'POST', headers: { 'x-twilio-signature': 'sig' } };
+    for (let i = 0; i < 10; i++) expect((await fetch(`${base}/twilio/voice`, signed)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await fetch(`${base}/whatsapp/send`, signed)).status).toBe(200);
+    expect((await fetch(`${base}/whatsapp/send`, signed)).status).toBe(429);
+    expect((await fetch(`${base}/twilio/voice`, { method: 'POST' })).status).toBe(429);
+  });
+
   it('0 turns it off', async () => {
     const { base } = await serve({ httpRequestsPerMinute: 0 });
     for (let i = 0; i < 10; i++) expect((await fetch(`${base}/api/thing`)).status).toBe(200);
@@ -135,6 +147,22 @@ describe('WebSocket upgrades per address per minute', () => {
     expect((await metrics.rateLimited.get()).values).toEqual([
       expect.objectContaining({ labels: { scope: 'ws-upgrade' }, value: 1 }),
     ]);
+  });
+
+  it('Twilio streams are not limited: an upgrade to a Twilio stream route with a signature goes through', async () => {
+    const { base } = await serve({}, async (app) => {
+      app.get('/twilio/stream', { websocket: true }, () => undefined);
+    });
+    const ws = base.replace(/^http/, 'ws');
+    const signed = () =>
+      new Promise<boolean>((resolve) => {
+        const s = new WebSocket(`${ws}/twilio/stream`, { headers: { 'x-twilio-signature': 'sig' } });
+        sockets.push(s);
+        s.once('open', () => resolve(true));
+        s.once('unexpected-response', () => resolve(false));
+        s.on('error', () => undefined);
+      });
+    for (let i = 0; i < 5; i++) expect(await signed()).toBe(true);
   });
 
   it('upgrades do not use up the HTTP limit', async () => {
