@@ -38,6 +38,7 @@ const SCRIPTS: CallScript[] = [
     ],
     hangupAfterMs: 500,
     agentQuietMs: 800,
+    maxDurationMs: 60_000,
   }),
   parseCallScript({
     turns: [
@@ -48,6 +49,7 @@ const SCRIPTS: CallScript[] = [
     ],
     hangupAfterMs: 500,
     agentQuietMs: 800,
+    maxDurationMs: 60_000,
   }),
 ];
 
