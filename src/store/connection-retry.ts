@@ -32,11 +32,14 @@ const CONNECTION_MESSAGES = [
 
 /** True when `err` says the connection to PostgreSQL was lost or refused, not that the SQL failed. */
 export function isConnectionLoss(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code)))
-    return true;
-  return CONNECTION_MESSAGES.some((m) => err.message === m);
+  // drizzle wraps the driver's error as its `cause`.
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code)))
+      return true;
+    if (CONNECTION_MESSAGES.some((m) => e instanceof Error && e.message === m)) return true;
+  }
+  return false;
 }
 
 export interface RetryWindow {
@@ -54,7 +57,12 @@ export interface RetryWindow {
 export async function retryOnConnectionLoss<T>(
   attempt: () => Promise<T>,
   window: RetryWindow,
-  hooks: { signal?: AbortSignal; onRetry?: (err: Error, tries: number) => void } = {},
+  hooks: {
+    signal?: AbortSignal;
+    onRetry?: (err: Error, tries: number) => void;
+    /** Asked after a connection loss: false throws it instead (the attempt went too far to repeat). */
+    retryable?: () => boolean;
+  } = {},
 ): Promise<T> {
   const started = performance.now();
   let delay = window.firstDelayMs ?? 50;
@@ -64,6 +72,7 @@ export async function retryOnConnectionLoss<T>(
     } catch (err) {
       const spent = performance.now() - started;
       if (!isConnectionLoss(err) || spent + delay > window.retryForMs || hooks.signal?.aborted) throw err;
+      if (hooks.retryable && !hooks.retryable()) throw err;
       hooks.onRetry?.(err as Error, tries);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, window.maxDelayMs ?? 1000);
@@ -111,12 +120,32 @@ export class RetryingPool extends pg.Pool {
     };
     self.connect = (...args) => {
       if (typeof args[0] === 'function') return base.connect.apply(this, args);
-      return this.#retry(() => base.connect.apply(this, []) as Promise<unknown>);
+      return this.#retry(async () =>
+        releasedIfFirstStatementLost((await base.connect.apply(this, [])) as pg.PoolClient),
+      );
     };
     self.end = (...args) => {
       this.#closing.abort();
       return base.end.apply(this, args);
     };
+  }
+
+  /**
+   * Runs `transaction` (drizzle's `db.transaction`) again when the connection was lost before its
+   * callback began (at `begin`, on a connection the restart had already cut): nothing of the
+   * caller's ran, so this is safe for any transaction. Once the callback has begun, a loss is
+   * thrown to the caller.
+   */
+  retryUntilBegun<T>(transaction: (began: () => void) => Promise<T>): Promise<T> {
+    let began = false;
+    return retryOnConnectionLoss(
+      () => {
+        began = false;
+        return transaction(() => (began = true));
+      },
+      this.#window,
+      { signal: this.#closing.signal, retryable: () => !began },
+    );
   }
 
   /** One statement, tried once: for a health check that must say "down" at once. */
@@ -133,4 +162,32 @@ export class RetryingPool extends pg.Pool {
         tries === 1 && this.#log.warn({ err: err.message }, 'postgres unreachable: retrying the statement'),
     });
   }
+}
+
+/**
+ * drizzle (0.45) runs `begin` before the try whose `finally` releases the client: a `begin` that
+ * fails on a lost connection would keep the client out of the pool for good. So a checkout whose
+ * first statement fails on a lost connection is released (and dropped) here, and the release the
+ * caller may still make is ignored.
+ */
+function releasedIfFirstStatementLost(client: pg.PoolClient): pg.PoolClient {
+  const release = client.release.bind(client);
+  let released = false;
+  client.release = (err?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    release(err);
+  };
+  const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+  let first = true;
+  (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = query(...args);
+    if (!first || !(result instanceof Promise)) return result;
+    first = false;
+    return result.catch((err: unknown) => {
+      if (isConnectionLoss(err)) client.release(err as Error);
+      throw err;
+    });
+  };
+  return client;
 }

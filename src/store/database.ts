@@ -120,6 +120,15 @@ async function openPostgres(databaseUrl: string, opts: OpenDatabaseOptions): Pro
   try {
     const started = performance.now();
     const nodePgDb = drizzleNodePg(pool, { schema });
+    // A transaction whose `begin` met a connection the restart had cut is started again.
+    const transaction = nodePgDb.transaction.bind(nodePgDb);
+    nodePgDb.transaction = (fn, config) =>
+      pool.retryUntilBegun((began) =>
+        transaction((tx) => {
+          began();
+          return fn(tx);
+        }, config),
+      );
     const lockClient = await pool.connect();
     try {
       await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);

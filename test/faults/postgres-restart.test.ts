@@ -1,3 +1,4 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,91 @@ describe.skipIf(unavailable)(`the database across a restart${unavailable ? ` (${
       await short.close();
     }
     await expect(database.ping()).resolves.toBeUndefined();
+  }, 30_000);
+});
+
+/**
+ * A TCP proxy to PostgreSQL that can cut its connections the way a restart does when the pool
+ * has not heard of it yet: the next thing the client sends finds the connection closed.
+ */
+async function cuttingProxy(port: number) {
+  const pairs = new Set<{ client: Socket; server: Socket; cut: boolean }>();
+  const proxy: Server = createServer((client) => {
+    const server = connect(port, '127.0.0.1');
+    const pair = { client, server, cut: false };
+    pairs.add(pair);
+    client.on('data', (d) => {
+      if (pair.cut) {
+        client.destroy();
+        server.destroy();
+      } else server.write(d);
+    });
+    server.on('data', (d) => client.write(d));
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      server.destroy();
+    };
+    client.on('close', end).on('error', end);
+    server.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  return {
+    url: `postgres://postgres@127.0.0.1:${(proxy.address() as { port: number }).port}/postgres`,
+    /** Every open connection dies at its client's next write. */
+    cutOnNextWrite: () => pairs.forEach((p) => (p.cut = true)),
+    close: () => new Promise<void>((r) => proxy.close(() => r())),
+  };
+}
+
+describe.skipIf(unavailable)('the database when a pooled connection is found dead', () => {
+  it('a transaction whose begin meets a dead connection is started again on a new one, and the pool keeps its slots', async () => {
+    const proxy = await cuttingProxy(pg!.port);
+    const database = await openDatabase({
+      databaseUrl: proxy.url,
+      dataDir: '/nonexistent',
+      logger: silentLogger,
+      maxConnections: 2,
+    });
+    try {
+      await database.db.execute(sql`create table if not exists fault_begin (id int primary key)`);
+      // Two idle connections in the pool, then both silently dead; three times over.
+      for (let round = 0; round < 3; round++) {
+        await Promise.all([
+          database.db.execute(sql`select pg_sleep(0.05)`),
+          database.db.execute(sql`select 1`),
+        ]);
+        proxy.cutOnNextWrite();
+        for (const id of [round * 2 + 1, round * 2 + 2])
+          await database.db.transaction(async (tx) => {
+            await tx.execute(sql`insert into fault_begin values (${id})`);
+          });
+      }
+      // A plain statement on a dead connection is run again too.
+      proxy.cutOnNextWrite();
+      await database.db.execute(sql`insert into fault_begin values (7)`);
+      // No slot was lost: two transactions at once still get their connections.
+      await Promise.race([
+        Promise.all(
+          [8, 9].map((id) =>
+            database.db.transaction(async (tx) => {
+              await tx.execute(sql`select pg_sleep(0.1)`);
+              await tx.execute(sql`insert into fault_begin values (${id})`);
+            }),
+          ),
+        ),
+        sleep(3000).then(() => {
+          throw new Error('the pool had no free connection: a dead one was never released');
+        }),
+      ]);
+      const rows = (await database.db.execute(sql`select id from fault_begin order by id`)) as {
+        rows: Array<{ id: number }>;
+      };
+      expect(rows.rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      await database.close();
+      await proxy.close();
+    }
   }, 30_000);
 });
 

@@ -10,6 +10,11 @@ describe('isConnectionLoss', () => {
     expect(isConnectionLoss(new Error('Connection terminated unexpectedly'))).toBe(true);
   });
 
+  it("looks through drizzle's wrapper to the driver's error", () => {
+    expect(isConnectionLoss(new Error('Failed query: begin', { cause: coded('57P01') }))).toBe(true);
+    expect(isConnectionLoss(new Error('Failed query: insert', { cause: coded('23505') }))).toBe(false);
+  });
+
   it('is false for what the statement itself did wrong, and for non-errors', () => {
     for (const code of ['23505', '23503', '42P01', '40001', '57014'])
       expect(isConnectionLoss(coded(code)), code).toBe(false);
@@ -60,6 +65,21 @@ describe('retryOnConnectionLoss', () => {
     ).rejects.toMatchObject({ code: '57P03' });
     expect(tries).toBeGreaterThan(2);
     expect(performance.now() - started).toBeLessThan(400);
+  });
+
+  it('throws a connection loss the attempt says it went too far to repeat', async () => {
+    let tries = 0;
+    await expect(
+      retryOnConnectionLoss(
+        async () => {
+          tries++;
+          throw coded('ECONNRESET');
+        },
+        { retryForMs: 1000, firstDelayMs: 1 },
+        { retryable: () => false },
+      ),
+    ).rejects.toMatchObject({ code: 'ECONNRESET' });
+    expect(tries).toBe(1);
   });
 
   it('stops when its signal aborts (the pool is closing)', async () => {
