@@ -66,3 +66,72 @@ export async function cuedCaller(): Promise<CuedCaller> {
     },
   };
 }
+
+/**
+ * Several cued callers on one server, for load: a call's recognizer stream opens at its caller's
+ * first words, and streams are given to callers in the order the callers were made. Start each
+ * call once the one before it has `opened`, and every call hears its own caller.
+ */
+export interface CuedCallers {
+  readonly stt: SpeechToText;
+  /** The next caller: its audio, and when the server's stream for it opened. */
+  caller(): { callerAudio: SimulatorDeps['callerAudio']; opened: Promise<void> };
+}
+
+export async function cuedCallers(): Promise<CuedCallers> {
+  const voice = callerAudioSource(await createFliteTts({ voice: 'rms' }));
+  interface Cue {
+    text: string;
+    bind(): void;
+  }
+  const waiting: Cue[] = [];
+  const stt: SpeechToText = {
+    name: 'cued',
+    sampleRate: 8000,
+    capabilities: { turnEnd: 'vad', interimResults: false },
+    stream(options: SttStreamOptions): SttStream {
+      const cue = waiting.shift();
+      cue?.bind();
+      const out = new EventChannel<SttEvent>();
+      let speaking = false;
+      const close = () => out.discard();
+      if (options.signal.aborted) close();
+      else options.signal.addEventListener('abort', close, { once: true });
+      return {
+        track: options.track,
+        push(samples) {
+          if (speaking || out.ended || samples.length === 0) return;
+          speaking = true;
+          out.push({ type: 'speech-started', track: options.track });
+        },
+        flush() {
+          const text = cue?.text ?? '';
+          if (cue) cue.text = '';
+          speaking = false;
+          out.push({ type: 'final', track: options.track, text, alternatives: [{ text }] });
+          out.push({ type: 'utterance-end', track: options.track });
+        },
+        expect: () => undefined,
+        close,
+        [Symbol.asyncIterator]: () => out[Symbol.asyncIterator](),
+      };
+    },
+    close: async () => undefined,
+  };
+  return {
+    stt,
+    caller() {
+      let bind = () => {};
+      const opened = new Promise<void>((resolve) => (bind = resolve));
+      const cue: Cue = { text: '', bind: () => bind() };
+      waiting.push(cue);
+      return {
+        opened,
+        callerAudio: async (turn) => {
+          cue.text = turn.say ?? '';
+          return voice(turn);
+        },
+      };
+    },
+  };
+}
