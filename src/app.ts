@@ -42,7 +42,10 @@ import { OutboxRepo } from './notify/index.js';
 import { buildProviders } from './providers/index.js';
 import type { SpeechToText } from './providers/stt/index.js';
 import type { TextToSpeech } from './providers/tts/index.js';
-import { InProcessBus, type EventBus } from './store/bus/index.js';
+import type { EventBus } from './store/bus/index.js';
+import { wireRedis } from './app/redis.js';
+import { tapPublished, trackLiveSessions } from './app/live-sessions.js';
+import { assistEventSchema } from './assist/index.js';
 import {
   AnalyticsRepo,
   BusinessesRepo,
@@ -63,7 +66,7 @@ import {
   StreamTokens,
   twilioSignatureVerifier,
 } from './telephony/twilio/index.js';
-import { LiveCalls, type CallEvent } from './voice/index.js';
+import { callEventSchema, LiveCalls, type CallEvent } from './voice/index.js';
 
 /**
  * The one place that wires Switchboard together: configuration in, a ready server out.
@@ -139,6 +142,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       { nodeId, calls: abandoned.map((c) => c.callSid) },
       'closed calls left open by a crash as failed',
     );
+  // Call events, live sessions and single-use keys: shared through Redis (REDIS_URL), or in-process.
+  const redis = wireRedis({ config, log, nodeId });
   const { seeded } = await seedDemoBusiness(database.db, log);
   // Speech, VAD, LLM and embeddings as configured (STT_PROVIDERS, TTS_PROVIDERS, ...), or a test's.
   const providers = await buildProviders(config, { log, overrides });
@@ -221,6 +226,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     log,
     acceptingCalls: () => accepting,
+    bus: redis.callBus(assistEventSchema, {
+      name: 'assist',
+      onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'an assist event subscriber failed'),
+    }),
+    onceKeys: redis.onceKeys,
   });
   // Calls that ended while this node was down, or before their summary was written.
   void assist.summaries
@@ -228,19 +238,33 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     .catch((err: unknown) => log.warn({ err }, 'after-call summaries: catching up failed'));
   // Every AI-answered call's summary is written once its end is.
   const liveCalls = new LiveCalls({ onEnded: (c) => assist.summaries.enqueue(c.callSid) });
-  const bus = new InProcessBus<CallEvent>({
-    onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
-  });
+  // This node's calls are kept in the deployment's live sessions as their events are published.
+  const liveSessionTracker = trackLiveSessions({ store: redis.liveSessions, nodeId, log });
+  const bus = tapPublished(
+    redis.callBus(callEventSchema, {
+      name: 'call',
+      onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'a call event subscriber failed'),
+    }),
+    liveSessionTracker.onCallEvent,
+  );
 
   // One view of this node's health: the public probe, and PRO owners' monitoring.
   const health: HealthSources = {
     metrics,
     startedAt: new Date(),
     activeSessions: () => liveCalls.size,
-    webSockets: () => ({ twilio: server.websocketServer?.clients.size ?? 0 }),
+    totalActiveSessions: () => redis.liveSessions.count(),
+    redis: () => redis.health(),
+    watch: {
+      webSocketPingIntervalMs: config.production.webSocketPingIntervalMs,
+      maxMemoryUsageMb: config.production.maxMemoryUsageMb,
+      memoryMonitoring: config.production.memoryMonitoring,
+    },
+    log,
     dependencies: async () => {
       try {
-        await database.db.execute('select 1');
+        // Never retried: a probe must hear at once that the database is down.
+        await database.ping();
         return {
           database: { status: database.kind === 'pglite' ? 'embedded' : 'up', detail: database.kind },
           ...providers.health(),
@@ -252,7 +276,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       }
     },
   };
-  registerHealthRoutes(server, health);
+  const nodeHealth = registerHealthRoutes(server, health);
 
   // The store-backed tools of one call: the voice agent's, and a message-taking call's.
   const toolsFor = callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge });
@@ -406,7 +430,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     access,
     db: database.db,
     sources: {
-      ...health,
+      node: nodeHealth,
       liveCalls: (businessId) => liveCalls.list().filter((c) => c.businessId === businessId),
     },
   });
@@ -448,7 +472,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await liveCalls.settled();
       await channels.close();
       await assist.close();
-      await bus.close();
+      // The buses, then the live sessions (their last writes), then Redis.
+      await redis.close();
       await vocabularies.close();
       background.abort();
       await Promise.all(backgroundRuns);

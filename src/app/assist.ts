@@ -24,7 +24,7 @@ import type { KnowledgeBase } from '../knowledge/index.js';
 import type { ChatModel } from '../providers/llm/index.js';
 import type { SpeechToText } from '../providers/stt/index.js';
 import type { VoiceActivityDetector } from '../providers/vad/index.js';
-import { InProcessBus } from '../store/bus/index.js';
+import type { EventBus } from '../store/bus/index.js';
 import { AssistSuggestionsRepo, CallsRepo, type BusinessesRepo, type Database } from '../store/index.js';
 import {
   AssistTokens,
@@ -45,7 +45,7 @@ export const ASSIST_VOCABULARY = { key: assistVocabularyKey, phrases: ASSIST_PHR
 
 export interface AssistWiring {
   /** What assist says about the calls it listens to; the agents' feed subscribes here. */
-  readonly bus: InProcessBus<AssistEvent>;
+  readonly bus: EventBus<AssistEvent>;
   readonly sessions: AssistSessions;
   /** Every ended call (AI-answered or assisted) gets its written summary here. */
   readonly summaries: PostCallSummaries;
@@ -76,6 +76,10 @@ export interface AssistWiringDeps {
   metrics: Metrics;
   log: Logger;
   acceptingCalls(): boolean;
+  /** Assist events across nodes (Redis) or in this process: an agent on any node sees any call. */
+  bus: EventBus<AssistEvent>;
+  /** Spends feed tickets once across nodes. */
+  onceKeys: { claim(key: string, ttlMs: number): Promise<boolean> };
 }
 
 /**
@@ -84,9 +88,7 @@ export interface AssistWiringDeps {
  */
 export function wireAssist(deps: AssistWiringDeps): AssistWiring {
   const { server, config, database, calls, businesses, log, metrics } = deps;
-  const bus = new InProcessBus<AssistEvent>({
-    onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'an assist event subscriber failed'),
-  });
+  const { bus } = deps;
   const summaries = new PostCallSummaries({
     calls,
     facts: (d) => loadCallFacts(database.db, d.callSid),
@@ -195,7 +197,11 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
     startTimeoutMs: config.streamStartTimeoutMs,
   });
 
-  const tickets = new FeedTickets({ secret: deps.tokenSecret, ttlSeconds: config.assist.ticketTtlSeconds });
+  const tickets = new FeedTickets({
+    secret: deps.tokenSecret,
+    ttlSeconds: config.assist.ticketTtlSeconds,
+    shared: deps.onceKeys,
+  });
   const callBusiness = (callSid: string) => calls.businessOf(asCallSid(callSid));
   const defaultBusinessId = async () => (await businesses.list())[0]?.id;
   registerAssistFeed(server, {
@@ -230,7 +236,6 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
     async close() {
       await sessions.close();
       await summaries.close();
-      await bus.close();
     },
   };
 }
