@@ -293,6 +293,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     tokenSecret,
     notifier: notifications.notifier,
     verifier,
+    liveSessions: redis.liveSessions,
     metrics,
     log,
   });

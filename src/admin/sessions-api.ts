@@ -5,18 +5,31 @@ import { canSeeBusiness } from '../auth/index.js';
 import { principalOf, scopeOf, type Access } from '../http/access.js';
 import { ApiError } from '../http/errors.js';
 import { adminRoute, queryObject } from '../http/route-schemas.js';
-import { asCallSid } from '../ids.js';
+import { asCallSid, type BusinessId } from '../ids.js';
 import { CALL_CHANNELS, type CallChannel, type LiveSession, type SessionsRepo } from '../store/index.js';
 
 /**
  * GET /sessions: the live sessions (calls on the phone and WhatsApp, browser calls, chats) with
  * counts by type; GET /sessions/:id one of them by its id `<type>-<CallSid>` (e.g.
  * `phone-CA…`), 404 once it has ended. Anyone signed in, limited to the businesses they see.
- * Read from the calls table, so a session on any node shows here.
+ * Read from the calls table, so a session on any node shows here; the deployment's live-sessions
+ * store (Redis with several nodes) adds which node serves it, its last activity and its turns.
  */
 export interface SessionsApiDeps {
   access: Access;
   sessions: SessionsRepo;
+  /** The live-sessions store; a session it does not (yet) hold is answered without those fields. */
+  live?: {
+    list(businessId?: BusinessId): Promise<LiveState[]>;
+    get(id: string): Promise<LiveState | undefined>;
+  };
+}
+
+interface LiveState {
+  id: string;
+  nodeId: string;
+  lastActivityAt: string;
+  turns: number;
 }
 
 const sessionSchema = z.object({
@@ -28,13 +41,16 @@ const sessionSchema = z.object({
   startedAt: z.date(),
   businessId: z.uuid(),
   answeredBy: z.string().describe('ai, or human (agent assist)'),
+  node: z.string().optional().describe('The node serving it (voice calls, from the live-sessions store)'),
+  lastActivityAt: z.string().optional().describe('Its last turn (ISO 8601)'),
+  turns: z.number().int().optional().describe('Caller and agent turns so far'),
 });
 
 const byTypeSchema = z.object(
   Object.fromEntries(CALL_CHANNELS.map((c) => [c, z.number().int()])) as Record<CallChannel, z.ZodNumber>,
 );
 
-const toSession = (s: LiveSession) => ({
+const toSession = (s: LiveSession, live?: LiveState) => ({
   id: `${s.channel}-${s.callSid}`,
   type: s.channel,
   callSid: s.callSid,
@@ -43,6 +59,7 @@ const toSession = (s: LiveSession) => ({
   startedAt: s.startedAt,
   businessId: s.businessId,
   answeredBy: s.answeredBy,
+  ...(live ? { node: live.nodeId, lastActivityAt: live.lastActivityAt, turns: live.turns } : {}),
 });
 
 const ID_RE = new RegExp(`^(${CALL_CHANNELS.join('|')})-(.+)$`);
@@ -76,10 +93,19 @@ export function registerSessionsApi(app: FastifyInstance, deps: SessionsApiDeps)
       }),
     },
     async (req) => {
-      const live = await deps.sessions.list(scopeOf(req, req.query.businessId));
+      const scope = scopeOf(req, req.query.businessId);
+      const [live, states] = await Promise.all([
+        deps.sessions.list(scope),
+        deps.live ? deps.live.list(scope) : Promise.resolve([]),
+      ]);
+      const stateOf = new Map(states.map((st) => [st.id, st]));
       const byType = Object.fromEntries(CALL_CHANNELS.map((c) => [c, 0])) as Record<CallChannel, number>;
       for (const s of live) byType[s.channel]++;
-      return { sessions: live.map(toSession), byType, total: live.length };
+      return {
+        sessions: live.map((s) => toSession(s, stateOf.get(`${s.channel}-${s.callSid}`))),
+        byType,
+        total: live.length,
+      };
     },
   );
 
@@ -109,7 +135,7 @@ export function registerSessionsApi(app: FastifyInstance, deps: SessionsApiDeps)
       // Another type's id for the call, or another business's call: as unknown as a missing one.
       if (!session || session.channel !== m[1] || !canSeeBusiness(principalOf(req), session.businessId))
         throw notFound();
-      return toSession(session);
+      return toSession(session, await deps.live?.get(req.params.id));
     },
   );
 }

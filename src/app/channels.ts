@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Brain } from '../agent/index.js';
-import { registerSessionsApi } from '../admin/sessions-api.js';
+import { registerSessionsApi, type SessionsApiDeps } from '../admin/sessions-api.js';
 import { registerChatWidget, registerSlackCommands } from '../channels/index.js';
 import type { Config } from '../config.js';
 import {
@@ -67,6 +67,8 @@ export interface ChannelsDeps {
   notifier: Notifier;
   /** Twilio's signature check (the WhatsApp webhook). */
   verifier: SignatureVerifier;
+  /** The deployment's live sessions: GET /sessions adds each one's node, last activity and turns. */
+  liveSessions: SessionsApiDeps['live'];
   metrics: Metrics;
   log: Logger;
 }
@@ -152,7 +154,7 @@ export async function wireChannels(deps: ChannelsDeps): Promise<Channels> {
     log,
   });
   registerOutboundCallRoutes(server, { access, outbound, businesses });
-  registerSessionsApi(server, { access, sessions });
+  registerSessionsApi(server, { access, sessions, live: deps.liveSessions });
   registerSlackCommands(server, {
     signingSecret: config.channels.slackSigningSecret,
     businesses,

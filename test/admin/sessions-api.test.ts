@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerSessionsApi } from '../../src/admin/sessions-api.js';
 import { asCallSid, type BusinessId, type CallSid } from '../../src/ids.js';
 import { CallsRepo, SessionsRepo, type CallChannel } from '../../src/store/index.js';
+import { MemoryLiveSessions } from '../../src/store/live-sessions/index.js';
 import { API_KEY, bearer, startHarness, type Harness } from './support/route-harness.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -10,11 +11,16 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe('GET /sessions and /sessions/:id: live sessions by type', () => {
   let h: Harness;
   const sids: Record<string, CallSid> = {};
+  const live = new MemoryLiveSessions();
 
   beforeAll(async () => {
     h = await startHarness({
       routes: (x) =>
-        registerSessionsApi(x.server, { access: x.access, sessions: new SessionsRepo(x.database.db) }),
+        registerSessionsApi(x.server, {
+          access: x.access,
+          sessions: new SessionsRepo(x.database.db),
+          live,
+        }),
     });
     const calls = new CallsRepo(h.database.db);
     const start = async (name: string, businessId: BusinessId, channel: CallChannel, second: number) => {
@@ -33,6 +39,17 @@ describe('GET /sessions and /sessions/:id: live sessions by type', () => {
     await start('webA', h.a, 'web', 2);
     await start('phoneB', h.b, 'phone', 3);
     await start('endedA', h.a, 'phone', 4);
+    // The node serving phoneA keeps its live state in the deployment's store.
+    await live.put({
+      id: `phone-${sids['phoneA']}`,
+      type: 'phone',
+      callSid: sids['phoneA']!,
+      businessId: h.a,
+      nodeId: 'node-b',
+      startedAt: '2026-12-07T12:00:00.000Z',
+      lastActivityAt: '2026-12-07T12:00:09.000Z',
+      turns: 3,
+    });
     await calls.recordStatus({
       callSid: sids['endedA']!,
       status: 'completed',
@@ -60,7 +77,12 @@ describe('GET /sessions and /sessions/:id: live sessions by type', () => {
       startedAt: '2026-12-07T12:00:00.000Z',
       businessId: h.a,
       answeredBy: 'ai',
+      node: 'node-b',
+      lastActivityAt: '2026-12-07T12:00:09.000Z',
+      turns: 3,
     });
+    // A session the live store does not hold (yet) is answered from the calls table alone.
+    expect(body.sessions[1]).not.toHaveProperty('node');
     expect(body.sessions.map((s: Json) => s.id)).toEqual([
       `phone-${sids['phoneA']}`,
       `whatsapp-${sids['whatsappA']}`,
@@ -88,6 +110,10 @@ describe('GET /sessions and /sessions/:id: live sessions by type', () => {
     expect(one.statusCode).toBe(200);
     expect(one.json()).toMatchObject({ type: 'whatsapp', callSid: sids['whatsappA'], status: 'in-progress' });
     expect((await get(`/sessions/phone-${sids['phoneB']}`, API_KEY)).statusCode).toBe(200);
+    expect((await get(`/sessions/phone-${sids['phoneA']}`, h.tokens.ownerA)).json()).toMatchObject({
+      node: 'node-b',
+      turns: 3,
+    });
 
     for (const id of [
       `phone-${sids['endedA']}`,
