@@ -73,6 +73,17 @@ interface Caller {
 }
 
 const hex = (n: number) => randomBytes(n).toString('hex');
+/** A webhook or upgrade that takes longer is counted refused. */
+const STEP_TIMEOUT_MS = 20_000;
+
+/** The promise's value, or undefined once `ms` have passed. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+  ]);
+}
 
 export async function runCallers(run: CallerRun): Promise<CallerResult> {
   const out = emptyOutbound();
@@ -93,12 +104,16 @@ export async function runCallers(run: CallerRun): Promise<CallerResult> {
       from: `+1555${String(1_000_000 + i).slice(-7)}`,
       to: DEMO_PHONE_NUMBER,
     });
-    let res: Response;
+    let res: Response | undefined;
     try {
-      res = await postSigned(run.authToken, `${run.baseUrl}/twilio/voice`, params);
+      res = await withTimeout(
+        postSigned(run.authToken, `${run.baseUrl}/twilio/voice`, params),
+        STEP_TIMEOUT_MS,
+      );
     } catch {
       return void refuse('webhook unreachable');
     }
+    if (res === undefined) return void refuse('webhook timeout');
     if (res.status !== 200) return void refuse(`webhook ${res.status}`);
     const twiml = readTwiml(await res.text());
     if (twiml.kind !== 'stream') return void refuse(`twiml ${twiml.kind}`);
@@ -127,7 +142,16 @@ export async function runCallers(run: CallerRun): Promise<CallerResult> {
       c.open = false;
     });
     const opened = await new Promise<boolean>((resolve) => {
-      ws.once('open', () => resolve(true));
+      // A server too loaded to answer the upgrade must not hold the whole ramp.
+      const timer = setTimeout(() => {
+        refuse('upgrade timeout');
+        ws.terminate();
+        resolve(false);
+      }, STEP_TIMEOUT_MS);
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
       ws.once('error', () => resolve(false));
       ws.once('unexpected-response', (_req, r) => {
         refuse(`upgrade ${r.statusCode}`);
