@@ -26,7 +26,7 @@ export function placeLeadCall(
       from: LEAD_CALLER,
       turns: [...LEAD_TURNS, ...(opts.extraTurns ?? [])].map((say) => ({ say })),
       hangupAfterMs: 300,
-      maxDurationMs: 45_000,
+      maxDurationMs: 90_000,
     }),
     {
       baseUrl: server.baseUrl,

@@ -45,7 +45,7 @@ describe.skipIf(unavailable)(`the database across a restart${unavailable ? ` (${
   beforeAll(async () => {
     database = await openDatabase({ databaseUrl: pg!.url, dataDir: '/nonexistent', logger: silentLogger });
     await database.db.execute(sql`create table fault_probe (id int primary key)`);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => database?.close());
 
   it('a statement sent while the server is down waits for it, and is applied once', async () => {
@@ -282,5 +282,5 @@ describe.skipIf(unavailable)('a Switchboard on PostgreSQL while PostgreSQL resta
     } finally {
       await server.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });

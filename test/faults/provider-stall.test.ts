@@ -73,5 +73,5 @@ describe('a call whose cloud providers stall', () => {
       need: 'My water heater is leaking',
       phone: LEAD_CALLER,
     });
-  }, 60_000);
+  }, 120_000);
 });

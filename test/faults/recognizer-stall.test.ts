@@ -55,5 +55,5 @@ describe('a call whose recognizer stalls', () => {
       need: 'My water heater is leaking',
       phone: LEAD_CALLER,
     });
-  }, 60_000);
+  }, 120_000);
 });
