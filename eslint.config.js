@@ -24,6 +24,7 @@ export const LAYERS = [
   ['agent'],
   ['knowledge', 'notify', 'auth'],
   ['providers'],
+  ['jobs'],
   ['store'],
   ['business', 'audio'],
   ['ids.ts', 'shared'],

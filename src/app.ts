@@ -29,6 +29,7 @@ import { voiceWebhookPorts } from './app/call-records.js';
 import { wireBrowserCalls, wireChannels } from './app/channels.js';
 import { registerPhoneMenuApi } from './admin/phone-menu-api.js';
 import { createHttpServer } from './app/http-server.js';
+import { registerPostCallJobs, wireJobs, wireRecordingFiles } from './app/jobs.js';
 import { createNotifications } from './app/notifications.js';
 import { profileFromStored } from './business/index.js';
 import type { ConnectionGuard } from './http/connection-limits.js';
@@ -150,7 +151,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const { vad } = providers;
   const metrics = new Metrics();
 
-  const notifications = createNotifications({ config, db: database.db, log, metrics, nodeId });
+  // Post-call work: BullMQ on REDIS_URL (any node runs it), else this process (JOB_CONCURRENCY).
+  const jobs = wireJobs({ config, log, nodeId });
+  const notifications = createNotifications({
+    config,
+    db: database.db,
+    log,
+    metrics,
+    nodeId,
+    jobs: jobs.queue,
+  });
   const { rest, escalations } = notifications;
   const background = new AbortController();
   const backgroundRuns = [
@@ -231,6 +241,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       onSubscriberError: (err, e) => log.warn({ err, event: e.type }, 'an assist event subscriber failed'),
     }),
     onceKeys: redis.onceKeys,
+    jobs: jobs.queue,
+  });
+  registerPostCallJobs(jobs, { summaries: assist.summaries, dispatcher: notifications.dispatcher });
+  // A call's recording file is written by a job of this node, off the call's end.
+  const recordings = wireRecordingFiles(jobs, {
+    dataDir: config.dataDir,
+    recordingsDir: path.join(config.dataDir, 'recordings'),
+    calls,
+    log,
   });
   // Calls that ended while this node was down, or before their summary was written.
   void assist.summaries
@@ -361,6 +380,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log,
     dataDir: config.dataDir,
     recordingsDir: path.join(config.dataDir, 'recordings'),
+    saveRecording: recordings.saveRecording,
     playoutLeadMs: config.playoutLeadMs,
     voiceMode: config.voiceMode,
     realtime: providers.realtime,
@@ -472,6 +492,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       // Streams closed by server.close() end asynchronously: their writes go before the database.
       await liveCalls.settled();
       await channels.close();
+      // Recordings still held are written; running jobs finish (bounded) before what they use closes.
+      await recordings.files.close();
+      await jobs.close();
       await assist.close();
       // The buses, then the live sessions (their last writes), then Redis.
       await redis.close();

@@ -15,10 +15,11 @@ import { planAllows, profileFromStored, type BusinessProfile } from '../business
 import { streamUrl, type Config } from '../config.js';
 import { recordInboundCall } from './call-records.js';
 import type { Access } from '../http/access.js';
+import type { JobQueue } from '../jobs/index.js';
 import { secretsEqual } from '../http/auth.js';
 import type { Logger } from '../http/logger.js';
 import type { Metrics } from '../http/metrics.js';
-import type { BusinessId } from '../ids.js';
+import type { BusinessId, CallSid } from '../ids.js';
 import { asCallSid, parseE164 } from '../ids.js';
 import type { KnowledgeBase } from '../knowledge/index.js';
 import type { ChatModel } from '../providers/llm/index.js';
@@ -80,6 +81,8 @@ export interface AssistWiringDeps {
   bus: EventBus<AssistEvent>;
   /** Spends feed tickets once across nodes. */
   onceKeys: { claim(key: string, ttlMs: number): Promise<boolean> };
+  /** Each ended call's summary becomes a 'call-summary' job (any node with JOB_CONCURRENCY > 0 runs it). */
+  jobs?: Pick<JobQueue, 'add'>;
 }
 
 /**
@@ -94,6 +97,7 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
     facts: (d) => loadCallFacts(database.db, d.callSid),
     endedWithoutSummary: (since) => endedCallsWithoutSummary(database.db, since),
     ...(deps.chatModel ? { chat: deps.chatModel } : {}),
+    ...(deps.jobs ? { queue: callSummaryJobs(deps.jobs) } : {}),
     log,
   });
   const businessOf = async (id: BusinessId) => {
@@ -237,5 +241,12 @@ export function wireAssist(deps: AssistWiringDeps): AssistWiring {
       await sessions.close();
       await summaries.close();
     },
+  };
+}
+
+/** PostCallSummaries' queue: a 'call-summary' job, delayed by the settle wait. */
+function callSummaryJobs(jobs: Pick<JobQueue, 'add'>) {
+  return {
+    add: (callSid: CallSid, delayMs: number) => jobs.add('call-summary', { callSid }, { delayMs }),
   };
 }

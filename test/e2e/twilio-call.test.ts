@@ -113,6 +113,16 @@ describe('a simulated call', () => {
 
   it('is stored with its status history, greeting turn and recording, and shown by GET /api/calls/:callSid', async () => {
     const report = await simulateCall(parseCallScript({ turns: [], hangupAfterMs: 200 }), sim);
+    // The recording file is written by a job after the call's end: its path follows shortly.
+    const until = Date.now() + 5000;
+    for (;;) {
+      const r = await fetch(`${server.baseUrl}/api/calls/${report.callSid}`, {
+        headers: { authorization: `Bearer ${server.app.apiKey}` },
+      });
+      const body = (await r.json()) as { call?: { recordingPath?: string | null } };
+      if (body.call?.recordingPath || Date.now() > until) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
     const res = await fetch(`${server.baseUrl}/api/calls/${report.callSid}`, {
       headers: { authorization: `Bearer ${server.app.apiKey}` },
     });

@@ -87,6 +87,11 @@ export interface CallControllerDeps {
   /** Recordings go to `recordingsDir`, stored relative to `dataDir`. */
   dataDir: string;
   recordingsDir: string;
+  /**
+   * Keeps a finished call's recording instead of writing it in the call's end (the app's job-written
+   * files: resolves with no path, the job marks the call row). Absent: written here, as before.
+   */
+  saveRecording?: (callSid: CallSid, recording: CallRecording) => Promise<string | undefined>;
   playoutLeadMs: number;
   /** VOICE_MODE: a business's settings (`voice.mode`) may override it. */
   voiceMode: 'pipeline' | 'realtime';
@@ -218,7 +223,10 @@ export function createCallController(deps: CallControllerDeps): {
     const keep =
       stream.record === false || refused
         ? {}
-        : { saveRecording: (r: CallRecording) => saveRecording(deps, callSid, r) };
+        : {
+            saveRecording: (r: CallRecording) =>
+              deps.saveRecording ? deps.saveRecording(callSid, r) : saveRecording(deps, callSid, r),
+          };
     const brainRequest: BrainRequest = {
       business,
       profile,
