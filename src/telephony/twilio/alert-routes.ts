@@ -5,6 +5,7 @@ import { sendError } from '../../http/errors.js';
 import type { Logger } from '../../shared/index.js';
 import type { Metrics } from '../../http/metrics.js';
 import type { SignatureVerifier } from './signature.js';
+import { CallSidParam } from './twilio-params.js';
 
 /**
  * Emergency voice alerts on Twilio's side: the TwiML an alert call plays (the alert, then "press 1
@@ -89,8 +90,8 @@ const AlertQuery = z.object({
   e: z.string().uuid(),
   s: z.coerce.number().int().min(0).max(1000),
 });
-const AckParams = z.looseObject({ CallSid: z.string().min(1), Digits: z.string().optional() });
-const StatusParams = z.looseObject({ CallSid: z.string().min(1), CallStatus: z.string().min(1) });
+const AckParams = z.looseObject({ CallSid: CallSidParam, Digits: z.string().optional() });
+const StatusParams = z.looseObject({ CallSid: CallSidParam, CallStatus: z.string().min(1) });
 const TERMINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 
 type FormBody = Record<string, string | string[]>;

@@ -9,6 +9,7 @@ import { takeMessageTwiml } from './message-taking-twiml.js';
 import { aiTakesOverTwiml, hangupTwiml, sayAndHangupTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, type FormBody, type twilioSignatureCheck } from './webhook-request.js';
 import { CALL_ALREADY_HANDLED_LINE, NOT_TAKING_CALLS_LINE, TWILIO_CALL_STATUSES } from './webhooks.js';
+import { CallSidParam } from './twilio-params.js';
 
 /** Where Twilio asks what next once the assisted `<Dial>` to the business's agent ends. */
 export const ASSIST_DIAL_STATUS_PATH = '/twilio/assist/dial-status';
@@ -82,7 +83,7 @@ export interface AssistDialStatusDeps {
 
 /** The `<Dial action>` request (PROTOCOLS.md 3.5): the voice parameters plus the dial's outcome. */
 const DialStatusParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   DialCallStatus: z.enum(DIAL_CALL_STATUSES, {
     error: (i) =>
       `must be one of Twilio's dial statuses (${DIAL_CALL_STATUSES.join(', ')}), got ${JSON.stringify(String(i.input).slice(0, 40))}`,

@@ -32,6 +32,7 @@ import {
 import { sayAndHangupTwiml } from './twiml.js';
 import type { SignatureVerifier } from './signature.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
+import { CallSidParam } from './twilio-params.js';
 
 /**
  * POST /twilio/message: the words of a call taken as a message (a plan without the voice agent),
@@ -63,7 +64,7 @@ export interface MessageRouteDeps {
 }
 
 const MessageParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   To: z.string().min(1),
   From: z.string().default(''),
   SpeechResult: z.string().optional(),

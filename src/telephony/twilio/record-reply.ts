@@ -32,6 +32,7 @@ import {
 } from './record-reply-twiml.js';
 import type { SignatureVerifier } from './signature.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
+import { CallSidParam } from './twilio-params.js';
 
 /**
  * Record-and-reply calls (issue 13, seed 001): each thing the caller says is a <Record>; Twilio
@@ -76,7 +77,7 @@ export interface RecordReplyDeps {
 export const MAX_FAILED_TURNS = 2;
 
 const ProcessVoiceParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   From: z.string().default(''),
   To: z.string().default(''),
   RecordingUrl: z.string().optional(),

@@ -11,6 +11,7 @@ import { takeMessageTwiml } from './message-taking-twiml.js';
 import { DIAL_STATUS_PATH, menuTwiml, ROUTING_PATH } from './phone-menu.js';
 import { dialTwiml, hangupTwiml, unknownNumberTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, type FormBody } from './webhook-request.js';
+import { CallSidParam } from './twilio-params.js';
 
 /**
  * POST /twilio/routing: the key a caller pressed in the phone menu (<Gather> action, PROTOCOLS.md
@@ -46,7 +47,7 @@ export interface RoutingDeps {
 }
 
 const RoutingParams = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   From: z.string().default(''),
   To: z.string().min(1),
   Direction: z.string().default('inbound'),

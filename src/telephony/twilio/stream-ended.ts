@@ -5,6 +5,7 @@ import { hangupTwiml } from './twiml.js';
 import { recordReplyAnswer, type RecordReplyCall, type RecordReplyDeps } from './record-reply.js';
 import { DROPPED_LINE, sayAndRecordTwiml, STREAM_ENDED_PATH } from './record-reply-twiml.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
+import { CallSidParam } from './twilio-params.js';
 
 /**
  * POST /twilio/stream-ended: the <Redirect> after <Connect><Stream>, which Twilio runs when the
@@ -45,7 +46,7 @@ export function streamEndVerdict(call: RecordReplyCall): Verdict {
 }
 
 const Params = z.looseObject({
-  CallSid: z.string().min(1),
+  CallSid: CallSidParam,
   From: z.string().default(''),
   To: z.string().default(''),
 });

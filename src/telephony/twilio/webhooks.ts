@@ -19,6 +19,7 @@ import { registerRoutingRoutes, type CallToAnswer } from './routing.js';
 import { registerStreamEndedRoute } from './stream-ended.js';
 import { connectStreamTwiml, sayAndHangupTwiml, unknownNumberTwiml } from './twiml.js';
 import { flattenForm, refuseBadParams, twilioSignatureCheck, type FormBody } from './webhook-request.js';
+import { AddressParam, CallSidParam } from './twilio-params.js';
 
 /**
  * Twilio's call status vocabulary (PROTOCOLS.md 3.1 and 3.2), the one list the store keeps:
@@ -109,19 +110,6 @@ const CallStatusParam = z.enum(TWILIO_CALL_STATUSES, {
   error: (i) =>
     `must be one of Twilio's call statuses (${TWILIO_CALL_STATUSES.join(', ')}), got ${JSON.stringify(String(i.input).slice(0, 40))}`,
 });
-
-/**
- * A CallSid as we store it: Twilio's are CA and 32 hex digits; a signed request with control
- * characters or a kilobyte of id is refused rather than written into the calls table.
- */
-const CallSidParam = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a Twilio CallSid (CA and 32 hex digits)');
-/** A caller or called address: E.164, client:..., sip:..., whatsapp:+...; printable and bounded. */
-const AddressParam = z
-  .string()
-  .max(256)
-  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
 
 /** The parameters of a voice webhook (PROTOCOLS.md 3.1): /twilio/voice and /twilio/assist/voice. */
 export const VoiceParams = z.looseObject({
