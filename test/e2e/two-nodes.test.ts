@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,15 @@ async function getJson<T>(node: ServerProcess, path: string): Promise<T> {
 }
 
 interface Sessions {
-  sessions: Array<{ id: string; type: string; callSid: string; answeredBy: string; businessId: string }>;
+  sessions: Array<{
+    id: string;
+    type: string;
+    callSid: string;
+    answeredBy: string;
+    businessId: string;
+    /** From the deployment's live-sessions store (Redis): the node serving it. */
+    node?: string;
+  }>;
   total: number;
 }
 
@@ -109,10 +118,13 @@ describe.skipIf(!adminUrl)('two nodes sharing PostgreSQL and Redis', () => {
         authToken: cluster.secrets.twilioAuthToken,
         callerAudio: customerVoice,
       });
-      // While the call is on A, B lists it.
+      // While the call is on A, B lists it, with the node serving it once A has announced it.
       const seen = await until(
-        'the call in GET /sessions on B',
-        async () => (await getJson<Sessions>(b, '/sessions')).sessions.find((s) => s.type === 'phone'),
+        'the call in GET /sessions on B, with its node',
+        async () =>
+          (await getJson<Sessions>(b, '/sessions')).sessions.find(
+            (s) => s.type === 'phone' && s.node !== undefined,
+          ),
         20_000,
       );
       const report = await calling;
@@ -121,6 +133,7 @@ describe.skipIf(!adminUrl)('two nodes sharing PostgreSQL and Redis', () => {
         callSid: report.callSid,
         answeredBy: 'ai',
         businessId: DEMO_BUSINESS_ID,
+        node: 'node-a',
       });
       const { call } = await getJson<{ call: { nodeId: string | null } }>(b, `/api/calls/${report.callSid}`);
       expect(call.nodeId).toBe('node-a');
@@ -226,34 +239,45 @@ describe.skipIf(!adminUrl)('two nodes sharing PostgreSQL and Redis', () => {
       );
       expect(detail.call.summary!.text!.length).toBeGreaterThan(0);
 
-      // The job is in the shared Redis, and the worker that ran it was B's.
-      const jobs = await summaryJobsOf(cluster.redis.url, callSid);
-      expect(jobs.length, 'a call-summary job for the call in Redis').toBeGreaterThan(0);
+      // The job went through the shared Redis, and the worker that ran it was B's.
+      const jobs = await until(
+        "the call's summary jobs done",
+        async () => {
+          const found = await summaryJobsOf(cluster.redis.url, callSid);
+          return found.length > 0 && found.every((j) => j.state === 'completed') ? found : undefined;
+        },
+        20_000,
+      );
       for (const j of jobs) expect(j.processedBy, j.key).toBe('node-b');
     }, 90_000);
   });
 });
 
-/** The call-summary jobs BullMQ holds in Redis for the call, with the worker that ran each. */
+/** The call-summary jobs BullMQ holds in Redis for the call, read through BullMQ's own Job. */
 async function summaryJobsOf(
   url: string,
   callSid: string,
-): Promise<Array<{ key: string; processedBy?: string }>> {
+): Promise<Array<{ key: string; state: string; processedBy: string | undefined }>> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    const found: Array<{ key: string; processedBy?: string }> = [];
+    const found: Array<{ key: string; state: string; processedBy: string | undefined }> = [];
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 500);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', '*:call-summary:*', 'COUNT', 500);
       cursor = next;
       for (const key of keys) {
-        if ((await redis.type(key)) !== 'hash') continue;
-        const h = await redis.hgetall(key);
-        if (!h['data']?.includes(callSid)) continue;
-        // BullMQ keeps a job as a hash at <prefix>:<queue>:<job id>; the queue is named after the job.
-        if (!/:call-summary:[^:]+$/.test(key)) continue;
-        found.push({ key, ...(h['processedBy'] !== undefined ? { processedBy: h['processedBy'] } : {}) });
+        // A job is a hash at <prefix>:<queue>:<job id>; the queue is named after the job.
+        const m = /^(.*):call-summary:([^:]+)$/.exec(key);
+        if (!m || (await redis.type(key)) !== 'hash') continue;
+        if (!(await redis.hget(key, 'data'))?.includes(callSid)) continue;
+        const queue = new Queue('call-summary', { connection: redis, prefix: m[1]! });
+        try {
+          const job = await queue.getJob(m[2]!);
+          if (job) found.push({ key, state: await job.getState(), processedBy: job.processedBy });
+        } finally {
+          await queue.close();
+        }
       }
     } while (cursor !== '0');
     return found;
