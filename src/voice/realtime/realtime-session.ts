@@ -164,7 +164,7 @@ export class RealtimeSession {
   private readonly clock: Clock;
   private readonly playout: Playout;
   // Grows as the call goes on (doubling): hundreds of calls must not each hold a minute up front.
-  private readonly recorder = new CallRecorder(8000, 10);
+  private readonly recorder = new CallRecorder(8000, 1);
   /** Caller audio as it came (mu-law): decoded into the recording in batches, off the frame path. */
   private readonly callerAudio = new MulawTrack();
   private readonly startedAt: number;
