@@ -3,7 +3,7 @@
 # Idempotent: a machine that has everything runs no apt command at all.
 #
 #   bash scripts/setup-debian.sh            every section
-#   bash scripts/setup-debian.sh speech     only the named sections
+#   bash scripts/setup-debian.sh speech     only the named sections (setup.sh: speech; tests: deploy too)
 #
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -42,7 +42,11 @@ install_side_voices() {
   rm -rf "$work"
 }
 
-declare -A sections=([speech]="${speech_packages[*]}")
+# --- deploy: Docker Compose (v1, Debian's), which the tests use to validate compose.yaml
+# (`docker-compose config -q`); running containers needs Docker itself, not installed here.
+deploy_packages=(docker-compose)
+
+declare -A sections=([speech]="${speech_packages[*]}" [deploy]="${deploy_packages[*]}")
 
 want=("$@")
 [ ${#want[@]} -gt 0 ] || want=("${!sections[@]}")

@@ -16,7 +16,7 @@ fi
 
 if [ -f scripts/setup-debian.sh ]; then
   say "checking the Debian packages for offline speech (an install takes a few minutes the first time)"
-  bash scripts/setup-debian.sh
+  bash scripts/setup-debian.sh speech
   took
 fi
 

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_NATIVE_REQUIRED=1 bash scripts/setup.sh
+# Docker Compose validates compose.yaml in test/deploy.
+bash scripts/setup-debian.sh deploy
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-$(bash scripts/ensure-postgres.sh)}"
 if [ -f scripts/ensure-redis.sh ]; then export TEST_REDIS_URL="${TEST_REDIS_URL:-$(bash scripts/ensure-redis.sh)}"; fi
 
