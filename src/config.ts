@@ -64,6 +64,18 @@ export const EnvSchema = z
     MAX_CONCURRENT_CALLS: z.coerce.number().int().min(0).max(100_000).default(200),
     /** Post-call jobs this node runs at once (summaries, recordings, notifications); 0: it only queues them for other nodes. */
     JOB_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(4),
+    /**
+     * Behind a load balancer: whose X-Forwarded-For to believe, so per-address limits and logs see
+     * the client. `true` (any), or the balancers' addresses/CIDRs, comma-separated. Unset: none.
+     */
+    TRUST_PROXY: z
+      .string()
+      .trim()
+      .regex(
+        /^(true|false|[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*)$/,
+        'must be true, false, or comma-separated addresses/CIDRs',
+      )
+      .optional(),
     /** HTTP requests one client address may make per minute (0: no limit, e.g. behind a proxy). */
     HTTP_REQUESTS_PER_MINUTE_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(1200),
     /** WebSocket upgrades one client address may make per minute (0: no limit). */
@@ -305,6 +317,8 @@ export interface Config {
     maxConcurrentCalls: number;
     /** 0: this node only queues post-call jobs. */
     jobConcurrency: number;
+    /** Fastify's trustProxy: X-Forwarded-For from these is believed (false: none). */
+    trustProxy: boolean | string[];
     /** Per client address per minute; 0: no limit. */
     httpRequestsPerMinutePerIp: number;
     wsUpgradesPerMinutePerIp: number;
@@ -430,6 +444,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       webSocketPingIntervalMs: e.WEBSOCKET_PING_INTERVAL,
       maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
       jobConcurrency: e.JOB_CONCURRENCY,
+      trustProxy: trustProxyOf(e.TRUST_PROXY),
       httpRequestsPerMinutePerIp: e.HTTP_REQUESTS_PER_MINUTE_PER_IP,
       wsUpgradesPerMinutePerIp: e.WS_UPGRADES_PER_MINUTE_PER_IP,
     },
@@ -563,4 +578,11 @@ export function streamUrl(publicUrl: string, pathname = '/twilio/stream'): strin
   u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
   u.pathname = pathname;
   return u.toString();
+}
+
+/** TRUST_PROXY as Fastify takes it: a boolean, or the addresses to believe. */
+function trustProxyOf(raw: string | undefined): boolean | string[] {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return raw.split(',').map((a) => a.trim());
 }

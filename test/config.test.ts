@@ -170,12 +170,31 @@ describe('loadConfig: accounts and email', () => {
   });
 });
 
+describe('loadConfig: several nodes', () => {
+  it('believes no X-Forwarded-For unless TRUST_PROXY says whose', () => {
+    expect(loadConfig({}).production.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).production.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.2' }).production.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.2',
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: 'everyone' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('serves 200 calls per node, runs 4 jobs at once and limits each address to 1200 requests a minute', () => {
+    const p = loadConfig({}).production;
+    expect(p).toMatchObject({ maxConcurrentCalls: 200, jobConcurrency: 4, httpRequestsPerMinutePerIp: 1200 });
+    expect(loadConfig({ JOB_CONCURRENCY: '0' }).production.jobConcurrency).toBe(0);
+  });
+});
+
 describe('loadConfig: channels', () => {
-  it('closes idle conversations after 30 minutes, places 10 calls a minute per business, no LiveKit, no Slack', () => {
+  it('closes idle conversations after 30 minutes, places 10 calls and sends 60 messages a minute per business, no LiveKit, no Slack', () => {
     const c = loadConfig({}).channels;
     expect(c).toEqual({
       conversationIdleMs: 30 * 60_000,
       outboundCallsPerMinute: 10,
+      outboundMessagesPerMinute: 60,
       slackSigningSecret: undefined,
       livekit: undefined,
       roomJoinsPerMinute: 20,

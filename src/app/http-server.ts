@@ -31,6 +31,8 @@ export async function createHttpServer(deps: {
     ...httpServerOptions({ ...config.http, bodyLimitBytes: 1024 * 1024 }),
     // close() must not wait on idle keep-alive or slow clients: shutdown ends with the process.
     forceCloseConnections: true,
+    // TRUST_PROXY: behind a load balancer, the client's address comes from X-Forwarded-For.
+    trustProxy: config.production.trustProxy,
     // Health and metrics probes log their requests at debug.
     logController: new RequestLogController(),
   });

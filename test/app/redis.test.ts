@@ -17,6 +17,7 @@ const production: Config['production'] = {
   webSocketPingIntervalMs: 30_000,
   maxConcurrentCalls: 0,
   jobConcurrency: 1,
+  trustProxy: false,
   httpRequestsPerMinutePerIp: 0,
   wsUpgradesPerMinutePerIp: 0,
 };
