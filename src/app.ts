@@ -45,6 +45,7 @@ import type { SpeechToText } from './providers/stt/index.js';
 import type { TextToSpeech } from './providers/tts/index.js';
 import type { EventBus } from './store/bus/index.js';
 import { wireRedis } from './app/redis.js';
+import { MemoryRateCounter, RedisRateCounter } from './store/rate/index.js';
 import { tapPublished, trackLiveSessions } from './app/live-sessions.js';
 import { assistEventSchema } from './assist/index.js';
 import {
@@ -201,7 +202,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const brainFor = overrides.brain ? () => overrides.brain as Brain : makeBrain;
   let accepting = true;
-  const { server, connections } = await createHttpServer({ config, log, metrics });
+  // Per-business outbound limits: every node counts together when Redis is there.
+  const rateCounter = redis.connection
+    ? new RedisRateCounter({ redis: redis.connection.client, prefix: 'switchboard:rate:', log })
+    : new MemoryRateCounter();
+  const { server, connections } = await createHttpServer({
+    config,
+    log,
+    metrics,
+    ...(redis.connection ? { redis: redis.connection.client } : {}),
+  });
   const users = new UsersRepo(database.db);
   const accounts = new Accounts(users, businesses);
   const access = await registerAccess(server, {
@@ -296,6 +306,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
   };
   const nodeHealth = registerHealthRoutes(server, health);
+  // MAX_CONCURRENT_CALLS: checked at the voice webhook and again at stream start.
+  const capacity = { live: () => liveCalls.size, max: config.production.maxConcurrentCalls };
 
   // The store-backed tools of one call: the voice agent's, and a message-taking call's.
   const toolsFor = callToolsFactory({ db: database.db, notifier: notifications.notifier, knowledge });
@@ -313,6 +325,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     notifier: notifications.notifier,
     verifier,
     liveSessions: redis.liveSessions,
+    rateCounter,
     metrics,
     log,
   });
@@ -331,6 +344,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     publicUrl: config.publicUrl,
     streamUrl: streamUrl(config.publicUrl),
     acceptingCalls: () => accepting,
+    capacity,
     ports: voicePorts,
     // Calls without a media stream (turned off, or nothing to hear with) run on <Record> turns.
     recordReply: {
@@ -385,6 +399,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     voiceMode: config.voiceMode,
     realtime: providers.realtime,
     toolsFor,
+    capacity,
   });
 
   registerMediaStreamRoutes(server, {

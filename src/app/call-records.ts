@@ -66,6 +66,7 @@ export function voiceWebhookPorts(
       if (!created) return { state: 'retry' };
       return { state: 'new' };
     },
+    recordEndReason: async (callSid, reason) => void (await calls.setEndReason(callSid, reason)),
     recordStatus: async (s) => {
       const duration = Number(s.params['CallDuration']);
       const r = await calls.recordStatus({

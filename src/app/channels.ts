@@ -38,6 +38,7 @@ import {
 } from '../telephony/web/index.js';
 import type { EventBus } from '../store/bus/index.js';
 import type { CallEvent } from '../voice/index.js';
+import type { RateCounter } from '../store/rate/index.js';
 
 /** How long a room's media token may wait before the page opens its socket (it works once). */
 const ROOM_TOKEN_TTL_SECONDS = 120;
@@ -69,6 +70,8 @@ export interface ChannelsDeps {
   verifier: SignatureVerifier;
   /** The deployment's live sessions: GET /sessions adds each one's node, last activity and turns. */
   liveSessions: SessionsApiDeps['live'];
+  /** Per-business outbound counts (calls placed, WhatsApp sent): Redis across nodes, or memory. */
+  rateCounter: RateCounter;
   metrics: Metrics;
   log: Logger;
 }
@@ -140,6 +143,8 @@ export async function wireChannels(deps: ChannelsDeps): Promise<Channels> {
     inbox: whatsappInbox,
     notifier: deps.notifier,
     from: whatsappFrom,
+    messagesPerMinute: config.channels.outboundMessagesPerMinute,
+    rateCounter: deps.rateCounter,
   });
 
   const sessions = new SessionsRepo(database.db);
@@ -151,6 +156,7 @@ export async function wireChannels(deps: ChannelsDeps): Promise<Channels> {
     fromNumber: config.twilioRest.fromNumber,
     whatsappFrom: config.twilioRest.whatsappFrom,
     callsPerMinute: config.channels.outboundCallsPerMinute,
+    rateCounter: deps.rateCounter,
     log,
   });
   registerOutboundCallRoutes(server, { access, outbound, businesses });

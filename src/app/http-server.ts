@@ -1,7 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import websocket from '@fastify/websocket';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { registerClientRateLimits } from '../http/client-rate-limits.js';
 import { ConnectionGuard } from '../http/connection-limits.js';
 import { registerHttpEdge } from '../http/edge.js';
 import type { Logger } from '../http/logger.js';
@@ -18,6 +20,8 @@ export async function createHttpServer(deps: {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Shared per-address counts across nodes (REDIS_URL); absent: this node counts alone. */
+  redis?: Redis;
 }): Promise<{ server: FastifyInstance; connections: ConnectionGuard }> {
   const { config, log, metrics } = deps;
   const connections = new ConnectionGuard({
@@ -50,6 +54,14 @@ export async function createHttpServer(deps: {
       req.log.warn({ err }, 'websocket error from the client; socket closed');
       socket.terminate();
     },
+  });
+  // Per-address request and upgrade limits: before any route, so every route is counted.
+  await registerClientRateLimits(server, {
+    httpRequestsPerMinute: config.production.httpRequestsPerMinutePerIp,
+    wsUpgradesPerMinute: config.production.wsUpgradesPerMinutePerIp,
+    ...(deps.redis ? { redis: deps.redis } : {}),
+    log,
+    metrics,
   });
   return { server, connections };
 }

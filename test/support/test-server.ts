@@ -42,6 +42,9 @@ export async function startTestServer(
     PUBLIC_URL: baseUrl,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
+    // Every test client is 127.0.0.1: per-address limits are tested where a test asks for them.
+    HTTP_REQUESTS_PER_MINUTE_PER_IP: '0',
+    WS_UPGRADES_PER_MINUTE_PER_IP: '0',
     ...env,
   });
   const app = await createApp(config, {

@@ -54,7 +54,7 @@ async function oneCall(callSid = `CA${hex(16)}`, beforeStop?: () => Promise<void
 }
 
 describe('call controller', () => {
-  it('a call’s events reach the bus in order, the registry counts it while live, and its log and recording are stored', async () => {
+  it('a call’s events reach the bus in order, the registry counts it while live, and its log and recording are stored (the file by a job after the end)', async () => {
     let liveWhileUp = 0;
     const callSid = await oneCall(undefined, async () => {
       liveWhileUp = server.app.liveCalls.size;
@@ -72,11 +72,13 @@ describe('call controller', () => {
       type: 'call-ended',
       reason: 'stop',
       outcome: 'caller-hung-up',
-      recording: path.join('recordings', `${callSid}.wav`),
     });
     expect(server.app.liveCalls.size).toBe(0);
 
+    // The call's end does not wait for its file: a recording job writes it, then marks the row.
+    await waitFor(async () => (await storedCall(callSid)).recordingPath != null);
     const call = await storedCall(callSid);
+    expect(call.recordingPath).toBe(path.join('recordings', `${callSid}.wav`));
     expect(call.status).toBe('completed');
     expect(call.turns).toHaveLength(1); // the greeting
     expect(call.events.map((e) => e.type)).toEqual(
