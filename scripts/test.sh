@@ -17,7 +17,8 @@ echo "== browser";      bash scripts/install-browser.sh && node scripts/build-we
 if [ $# -gt 0 ]; then
   echo "== tests";      npx vitest run "$@"
 else
-  echo "== tests";      npx vitest run --exclude 'test/e2e/**'
+  echo "== tests";      npx vitest run --exclude 'test/e2e/**' --exclude 'test/faults/**'
   # Whole calls run in real time: one file at a time, so other suites' CPU does not skew call timing.
-  echo "== end-to-end calls"; npx vitest run test/e2e --no-file-parallelism
+  # The fault tests too: each restarts a private Redis or PostgreSQL under a call in progress.
+  echo "== end-to-end calls and faults"; npx vitest run test/e2e test/faults --no-file-parallelism
 fi

@@ -284,6 +284,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     activeSessions: () => liveCalls.size,
     totalActiveSessions: () => redis.liveSessions.count(),
     redis: () => redis.health(),
+    draining: () => !accepting,
     watch: {
       webSocketPingIntervalMs: config.production.webSocketPingIntervalMs,
       maxMemoryUsageMb: config.production.maxMemoryUsageMb,

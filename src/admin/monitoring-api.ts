@@ -26,9 +26,9 @@ export interface MonitoringSources {
 
 const monitoringSchema = z.object({
   status: z
-    .enum(['healthy', 'degraded', 'unhealthy'])
+    .enum(['healthy', 'degraded', 'unhealthy', 'draining'])
     .describe(
-      'degraded: Redis disconnected, heap over MAX_MEMORY_USAGE_MB or a provider down; unhealthy: database down',
+      'degraded: Redis disconnected, heap over MAX_MEMORY_USAGE_MB or a provider down; unhealthy: database down; draining: shutting down',
     ),
   reasons: z.array(z.string()).optional().describe('Why it is not healthy, e.g. redis-disconnected'),
   uptimeSeconds: z.number().int(),

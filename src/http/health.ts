@@ -14,13 +14,15 @@ import { WebSocketRegistry, type WebSocketConnectionInfo, type WebSocketKind } f
  * - `degraded` (still 200: the node serves calls) when Redis is configured but not connected,
  *   when the heap is over MAX_MEMORY_USAGE_MB, or when another dependency (a provider) is down;
  * - `unhealthy` (503: route calls elsewhere) when the database is down, since no call can be
- *   recorded or claimed without it.
+ *   recorded or claimed without it;
+ * - `draining` (503) once the node is shutting down: its live calls go on, new ones are told to
+ *   call back, so a load balancer must stop sending it any.
  * `redis` on the embedded default (no REDIS_URL) is `{connected: false, reconnectAttempts: 0,
  * configured: false}`, which is not a degradation. Heap figures are in MB.
  */
 
 export type DependencyStatus = 'up' | 'down' | 'embedded' | 'disabled';
-export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'draining';
 
 export interface RedisHealth {
   connected: boolean;
@@ -36,6 +38,8 @@ export interface HealthSources {
   totalActiveSessions?(): Promise<number>;
   /** The Redis connection's state; absent, or undefined: no REDIS_URL. */
   redis?(): RedisHealth | undefined;
+  /** True once a graceful shutdown has begun (no new calls are taken). */
+  draining?(): boolean;
   /** Each dependency's state: database, providers. */
   dependencies(): Promise<Record<string, { status: DependencyStatus; detail?: string }>>;
   /** WEBSOCKET_PING_INTERVAL, MAX_MEMORY_USAGE_MB, ENABLE_MEMORY_MONITORING; absent: their defaults. */
@@ -81,6 +85,7 @@ export const HEALTH_HTTP_STATUS: Record<HealthStatus, number> = {
   healthy: 200,
   degraded: 200,
   unhealthy: 503,
+  draining: 503,
 };
 
 const HealthQuery = z.looseObject({ connections: z.enum(['true', 'false']).optional() });
@@ -160,11 +165,15 @@ async function healthReport(
     if (name !== 'database' && d.status === 'down') reasons.push(`${name}-down`);
   if (redis && !redis.connected) reasons.push('redis-disconnected');
   if (memory.overLimit()) reasons.push('memory-over-limit');
-  const status: HealthStatus = reasons.includes('database-down')
-    ? 'unhealthy'
-    : reasons.length > 0
-      ? 'degraded'
-      : 'healthy';
+  const draining = src.draining?.() === true;
+  if (draining) reasons.push('shutting-down');
+  const status: HealthStatus = draining
+    ? 'draining'
+    : reasons.includes('database-down')
+      ? 'unhealthy'
+      : reasons.length > 0
+        ? 'degraded'
+        : 'healthy';
   return {
     status,
     ...(reasons.length > 0 ? { reasons } : {}),

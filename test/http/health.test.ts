@@ -141,6 +141,17 @@ describe('GET /health', () => {
     });
   });
 
+  it('a node shutting down is draining (503: the balancer stops sending calls) while its live calls go on', async () => {
+    let draining = false;
+    const { get } = await serve({ draining: () => draining }, { liveCalls: 2 });
+    expect((await get('/health')).status).toBe(200);
+    draining = true;
+    expect(await get('/health')).toMatchObject({
+      status: 503,
+      body: { status: 'draining', reasons: ['shutting-down'], sessions: { activeVoiceSessions: 2 } },
+    });
+  });
+
   it('a live-sessions store that fails counts this node’s calls instead of failing the probe', async () => {
     const { get } = await serve({}, { liveCalls: 3, allSessions: new Error('redis gone') });
     expect((await get('/health')).body.sessions).toEqual({ activeVoiceSessions: 3, totalActiveSessions: 3 });
