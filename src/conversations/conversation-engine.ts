@@ -13,6 +13,7 @@ import type { Logger } from '../shared/index.js';
 import {
   CallsRepo,
   ConversationsRepo,
+  retriedTransaction,
   type Business,
   type CallTurn,
   type Db,
@@ -256,7 +257,8 @@ export class ConversationEngine implements Conversations {
     );
     const done = this.now();
     try {
-      await this.deps.db.transaction(async (tx) => {
+      // Only writes through tx: cut by a database restart, it is run again whole (nothing twice).
+      await retriedTransaction(this.deps.db, async (tx) => {
         const saved = await new ConversationsRepo(tx).saveTurn(id, {
           expectedTurns: conv.turns,
           state: ctx.state,

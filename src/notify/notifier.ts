@@ -1,4 +1,4 @@
-import type { Db } from '../store/index.js';
+import { retriedTransaction, type Db } from '../store/index.js';
 import { systemClock, type Clock } from '../shared/index.js';
 import type { AlertEscalations } from './escalation.js';
 import {
@@ -33,7 +33,8 @@ export class Notifier {
 
   /** Runs `fn` in a transaction, then wakes the dispatcher once it has committed. */
   async transaction<T>(fn: (tx: DbTx) => Promise<T>): Promise<T> {
-    const result = await this.deps.db.transaction(fn);
+    // Callers write through tx only: a transaction cut by a database restart is run again whole.
+    const result = await retriedTransaction(this.deps.db, fn);
     this.wake();
     return result;
   }

@@ -80,6 +80,25 @@ export async function retryOnConnectionLoss<T>(
   }
 }
 
+/** The shape of drizzle's `db.transaction`, on either driver. */
+interface Transactional<Tx> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+/**
+ * A whole transaction, started again if the connection is lost under it (a PostgreSQL restart or
+ * failover): the server rolled the cut one back, so nothing is applied twice. Only for callbacks
+ * that do nothing but write through `tx` (and compute): each try runs the callback afresh.
+ * Anything accepted then survives a restart instead of failing back to its sender.
+ */
+export function retriedTransaction<Tx, T>(
+  db: Transactional<Tx>,
+  fn: (tx: Tx) => Promise<T>,
+  retryForMs = 15_000,
+): Promise<T> {
+  return retryOnConnectionLoss(() => db.transaction(fn), { retryForMs });
+}
+
 /**
  * A pg.Pool whose single statements (`pool.query`, what drizzle runs outside a transaction) and
  * connections (`pool.connect`, where a transaction starts) are retried across a server restart.

@@ -1,5 +1,6 @@
 export type { Database, Db, DbKind, OpenDatabaseOptions } from './database.js';
 export { appliedMigrations, MIGRATIONS_FOLDER, openDatabase } from './database.js';
+export { retriedTransaction } from './connection-retry.js';
 export { DataDirLockedError } from './data-dir-lock.js';
 export type { Business, BusinessInput, CreateBusinessInput, UpdateBusinessInput } from './businesses-repo.js';
 export {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isConnectionLoss, retryOnConnectionLoss } from '../../src/store/connection-retry.js';
+import {
+  isConnectionLoss,
+  retriedTransaction,
+  retryOnConnectionLoss,
+} from '../../src/store/connection-retry.js';
 
 const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
 
@@ -96,5 +100,38 @@ describe('retryOnConnectionLoss', () => {
       ),
     ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(tries).toBe(2);
+  });
+});
+
+describe('retriedTransaction', () => {
+  /** A database whose first `cuts` transactions are cut by a restart after their callback ran. */
+  const restarting = (cuts: number, failWith = () => coded('57P01', 'terminating connection')) => {
+    let runs = 0;
+    return {
+      get runs() {
+        return runs;
+      },
+      async transaction<T>(fn: (tx: string) => Promise<T>): Promise<T> {
+        runs++;
+        const result = await fn(`tx${runs}`);
+        if (runs <= cuts) throw failWith();
+        return result;
+      },
+    };
+  };
+
+  it('runs a transaction cut by a restart again, whole, and answers with the one that committed', async () => {
+    const db = restarting(2);
+    expect(await retriedTransaction(db, async (tx) => `written in ${tx}`)).toBe('written in tx3');
+    expect(db.runs).toBe(3);
+  });
+
+  it('never runs one again for an SQL error, nor past its window', async () => {
+    const refused = restarting(1, () => coded('23505', 'duplicate key'));
+    await expect(retriedTransaction(refused, async () => 'x')).rejects.toThrow('duplicate key');
+    expect(refused.runs).toBe(1);
+    const down = restarting(1_000);
+    await expect(retriedTransaction(down, async () => 'x', 200)).rejects.toThrow('terminating');
+    expect(down.runs).toBeLessThan(10);
   });
 });
