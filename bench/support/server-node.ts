@@ -73,7 +73,11 @@ export async function startServerNode(env: Record<string, string> = {}): Promise
   const baseUrl = `http://127.0.0.1:${port}`;
   const child: ChildProcess = fork(fileURLToPath(new URL('./server-node-child.ts', import.meta.url)), [], {
     // tsx's loader comes with the parent's execArgv.
-    execArgv: [...process.execArgv, '--expose-gc'],
+    execArgv: [
+      ...process.execArgv,
+      '--expose-gc',
+      ...(process.env['BENCH_SERVER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+    ],
     env: {
       ...process.env,
       ...BENCH_ENV,
