@@ -69,6 +69,8 @@ export interface ConversationBinding {
 
 /** Longest question or summary kept (what the brain sends is normally a sentence or two). */
 const MAX_TEXT = 4000;
+/** A lead's short fields: what a person's name, number or email can be, not a pasted page. */
+const FIELD_MAX: Readonly<Record<string, number>> = { name: 120, phone: 40, email: 254 };
 const CELL_MS = BOOKING_CELL_MINUTES * 60_000;
 /** findSlots looks at most this far ahead, whatever it is asked. */
 const MAX_SLOT_RANGE_MS = 62 * 86_400_000;
@@ -157,7 +159,7 @@ class StoreTools implements AgentTools {
     const fields: Record<string, string> = {};
     for (const [k, v] of Object.entries(lead.fields)) {
       const value = v?.trim();
-      if (value) fields[k] = value.slice(0, MAX_TEXT);
+      if (value) fields[k] = value.slice(0, FIELD_MAX[k] ?? MAX_TEXT);
     }
     if (Object.keys(fields).length === 0) return;
     if (fields['phone']) fields['phone'] = parseE164(fields['phone']) ?? fields['phone'];

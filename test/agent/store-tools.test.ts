@@ -127,6 +127,17 @@ describe.each(drivers)('store-backed agent tools on $name', (driver) => {
       expect(await outboxOf(callSid)).toEqual([]);
     });
 
+    it('keeps a name, number or email to what one can be, whatever was pasted into it', async () => {
+      const { tools, callSid } = await call();
+      await tools.saveLead(
+        { fields: { name: 'Dana '.repeat(400), need: 'drain '.repeat(100) }, complete: false, transcript },
+        never,
+      );
+      const [lead] = await new LeadsRepo(db).list(demo.id, { callSid });
+      expect(lead!.name).toHaveLength(120);
+      expect(lead!.need!.length).toBeGreaterThan(500);
+    });
+
     it('updates the one lead in place and notifies the owner once when it becomes complete', async () => {
       const { tools, callSid } = await call();
       const wakesBefore = wakes;
