@@ -144,7 +144,10 @@ const sentenceOf = (s: string) => {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const { statusCode, body } = errorBody(err, req.id);
-    if (statusCode >= 500) {
+    if (statusCode >= 500 && err instanceof ApiError) {
+      // Answered on purpose (not configured, an upstream busy): the node is fine, so not an error.
+      req.log.warn({ statusCode, error: body.error }, 'request refused: unavailable');
+    } else if (statusCode >= 500) {
       // The logger's err serializer keeps message and stack and drops bound parameters.
       req.log.error({ err }, 'request failed');
     } else {

@@ -6,6 +6,7 @@ import { registerReceptionistApi } from '../../src/admin/receptionist-api.js';
 import { SessionTokens } from '../../src/auth/index.js';
 import { registerAccess } from '../../src/http/access.js';
 import { registerHttpEdge } from '../../src/http/edge.js';
+import { ApiError } from '../../src/http/errors.js';
 import { createLogger } from '../../src/http/logger.js';
 import { BusinessesRepo, UsersRepo } from '../../src/store/index.js';
 import { drivers, useDatabase } from '../store/drivers.js';
@@ -81,5 +82,35 @@ describe.each(drivers)('a failing query on $name', (driver) => {
     expect(entry!.err.stack).toMatch(/\n\s+at /);
     expect(entry!.err.cause.message).toMatch(/call_sid/);
     expect(log).not.toContain(SECRET_PARAM);
+  });
+});
+
+describe('a 5xx answered on purpose (ApiError: not configured, an upstream busy)', () => {
+  it('keeps its code and message for the client and logs a warning, not an error with a stack', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _e, cb) {
+        lines.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    const app = Fastify({
+      loggerInstance: createLogger({ level: 'info', destination }) as FastifyBaseLogger,
+    });
+    registerHttpEdge(app);
+    app.get('/place', async () => {
+      throw new ApiError(503, 'telephony_not_configured', 'Placing calls needs Twilio.');
+    });
+    const res = await app.inject({ method: 'GET', url: '/place' });
+    await app.close();
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: 'telephony_not_configured', message: 'Placing calls needs Twilio.' });
+    const entries = lines.map((l) => JSON.parse(l) as Json);
+    expect(entries.find((l) => l.msg === 'request refused: unavailable')).toMatchObject({
+      level: 40,
+      statusCode: 503,
+      error: 'telephony_not_configured',
+    });
+    expect(entries.filter((l) => l.level >= 50)).toEqual([]);
   });
 });
