@@ -9,7 +9,7 @@ import type {
 } from '../agent/index.js';
 import { profileFromStored, type BusinessProfile } from '../business/index.js';
 import { asCallSid, parseE164, type BusinessId, type CallSid, type E164 } from '../ids.js';
-import type { Logger } from '../shared/index.js';
+import { storableText, type Logger } from '../shared/index.js';
 import {
   CallsRepo,
   ConversationsRepo,
@@ -335,16 +335,6 @@ function newSid(channel: keyof typeof SID_PREFIX): CallSid {
 /** The caller's number from the calls row's From (a WhatsApp address is whatsapp:+E164). */
 function callerIdOf(from: string | null): E164 | undefined {
   return from ? parseE164(from.replace(/^whatsapp:/, '')) : undefined;
-}
-
-/**
- * What a visitor typed, as the database can keep it: PostgreSQL text holds no NUL, and PGlite
- * garbles a lone UTF-16 surrogate into bytes it then refuses; either lost the whole turn.
- */
-function storableText(text: string): string {
-  return text
-    .replaceAll('\u0000', '')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** What the party sent, as its turn in the transcript; nothing for a greeting or a silence. */

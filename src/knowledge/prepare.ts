@@ -3,6 +3,7 @@ import { chunkDocument, type ChunkOptions } from './chunk.js';
 import { EmptyDocumentError } from './errors.js';
 import { extractDocument } from './extract.js';
 import type { DocumentFormat } from './format.js';
+import { storableText } from '../shared/index.js';
 
 /**
  * A document from what was sent to what is stored: extracted, titled and cut into chunks (not yet
@@ -33,8 +34,9 @@ export async function prepareDocument(input: PrepareInput): Promise<PreparedDocu
       ? { format: input.format, bytes: input.bytes }
       : { format: input.format, text: input.text ?? '' },
   );
+  // What is stored must be storable: a NUL or lone surrogate in the text would fail the insert.
   const title =
-    squash(input.title ?? '') ||
+    storableText(squash(input.title ?? '')) ||
     extracted.title ||
     (input.filename ? input.filename.replace(/\.[^.]+$/, '') : '') ||
     'Untitled';
@@ -42,7 +44,7 @@ export async function prepareDocument(input: PrepareInput): Promise<PreparedDocu
   if (chunks.length === 0) throw new EmptyDocumentError();
   return {
     title,
-    content: blocksToText(extracted.blocks),
-    chunks: chunks.map((c) => ({ heading: c.heading, text: c.text })),
+    content: storableText(blocksToText(extracted.blocks)),
+    chunks: chunks.map((c) => ({ heading: storableText(c.heading), text: storableText(c.text) })),
   };
 }

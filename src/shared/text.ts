@@ -249,3 +249,13 @@ function cutPoint(text: string, maxChars: number): number {
 function speakable(pieces: string[]): string[] {
   return pieces.map((p) => p.trim()).filter((p) => /[\p{L}\p{N}]/u.test(p));
 }
+
+/**
+ * Text as a database can keep it: PostgreSQL text holds no NUL, and a lone UTF-16 surrogate is not
+ * valid UTF-8 (PGlite garbles it into bytes it then refuses). Both would lose the whole write.
+ */
+export function storableText(text: string): string {
+  return text
+    .replaceAll('\u0000', '')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}

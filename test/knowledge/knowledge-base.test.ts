@@ -112,6 +112,19 @@ describe.each(cases)('knowledge base on $name (vectors: $vectors)', (driver) => 
     );
   });
 
+  it('stores a document with NULs or lone surrogates in it, cleaned, instead of failing the insert', async () => {
+    const { kb, a } = await setup();
+    const added = await kb.add({
+      businessId: a,
+      title: 'Areas\u0000\ud800',
+      content: 'We serve Skokie\u0000 and Evanston \udc00 every day.',
+    });
+    expect(added.title).toBe('Areas\uFFFD');
+    expect((await kb.search(a, 'do you serve skokie', 3, signal))[0]?.text).toContain(
+      'We serve Skokie and Evanston \uFFFD every day.',
+    );
+  });
+
   it('writes a document and its chunks together or not at all', async () => {
     const { repo, a } = await setup();
     await expect(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SentenceSplitter, splitSentences } from '../../src/shared/index.js';
+import { SentenceSplitter, splitSentences, storableText } from '../../src/shared/index.js';
 
 describe('splitSentences', () => {
   it.each<[string, string[]]>([
@@ -147,5 +147,13 @@ describe('SentenceSplitter', () => {
     expect(splitter.flush()).toEqual(['One more thing']);
     expect(splitter.flush()).toEqual([]);
     expect(splitter.push('Next. ')).toEqual(['Next.']);
+  });
+});
+
+describe('storableText', () => {
+  it('drops NULs and replaces lone surrogates, keeping every whole character', () => {
+    expect(storableText('a\u0000b')).toBe('ab');
+    expect(storableText('x\ud800y\udc00z')).toBe('x\uFFFDy\uFFFDz');
+    expect(storableText('pipe 🚰 burst é')).toBe('pipe 🚰 burst é');
   });
 });

@@ -14,6 +14,9 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const track = z.enum(['inbound', 'outbound']);
 export type MediaTrack = z.infer<typeof track>;
 
+/** Twilio's ids (MZ…, CA…, AC…): letters and digits; anything else is not Twilio and is stored nowhere. */
+const twilioSid = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a Twilio id');
+
 const ConnectedSchema = z.object({
   event: z.literal('connected'),
   protocol: z.string(),
@@ -23,11 +26,11 @@ const ConnectedSchema = z.object({
 const StartSchema = z.object({
   event: z.literal('start'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   start: z.object({
-    accountSid: z.string().min(1),
-    streamSid: z.string().min(1),
-    callSid: z.string().min(1),
+    accountSid: twilioSid,
+    streamSid: twilioSid,
+    callSid: twilioSid,
     tracks: z.array(track),
     mediaFormat: z.object({
       encoding: z.string(),
@@ -41,7 +44,7 @@ const StartSchema = z.object({
 const MediaSchema = z.object({
   event: z.literal('media'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   media: z.object({
     track,
     chunk: numericString,
@@ -54,9 +57,9 @@ const MediaSchema = z.object({
 const Seed000MediaSchema = z.object({
   event: z.literal('media'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   accountSid: z.string().min(1).optional(),
-  callSid: z.string().min(1),
+  callSid: twilioSid,
   media: z.object({
     track,
     chunk: z.string(),
@@ -71,14 +74,14 @@ const Seed000MediaSchema = z.object({
 const Seed000StopSchema = z.object({
   event: z.literal('stop'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
-  callSid: z.string().min(1),
+  streamSid: twilioSid,
+  callSid: twilioSid,
 });
 
 const DtmfSchema = z.object({
   event: z.literal('dtmf'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   dtmf: z.object({
     track: z.string(),
     digit: z.string().regex(/^[0-9*#A-D]$/, 'must be one DTMF key'),
@@ -88,14 +91,14 @@ const DtmfSchema = z.object({
 const MarkSchema = z.object({
   event: z.literal('mark'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   mark: z.object({ name: z.string() }),
 });
 
 const StopSchema = z.object({
   event: z.literal('stop'),
   sequenceNumber: numericString,
-  streamSid: z.string().min(1),
+  streamSid: twilioSid,
   stop: z.object({ accountSid: z.string(), callSid: z.string() }),
 });
 

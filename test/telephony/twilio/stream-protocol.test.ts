@@ -106,6 +106,18 @@ describe('parseInbound (Twilio -> Switchboard)', () => {
     ],
     ['a JSON array', '[1,2,3]'],
     ['null', 'null'],
+    [
+      'a stream id that is no Twilio id (a NUL, a lone surrogate)',
+      JSON.stringify({
+        ...DOC_START,
+        streamSid: 'MZ\u0000\ud800',
+        start: { ...DOC_START.start, streamSid: 'MZ\u0000' },
+      }),
+    ],
+    [
+      'a call id of any length',
+      JSON.stringify({ ...DOC_START, start: { ...DOC_START.start, callSid: `CA${'0'.repeat(100)}` } }),
+    ],
   ])('refuses %s with an error instead of throwing', (_name, raw) => {
     const r = parseInbound(raw);
     expect(r.ok).toBe(false);
