@@ -24,11 +24,19 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  readonly wsMessagesIn = new Counter({
+  /** Set by the WebSocket registry: its counts by kind, read at scrape time (not per frame). */
+  webSocketMessagesIn?: () => Iterable<[kind: string, count: number]>;
+  readonly wsMessagesIn: Counter<'kind'> = new Counter({
     name: 'switchboard_websocket_messages_total',
     help: 'Messages received on WebSockets, by kind',
     labelNames: ['kind'] as const,
     registers: [this.registry],
+    collect: () => {
+      const counts = this.webSocketMessagesIn?.();
+      if (!counts) return;
+      this.wsMessagesIn.reset();
+      for (const [kind, n] of counts) this.wsMessagesIn.inc({ kind }, n);
+    },
   });
   readonly wsTerminated = new Counter({
     name: 'switchboard_websocket_terminated_total',

@@ -85,18 +85,21 @@ export interface WebSocketRegistryOptions {
   /** WEBSOCKET_PING_INTERVAL; 0 turns the keepalive off. */
   pingIntervalMs: number;
   log: Pick<Logger, 'info' | 'warn'>;
-  metrics?: Pick<Metrics, 'wsOpen' | 'wsMessagesIn' | 'wsTerminated'>;
+  metrics?: Pick<Metrics, 'wsOpen' | 'webSocketMessagesIn' | 'wsTerminated'>;
   now?: () => number;
 }
 
 export class WebSocketRegistry {
   private readonly sockets = new Map<WebSocket, Tracked>();
+  /** Messages in by kind since start: plain sums on the per-frame path, read by /metrics. */
+  private readonly inByKind = new Map<WebSocketKind, number>();
   private messagesIn = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: WebSocketRegistryOptions) {
     this.now = opts.now ?? Date.now;
+    if (opts.metrics) opts.metrics.webSocketMessagesIn = () => this.inByKind.entries();
   }
 
   /**
@@ -130,7 +133,7 @@ export class WebSocketRegistry {
     socket.on('message', () => {
       t.messagesIn++;
       this.messagesIn++;
-      this.opts.metrics?.wsMessagesIn.inc({ kind: t.kind });
+      this.inByKind.set(t.kind, (this.inByKind.get(t.kind) ?? 0) + 1);
       t.lastSeen = this.now();
     });
     socket.on('pong', () => (t.lastSeen = this.now()));

@@ -180,6 +180,10 @@ describe('GET /health', () => {
       },
     ]);
     expect(JSON.stringify(listed)).not.toContain('Jane');
+    // Counted per message as plain sums; /metrics reads them when scraped.
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'switchboard_websocket_messages_total{kind="chat"} 1',
+    );
   });
 });
 
